@@ -1,0 +1,182 @@
+//! Every failure leaves the API as RFC 9457 `application/problem+json` with a stable `code`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use techex_domain::listing::IllegalTransition;
+use techex_domain::{FieldError, ValidationErrors};
+use techex_persistence::StoreError;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:techex:problem:validation_failed",
+    "title": "Validation failed",
+    "status": 422,
+    "detail": "1 invalid field(s)",
+    "code": "validation_failed",
+    "errors": [{"field": "trl", "code": "out_of_range", "message": "TRL must be between 1 and 9, not 12"}]
+}))]
+pub struct Problem {
+    /// `urn:techex:problem:<code>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// A stable snake_case word clients may branch on.
+    pub code: String,
+    /// The failures of each input field, for `validation_failed` and `invalid_query`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the body is not well-formed JSON: {0}")]
+    MalformedJson(String),
+    #[error("{0}")]
+    Validation(ValidationErrors),
+    #[error("{0}")]
+    InvalidQuery(ValidationErrors),
+    #[error("{0}")]
+    InvalidPath(ValidationErrors),
+    #[error("{0}")]
+    InvalidHeader(ValidationErrors),
+    #[error("the body exceeds the limit of {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("send the body as application/json")]
+    UnsupportedMediaType,
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    #[error("no route answers {0}")]
+    NoRoute(String),
+    #[error("{method} is not allowed here; allowed: {allowed}")]
+    MethodNotAllowed { method: String, allowed: String },
+    #[error("{0}")]
+    IllegalTransition(#[from] IllegalTransition),
+    #[error("the {entity} was changed by another write; read it again and retry")]
+    EditConflict { entity: &'static str },
+    #[error("another listing already has this source exchange and external id")]
+    DuplicateSource,
+    #[error("the {entity} is at version {current}; If-Match named another")]
+    PreconditionFailed { entity: &'static str, current: i64 },
+    #[error("the database is not reachable")]
+    Unavailable(#[source] StoreError),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        ApiError::Internal(error.into())
+    }
+
+    /// The stable code, its HTTP status and title: the one table of the API's failures.
+    pub fn code(&self) -> (&'static str, StatusCode, &'static str) {
+        use ApiError::*;
+        match self {
+            MalformedJson(_) => ("malformed_json", StatusCode::BAD_REQUEST, "Malformed JSON"),
+            Validation(_) => ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY, "Validation failed"),
+            InvalidQuery(_) => ("invalid_query", StatusCode::BAD_REQUEST, "Invalid query parameter"),
+            InvalidPath(_) => ("invalid_path", StatusCode::BAD_REQUEST, "Invalid path parameter"),
+            InvalidHeader(_) => ("invalid_header", StatusCode::BAD_REQUEST, "Invalid header"),
+            BodyTooLarge { .. } => ("body_too_large", StatusCode::PAYLOAD_TOO_LARGE, "Body too large"),
+            UnsupportedMediaType => {
+                ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type")
+            }
+            NotFound { entity: "listing" } => ("listing_not_found", StatusCode::NOT_FOUND, "Listing not found"),
+            NotFound { .. } | NoRoute(_) => ("not_found", StatusCode::NOT_FOUND, "Not found"),
+            MethodNotAllowed { .. } => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
+            IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT, "Illegal lifecycle move"),
+            EditConflict { .. } => ("edit_conflict", StatusCode::CONFLICT, "Concurrent edit"),
+            DuplicateSource => ("duplicate_source", StatusCode::CONFLICT, "Duplicate source record"),
+            PreconditionFailed { .. } => {
+                ("precondition_failed", StatusCode::PRECONDITION_FAILED, "Version precondition failed")
+            }
+            Unavailable(_) => ("service_unavailable", StatusCode::SERVICE_UNAVAILABLE, "Service unavailable"),
+            Internal(_) => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
+        }
+    }
+
+    fn field_errors(&self) -> Vec<FieldError> {
+        match self {
+            ApiError::Validation(e)
+            | ApiError::InvalidQuery(e)
+            | ApiError::InvalidPath(e)
+            | ApiError::InvalidHeader(e) => e.0.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (code, status, title) = self.code();
+        let detail = match self {
+            // Causes of server-side failures stay in the log; the client gets the request id.
+            ApiError::Internal(_) | ApiError::Unavailable(_) => {
+                format!("{title}; the X-Request-Id response header identifies this request in the server's log")
+            }
+            other => other.to_string(),
+        };
+        Problem {
+            problem_type: format!("urn:techex:problem:{code}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+            errors: self.field_errors(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code().1
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status_code().is_server_error() {
+            log::error!("{self}: {}", cause_chain(self));
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if let ApiError::MethodNotAllowed { allowed, .. } = self
+            && let Ok(value) = HeaderValue::from_str(allowed)
+        {
+            response.insert_header((header::ALLOW, value));
+        }
+        response.body(serde_json::to_string(&self.problem()).expect("problems serialize"))
+    }
+}
+
+fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut chain = Vec::new();
+    let mut current = error.source();
+    while let Some(cause) = current {
+        chain.push(cause.to_string());
+        current = cause.source();
+    }
+    chain.join(": ")
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound { entity } => ApiError::NotFound { entity },
+            StoreError::VersionConflict { entity } => ApiError::EditConflict { entity },
+            StoreError::Duplicate { what: "source" } => ApiError::DuplicateSource,
+            StoreError::Pool(_) => ApiError::Unavailable(error),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(error.to_string())
+    }
+}

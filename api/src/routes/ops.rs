@@ -1,0 +1,61 @@
+//! Operations endpoints: liveness, readiness and the API description itself.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use techex_persistence::Db;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, Problem};
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// `sqlite` or `postgres`.
+    #[schema(example = "sqlite")]
+    pub database: &'static str,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(tag = "operations", operation_id = "healthz", responses((status = 200, description = "Alive", body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+/// Readiness: the database answers a query.
+#[utoipa::path(
+    tag = "operations",
+    operation_id = "readyz",
+    responses(
+        (status = 200, description = "Ready to serve", body = Readiness),
+        (status = 503, description = "The database is unreachable (`service_unavailable`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
+    let probe = db.clone();
+    web::block(move || probe.ping()).await?.map_err(ApiError::Unavailable)?;
+    Ok(HttpResponse::Ok().json(Readiness { status: "ready", database: db.backend().as_str() }))
+}
+
+/// This API's OpenAPI 3.1 description.
+#[utoipa::path(
+    tag = "operations",
+    operation_id = "openapi",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object))
+)]
+#[get("/openapi.json")]
+pub async fn openapi_json(spec: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
+    HttpResponse::Ok().json(spec.as_ref())
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(healthz).service(readyz).service(openapi_json);
+}

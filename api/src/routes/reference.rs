@@ -1,0 +1,133 @@
+//! `/v1/reference`: the code lists every record is checked against, with Vietnamese and English
+//! labels, so portals can fill their pick lists from the hub.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+use techex_domain::listing::MediaKind;
+use techex_domain::refdata::{self, Field, Province, ProvinceKind, TrlLevel};
+use techex_domain::{IpStatus, LifecycleAction, ListingKind, ListingStatus, Right, TransferForm, TransferMethod};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, Problem};
+
+/// Reference lists change only with a new release: let clients and proxies keep them a day.
+const CACHE: &str = "public, max-age=86400";
+
+#[derive(Serialize, ToSchema)]
+pub struct ProvinceList {
+    pub items: Vec<Province>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FieldList {
+    pub items: Vec<Field>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TrlList {
+    pub items: Vec<TrlLevel>,
+}
+
+/// One value of an enumeration with its labels.
+#[derive(Serialize, ToSchema)]
+pub struct EnumValue {
+    #[schema(example = "utility_solution")]
+    pub value: &'static str,
+    #[schema(example = "Bằng độc quyền giải pháp hữu ích")]
+    pub label_vi: &'static str,
+    #[schema(example = "Utility solution patent")]
+    pub label_en: &'static str,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProvinceQuery {
+    /// `current` (the 34 units since 2025-07-01), `old` (the 63 before), or `all` (default).
+    #[param(example = "current")]
+    kind: Option<String>,
+}
+
+/// Provinces, current and pre-2025, each old one with its successor.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_provinces",
+    params(ProvinceQuery),
+    responses(
+        (status = 200, description = "Provinces", body = ProvinceList),
+        (status = 400, description = "Unknown `kind` (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/reference/provinces")]
+pub async fn list_provinces(query: web::Query<ProvinceQuery>) -> Result<HttpResponse, ApiError> {
+    let wanted = match query.kind.as_deref() {
+        None | Some("all") => None,
+        Some("current") => Some(ProvinceKind::Current),
+        Some("old") => Some(ProvinceKind::Old),
+        Some(other) => {
+            return Err(ApiError::InvalidQuery(techex_domain::ValidationErrors::single(
+                "kind",
+                "invalid_value",
+                format!("'{other}' is not one of: current, old, all"),
+            )));
+        }
+    };
+    let items = refdata::provinces().iter().filter(|p| wanted.is_none_or(|k| p.kind == k)).cloned().collect();
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, CACHE)).json(ProvinceList { items }))
+}
+
+/// S&T fields (MOST classification): six broad fields and their three-digit fields.
+#[utoipa::path(tag = "reference", operation_id = "list_fields", responses((status = 200, description = "Fields", body = FieldList)))]
+#[get("/reference/fields")]
+pub async fn list_fields() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, CACHE))
+        .json(FieldList { items: refdata::fields().to_vec() })
+}
+
+/// Technology readiness levels 1 to 9.
+#[utoipa::path(tag = "reference", operation_id = "list_trl_levels", responses((status = 200, description = "TRL levels", body = TrlList)))]
+#[get("/reference/trl")]
+pub async fn list_trl_levels() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, CACHE))
+        .json(TrlList { items: refdata::trl_levels().to_vec() })
+}
+
+macro_rules! values_of {
+    ($t:ty) => {
+        <$t>::ALL
+            .iter()
+            .map(|v| EnumValue { value: v.as_str(), label_vi: v.label_vi(), label_en: v.label_en() })
+            .collect::<Vec<_>>()
+    };
+}
+
+/// Every enumeration the API uses, by name, with labels.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_enums",
+    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`",
+               body = BTreeMap<String, Vec<EnumValue>>))
+)]
+#[get("/reference/enums")]
+pub async fn list_enums() -> HttpResponse {
+    let enums: BTreeMap<&str, Vec<EnumValue>> = BTreeMap::from([
+        ("listing_kind", values_of!(ListingKind)),
+        ("listing_status", values_of!(ListingStatus)),
+        ("lifecycle_action", values_of!(LifecycleAction)),
+        ("ip_status", values_of!(IpStatus)),
+        ("transfer_form", values_of!(TransferForm)),
+        ("transfer_method", values_of!(TransferMethod)),
+        ("right", values_of!(Right)),
+        ("media_kind", values_of!(MediaKind)),
+    ]);
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, CACHE)).json(enums)
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_provinces).service(list_fields).service(list_trl_levels).service(list_enums);
+}

@@ -1,0 +1,22 @@
+//! The business of techex: what a technology listing is, which status may follow which, how
+//! Vietnamese text is folded for search, and the reference data every record is checked against.
+//!
+//! This crate knows nothing of HTTP or SQL; the API and the persistence layer both speak its types.
+
+pub mod listing;
+pub mod refdata;
+pub mod text;
+pub mod validation;
+
+pub use listing::{
+    IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Right, TransferForm,
+    TransferMethod,
+};
+pub use validation::{FieldError, ValidationErrors};
+
+/// The current time at the precision both backends store (microseconds), so a record read back
+/// equals the record as written.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

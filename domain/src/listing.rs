@@ -1,0 +1,881 @@
+//! Technology listings: offers (supply) and demands (requests), their content rules and their
+//! lifecycle `draft -> pending_review -> published -> withdrawn | expired | closed`, plus `rejected`.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::refdata;
+use crate::text::fold;
+use crate::validation::ValidationErrors;
+
+/// UUIDv7: unique across hubs and ordered by creation time, so its text form sorts newest-last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct ListingId(pub Uuid);
+
+impl ListingId {
+    pub fn new() -> Self {
+        Self(Uuid::now_v7())
+    }
+}
+
+impl Default for ListingId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for ListingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for ListingId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(Self)
+    }
+}
+
+/// Declares a closed set of snake_case words with its string conversions and its Vietnamese and
+/// English labels, so the API, the database and the reference endpoints all spell a value alike.
+macro_rules! word_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $word:literal, $vi:literal, $en:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $word),+ }
+            }
+
+            pub fn label_vi(self) -> &'static str {
+                match self { $($name::$variant => $vi),+ }
+            }
+
+            pub fn label_en(self) -> &'static str {
+                match self { $($name::$variant => $en),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownWord;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($word => Ok($name::$variant),)+
+                    _ => Err(UnknownWord { expected: &[$($word),+] }),
+                }
+            }
+        }
+    };
+}
+
+/// A word that is not one of its enum's values; `expected` lists the ones that are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected one of: {}", expected.join(", "))]
+pub struct UnknownWord {
+    pub expected: &'static [&'static str],
+}
+
+word_enum!(
+    /// An offer of technology (supply) or a demand for one (request).
+    ListingKind { Offer => "offer", "Chào bán công nghệ", "Technology offer", Demand => "demand", "Nhu cầu công nghệ", "Technology demand" }
+);
+
+word_enum!(
+    ListingStatus {
+        Draft => "draft", "Bản nháp", "Draft",
+        PendingReview => "pending_review", "Chờ duyệt", "Pending review",
+        Published => "published", "Đã công bố", "Published",
+        Withdrawn => "withdrawn", "Đã rút", "Withdrawn",
+        Expired => "expired", "Hết hạn", "Expired",
+        Closed => "closed", "Đã kết thúc", "Closed",
+        Rejected => "rejected", "Bị từ chối", "Rejected",
+    }
+);
+
+word_enum!(
+    /// A move a client asks for through `POST /v1/listings/{id}/{action}`.
+    LifecycleAction {
+        Submit => "submit", "Gửi duyệt", "Submit for review",
+        Publish => "publish", "Công bố", "Publish",
+        Reject => "reject", "Từ chối", "Reject",
+        Withdraw => "withdraw", "Rút tin", "Withdraw",
+        Close => "close", "Kết thúc", "Close",
+    }
+);
+
+word_enum!(
+    /// Intellectual property protection of the technology (Law on Intellectual Property).
+    IpStatus {
+        Patent => "patent", "Bằng độc quyền sáng chế", "Patent",
+        UtilitySolution => "utility_solution", "Bằng độc quyền giải pháp hữu ích", "Utility solution patent",
+        IndustrialDesign => "industrial_design", "Kiểu dáng công nghiệp", "Industrial design",
+        PlantVariety => "plant_variety", "Bảo hộ giống cây trồng", "Plant variety protection",
+        Copyright => "copyright", "Quyền tác giả", "Copyright",
+        TradeSecret => "trade_secret", "Bí mật kinh doanh", "Trade secret",
+        Pending => "pending", "Đang nộp đơn", "Application pending",
+        None => "none", "Chưa được bảo hộ", "Not protected",
+    }
+);
+
+word_enum!(
+    /// Forms of technology transfer, Law 07/2017/QH14 Art. 5.
+    TransferForm {
+        Independent => "independent", "Chuyển giao công nghệ độc lập", "Stand-alone technology transfer",
+        InvestmentProject => "investment_project", "Chuyển giao trong dự án đầu tư", "Part of an investment project",
+        CapitalContribution => "capital_contribution", "Góp vốn bằng công nghệ", "Capital contribution in technology",
+        Franchise => "franchise", "Nhượng quyền thương mại", "Franchising",
+        IpTransfer => "ip_transfer", "Chuyển giao quyền sở hữu trí tuệ", "Transfer of IP rights",
+        EquipmentSale => "equipment_sale", "Mua bán máy móc, thiết bị", "Sale of machinery and equipment",
+        Other => "other", "Hình thức khác", "Other form",
+    }
+);
+
+word_enum!(
+    /// Methods of technology transfer, Law 07/2017/QH14 Art. 6.
+    TransferMethod {
+        Documents => "documents", "Chuyển giao tài liệu về công nghệ", "Technology documents",
+        Training => "training", "Đào tạo", "Training",
+        ExpertAssistance => "expert_assistance", "Cử chuyên gia tư vấn kỹ thuật", "Technical experts on site",
+        EquipmentWithKnowhow => "equipment_with_knowhow", "Chuyển giao máy móc, thiết bị kèm công nghệ", "Machinery with know-how",
+        Other => "other", "Phương thức khác", "Other method",
+    }
+);
+
+word_enum!(
+    /// Rights offered or sought: ownership, or the right to use, exclusive or not.
+    Right { Ownership => "ownership", "Quyền sở hữu công nghệ", "Ownership", ExclusiveUse => "exclusive_use", "Quyền sử dụng độc quyền", "Exclusive right to use", NonExclusiveUse => "non_exclusive_use", "Quyền sử dụng không độc quyền", "Non-exclusive right to use" }
+);
+
+word_enum!(
+    MediaKind { Image => "image", "Hình ảnh", "Image", Video => "video", "Video", "Video", Document => "document", "Tài liệu", "Document", Link => "link", "Liên kết", "Link" }
+);
+
+/// The move refused: `action` is not allowed from `from`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a listing that is {from} cannot be {}", past_tense(*action))]
+pub struct IllegalTransition {
+    pub from: ListingStatus,
+    pub action: LifecycleAction,
+}
+
+fn past_tense(action: LifecycleAction) -> &'static str {
+    match action {
+        LifecycleAction::Submit => "submitted",
+        LifecycleAction::Publish => "published",
+        LifecycleAction::Reject => "rejected",
+        LifecycleAction::Withdraw => "withdrawn",
+        LifecycleAction::Close => "closed",
+    }
+}
+
+impl ListingStatus {
+    /// The status a lifecycle action leads to from this one.
+    ///
+    /// A rejected listing may be edited and submitted again; publishing straight from a draft is for
+    /// publishers trusted to skip review; only published listings close (the deal is done).
+    pub fn after(self, action: LifecycleAction) -> Result<ListingStatus, IllegalTransition> {
+        use LifecycleAction as A;
+        use ListingStatus as S;
+        match (self, action) {
+            (S::Draft | S::Rejected, A::Submit) => Ok(S::PendingReview),
+            (S::Draft | S::PendingReview, A::Publish) => Ok(S::Published),
+            (S::PendingReview, A::Reject) => Ok(S::Rejected),
+            (S::PendingReview | S::Published, A::Withdraw) => Ok(S::Withdrawn),
+            (S::Published, A::Close) => Ok(S::Closed),
+            (from, action) => Err(IllegalTransition { from, action }),
+        }
+    }
+
+    /// The actions allowed from this status, for clients that show buttons.
+    pub fn allowed_actions(self) -> Vec<LifecycleAction> {
+        LifecycleAction::ALL.iter().copied().filter(|a| self.after(*a).is_ok()).collect()
+    }
+}
+
+/// Text in Vietnamese, the language of record, and optionally in English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LocalizedText {
+    #[cfg_attr(feature = "openapi", schema(example = "Máy sấy nông sản dùng năng lượng mặt trời"))]
+    pub vi: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "Solar crop dryer"))]
+    pub en: Option<String>,
+}
+
+/// A price (offers) or budget (demands) in whole Vietnamese đồng; `amount` may be left out when
+/// the price is only negotiable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = 450000000, minimum = 0))]
+    pub amount: Option<i64>,
+    #[serde(default = "vnd")]
+    #[cfg_attr(feature = "openapi", schema(example = "VND"))]
+    pub currency: String,
+    #[serde(default)]
+    pub negotiable: bool,
+}
+
+fn vnd() -> String {
+    "VND".to_owned()
+}
+
+impl Default for Price {
+    fn default() -> Self {
+        Self { amount: None, currency: vnd(), negotiable: true }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Owner {
+    /// The owner's organization in techex, when it has one.
+    #[serde(default)]
+    pub organization_id: Option<Uuid>,
+    #[cfg_attr(feature = "openapi", schema(example = "Viện Cơ điện Nông nghiệp"))]
+    pub name: String,
+}
+
+/// How to reach the people behind a listing; never shown to anonymous callers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Media {
+    #[cfg_attr(feature = "openapi", schema(example = "https://example.vn/may-say.jpg"))]
+    pub url: String,
+    pub kind: MediaKind,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// Where a record came from when a portal or a partner exchange pushed it: the exchange's short
+/// name and the record's id there. The pair identifies one listing across pushes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    #[cfg_attr(feature = "openapi", schema(example = "binhduong"))]
+    pub exchange: String,
+    #[cfg_attr(feature = "openapi", schema(example = "SP-2024-117"))]
+    pub external_id: String,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// What a publisher writes about a technology: the body of `POST /v1/listings`, and what a
+/// `PATCH` merges into.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ListingContent {
+    pub kind: ListingKind,
+    pub title: LocalizedText,
+    #[serde(default)]
+    pub summary: Option<LocalizedText>,
+    #[serde(default)]
+    pub description: Option<LocalizedText>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = json!(["sấy", "nông sản"])))]
+    pub keywords: Vec<String>,
+    /// Level-2 S&T field codes (`GET /v1/reference/fields`), at least one.
+    #[cfg_attr(feature = "openapi", schema(example = json!(["211", "401"])))]
+    pub field_codes: Vec<String>,
+    /// Technology readiness level 1-9: reached, for an offer; the minimum wanted, for a demand.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = 7, minimum = 1, maximum = 9))]
+    pub trl: Option<i64>,
+    #[serde(default = "no_ip")]
+    pub ip_status: IpStatus,
+    /// Numbers of patents, utility solutions or applications.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = json!(["2-0002345"])))]
+    pub ip_refs: Vec<String>,
+    #[serde(default)]
+    pub transfer_forms: Vec<TransferForm>,
+    #[serde(default)]
+    pub transfer_methods: Vec<TransferMethod>,
+    #[serde(default)]
+    pub rights: Vec<Right>,
+    #[serde(default)]
+    pub price: Price,
+    /// Province code as the client knows it; pre-2025 codes are accepted and resolved to the
+    /// current province.
+    #[cfg_attr(feature = "openapi", schema(example = "74"))]
+    pub province: String,
+    pub owner: Owner,
+    #[serde(default)]
+    pub contact: Option<Contact>,
+    #[serde(default)]
+    pub media: Vec<Media>,
+    #[serde(default)]
+    pub source: Option<Source>,
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn no_ip() -> IpStatus {
+    IpStatus::None
+}
+
+pub const TITLE_MAX: usize = 300;
+pub const SUMMARY_MAX: usize = 2_000;
+pub const DESCRIPTION_MAX: usize = 20_000;
+pub const KEYWORDS_MAX: usize = 20;
+pub const KEYWORD_MAX: usize = 60;
+pub const FIELD_CODES_MAX: usize = 10;
+pub const IP_REFS_MAX: usize = 20;
+pub const MEDIA_MAX: usize = 20;
+pub const URL_MAX: usize = 2_000;
+pub const SHORT_TEXT_MAX: usize = 200;
+
+/// Content that passed every rule, with the province resolved to today's code.
+#[derive(Debug, Clone)]
+pub struct ValidContent {
+    pub content: ListingContent,
+    pub province: &'static refdata::Province,
+}
+
+impl ListingContent {
+    /// Trims text, then checks every rule and reports every failure at once. `now` is when the
+    /// write happens: an expiry must lie after it.
+    pub fn validate(mut self, now: DateTime<Utc>) -> Result<ValidContent, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+
+        check_localized(&mut errors, "title", Some(&mut self.title), TITLE_MAX, true);
+        check_localized(&mut errors, "summary", self.summary.as_mut(), SUMMARY_MAX, false);
+        check_localized(&mut errors, "description", self.description.as_mut(), DESCRIPTION_MAX, false);
+
+        check_list_of_text(&mut errors, "keywords", &mut self.keywords, KEYWORDS_MAX, KEYWORD_MAX);
+        check_list_of_text(&mut errors, "ip_refs", &mut self.ip_refs, IP_REFS_MAX, SHORT_TEXT_MAX);
+        check_field_codes(&mut errors, &mut self.field_codes);
+        check_unique(&mut errors, "transfer_forms", &self.transfer_forms);
+        check_unique(&mut errors, "transfer_methods", &self.transfer_methods);
+        check_unique(&mut errors, "rights", &self.rights);
+
+        if let Some(trl) = self.trl
+            && !(1..=9).contains(&trl)
+        {
+            errors.add("trl", "out_of_range", format!("TRL must be between 1 and 9, not {trl}"));
+        }
+        check_price(&mut errors, &self.price);
+
+        self.province = self.province.trim().to_owned();
+        let province = refdata::current_province(&self.province);
+        if province.is_none() {
+            errors.add(
+                "province",
+                "unknown_province",
+                format!("'{}' is not a province code (GET /v1/reference/provinces)", self.province),
+            );
+        }
+
+        trim_required(&mut errors, "owner.name", &mut self.owner.name, SHORT_TEXT_MAX);
+        if let Some(contact) = self.contact.as_mut() {
+            check_contact(&mut errors, contact);
+        }
+        if self.media.len() > MEDIA_MAX {
+            errors.add("media", "too_many", format!("at most {MEDIA_MAX} media items"));
+        }
+        for (i, media) in self.media.iter_mut().enumerate() {
+            check_url(&mut errors, &format!("media[{i}].url"), &mut media.url);
+            trim_optional(&mut errors, &format!("media[{i}].title"), &mut media.title, SHORT_TEXT_MAX);
+        }
+        if let Some(source) = self.source.as_mut() {
+            check_source(&mut errors, source);
+        }
+        if let Some(expires_at) = self.expires_at
+            && expires_at <= now
+        {
+            errors.add("expires_at", "in_the_past", "the expiry must lie in the future");
+        }
+
+        match province {
+            Some(province) if errors.is_empty() => Ok(ValidContent { content: self, province }),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn check_localized(
+    errors: &mut ValidationErrors,
+    field: &str,
+    text: Option<&mut LocalizedText>,
+    max: usize,
+    required: bool,
+) {
+    let Some(text) = text else {
+        if required {
+            errors.add(format!("{field}.vi"), "required", "Vietnamese text is required");
+        }
+        return;
+    };
+    trim_required(errors, &format!("{field}.vi"), &mut text.vi, max);
+    trim_optional(errors, &format!("{field}.en"), &mut text.en, max);
+}
+
+fn trim_required(errors: &mut ValidationErrors, field: &str, value: &mut String, max: usize) {
+    *value = value.trim().to_owned();
+    if value.is_empty() {
+        errors.add(field, "required", "must not be empty");
+    } else {
+        check_length(errors, field, value, max);
+    }
+}
+
+/// Blank optional text is stored as absent.
+fn trim_optional(errors: &mut ValidationErrors, field: &str, value: &mut Option<String>, max: usize) {
+    if let Some(text) = value.as_deref() {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            *value = None;
+        } else {
+            check_length(errors, field, trimmed, max);
+            *value = Some(trimmed.to_owned());
+        }
+    }
+}
+
+fn check_length(errors: &mut ValidationErrors, field: &str, value: &str, max: usize) {
+    let length = value.chars().count();
+    if length > max {
+        errors.add(field, "too_long", format!("at most {max} characters, got {length}"));
+    }
+}
+
+fn check_list_of_text(
+    errors: &mut ValidationErrors,
+    field: &str,
+    items: &mut [String],
+    max_items: usize,
+    max_len: usize,
+) {
+    if items.len() > max_items {
+        errors.add(field, "too_many", format!("at most {max_items} items"));
+    }
+    for (i, item) in items.iter_mut().enumerate() {
+        trim_required(errors, &format!("{field}[{i}]"), item, max_len);
+    }
+}
+
+fn check_unique<T: Eq + std::hash::Hash + fmt::Display>(errors: &mut ValidationErrors, field: &str, items: &[T]) {
+    let mut seen = HashSet::new();
+    for (i, item) in items.iter().enumerate() {
+        if !seen.insert(item) {
+            errors.add(format!("{field}[{i}]"), "duplicate", format!("'{item}' is listed twice"));
+        }
+    }
+}
+
+fn check_field_codes(errors: &mut ValidationErrors, codes: &mut [String]) {
+    if codes.is_empty() {
+        errors.add("field_codes", "required", "at least one S&T field code is required");
+    }
+    if codes.len() > FIELD_CODES_MAX {
+        errors.add("field_codes", "too_many", format!("at most {FIELD_CODES_MAX} field codes"));
+    }
+    for (i, code) in codes.iter_mut().enumerate() {
+        *code = code.trim().to_owned();
+        match refdata::field(code) {
+            Some(field) if field.level() == 2 => {}
+            Some(_) => errors.add(
+                format!("field_codes[{i}]"),
+                "field_too_broad",
+                format!("'{code}' is a broad field; use one of its three-digit fields"),
+            ),
+            None => errors.add(
+                format!("field_codes[{i}]"),
+                "unknown_field_code",
+                format!("'{code}' is not an S&T field code (GET /v1/reference/fields)"),
+            ),
+        }
+    }
+    check_unique(errors, "field_codes", codes);
+}
+
+fn check_price(errors: &mut ValidationErrors, price: &Price) {
+    match price.amount {
+        Some(amount) if amount < 0 => errors.add("price.amount", "negative", "a price is a non-negative number of VND"),
+        None if !price.negotiable => {
+            errors.add("price.amount", "required", "give an amount, or mark the price negotiable")
+        }
+        _ => {}
+    }
+    if price.currency != "VND" {
+        errors.add("price.currency", "unsupported_currency", "prices are in VND");
+    }
+}
+
+fn check_contact(errors: &mut ValidationErrors, contact: &mut Contact) {
+    trim_optional(errors, "contact.name", &mut contact.name, SHORT_TEXT_MAX);
+    trim_optional(errors, "contact.email", &mut contact.email, SHORT_TEXT_MAX);
+    trim_optional(errors, "contact.phone", &mut contact.phone, 30);
+    if let Some(email) = contact.email.as_deref()
+        && !looks_like_email(email)
+    {
+        errors.add("contact.email", "invalid_email", format!("'{email}' is not an e-mail address"));
+    }
+    if let Some(phone) = contact.phone.as_deref()
+        && !phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    {
+        errors.add("contact.phone", "invalid_phone", "a phone number has digits, spaces and + - ( ) . only");
+    }
+}
+
+fn looks_like_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+fn check_url(errors: &mut ValidationErrors, field: &str, url: &mut String) {
+    *url = url.trim().to_owned();
+    let has_host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+    if !has_host || url.chars().any(char::is_whitespace) {
+        errors.add(field, "invalid_url", "an absolute http(s) URL is required");
+    } else {
+        check_length(errors, field, url, URL_MAX);
+    }
+}
+
+fn check_source(errors: &mut ValidationErrors, source: &mut Source) {
+    source.exchange = source.exchange.trim().to_owned();
+    let exchange_ok = !source.exchange.is_empty()
+        && source.exchange.len() <= 40
+        && source.exchange.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !exchange_ok {
+        errors.add("source.exchange", "invalid_format", "1-40 characters of a-z, 0-9, - and _");
+    }
+    trim_required(errors, "source.external_id", &mut source.external_id, 100);
+    if let Some(url) = source.url.as_mut() {
+        check_url(errors, "source.url", url);
+    }
+}
+
+/// A listing as the hub holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listing {
+    pub id: ListingId,
+    pub status: ListingStatus,
+    /// Starts at 1 and grows by one with every write; the ETag and If-Match are built on it.
+    pub version: i64,
+    /// The current code of the province; `content.province` keeps the code as sent.
+    pub province: String,
+    /// The organization whose client wrote the listing.
+    pub publisher: Option<Uuid>,
+    pub content: ListingContent,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl Listing {
+    /// A new draft from validated content.
+    pub fn draft(valid: ValidContent, publisher: Option<Uuid>, now: DateTime<Utc>) -> Self {
+        Self {
+            id: ListingId::new(),
+            status: ListingStatus::Draft,
+            version: 1,
+            province: valid.province.code.clone(),
+            publisher,
+            content: valid.content,
+            created_at: now,
+            updated_at: now,
+            published_at: None,
+        }
+    }
+
+    /// Replaces the content (an update); the status stays.
+    pub fn revise(&mut self, valid: ValidContent, now: DateTime<Utc>) {
+        self.province = valid.province.code.clone();
+        self.content = valid.content;
+        self.touch(now);
+    }
+
+    /// Applies a lifecycle action, or says why it is not allowed.
+    pub fn apply(&mut self, action: LifecycleAction, now: DateTime<Utc>) -> Result<(), IllegalTransition> {
+        self.status = self.status.after(action)?;
+        if self.status == ListingStatus::Published {
+            self.published_at = Some(now);
+        }
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Deletion keeps the record (partners mirror it) but takes it off the market.
+    pub fn withdraw_for_deletion(&mut self, now: DateTime<Utc>) {
+        self.status = ListingStatus::Withdrawn;
+        self.touch(now);
+    }
+
+    fn touch(&mut self, now: DateTime<Utc>) {
+        self.version += 1;
+        self.updated_at = now;
+    }
+
+    /// The folded text full-text search runs on: titles, summaries, descriptions, keywords,
+    /// the owner's name.
+    pub fn search_text(&self) -> String {
+        let c = &self.content;
+        let mut parts: Vec<&str> = Vec::new();
+        for text in [Some(&c.title), c.summary.as_ref(), c.description.as_ref()].into_iter().flatten() {
+            parts.push(&text.vi);
+            parts.extend(text.en.as_deref());
+        }
+        parts.extend(c.keywords.iter().map(String::as_str));
+        parts.push(&c.owner.name);
+        fold(&parts.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap()
+    }
+
+    fn content() -> ListingContent {
+        serde_json::from_value(serde_json::json!({
+            "kind": "offer",
+            "title": {"vi": "  Máy sấy nông sản dùng năng lượng mặt trời ", "en": "Solar crop dryer"},
+            "field_codes": ["211", "401"],
+            "trl": 7,
+            "price": {"amount": 450000000, "negotiable": true},
+            "province": "74",
+            "owner": {"name": "Viện Cơ điện Nông nghiệp"},
+            "contact": {"email": "lienhe@example.vn", "phone": "+84 274 123 456"},
+            "media": [{"url": "https://example.vn/a.jpg", "kind": "image"}],
+            "source": {"exchange": "binhduong", "external_id": "SP-2024-117"},
+            "expires_at": "2027-06-30T00:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    fn codes(result: Result<ValidContent, ValidationErrors>) -> Vec<(String, String)> {
+        result.unwrap_err().0.into_iter().map(|e| (e.field, e.code)).collect()
+    }
+
+    fn pair(field: &str, code: &str) -> (String, String) {
+        (field.to_owned(), code.to_owned())
+    }
+
+    #[test]
+    fn valid_content_is_trimmed_and_its_old_province_resolved() {
+        let valid = content().validate(now()).unwrap();
+        assert_eq!(valid.content.title.vi, "Máy sấy nông sản dùng năng lượng mặt trời");
+        assert_eq!(valid.content.province, "74");
+        assert_eq!(valid.province.code, "79");
+    }
+
+    #[test]
+    fn vietnamese_title_is_required() {
+        let mut c = content();
+        c.title.vi = "   ".into();
+        assert_eq!(codes(c.validate(now())), vec![pair("title.vi", "required")]);
+    }
+
+    #[test]
+    fn overlong_text_is_refused() {
+        let mut c = content();
+        c.title.en = Some("x".repeat(TITLE_MAX + 1));
+        assert_eq!(codes(c.validate(now())), vec![pair("title.en", "too_long")]);
+    }
+
+    #[test]
+    fn trl_must_be_one_to_nine() {
+        for bad in [0, 10, 12, -1] {
+            let mut c = content();
+            c.trl = Some(bad);
+            assert_eq!(codes(c.validate(now())), vec![pair("trl", "out_of_range")], "{bad}");
+        }
+        for good in [1, 9] {
+            let mut c = content();
+            c.trl = Some(good);
+            assert!(c.validate(now()).is_ok());
+        }
+    }
+
+    #[test]
+    fn field_codes_must_exist_at_level_two_once_each() {
+        let mut c = content();
+        c.field_codes = vec!["999".into(), "2".into(), "211".into(), "211".into()];
+        assert_eq!(
+            codes(c.validate(now())),
+            vec![
+                pair("field_codes[0]", "unknown_field_code"),
+                pair("field_codes[1]", "field_too_broad"),
+                pair("field_codes[3]", "duplicate"),
+            ]
+        );
+        let mut c = content();
+        c.field_codes.clear();
+        assert_eq!(codes(c.validate(now())), vec![pair("field_codes", "required")]);
+    }
+
+    #[test]
+    fn unknown_province_is_refused() {
+        let mut c = content();
+        c.province = "99".into();
+        assert_eq!(codes(c.validate(now())), vec![pair("province", "unknown_province")]);
+    }
+
+    #[test]
+    fn price_is_a_non_negative_vnd_amount_or_negotiable() {
+        let mut c = content();
+        c.price = Price { amount: Some(-1), currency: "VND".into(), negotiable: false };
+        assert_eq!(codes(c.clone().validate(now())), vec![pair("price.amount", "negative")]);
+        c.price = Price { amount: None, currency: "USD".into(), negotiable: false };
+        assert_eq!(
+            codes(c.validate(now())),
+            vec![pair("price.amount", "required"), pair("price.currency", "unsupported_currency")]
+        );
+        let mut c = content();
+        c.price = Price { amount: Some(0), currency: "VND".into(), negotiable: false };
+        assert!(c.validate(now()).is_ok());
+    }
+
+    #[test]
+    fn contact_media_and_source_are_checked() {
+        let mut c = content();
+        c.contact = Some(Contact { name: None, email: Some("not-an-email".into()), phone: Some("call me".into()) });
+        c.media[0].url = "ftp://example.vn/a".into();
+        c.source = Some(Source { exchange: "Bình Dương".into(), external_id: " ".into(), url: None });
+        assert_eq!(
+            codes(c.validate(now())),
+            vec![
+                pair("contact.email", "invalid_email"),
+                pair("contact.phone", "invalid_phone"),
+                pair("media[0].url", "invalid_url"),
+                pair("source.exchange", "invalid_format"),
+                pair("source.external_id", "required"),
+            ]
+        );
+    }
+
+    #[test]
+    fn expiry_must_lie_in_the_future() {
+        let mut c = content();
+        c.expires_at = Some(now());
+        assert_eq!(codes(c.validate(now())), vec![pair("expires_at", "in_the_past")]);
+    }
+
+    #[test]
+    fn every_failure_is_reported_at_once() {
+        let mut c = content();
+        c.title.vi.clear();
+        c.trl = Some(12);
+        c.province = "00".into();
+        assert_eq!(codes(c.validate(now())).len(), 3);
+    }
+
+    #[test]
+    fn lifecycle_follows_the_state_machine() {
+        use LifecycleAction as A;
+        use ListingStatus as S;
+        let allowed = [
+            (S::Draft, A::Submit, S::PendingReview),
+            (S::Rejected, A::Submit, S::PendingReview),
+            (S::Draft, A::Publish, S::Published),
+            (S::PendingReview, A::Publish, S::Published),
+            (S::PendingReview, A::Reject, S::Rejected),
+            (S::PendingReview, A::Withdraw, S::Withdrawn),
+            (S::Published, A::Withdraw, S::Withdrawn),
+            (S::Published, A::Close, S::Closed),
+        ];
+        for from in S::ALL {
+            for action in A::ALL {
+                let expected = allowed.iter().find(|(f, a, _)| f == from && a == action).map(|(_, _, to)| *to);
+                assert_eq!(from.after(*action).ok(), expected, "{from} + {action}");
+            }
+        }
+    }
+
+    #[test]
+    fn terminal_states_allow_no_action() {
+        for status in [ListingStatus::Withdrawn, ListingStatus::Expired, ListingStatus::Closed] {
+            assert!(status.allowed_actions().is_empty(), "{status}");
+        }
+    }
+
+    #[test]
+    fn illegal_transition_explains_itself() {
+        let err = ListingStatus::Withdrawn.after(LifecycleAction::Publish).unwrap_err();
+        assert_eq!(err.to_string(), "a listing that is withdrawn cannot be published");
+    }
+
+    #[test]
+    fn every_write_bumps_the_version_and_publishing_stamps_the_time() {
+        let mut listing = Listing::draft(content().validate(now()).unwrap(), None, now());
+        assert_eq!((listing.version, listing.status), (1, ListingStatus::Draft));
+        listing.apply(LifecycleAction::Submit, now()).unwrap();
+        listing.apply(LifecycleAction::Publish, now()).unwrap();
+        assert_eq!((listing.version, listing.published_at), (3, Some(now())));
+        assert!(listing.apply(LifecycleAction::Submit, now()).is_err());
+        assert_eq!(listing.version, 3, "a refused move changes nothing");
+    }
+
+    #[test]
+    fn search_text_is_folded() {
+        let listing = Listing::draft(content().validate(now()).unwrap(), None, now());
+        let text = listing.search_text();
+        assert!(text.contains("may say nong san dung nang luong mat troi"), "{text}");
+        assert!(text.contains("vien co dien nong nghiep"), "{text}");
+    }
+
+    #[test]
+    fn words_round_trip() {
+        for status in ListingStatus::ALL {
+            assert_eq!(status.as_str().parse::<ListingStatus>().unwrap(), *status);
+        }
+        assert!("archived".parse::<ListingStatus>().is_err());
+    }
+}

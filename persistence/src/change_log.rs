@@ -1,0 +1,109 @@
+//! The change log: one row per write, appended in the write's own transaction.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::error::StoreError;
+use crate::schema::change_log;
+
+/// One change as recorded: which record, what happened to it, its version after the write, who
+/// wrote it, when, and the record as written (a tombstone carries the last state).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub seq: i64,
+    pub entity: String,
+    pub entity_id: String,
+    pub op: String,
+    pub version: i64,
+    pub actor: Option<String>,
+    pub at: DateTime<Utc>,
+    pub data: serde_json::Value,
+}
+
+/// A change about to be appended.
+#[derive(Debug, Clone)]
+pub struct NewChange<'a> {
+    pub entity: &'static str,
+    pub entity_id: String,
+    pub op: &'a str,
+    pub version: i64,
+    pub actor: Option<&'a str>,
+    pub at: DateTime<Utc>,
+    pub data: serde_json::Value,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = change_log)]
+struct NewChangeRow<'a> {
+    entity: &'a str,
+    entity_id: &'a str,
+    op: &'a str,
+    version: i64,
+    actor: Option<&'a str>,
+    at: NaiveDateTime,
+    data: String,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = change_log)]
+struct ChangeRow {
+    seq: i64,
+    entity: String,
+    entity_id: String,
+    op: String,
+    version: i64,
+    actor: Option<String>,
+    at: NaiveDateTime,
+    data: String,
+}
+
+/// Appends one change; call it inside the transaction of the write it records.
+pub fn append(conn: &mut DbConn, change: &NewChange<'_>) -> Result<(), StoreError> {
+    diesel::insert_into(change_log::table)
+        .values(NewChangeRow {
+            entity: change.entity,
+            entity_id: &change.entity_id,
+            op: change.op,
+            version: change.version,
+            actor: change.actor,
+            at: change.at.naive_utc(),
+            data: change.data.to_string(),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Every change of one record, oldest first.
+pub fn history(conn: &mut DbConn, entity: &str, entity_id: &str) -> Result<Vec<Change>, StoreError> {
+    change_log::table
+        .filter(change_log::entity.eq(entity))
+        .filter(change_log::entity_id.eq(entity_id))
+        .order(change_log::seq.asc())
+        .select(ChangeRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|row| {
+            let data = serde_json::from_str(&row.data).map_err(|e| StoreError::Corrupt {
+                entity: "change",
+                id: row.seq.to_string(),
+                reason: e.to_string(),
+            })?;
+            Ok(Change {
+                seq: row.seq,
+                entity: row.entity,
+                entity_id: row.entity_id,
+                op: row.op,
+                version: row.version,
+                actor: row.actor,
+                at: row.at.and_utc(),
+                data,
+            })
+        })
+        .collect()
+}
+
+/// How many changes are recorded in all.
+pub fn count(conn: &mut DbConn) -> Result<i64, StoreError> {
+    Ok(change_log::table.count().get_result(conn)?)
+}

@@ -1,0 +1,12 @@
+//! Storage for techex on SQLite (the embedded default) and PostgreSQL (production), from one
+//! code base: a diesel `MultiConnection` over both, one portable schema, and repositories that
+//! speak domain types. Each repository write is one transaction that also appends to the change log.
+
+pub mod change_log;
+pub mod db;
+pub mod error;
+pub mod listings;
+mod schema;
+
+pub use db::{Backend, Db, DbConn};
+pub use error::StoreError;

@@ -1,0 +1,255 @@
+//! Listings: rows <-> domain, and the writes, each one transaction with its change-log entry.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use techex_domain::{LifecycleAction, Listing, ListingId, ListingKind, ListingStatus};
+
+use crate::change_log::{self, NewChange};
+use crate::db::{DbConn, write};
+use crate::error::{StoreError, on_unique_violation};
+use crate::schema::{listing_fields, listings};
+
+const ENTITY: &str = "listing";
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = listings)]
+struct ListingRow {
+    id: String,
+    status: String,
+    province: String,
+    publisher: Option<String>,
+    content: String,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    published_at: Option<NaiveDateTime>,
+}
+
+impl ListingRow {
+    fn into_domain(self) -> Result<Listing, StoreError> {
+        let corrupt = |reason: String| StoreError::Corrupt { entity: ENTITY, id: self.id.clone(), reason };
+        Ok(Listing {
+            id: self.id.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+            status: self.status.parse().map_err(|e: techex_domain::listing::UnknownWord| corrupt(e.to_string()))?,
+            version: self.version,
+            province: self.province.clone(),
+            publisher: self
+                .publisher
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+            content: serde_json::from_str(&self.content).map_err(|e| corrupt(e.to_string()))?,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+            published_at: self.published_at.map(|t| t.and_utc()),
+        })
+    }
+}
+
+/// Every column as written from a domain listing.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = listings, treat_none_as_null = true)]
+struct ListingRecord {
+    id: String,
+    kind: String,
+    status: String,
+    province: String,
+    province_as_sent: String,
+    trl: Option<i64>,
+    price_amount: Option<i64>,
+    ip_status: String,
+    publisher: Option<String>,
+    source_exchange: Option<String>,
+    source_external_id: Option<String>,
+    title_vi: String,
+    search_text: String,
+    content: String,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    published_at: Option<NaiveDateTime>,
+    expires_at: Option<NaiveDateTime>,
+    deleted_at: Option<NaiveDateTime>,
+}
+
+impl ListingRecord {
+    fn of(listing: &Listing, deleted_at: Option<DateTime<Utc>>) -> Self {
+        let c = &listing.content;
+        ListingRecord {
+            id: listing.id.to_string(),
+            kind: c.kind.as_str().to_owned(),
+            status: listing.status.as_str().to_owned(),
+            province: listing.province.clone(),
+            province_as_sent: c.province.clone(),
+            trl: c.trl,
+            price_amount: c.price.amount,
+            ip_status: c.ip_status.as_str().to_owned(),
+            publisher: listing.publisher.map(|p| p.to_string()),
+            source_exchange: c.source.as_ref().map(|s| s.exchange.clone()),
+            source_external_id: c.source.as_ref().map(|s| s.external_id.clone()),
+            title_vi: c.title.vi.clone(),
+            search_text: listing.search_text(),
+            content: serde_json::to_string(c).expect("listing content serializes"),
+            version: listing.version,
+            created_at: listing.created_at.naive_utc(),
+            updated_at: listing.updated_at.naive_utc(),
+            published_at: listing.published_at.map(|t| t.naive_utc()),
+            expires_at: c.expires_at.map(|t| t.naive_utc()),
+            deleted_at: deleted_at.map(|t| t.naive_utc()),
+        }
+    }
+}
+
+/// What a modification did, which names its change-log operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListingWrite {
+    Updated,
+    Moved(LifecycleAction),
+    /// Withdrawn and hidden; the row stays for partners' feeds.
+    Deleted,
+}
+
+impl ListingWrite {
+    fn op(self) -> &'static str {
+        match self {
+            ListingWrite::Updated => "update",
+            ListingWrite::Moved(action) => action.as_str(),
+            ListingWrite::Deleted => "delete",
+        }
+    }
+}
+
+/// Which listings a page shows; ordered newest first, starting after the `after` id.
+#[derive(Debug, Clone)]
+pub struct ListingFilter {
+    pub status: ListingStatus,
+    pub kind: Option<ListingKind>,
+    /// A current province code.
+    pub province: Option<String>,
+    /// Digits a field code starts with: `2` matches `206`.
+    pub field_prefix: Option<String>,
+    pub after: Option<ListingId>,
+    pub limit: i64,
+}
+
+/// A listing that exists and was not deleted.
+pub fn find(conn: &mut DbConn, id: ListingId) -> Result<Option<Listing>, StoreError> {
+    listings::table
+        .filter(listings::id.eq(id.to_string()))
+        .filter(listings::deleted_at.is_null())
+        .select(ListingRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(ListingRow::into_domain)
+        .transpose()
+}
+
+pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<Listing>, StoreError> {
+    let mut query = listings::table
+        .filter(listings::status.eq(filter.status.as_str()))
+        .filter(listings::deleted_at.is_null())
+        .select(ListingRow::as_select())
+        .order(listings::id.desc())
+        .limit(filter.limit)
+        .into_boxed();
+    if let Some(kind) = filter.kind {
+        query = query.filter(listings::kind.eq(kind.as_str()));
+    }
+    if let Some(province) = &filter.province {
+        query = query.filter(listings::province.eq(province.clone()));
+    }
+    if let Some(prefix) = &filter.field_prefix {
+        let matching = listing_fields::table
+            .filter(listing_fields::field_code.like(format!("{prefix}%")))
+            .select(listing_fields::listing_id);
+        query = query.filter(listings::id.eq_any(matching));
+    }
+    if let Some(after) = filter.after {
+        query = query.filter(listings::id.lt(after.to_string()));
+    }
+    query.load(conn)?.into_iter().map(ListingRow::into_domain).collect()
+}
+
+/// Stores a new listing and logs its creation, in one transaction.
+pub fn create(conn: &mut DbConn, listing: &Listing, actor: Option<&str>) -> Result<(), StoreError> {
+    write(conn, |conn| {
+        diesel::insert_into(listings::table)
+            .values(ListingRecord::of(listing, None))
+            .execute(conn)
+            .map_err(on_unique_violation("source"))?;
+        replace_fields(conn, listing)?;
+        log_change(conn, listing, "create", actor)
+    })
+}
+
+/// Loads a listing, lets `change` apply a domain rule to it, and stores the result with its
+/// change-log entry, all in one transaction. Nothing is written when `change` fails.
+pub fn modify<E>(
+    conn: &mut DbConn,
+    id: ListingId,
+    actor: Option<&str>,
+    change: impl FnOnce(&mut Listing) -> Result<ListingWrite, E>,
+) -> Result<Listing, E>
+where
+    E: From<StoreError>,
+{
+    write(conn, |conn| {
+        // A no-op update takes the row lock on PostgreSQL, so concurrent modifications of one
+        // listing queue up instead of failing the version check (SQLite's writer lock already
+        // serializes them).
+        diesel::update(listings::table.filter(listings::id.eq(id.to_string())))
+            .set(listings::version.eq(listings::version))
+            .execute(conn)
+            .map_err(StoreError::from)?;
+        let mut listing = find(conn, id)?.ok_or(StoreError::NotFound { entity: ENTITY })?;
+        let read_version = listing.version;
+        let what = change(&mut listing)?;
+        let deleted_at = (what == ListingWrite::Deleted).then_some(listing.updated_at);
+        let updated = diesel::update(listings::table)
+            .filter(listings::id.eq(id.to_string()))
+            .filter(listings::version.eq(read_version))
+            .set(ListingRecord::of(&listing, deleted_at))
+            .execute(conn)
+            .map_err(on_unique_violation("source"))?;
+        if updated == 0 {
+            return Err(StoreError::VersionConflict { entity: ENTITY }.into());
+        }
+        replace_fields(conn, &listing)?;
+        log_change(conn, &listing, what.op(), actor)?;
+        Ok(listing)
+    })
+}
+
+fn replace_fields(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError> {
+    let id = listing.id.to_string();
+    diesel::delete(listing_fields::table.filter(listing_fields::listing_id.eq(&id))).execute(conn)?;
+    // One row at a time: multi-row inserts do not compile over a MultiConnection.
+    for code in &listing.content.field_codes {
+        diesel::insert_into(listing_fields::table)
+            .values((listing_fields::listing_id.eq(&id), listing_fields::field_code.eq(code)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn log_change(conn: &mut DbConn, listing: &Listing, op: &str, actor: Option<&str>) -> Result<(), StoreError> {
+    change_log::append(
+        conn,
+        &NewChange {
+            entity: ENTITY,
+            entity_id: listing.id.to_string(),
+            op,
+            version: listing.version,
+            actor,
+            at: listing.updated_at,
+            data: serde_json::to_value(listing).expect("listing serializes"),
+        },
+    )
+}
+
+/// Whether any listing was ever stored; demo data goes only into an empty database.
+pub fn is_empty(conn: &mut DbConn) -> Result<bool, StoreError> {
+    let count: i64 = listings::table.count().get_result(conn)?;
+    Ok(count == 0)
+}

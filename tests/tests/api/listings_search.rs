@@ -1,0 +1,116 @@
+use std::collections::HashSet;
+
+use actix_web::http::StatusCode;
+use serde_json::{Value, json};
+use techex_tests::{TestApp, backend_tests, listing_with};
+
+/// Publishes listings of the given (kind, province, field codes), each without a source.
+async fn publish_all(app: &TestApp, specs: &[(&str, &str, &[&str])]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for (kind, province, fields) in specs {
+        let body = listing_with(json!({"kind": kind, "province": province, "field_codes": fields, "source": null}));
+        ids.push(app.publish_listing(&body).await);
+    }
+    ids
+}
+
+fn ids_of(reply: &techex_tests::Reply) -> Vec<String> {
+    assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
+    reply.body["items"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap().to_owned()).collect()
+}
+
+backend_tests! {
+    async fn only_published_listings_are_listed_newest_first(app: TestApp) {
+        let published = publish_all(&app, &[("offer", "79", &["206"]), ("demand", "75", &["401"])]).await;
+        let draft = app.create_listing(&listing_with(json!({"source": null}))).await;
+        let pending = app.create_listing(&listing_with(json!({"source": null}))).await;
+        app.post(&format!("/v1/listings/{pending}/submit"), &Value::Null).await;
+        let reply = app.get("/v1/listings").await;
+        assert_eq!(ids_of(&reply), [published[1].clone(), published[0].clone()]);
+        assert!(!ids_of(&reply).contains(&draft));
+        assert!(reply.body["next_cursor"].is_null());
+        assert_eq!(reply.header("cache-control"), Some("public, max-age=30"));
+    }
+
+    async fn filters_by_kind_province_and_field_prefix(app: TestApp) {
+        let ids = publish_all(&app, &[
+            ("offer", "74", &["206", "401"]),   // sent as Bình Dương, now Ho Chi Minh City
+            ("offer", "79", &["211"]),
+            ("demand", "75", &["401"]),
+            ("demand", "70", &["102"]),         // Bình Phước, now Đồng Nai
+        ]).await;
+        let set = |reply: techex_tests::Reply| ids_of(&reply).into_iter().collect::<HashSet<_>>();
+        let expect = |indexes: &[usize]| indexes.iter().map(|&i| ids[i].clone()).collect::<HashSet<_>>();
+
+        assert_eq!(set(app.get("/v1/listings?kind=offer").await), expect(&[0, 1]));
+        assert_eq!(set(app.get("/v1/listings?kind=demand").await), expect(&[2, 3]));
+        assert_eq!(set(app.get("/v1/listings?province=79").await), expect(&[0, 1]), "79 finds what was sent as 74");
+        assert_eq!(set(app.get("/v1/listings?province=74").await), expect(&[0, 1]), "an old code filters by its successor");
+        assert_eq!(set(app.get("/v1/listings?province=75").await), expect(&[2, 3]));
+        assert_eq!(set(app.get("/v1/listings?province=80").await), expect(&[]));
+        assert_eq!(set(app.get("/v1/listings?field=2").await), expect(&[0, 1]), "2 matches 206 and 211");
+        assert_eq!(set(app.get("/v1/listings?field=206").await), expect(&[0]));
+        assert_eq!(set(app.get("/v1/listings?field=40").await), expect(&[0, 2]));
+        assert_eq!(set(app.get("/v1/listings?field=1").await), expect(&[3]));
+        assert_eq!(set(app.get("/v1/listings?kind=offer&province=79&field=4").await), expect(&[0]));
+        // A listing matching two codes of the prefix is listed once.
+        assert_eq!(ids_of(&app.get("/v1/listings?field=4").await).len(), 2);
+    }
+
+    async fn cursor_pages_cover_everything_once_even_while_data_changes(app: TestApp) {
+        let specs: Vec<(&str, &str, &[&str])> = (0..7).map(|_| ("offer", "79", &["206"][..])).collect();
+        let mut expected = publish_all(&app, &specs).await;
+        expected.reverse();
+        let mut seen = Vec::new();
+        let mut uri = "/v1/listings?limit=3".to_owned();
+        let mut pages = 0;
+        loop {
+            let reply = app.get(&uri).await;
+            let ids = ids_of(&reply);
+            assert!(ids.len() <= 3);
+            seen.extend(ids);
+            pages += 1;
+            if pages == 1 {
+                // A listing published between pages lands before the cursor: it neither shifts
+                // later pages nor appears twice.
+                publish_all(&app, &[("offer", "79", &["206"])]).await;
+            }
+            match reply.body["next_cursor"].as_str() {
+                Some(cursor) => {
+                    let link = reply.header("link").expect("Link header with a next page");
+                    assert!(link.ends_with("; rel=\"next\"") && link.contains(&format!("cursor={cursor}")), "{link}");
+                    uri = link.trim_start_matches('<').split('>').next().unwrap().to_owned();
+                    assert!(uri.contains("limit=3"), "the next link keeps the query: {uri}");
+                }
+                None => {
+                    assert!(reply.header("link").is_none());
+                    break;
+                }
+            }
+        }
+        assert_eq!(seen, expected);
+        assert_eq!(pages, 3);
+    }
+
+    async fn bad_query_parameters_are_refused_not_ignored(app: TestApp) {
+        let cases = [
+            ("/v1/listings?limit=0", "limit", "out_of_range"),
+            ("/v1/listings?limit=101", "limit", "out_of_range"),
+            ("/v1/listings?limit=ten", "limit", "out_of_range"),
+            ("/v1/listings?kind=sale", "kind", "invalid_value"),
+            ("/v1/listings?province=99", "province", "unknown_province"),
+            ("/v1/listings?field=2%25", "field", "invalid_format"),
+            ("/v1/listings?field=2060", "field", "invalid_format"),
+            ("/v1/listings?cursor=bm90LWEtY3Vyc29y", "cursor", "invalid_cursor"),
+            ("/v1/listings?cursor=%%%", "cursor", "invalid_cursor"),
+            ("/v1/listings?provnce=79", "provnce", "unknown_field"),
+        ];
+        for (uri, field, code) in cases {
+            let reply = app.get(uri).await;
+            reply.problem(400, "invalid_query");
+            assert_eq!(reply.field_errors(), [(field.to_owned(), code.to_owned())], "{uri}");
+        }
+        let limit_100 = app.get("/v1/listings?limit=100").await;
+        assert_eq!(limit_100.status, StatusCode::OK);
+    }
+}

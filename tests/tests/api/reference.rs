@@ -1,0 +1,51 @@
+use actix_web::http::StatusCode;
+use serde_json::Value;
+use techex_tests::backend_tests;
+
+fn items(body: &Value) -> &Vec<Value> {
+    body["items"].as_array().unwrap()
+}
+
+backend_tests! {
+    async fn provinces_come_current_and_old_with_successors(app: TestApp) {
+        let all = app.get("/v1/reference/provinces").await;
+        assert_eq!(all.status, StatusCode::OK);
+        assert_eq!(all.header("cache-control"), Some("public, max-age=86400"));
+        assert_eq!(items(&all.body).len(), 97);
+        let current = app.get("/v1/reference/provinces?kind=current").await;
+        assert_eq!(items(&current.body).len(), 34);
+        let old = app.get("/v1/reference/provinces?kind=old").await;
+        let binh_duong = items(&old.body).iter().find(|p| p["code"] == "74").unwrap();
+        assert_eq!(binh_duong["name_vi"], "Tỉnh Bình Dương");
+        assert_eq!(binh_duong["successor_code"], "79");
+        assert_eq!(binh_duong["valid_to"], "2025-06-30");
+        let hcmc = items(&current.body).iter().find(|p| p["code"] == "79").unwrap();
+        assert_eq!((hcmc["name_en"].as_str(), hcmc["region"].as_str()), (Some("Ho Chi Minh City"), Some("Southeast")));
+        app.get("/v1/reference/provinces?kind=future").await.problem(400, "invalid_query");
+    }
+
+    async fn fields_and_trl_levels_have_both_languages(app: TestApp) {
+        let fields = app.get("/v1/reference/fields").await;
+        let medical = items(&fields.body).iter().find(|f| f["code"] == "206").unwrap();
+        assert_eq!(medical["name_vi"], "Kỹ thuật y học");
+        assert_eq!(medical["name_en"], "Medical engineering");
+        assert_eq!(medical["parent"], "2");
+        let trl = app.get("/v1/reference/trl").await;
+        let levels: Vec<i64> = items(&trl.body).iter().map(|t| t["level"].as_i64().unwrap()).collect();
+        assert_eq!(levels, (1..=9).collect::<Vec<_>>());
+        assert!(items(&trl.body).iter().all(|t| t["name_vi"].is_string() && t["name_en"].is_string()));
+    }
+
+    async fn every_enum_the_api_uses_is_listed_with_labels(app: TestApp) {
+        let enums = app.get("/v1/reference/enums").await.body;
+        let names: Vec<&str> = enums.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(names, ["ip_status", "lifecycle_action", "listing_kind", "listing_status", "media_kind", "right", "transfer_form", "transfer_method"]);
+        let forms: Vec<&str> = enums["transfer_form"].as_array().unwrap().iter().map(|v| v["value"].as_str().unwrap()).collect();
+        assert_eq!(forms, ["independent", "investment_project", "capital_contribution", "franchise", "ip_transfer", "equipment_sale", "other"]);
+        for values in enums.as_object().unwrap().values() {
+            for value in values.as_array().unwrap() {
+                assert!(!value["label_vi"].as_str().unwrap().is_empty() && !value["label_en"].as_str().unwrap().is_empty());
+            }
+        }
+    }
+}

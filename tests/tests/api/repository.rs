@@ -1,0 +1,92 @@
+//! Checks of the repository itself: the committed contract, the migrations, the demo data.
+
+use std::path::Path;
+
+use serde_json::Value;
+use techex_tests::{TestApp, TestBackend, backend_tests};
+
+fn workspace_file(relative: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
+}
+
+/// The committed `openapi/openapi.json` is what the code generates. Run with
+/// `UPDATE_OPENAPI=1` to rewrite it after a deliberate change of the contract.
+#[test]
+fn committed_openapi_document_is_current() {
+    let generated = techex_api::openapi().to_pretty_json().unwrap() + "\n";
+    let path = workspace_file("openapi/openapi.json");
+    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is stale: run `UPDATE_OPENAPI=1 cargo test -p techex-tests committed_openapi` and commit it"
+    );
+}
+
+#[test]
+fn openapi_document_is_3_1_with_problem_errors_everywhere() {
+    let spec: Value = serde_json::from_str(&techex_api::openapi().to_json().unwrap()).unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1."));
+    let mut operation_ids = std::collections::HashSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(operation_ids.insert(id.to_owned()), "duplicate operationId {id}");
+            assert!(operation["tags"].as_array().is_some_and(|t| !t.is_empty()), "{id} has no tag");
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let schema = &response["content"]["application/problem+json"]["schema"]["$ref"];
+                    assert_eq!(schema, "#/components/schemas/Problem", "{id} {status}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn both_backends_have_the_same_migrations() {
+    let list = |backend: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(workspace_file(&format!("migrations/{backend}")))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let sqlite = list("sqlite");
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, list("postgres"));
+    for name in &sqlite {
+        for backend in ["sqlite", "postgres"] {
+            for file in ["up.sql", "down.sql"] {
+                assert!(
+                    workspace_file(&format!("migrations/{backend}/{name}/{file}")).exists(),
+                    "{backend}/{name}/{file}"
+                );
+            }
+        }
+    }
+}
+
+backend_tests! {
+    async fn demo_data_loads_and_is_listed(app: TestApp) {
+        let loaded = techex_api::demo::load(&app.db).unwrap();
+        assert!(loaded >= 30);
+        let page = app.get("/v1/listings?limit=100").await.body;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() >= 25 && items.len() < loaded, "only published demo listings are public");
+        let provinces: std::collections::HashSet<&str> = items.iter().map(|l| l["province"].as_str().unwrap()).collect();
+        assert!(provinces.contains("79") && provinces.contains("75"), "{provinces:?}");
+        assert!(items.iter().any(|l| l["province_as_sent"] == "74" && l["province"] == "79"));
+    }
+
+    async fn migrations_can_run_again_on_an_up_to_date_database(app: TestApp) {
+        app.db.migrate().unwrap();
+        app.db.migrate().unwrap();
+        let again = TestApp::start(TestBackend::Sqlite).await;
+        again.db.migrate().unwrap();
+        assert_eq!(app.get("/readyz").await.status, actix_web::http::StatusCode::OK);
+    }
+}
