@@ -1,21 +1,30 @@
 //! The application factory: one function builds the app that `techex serve` runs and the tests
 //! drive, and the OpenAPI document is collected from the same registrations.
 
+use actix_cors::Cors;
+use actix_governor::Governor;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::error::QueryPayloadError;
 use actix_web::http::Method;
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{Logger, Next, from_fn};
-use actix_web::{App, HttpRequest, HttpResponse, web};
+use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
+use std::sync::Arc;
 use techex_domain::ValidationErrors;
 use techex_persistence::Db;
-use utoipa::OpenApi;
+
+use techex_domain::access::Scope;
 use utoipa::openapi::path::PathItem;
+use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 use uuid::Uuid;
 
+use crate::auth::KeySet;
+use crate::auth::TokenLifetime;
+use crate::auth::rate_limit::RateLimits;
 use crate::error::{ApiError, Problem};
 use crate::extract::{BODY_LIMIT, field_error_from_message};
 use crate::routes;
@@ -27,17 +36,61 @@ use crate::routes;
         description = "The shared data hub of the technology exchanges of Vietnam's Southeast region: \
             technology offers and demands, with the reference data they are checked against.\n\n\
             Errors are RFC 9457 `application/problem+json` documents with a stable `code`; \
-            validation failures list each field in `errors`. Pages use opaque cursors.",
+            validation failures list each field in `errors`. Pages use opaque cursors.\n\n\
+            Reads are public; writes need a bearer token from `POST /v1/auth/token` (OAuth 2.0 \
+            client credentials) carrying the scopes each operation names.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     tags(
+        (name = "auth", description = "OAuth 2.0 client credentials: access tokens and the keys that verify them"),
         (name = "listings", description = "Technology offers and demands, and their lifecycle"),
+        (name = "organizations", description = "The parties of the exchange"),
+        (name = "clients", description = "API clients and their secrets (operator only)"),
         (name = "reference", description = "Provinces, S&T fields, TRL levels and enumerations, in Vietnamese and English"),
         (name = "operations", description = "Health, readiness and this document"),
     ),
-    components(schemas(Problem, techex_domain::FieldError))
+    components(schemas(Problem, techex_domain::FieldError)),
+    modifiers(&OAuth2Security)
 )]
 struct ApiDoc;
+
+/// Declares the OAuth 2.0 client-credentials scheme, so Swagger UI can get a token.
+struct OAuth2Security;
+
+impl Modify for OAuth2Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scopes = Scopes::from_iter(Scope::ALL.iter().map(|s| (s.as_str(), scope_description(*s))));
+        let flow = Flow::ClientCredentials(ClientCredentials::new("/v1/auth/token", scopes));
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("oauth2", SecurityScheme::OAuth2(OAuth2::new([flow])));
+    }
+}
+
+fn scope_description(scope: Scope) -> &'static str {
+    match scope {
+        Scope::ListingsWrite => "Create and edit the organization's listings",
+        Scope::ListingsPublish => "Publish the organization's listings without review",
+        Scope::ListingsModerate => "Approve, reject and take down any listing",
+        Scope::ContractsRead => "Read transfer contracts",
+        Scope::ContractsWrite => "Record transfer contracts",
+        Scope::CentersWrite => "Maintain application centers",
+        Scope::ChangesRead => "Read the change feed",
+        Scope::Admin => "Operate the hub: organizations, clients, everything",
+    }
+}
+
+/// What the app needs; built once per process and shared by every worker.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub keys: Arc<KeySet>,
+    pub token_lifetime: TokenLifetime,
+    /// Origins allowed to call from browsers; none means no cross-origin calls.
+    pub cors_origins: Vec<String>,
+    pub rate_limits: RateLimits,
+}
 
 fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
 where
@@ -53,9 +106,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     documented(App::new().into_utoipa_app()).split_for_parts().1
 }
 
-/// The whole application on `db`.
+/// The whole application.
 pub fn build_app(
-    db: Db,
+    state: AppState,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -67,7 +120,9 @@ pub fn build_app(
 > {
     let (app, spec) = documented(App::new().into_utoipa_app()).split_for_parts();
     let routes = web::Data::new(RouteTable::of(&spec));
-    app.app_data(web::Data::new(db))
+    app.app_data(web::Data::new(state.db))
+        .app_data(web::Data::new(state.keys))
+        .app_data(web::Data::new(state.token_lifetime))
         .app_data(web::Data::new(spec))
         .app_data(routes)
         .app_data(web::PayloadConfig::new(BODY_LIMIT))
@@ -83,7 +138,10 @@ pub fn build_app(
         }))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .default_service(web::to(no_route))
-        .wrap(from_fn(request_id))
+        .wrap(Governor::new(&state.rate_limits.clients))
+        .wrap(Governor::new(&state.rate_limits.addresses))
+        .wrap(cors(&state.cors_origins))
+        .wrap(from_fn(finish_response))
         .wrap(Logger::new(r#"%{r}a "%r" %s %b %Dms request_id=%{x-request-id}o"#))
 }
 
@@ -124,13 +182,42 @@ async fn no_route(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<Htt
     })
 }
 
+/// CORS for the configured origins. Tokens travel in the Authorization header, never in
+/// cookies, so credentials are not allowed and no origin is a wildcard.
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::LINK,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Gives every response an `X-Request-Id`: the caller's, when it sent a sane one, so a portal
-/// can follow its request through our logs, or a new one.
-async fn request_id(
+/// The last step of every response:
+/// - an `X-Request-Id`: the caller's, when it sent a sane one, so a portal can follow its
+///   request through our logs, or a new one;
+/// - errors that a framework layer wrote as plain text (rate limits, CORS refusals, payload
+///   errors) rewritten as problem+json, so every failure has the one documented shape.
+async fn finish_response(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = req
         .headers()
@@ -139,9 +226,36 @@ async fn request_id(
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
         .map(str::to_owned)
         .unwrap_or_else(|| Uuid::now_v7().to_string());
-    let mut response = next.call(req).await?;
+    let response = next.call(req).await?;
+    let mut response = if needs_problem_body(&response) {
+        let (request, response) = response.into_parts();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = actix_web::body::to_bytes(response.into_body()).await.unwrap_or_default();
+        let mut rebuilt =
+            ApiError::Http { status, detail: String::from_utf8_lossy(&text).trim().to_owned() }.error_response();
+        for (name, value) in
+            headers.iter().filter(|(name, _)| *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH)
+        {
+            rebuilt.headers_mut().insert(name.clone(), value.clone());
+        }
+        ServiceResponse::new(request, rebuilt).map_into_boxed_body()
+    } else {
+        response.map_into_boxed_body()
+    };
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }
     Ok(response)
+}
+
+/// Error responses not already JSON: problem+json from our handlers and the OAuth error format
+/// of the token endpoint stay as they are.
+fn needs_problem_body<B>(response: &ServiceResponse<B>) -> bool {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json") || v.starts_with("application/json"));
+    response.status().as_u16() >= 400 && !is_json
 }

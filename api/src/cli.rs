@@ -31,10 +31,62 @@ pub enum Command {
     Openapi,
     /// Load data into an empty database.
     Seed {
-        /// The demo listings.
+        /// The demo exchange, its API client and the demo listings.
         #[arg(long, required = true)]
         demo: bool,
     },
+    /// Register organizations (the first step of letting a party in).
+    #[command(subcommand)]
+    Orgs(OrgsCommand),
+    /// Manage API clients: the way the first operator gets in.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgsCommand {
+    /// Register an organization and print its id.
+    Create {
+        /// exchange, st_department, application_center, enterprise, university, research_institute or other.
+        #[arg(long)]
+        kind: String,
+        /// Vietnamese name.
+        #[arg(long)]
+        name_vi: String,
+        /// English name.
+        #[arg(long)]
+        name_en: Option<String>,
+        /// Province code, current or pre-2025.
+        #[arg(long)]
+        province: String,
+        /// Vietnamese tax code (mã số thuế).
+        #[arg(long)]
+        tax_code: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Register a client and print its id and secret (shown this once).
+    Create {
+        /// The organization the client acts for.
+        #[arg(long)]
+        organization: uuid::Uuid,
+        #[arg(long)]
+        name: String,
+        /// Space-separated scopes, e.g. "admin" or "listings:write listings:publish".
+        #[arg(long)]
+        scopes: String,
+    },
+    /// List clients, without secrets.
+    List {
+        #[arg(long)]
+        organization: Option<uuid::Uuid>,
+    },
+    /// Give a client a new secret and print it; the old one stops working.
+    Rotate { id: uuid::Uuid },
+    /// Revoke a client: no more tokens, and its tokens stop working.
+    Revoke { id: uuid::Uuid },
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -47,9 +99,42 @@ pub struct ServeArgs {
     #[arg(long, env = "TECHEX_WORKERS")]
     pub workers: Option<usize>,
 
-    /// Load the demo listings when the embedded SQLite database is empty: `auto` or `off`.
+    /// Load the demo data when the embedded SQLite database is empty: `auto` or `off`.
     #[arg(long, env = "TECHEX_DEMO_DATA", default_value = "auto", value_parser = ["auto", "off"])]
     pub demo_data: String,
+
+    /// Where a generated signing key is kept when none is configured.
+    #[arg(long, env = "TECHEX_DATA_DIR", default_value = "data")]
+    pub data_dir: std::path::PathBuf,
+
+    /// Comma-separated PKCS#8 PEM files of Ed25519 keys that sign access tokens: the first signs,
+    /// all verify (put a new key first to rotate). Every server of one hub needs the same files.
+    #[arg(long, env = "TECHEX_SIGNING_KEYS", value_delimiter = ',')]
+    pub signing_keys: Vec<String>,
+
+    /// The `iss` of access tokens.
+    #[arg(long, env = "TECHEX_TOKEN_ISSUER", default_value = "techex")]
+    pub token_issuer: String,
+
+    /// The `aud` of access tokens.
+    #[arg(long, env = "TECHEX_TOKEN_AUDIENCE", default_value = "techex-api")]
+    pub token_audience: String,
+
+    /// Lifetime of an access token in seconds (60 to 86400).
+    #[arg(long, env = "TECHEX_TOKEN_TTL_SECONDS", default_value_t = 900, value_parser = clap::value_parser!(i64).range(60..=86400))]
+    pub token_ttl_seconds: i64,
+
+    /// Comma-separated origins allowed to call from browsers, e.g. https://sokhcn.dongnai.gov.vn.
+    #[arg(long, env = "TECHEX_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Requests per minute for each API client.
+    #[arg(long, env = "TECHEX_RATE_LIMIT_CLIENT", default_value_t = 1200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_client: u32,
+
+    /// Requests per minute for each IP address of anonymous callers.
+    #[arg(long, env = "TECHEX_RATE_LIMIT_ANONYMOUS", default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_anonymous: u32,
 }
 
 impl Default for ServeArgs {

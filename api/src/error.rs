@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+use techex_domain::access::Denied;
 use techex_domain::listing::IllegalTransition;
 use techex_domain::{FieldError, ValidationErrors};
 use techex_persistence::StoreError;
@@ -65,6 +66,17 @@ pub enum ApiError {
     DuplicateSource,
     #[error("the {entity} is at version {current}; If-Match named another")]
     PreconditionFailed { entity: &'static str, current: i64 },
+    #[error("the access token is missing, malformed, expired, revoked or not for this API")]
+    InvalidToken,
+    #[error("{0}")]
+    Denied(#[from] Denied),
+    #[error("another organization already has this tax code")]
+    DuplicateTaxCode,
+    #[error("the client is revoked")]
+    ClientRevoked,
+    /// A failure an HTTP layer answered before any handler (CORS, rate limits).
+    #[error("{detail}")]
+    Http { status: StatusCode, detail: String },
     #[error("the database is not reachable")]
     Unavailable(#[source] StoreError),
     #[error("internal error")]
@@ -79,6 +91,7 @@ impl ApiError {
     /// The stable code, its HTTP status and title: the one table of the API's failures.
     pub fn code(&self) -> (&'static str, StatusCode, &'static str) {
         use ApiError::*;
+        use techex_domain::access::Denied as D;
         match self {
             MalformedJson(_) => ("malformed_json", StatusCode::BAD_REQUEST, "Malformed JSON"),
             Validation(_) => ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY, "Validation failed"),
@@ -90,14 +103,34 @@ impl ApiError {
                 ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type")
             }
             NotFound { entity: "listing" } => ("listing_not_found", StatusCode::NOT_FOUND, "Listing not found"),
+            NotFound { entity: "organization" } => {
+                ("organization_not_found", StatusCode::NOT_FOUND, "Organization not found")
+            }
+            NotFound { entity: "api_client" } => ("client_not_found", StatusCode::NOT_FOUND, "API client not found"),
             NotFound { .. } | NoRoute(_) => ("not_found", StatusCode::NOT_FOUND, "Not found"),
             MethodNotAllowed { .. } => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
             IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT, "Illegal lifecycle move"),
             EditConflict { .. } => ("edit_conflict", StatusCode::CONFLICT, "Concurrent edit"),
             DuplicateSource => ("duplicate_source", StatusCode::CONFLICT, "Duplicate source record"),
+            DuplicateTaxCode => ("duplicate_tax_code", StatusCode::CONFLICT, "Duplicate tax code"),
+            ClientRevoked => ("client_revoked", StatusCode::CONFLICT, "Client revoked"),
+            InvalidToken => ("invalid_token", StatusCode::UNAUTHORIZED, "Invalid access token"),
+            Denied(D::Unauthenticated) => ("unauthorized", StatusCode::UNAUTHORIZED, "Authentication required"),
+            Denied(D::MissingScope(_)) => ("insufficient_scope", StatusCode::FORBIDDEN, "Insufficient scope"),
+            Denied(D::NotOwner) => ("forbidden", StatusCode::FORBIDDEN, "Forbidden"),
             PreconditionFailed { .. } => {
                 ("precondition_failed", StatusCode::PRECONDITION_FAILED, "Version precondition failed")
             }
+            Http { status, .. } => match status.as_u16() {
+                400 => ("bad_request", *status, "Bad request"),
+                401 => ("unauthorized", *status, "Authentication required"),
+                403 => ("forbidden", *status, "Forbidden"),
+                404 => ("not_found", *status, "Not found"),
+                413 => ("body_too_large", *status, "Body too large"),
+                429 => ("rate_limited", *status, "Too many requests"),
+                _ if status.is_server_error() => ("internal_error", *status, "Internal error"),
+                _ => ("http_error", *status, "Request failed"),
+            },
             Unavailable(_) => ("service_unavailable", StatusCode::SERVICE_UNAVAILABLE, "Service unavailable"),
             Internal(_) => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
         }
@@ -144,6 +177,26 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        match self {
+            ApiError::InvalidToken => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer realm="techex", error="invalid_token""#),
+                ));
+            }
+            ApiError::Denied(Denied::Unauthenticated) => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Bearer realm="techex""#)));
+            }
+            ApiError::Denied(Denied::MissingScope(scope)) => {
+                if let Ok(value) = HeaderValue::from_str(&format!(
+                    r#"Bearer realm="techex", error="insufficient_scope", scope="{scope}""#
+                )) {
+                    response.insert_header((header::WWW_AUTHENTICATE, value));
+                }
+            }
+            _ => {}
+        }
         if let ApiError::MethodNotAllowed { allowed, .. } = self
             && let Ok(value) = HeaderValue::from_str(allowed)
         {
@@ -169,6 +222,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { entity } => ApiError::NotFound { entity },
             StoreError::VersionConflict { entity } => ApiError::EditConflict { entity },
             StoreError::Duplicate { what: "source" } => ApiError::DuplicateSource,
+            StoreError::Duplicate { what: "tax_code" } => ApiError::DuplicateTaxCode,
             StoreError::Pool(_) => ApiError::Unavailable(error),
             other => ApiError::internal(other),
         }

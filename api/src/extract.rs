@@ -15,11 +15,20 @@ use crate::error::ApiError;
 /// The limit of a request body (configured as the app's `PayloadConfig`).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// A JSON body deserialized with the path of any failure: `{"trl": "seven"}` is reported against
-/// `trl`, an unknown key against its own path, a missing one against where it belongs.
-pub struct ValidJson<T>(pub T);
+/// A JSON body, read but not yet parsed: handlers check who is calling first, then call
+/// [`JsonBody::parse`], so an anonymous caller hears 401 whatever it sent.
+///
+/// Parsing reports the path of any failure: `{"trl": "seven"}` against `trl`, an unknown key
+/// against its own path, a missing one against where it belongs.
+pub struct JsonBody(Result<Bytes, ApiError>);
 
-impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
+impl JsonBody {
+    pub fn parse<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        parse_json(&self.0?)
+    }
+}
+
+impl FromRequest for JsonBody {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -39,11 +48,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
             let bytes = body.await.map_err(|e| match e.as_response_error().status_code().as_u16() {
                 413 => ApiError::BodyTooLarge { limit: BODY_LIMIT },
                 _ => ApiError::MalformedJson(e.to_string()),
-            })?;
-            if !is_json {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-            parse_json(&bytes).map(ValidJson)
+            });
+            Ok(JsonBody(bytes.and_then(|b| if is_json { Ok(b) } else { Err(ApiError::UnsupportedMediaType) })))
         })
     }
 }

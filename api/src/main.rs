@@ -1,9 +1,18 @@
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use actix_web::HttpServer;
 use clap::Parser;
-use techex_api::cli::{Cli, Command, ServeArgs, redact_url};
-use techex_persistence::{Backend, Db, listings};
+use techex_api::auth::rate_limit::{Quota, RateLimits};
+use techex_api::auth::{KeySet, TokenLifetime};
+use techex_api::cli::{Cli, ClientsCommand, Command, OrgsCommand, ServeArgs, redact_url};
+use techex_api::error::ApiError;
+use techex_api::routes::clients::{register_client, revoke, rotate_secret};
+use techex_api::{AppState, demo};
+use techex_domain::access::{format_scopes, parse_scopes};
+use techex_domain::organization::{Organization, OrganizationContent};
+use techex_persistence::change_log::Author;
+use techex_persistence::{Backend, Db, clients, listings, organizations};
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
@@ -17,6 +26,8 @@ fn main() -> ExitCode {
             connect(&cli.database_url, cli.pool_size).map(|_| log::info!("database is up to date"))
         }
         Some(Command::Seed { .. }) => seed(&cli.database_url, cli.pool_size),
+        Some(Command::Orgs(command)) => orgs(&cli.database_url, command),
+        Some(Command::Clients(command)) => clients_command(&cli.database_url, command),
         Some(Command::Serve(args)) => serve(&cli.database_url, cli.pool_size, args),
         None => serve(&cli.database_url, cli.pool_size, ServeArgs::default()),
     };
@@ -33,6 +44,24 @@ fn connect(url: &str, pool_size: u32) -> Result<Db, String> {
     Db::connect(url, pool_size).map_err(|e| format!("cannot open the database {}: {e}", redact_url(url)))
 }
 
+fn describe(error: ApiError) -> String {
+    let problem = error.problem();
+    match problem.errors.as_slice() {
+        [] => problem.detail,
+        errors => errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+    }
+}
+
+/// Loads the demo data into an empty database and prints the demo client's credentials once.
+fn load_demo(db: &Db) -> Result<(), String> {
+    let loaded = demo::load(db)?;
+    log::info!("loaded {} demo listings", loaded.listings);
+    println!("Demo API client (shown once; it may write and publish listings):");
+    println!("  client_id:     {}", loaded.client.id);
+    println!("  client_secret: {}", loaded.client_secret);
+    Ok(())
+}
+
 fn seed(url: &str, pool_size: u32) -> Result<(), String> {
     let db = connect(url, pool_size)?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;
@@ -40,8 +69,65 @@ fn seed(url: &str, pool_size: u32) -> Result<(), String> {
         return Err("the database already holds listings; demo data goes only into an empty database".into());
     }
     drop(conn);
-    let count = techex_api::demo::load(&db)?;
-    log::info!("loaded {count} demo listings");
+    load_demo(&db)
+}
+
+fn orgs(url: &str, command: OrgsCommand) -> Result<(), String> {
+    let db = connect(url, 1)?;
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
+    match command {
+        OrgsCommand::Create { kind, name_vi, name_en, province, tax_code } => {
+            let content: OrganizationContent = serde_json::from_value(serde_json::json!({
+                "kind": kind, "name": {"vi": name_vi, "en": name_en}, "province": province, "tax_code": tax_code
+            }))
+            .map_err(|e| format!("invalid organization: {e}"))?;
+            let valid = content.validate().map_err(|e| describe(ApiError::Validation(e)))?;
+            let org = Organization::new(valid, techex_domain::now());
+            organizations::create(&mut conn, &org, &Author::command_line()).map_err(|e| describe(e.into()))?;
+            println!("organization_id: {}", org.id);
+            Ok(())
+        }
+    }
+}
+
+fn clients_command(url: &str, command: ClientsCommand) -> Result<(), String> {
+    let db = connect(url, 1)?;
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
+    let author = Author::command_line();
+    match command {
+        ClientsCommand::Create { organization, name, scopes } => {
+            let scopes = parse_scopes(&scopes).map_err(|word| format!("unknown scope '{word}'"))?;
+            let (client, secret) =
+                register_client(&mut conn, organization, &name, scopes, &author).map_err(describe)?;
+            println!("client_id:     {}", client.id);
+            println!("client_secret: {secret}");
+            println!("scopes:        {}", format_scopes(&client.scopes));
+            println!("Store the secret now: it is not shown again.");
+        }
+        ClientsCommand::List { organization } => {
+            for client in clients::list(&mut conn, organization, None, i64::MAX).map_err(|e| e.to_string())? {
+                let state = if client.is_active() { "active" } else { "revoked" };
+                println!(
+                    "{}  {}  {}  {}  {}",
+                    client.id,
+                    client.organization_id,
+                    state,
+                    format_scopes(&client.scopes),
+                    client.name
+                );
+            }
+        }
+        ClientsCommand::Rotate { id } => {
+            let (client, secret) = rotate_secret(&mut conn, id, &author).map_err(describe)?;
+            println!("client_id:     {}", client.id);
+            println!("client_secret: {secret}");
+            println!("The previous secret no longer works. Store this one now: it is not shown again.");
+        }
+        ClientsCommand::Revoke { id } => {
+            revoke(&mut conn, id, &author).map_err(describe)?;
+            println!("revoked {id}: it gets no more tokens, and the ones it holds stop working");
+        }
+    }
     Ok(())
 }
 
@@ -51,10 +137,27 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         let mut conn = db.conn().map_err(|e| e.to_string())?;
         if listings::is_empty(&mut conn).map_err(|e| e.to_string())? {
             drop(conn);
-            let count = techex_api::demo::load(&db)?;
-            log::info!("empty embedded database: loaded {count} demo listings (TECHEX_DEMO_DATA=off to skip)");
+            log::info!("empty embedded database: loading demo data (TECHEX_DEMO_DATA=off to skip)");
+            load_demo(&db)?;
         }
     }
+    let (keys, generated) = KeySet::load(&args.signing_keys, &args.data_dir, &args.token_issuer, &args.token_audience)?;
+    if generated {
+        log::warn!(
+            "no signing key configured: generated {} (kid {}); set TECHEX_SIGNING_KEYS to share keys between servers",
+            args.data_dir.join("jwt-signing-key.pem").display(),
+            keys.signing_kid()
+        );
+    }
+    let keys = Arc::new(keys);
+    let quota = |per_minute: u32| Quota { per_minute, burst: (per_minute / 4).max(1) };
+    let state = AppState {
+        db: db.clone(),
+        rate_limits: RateLimits::new(keys.clone(), quota(args.rate_limit_client), quota(args.rate_limit_anonymous)),
+        keys,
+        token_lifetime: TokenLifetime(args.token_ttl_seconds),
+        cors_origins: args.cors_origins.clone(),
+    };
     log::info!(
         "techex serving on http://{} with {} ({}); API docs at http://{}/docs/",
         args.bind,
@@ -64,7 +167,7 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
     );
     let system = actix_web::rt::System::new();
     system.block_on(async move {
-        let mut server = HttpServer::new(move || techex_api::build_app(db.clone()))
+        let mut server = HttpServer::new(move || techex_api::build_app(state.clone()))
             // In-flight requests get this long to finish after SIGTERM or SIGINT.
             .shutdown_timeout(30);
         if let Some(workers) = args.workers {

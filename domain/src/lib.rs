@@ -3,7 +3,12 @@
 //!
 //! This crate knows nothing of HTTP or SQL; the API and the persistence layer both speak its types.
 
+#[macro_use]
+pub mod words;
+pub mod access;
+pub mod client;
 pub mod listing;
+pub mod organization;
 pub mod refdata;
 pub mod text;
 pub mod validation;

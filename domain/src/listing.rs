@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::refdata;
 use crate::text::fold;
 use crate::validation::ValidationErrors;
+pub use crate::words::UnknownWord;
 
 /// UUIDv7: unique across hubs and ordered by creation time, so its text form sorts newest-last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -42,57 +43,6 @@ impl FromStr for ListingId {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Uuid::parse_str(s).map(Self)
     }
-}
-
-/// Declares a closed set of snake_case words with its string conversions and its Vietnamese and
-/// English labels, so the API, the database and the reference endpoints all spell a value alike.
-macro_rules! word_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $word:literal, $vi:literal, $en:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $word),+ }
-            }
-
-            pub fn label_vi(self) -> &'static str {
-                match self { $($name::$variant => $vi),+ }
-            }
-
-            pub fn label_en(self) -> &'static str {
-                match self { $($name::$variant => $en),+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownWord;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($word => Ok($name::$variant),)+
-                    _ => Err(UnknownWord { expected: &[$($word),+] }),
-                }
-            }
-        }
-    };
-}
-
-/// A word that is not one of its enum's values; `expected` lists the ones that are.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("expected one of: {}", expected.join(", "))]
-pub struct UnknownWord {
-    pub expected: &'static [&'static str],
 }
 
 word_enum!(
@@ -433,7 +383,7 @@ impl ListingContent {
     }
 }
 
-fn check_localized(
+pub(crate) fn check_localized(
     errors: &mut ValidationErrors,
     field: &str,
     text: Option<&mut LocalizedText>,
@@ -460,7 +410,7 @@ fn trim_required(errors: &mut ValidationErrors, field: &str, value: &mut String,
 }
 
 /// Blank optional text is stored as absent.
-fn trim_optional(errors: &mut ValidationErrors, field: &str, value: &mut Option<String>, max: usize) {
+pub(crate) fn trim_optional(errors: &mut ValidationErrors, field: &str, value: &mut Option<String>, max: usize) {
     if let Some(text) = value.as_deref() {
         let trimmed = text.trim();
         if trimmed.is_empty() {
@@ -544,17 +494,27 @@ fn check_price(errors: &mut ValidationErrors, price: &Price) {
 
 fn check_contact(errors: &mut ValidationErrors, contact: &mut Contact) {
     trim_optional(errors, "contact.name", &mut contact.name, SHORT_TEXT_MAX);
-    trim_optional(errors, "contact.email", &mut contact.email, SHORT_TEXT_MAX);
-    trim_optional(errors, "contact.phone", &mut contact.phone, 30);
-    if let Some(email) = contact.email.as_deref()
+    check_contact_fields(errors, "contact", &mut contact.email, &mut contact.phone);
+}
+
+/// Checks the e-mail address and phone number of a contact at `prefix`.
+pub(crate) fn check_contact_fields(
+    errors: &mut ValidationErrors,
+    prefix: &str,
+    email: &mut Option<String>,
+    phone: &mut Option<String>,
+) {
+    trim_optional(errors, &format!("{prefix}.email"), email, SHORT_TEXT_MAX);
+    trim_optional(errors, &format!("{prefix}.phone"), phone, 30);
+    if let Some(email) = email.as_deref()
         && !looks_like_email(email)
     {
-        errors.add("contact.email", "invalid_email", format!("'{email}' is not an e-mail address"));
+        errors.add(format!("{prefix}.email"), "invalid_email", format!("'{email}' is not an e-mail address"));
     }
-    if let Some(phone) = contact.phone.as_deref()
+    if let Some(phone) = phone.as_deref()
         && !phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
     {
-        errors.add("contact.phone", "invalid_phone", "a phone number has digits, spaces and + - ( ) . only");
+        errors.add(format!("{prefix}.phone"), "invalid_phone", "a phone number has digits, spaces and + - ( ) . only");
     }
 }
 
@@ -571,7 +531,7 @@ fn looks_like_email(email: &str) -> bool {
     }
 }
 
-fn check_url(errors: &mut ValidationErrors, field: &str, url: &mut String) {
+pub(crate) fn check_url(errors: &mut ValidationErrors, field: &str, url: &mut String) {
     *url = url.trim().to_owned();
     let has_host = url
         .strip_prefix("https://")

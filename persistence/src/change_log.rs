@@ -7,6 +7,24 @@ use crate::db::DbConn;
 use crate::error::StoreError;
 use crate::schema::change_log;
 
+/// Who made a write: an API client (`client:<id>`) acting for its organization, or the operator
+/// on the command line (`cli`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub actor: String,
+    pub organization: Option<String>,
+}
+
+impl Author {
+    pub fn client(client_id: uuid::Uuid, organization_id: uuid::Uuid) -> Self {
+        Author { actor: format!("client:{client_id}"), organization: Some(organization_id.to_string()) }
+    }
+
+    pub fn command_line() -> Self {
+        Author { actor: "cli".to_owned(), organization: None }
+    }
+}
+
 /// One change as recorded: which record, what happened to it, its version after the write, who
 /// wrote it, when, and the record as written (a tombstone carries the last state).
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +35,7 @@ pub struct Change {
     pub op: String,
     pub version: i64,
     pub actor: Option<String>,
+    pub actor_organization: Option<String>,
     pub at: DateTime<Utc>,
     pub data: serde_json::Value,
 }
@@ -28,7 +47,7 @@ pub struct NewChange<'a> {
     pub entity_id: String,
     pub op: &'a str,
     pub version: i64,
-    pub actor: Option<&'a str>,
+    pub author: &'a Author,
     pub at: DateTime<Utc>,
     pub data: serde_json::Value,
 }
@@ -41,6 +60,7 @@ struct NewChangeRow<'a> {
     op: &'a str,
     version: i64,
     actor: Option<&'a str>,
+    actor_organization: Option<&'a str>,
     at: NaiveDateTime,
     data: String,
 }
@@ -56,6 +76,7 @@ struct ChangeRow {
     actor: Option<String>,
     at: NaiveDateTime,
     data: String,
+    actor_organization: Option<String>,
 }
 
 /// Appends one change; call it inside the transaction of the write it records.
@@ -66,7 +87,8 @@ pub fn append(conn: &mut DbConn, change: &NewChange<'_>) -> Result<(), StoreErro
             entity_id: &change.entity_id,
             op: change.op,
             version: change.version,
-            actor: change.actor,
+            actor: Some(&change.author.actor),
+            actor_organization: change.author.organization.as_deref(),
             at: change.at.naive_utc(),
             data: change.data.to_string(),
         })
@@ -96,6 +118,7 @@ pub fn history(conn: &mut DbConn, entity: &str, entity_id: &str) -> Result<Vec<C
                 op: row.op,
                 version: row.version,
                 actor: row.actor,
+                actor_organization: row.actor_organization,
                 at: row.at.and_utc(),
                 data,
             })
@@ -103,7 +126,7 @@ pub fn history(conn: &mut DbConn, entity: &str, entity_id: &str) -> Result<Vec<C
         .collect()
 }
 
-/// How many changes are recorded in all.
-pub fn count(conn: &mut DbConn) -> Result<i64, StoreError> {
-    Ok(change_log::table.count().get_result(conn)?)
+/// How many changes of one kind of entity are recorded.
+pub fn count(conn: &mut DbConn, entity: &str) -> Result<i64, StoreError> {
+    Ok(change_log::table.filter(change_log::entity.eq(entity)).count().get_result(conn)?)
 }

@@ -3,9 +3,11 @@
 //! speak domain types. Each repository write is one transaction that also appends to the change log.
 
 pub mod change_log;
+pub mod clients;
 pub mod db;
 pub mod error;
 pub mod listings;
+pub mod organizations;
 mod schema;
 
 pub use db::{Backend, Db, DbConn};

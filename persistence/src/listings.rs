@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use techex_domain::{LifecycleAction, Listing, ListingId, ListingKind, ListingStatus};
 
-use crate::change_log::{self, NewChange};
+use crate::change_log::{self, Author, NewChange};
 use crate::db::{DbConn, write};
 use crate::error::{StoreError, on_unique_violation};
 use crate::schema::{listing_fields, listings};
@@ -172,14 +172,14 @@ pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<Listing>, S
 }
 
 /// Stores a new listing and logs its creation, in one transaction.
-pub fn create(conn: &mut DbConn, listing: &Listing, actor: Option<&str>) -> Result<(), StoreError> {
+pub fn create(conn: &mut DbConn, listing: &Listing, author: &Author) -> Result<(), StoreError> {
     write(conn, |conn| {
         diesel::insert_into(listings::table)
             .values(ListingRecord::of(listing, None))
             .execute(conn)
             .map_err(on_unique_violation("source"))?;
         replace_fields(conn, listing)?;
-        log_change(conn, listing, "create", actor)
+        log_change(conn, listing, "create", author)
     })
 }
 
@@ -188,7 +188,7 @@ pub fn create(conn: &mut DbConn, listing: &Listing, actor: Option<&str>) -> Resu
 pub fn modify<E>(
     conn: &mut DbConn,
     id: ListingId,
-    actor: Option<&str>,
+    author: &Author,
     change: impl FnOnce(&mut Listing) -> Result<ListingWrite, E>,
 ) -> Result<Listing, E>
 where
@@ -216,7 +216,7 @@ where
             return Err(StoreError::VersionConflict { entity: ENTITY }.into());
         }
         replace_fields(conn, &listing)?;
-        log_change(conn, &listing, what.op(), actor)?;
+        log_change(conn, &listing, what.op(), author)?;
         Ok(listing)
     })
 }
@@ -233,7 +233,7 @@ fn replace_fields(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError
     Ok(())
 }
 
-fn log_change(conn: &mut DbConn, listing: &Listing, op: &str, actor: Option<&str>) -> Result<(), StoreError> {
+fn log_change(conn: &mut DbConn, listing: &Listing, op: &str, author: &Author) -> Result<(), StoreError> {
     change_log::append(
         conn,
         &NewChange {
@@ -241,7 +241,7 @@ fn log_change(conn: &mut DbConn, listing: &Listing, op: &str, actor: Option<&str
             entity_id: listing.id.to_string(),
             op,
             version: listing.version,
-            actor,
+            author,
             at: listing.updated_at,
             data: serde_json::to_value(listing).expect("listing serializes"),
         },

@@ -42,8 +42,38 @@ diesel::table! {
         actor -> Nullable<Text>,
         at -> Timestamp,
         data -> Text,
+        actor_organization -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        kind -> Text,
+        name_vi -> Text,
+        province -> Text,
+        tax_code -> Nullable<Text>,
+        content -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_clients (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        scopes -> Text,
+        secret_hash -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
 diesel::joinable!(listing_fields -> listings (listing_id));
-diesel::allow_tables_to_appear_in_same_query!(listings, listing_fields, change_log);
+diesel::joinable!(api_clients -> organizations (organization_id));
+diesel::allow_tables_to_appear_in_same_query!(listings, listing_fields, change_log, organizations, api_clients);

@@ -4,6 +4,7 @@
 //! record themselves.
 
 use std::rc::Rc;
+use std::sync::{Arc, OnceLock};
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{Service, ServiceResponse};
@@ -13,8 +14,13 @@ use actix_web::test::{self, TestRequest};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use futures_util::future::LocalBoxFuture;
 use serde_json::{Value, json};
-use techex_persistence::change_log::{self, Change};
-use techex_persistence::{Backend, Db};
+use techex_api::AppState;
+use techex_api::auth::rate_limit::{Quota, RateLimits};
+use techex_api::auth::{KeySet, TokenLifetime};
+use techex_api::routes::clients::register_client;
+use techex_domain::organization::{Organization, OrganizationContent};
+use techex_persistence::change_log::{self, Author, Change};
+use techex_persistence::{Backend, Db, organizations};
 
 /// Writes one test body, run once per backend: `sqlite::name` always, `postgres::name` when
 /// `TEST_DATABASE_URL` is set (otherwise reported as ignored).
@@ -56,11 +62,84 @@ pub enum TestBackend {
 type Call = Rc<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, ServiceResponse<BoxBody>>>;
 
 /// The app on its own database; the database goes when the value does.
+///
+/// Every app starts with one organization and its publishing client (`listings:write` and
+/// `listings:publish`); `get`, `post`, `patch` and `delete` send that client's token.
+/// `anonymous()` and `as_client()` send as someone else.
 pub struct TestApp {
     call: Call,
     pub db: Db,
+    pub publisher: TestClient,
     _sqlite_dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
+}
+
+/// An API client made for a test, with a token for all its scopes.
+#[derive(Debug, Clone)]
+pub struct TestClient {
+    pub id: String,
+    pub secret: String,
+    pub organization_id: String,
+    pub token: String,
+}
+
+/// How the app under test is set up beyond its database.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub client_quota: Quota,
+    pub anonymous_quota: Quota,
+    pub cors_origins: Vec<String>,
+    pub token_ttl_seconds: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let generous = Quota { per_minute: 1_000_000, burst: 100_000 };
+        Options {
+            client_quota: generous,
+            anonymous_quota: generous,
+            cors_origins: vec![PORTAL_ORIGIN.to_owned()],
+            token_ttl_seconds: 900,
+        }
+    }
+}
+
+/// The browser origin the test apps allow.
+pub const PORTAL_ORIGIN: &str = "https://portal.example.vn";
+
+/// Requests sent as one caller: with a bearer token, or anonymously.
+pub struct Session<'a> {
+    app: &'a TestApp,
+    token: Option<String>,
+}
+
+impl Session<'_> {
+    pub async fn send(&self, mut req: TestRequest) -> Reply {
+        if let Some(token) = &self.token {
+            req = req.insert_header(("authorization", format!("Bearer {token}")));
+        }
+        self.app.send(req).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(TestRequest::get().uri(path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.send(TestRequest::post().uri(path).set_json(body)).await
+    }
+
+    pub async fn post_empty(&self, path: &str) -> Reply {
+        self.send(TestRequest::post().uri(path)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Reply {
+        self.send(TestRequest::patch().uri(path).set_json(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(TestRequest::delete().uri(path)).await
+    }
 }
 
 /// A response, its body parsed as JSON when it has one.
@@ -106,6 +185,10 @@ impl Reply {
 
 impl TestApp {
     pub async fn start(backend: TestBackend) -> TestApp {
+        TestApp::start_with(backend, Options::default()).await
+    }
+
+    pub async fn start_with(backend: TestBackend, options: Options) -> TestApp {
         let (db, sqlite_dir, pg_schema) = match backend {
             TestBackend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary folder");
@@ -125,7 +208,15 @@ impl TestApp {
             }
         };
         assert_eq!(db.backend() == Backend::Postgres, backend == TestBackend::Postgres);
-        let service = Rc::new(test::init_service(techex_api::build_app(db.clone())).await);
+        let keys = Arc::new(KeySet::from_pems(&[test_signing_key()], "techex", "techex-api").unwrap());
+        let state = AppState {
+            db: db.clone(),
+            rate_limits: RateLimits::new(keys.clone(), options.client_quota, options.anonymous_quota),
+            keys,
+            token_lifetime: TokenLifetime(options.token_ttl_seconds),
+            cors_origins: options.cors_origins,
+        };
+        let service = Rc::new(test::init_service(techex_api::build_app(state)).await);
         let call: Call = Rc::new(move |req| {
             let service = service.clone();
             Box::pin(async move {
@@ -135,7 +226,75 @@ impl TestApp {
                 }
             })
         });
-        TestApp { call, db, _sqlite_dir: sqlite_dir, pg_schema }
+        let placeholder = TestClient {
+            id: String::new(),
+            secret: String::new(),
+            organization_id: String::new(),
+            token: String::new(),
+        };
+        let mut app = TestApp { call, db, publisher: placeholder, _sqlite_dir: sqlite_dir, pg_schema };
+        app.publisher = app.new_client(&["listings:write", "listings:publish"]).await;
+        app
+    }
+
+    /// A new organization with a client holding `scopes`, and a token for them.
+    pub async fn new_client(&self, scopes: &[&str]) -> TestClient {
+        let content: OrganizationContent = serde_json::from_value(json!({
+            "kind": "exchange", "name": {"vi": format!("Sàn thử nghiệm {}", uuid::Uuid::now_v7())}, "province": "75"
+        }))
+        .unwrap();
+        let org = Organization::new(content.validate().unwrap(), techex_domain::now());
+        organizations::create(&mut self.db.conn().unwrap(), &org, &Author::command_line()).unwrap();
+        self.client_in(&org.id.to_string(), scopes).await
+    }
+
+    /// Another client of an existing organization, with a token for `scopes`.
+    pub async fn client_in(&self, organization_id: &str, scopes: &[&str]) -> TestClient {
+        let scopes = scopes.iter().map(|s| s.parse().unwrap()).collect();
+        let (client, secret) = register_client(
+            &mut self.db.conn().unwrap(),
+            organization_id.parse().unwrap(),
+            "test client",
+            scopes,
+            &Author::command_line(),
+        )
+        .unwrap();
+        let id = client.id.to_string();
+        let token = self.token_for(&id, &secret).await;
+        TestClient { id, secret, organization_id: organization_id.to_owned(), token }
+    }
+
+    /// A token through `POST /v1/auth/token` with the client's credentials in the body.
+    pub async fn token_for(&self, client_id: &str, secret: &str) -> String {
+        let reply = self
+            .request_token(&format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}"), None)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
+        reply.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends a token request with this form body and, optionally, an Authorization header.
+    pub async fn request_token(&self, form: &str, authorization: Option<&str>) -> Reply {
+        let mut req = TestRequest::post()
+            .uri("/v1/auth/token")
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .set_payload(form.to_owned());
+        if let Some(value) = authorization {
+            req = req.insert_header(("authorization", value.to_owned()));
+        }
+        self.send(req).await
+    }
+
+    pub fn anonymous(&self) -> Session<'_> {
+        Session { app: self, token: None }
+    }
+
+    pub fn as_client(&self, client: &TestClient) -> Session<'_> {
+        self.with_token(&client.token)
+    }
+
+    pub fn with_token(&self, token: &str) -> Session<'_> {
+        Session { app: self, token: Some(token.to_owned()) }
     }
 
     pub async fn send(&self, req: TestRequest) -> Reply {
@@ -152,20 +311,29 @@ impl TestApp {
         Reply { status, headers, body }
     }
 
+    fn as_publisher(&self) -> Session<'_> {
+        self.as_client(&self.publisher)
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
-        self.send(TestRequest::get().uri(path)).await
+        self.as_publisher().get(path).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
-        self.send(TestRequest::post().uri(path).set_json(body)).await
+        self.as_publisher().post(path, body).await
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> Reply {
-        self.send(TestRequest::patch().uri(path).set_json(body)).await
+        self.as_publisher().patch(path, body).await
     }
 
     pub async fn delete(&self, path: &str) -> Reply {
-        self.send(TestRequest::delete().uri(path)).await
+        self.as_publisher().delete(path).await
+    }
+
+    /// Sends as the publisher (adds its token).
+    pub async fn send_as_publisher(&self, req: TestRequest) -> Reply {
+        self.as_publisher().send(req).await
     }
 
     /// Creates a listing from `body` and returns its id.
@@ -183,8 +351,9 @@ impl TestApp {
         id
     }
 
+    /// How many listing changes the change log holds.
     pub fn change_count(&self) -> i64 {
-        change_log::count(&mut self.db.conn().unwrap()).unwrap()
+        change_log::count(&mut self.db.conn().unwrap(), "listing").unwrap()
     }
 
     pub fn history(&self, listing_id: &str) -> Vec<Change> {
@@ -233,4 +402,45 @@ pub fn listing_with(changes: Value) -> Value {
         body[key] = value.clone();
     }
     body
+}
+
+/// One signing key for the whole test run (generating one per test would only cost time).
+pub fn test_signing_key() -> String {
+    static KEY: OnceLock<String> = OnceLock::new();
+    KEY.get_or_init(KeySet::generate_pem).clone()
+}
+
+/// Everything logged in this test process, so tests can check what never reaches the log.
+/// Installed once as the process's logger, at the most detailed level.
+pub fn captured_logs() -> String {
+    CAPTURE.lines.lock().map(|lines| lines.join("\n")).unwrap_or_default()
+}
+
+/// Starts capturing log records (idempotent).
+pub fn capture_logs() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        log::set_logger(&CAPTURE).expect("no other logger in the test process");
+        log::set_max_level(log::LevelFilter::Trace);
+    });
+}
+
+struct Capture {
+    lines: std::sync::Mutex<Vec<String>>,
+}
+
+static CAPTURE: Capture = Capture { lines: std::sync::Mutex::new(Vec::new()) };
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if let Ok(mut lines) = self.lines.lock() {
+            lines.push(format!("{} {}: {}", record.level(), record.target(), record.args()));
+        }
+    }
+
+    fn flush(&self) {}
 }

@@ -1,28 +1,27 @@
 //! `/v1/listings`: technology offers and demands, their lifecycle and their pages.
 
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use techex_domain::access::{self, Caller, lifecycle_action, may_read_contact, may_read_listing};
 use techex_domain::listing::{Contact, LocalizedText, Media, Owner, Price, Source};
 use techex_domain::{
     IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Right, TransferForm,
     TransferMethod, ValidationErrors, refdata,
 };
 use techex_persistence::Db;
+use techex_persistence::change_log::Author;
 use techex_persistence::listings::{self, ListingFilter, ListingWrite};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::auth::CallerOf;
 use crate::error::{ApiError, Problem};
 use crate::etag;
-use crate::extract::{ValidJson, from_value, if_match_version, path_param};
-use crate::routes::with_conn;
-
-pub const DEFAULT_PAGE: i64 = 20;
-pub const MAX_PAGE: i64 = 100;
+use crate::extract::{JsonBody, from_value, if_match_version, path_param};
+use crate::pagination::{link_next, page_request, split_page};
+use crate::routes::{merge_patch, with_conn};
 
 /// A listing as the hub answers it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -51,6 +50,7 @@ pub struct ListingResponse {
     #[schema(example = "74")]
     pub province_as_sent: String,
     pub owner: Owner,
+    /// Shown to authenticated callers only.
     pub contact: Option<Contact>,
     pub media: Vec<Media>,
     pub source: Option<Source>,
@@ -64,8 +64,9 @@ pub struct ListingResponse {
     pub published_at: Option<DateTime<Utc>>,
 }
 
-impl From<Listing> for ListingResponse {
-    fn from(listing: Listing) -> Self {
+impl ListingResponse {
+    /// The listing as this caller may see it: contact details only for authenticated callers.
+    pub fn for_caller(listing: Listing, caller: &Caller) -> Self {
         let c = listing.content;
         ListingResponse {
             id: listing.id.0,
@@ -87,7 +88,7 @@ impl From<Listing> for ListingResponse {
             province: listing.province,
             province_as_sent: c.province,
             owner: c.owner,
-            contact: c.contact,
+            contact: if may_read_contact(caller) { c.contact } else { None },
             media: c.media,
             source: c.source,
             publisher: listing.publisher,
@@ -152,55 +153,18 @@ impl ListingQuery {
         {
             errors.add("field", "invalid_format", "one to three digits of an S&T field code");
         }
-        let limit = match self.limit.as_deref().map(str::parse::<i64>) {
-            None => DEFAULT_PAGE,
-            Some(Ok(n)) if (1..=MAX_PAGE).contains(&n) => n,
-            Some(_) => {
-                errors.add("limit", "out_of_range", format!("a whole number from 1 to {MAX_PAGE}"));
-                DEFAULT_PAGE
-            }
-        };
-        let after = self.cursor.as_deref().and_then(|c| match decode_cursor(c) {
-            Some(id) => Some(id),
-            None => {
-                errors.add("cursor", "invalid_cursor", "pass the next_cursor of a previous page unchanged");
-                None
-            }
-        });
+        let (limit, after) = page_request(self.limit.as_deref(), self.cursor.as_deref(), &mut errors);
         errors.finish(()).map_err(ApiError::InvalidQuery)?;
+        let after = after.map(ListingId);
         Ok(ListingFilter { status: ListingStatus::Published, kind, province, field_prefix: self.field, after, limit })
     }
 }
 
-const CURSOR_PREFIX: &str = "v1:";
-
-fn encode_cursor(id: ListingId) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{id}"))
-}
-
-fn decode_cursor(cursor: &str) -> Option<ListingId> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    String::from_utf8(bytes).ok()?.strip_prefix(CURSOR_PREFIX)?.parse().ok()
-}
-
-/// The URL of the next page: this request's query with the cursor replaced.
-fn next_link(req: &HttpRequest, cursor: &str) -> String {
-    let mut pairs: Vec<(String, String)> =
-        web::Query::<Vec<(String, String)>>::from_query(req.query_string()).map(|q| q.into_inner()).unwrap_or_default();
-    pairs.retain(|(k, _)| k != "cursor");
-    pairs.push(("cursor".to_owned(), cursor.to_owned()));
-    let query: Vec<String> =
-        pairs.iter().map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v))).collect();
-    format!("{}?{}", req.path(), query.join("&"))
-}
-
-fn encode_component(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
+/// Cache headers of a read: shared caches may keep what anonymous callers see; what an
+/// authenticated caller sees (contacts, own drafts) stays private.
+fn cache_headers(response: &mut HttpResponseBuilder, caller: &Caller, public: bool) {
+    let policy = if public && caller.is_none() { "public, max-age=30" } else { "private, no-cache" };
+    response.insert_header((header::CACHE_CONTROL, policy)).insert_header((header::VARY, "Authorization"));
 }
 
 /// Search published listings.
@@ -208,54 +172,59 @@ fn encode_component(text: &str) -> String {
     tag = "listings",
     operation_id = "list_listings",
     params(ListingQuery),
+    security((), ("oauth2" = [])),
     responses(
-        (status = 200, description = "A page of published listings, newest first. A `Link: <...>; rel=\"next\"` header points at the next page.", body = ListingPage),
+        (status = 200, description = "A page of published listings, newest first. A `Link: <...>; rel=\"next\"` header points at the next page. Contacts are shown to authenticated callers only.", body = ListingPage),
         (status = 400, description = "A query parameter is invalid (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The access token is invalid (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/listings")]
 pub async fn list_listings(
     req: HttpRequest,
     db: web::Data<Db>,
+    caller: CallerOf,
     query: web::Query<ListingQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.into_inner().into_filter()?;
     let limit = filter.limit;
-    let mut items = with_conn(&db, move |conn| {
-        let mut probe = filter.clone();
-        probe.limit = limit + 1;
+    let rows = with_conn(&db, move |conn| {
+        let probe = ListingFilter { limit: limit + 1, ..filter };
         Ok(listings::list(conn, &probe)?)
     })
     .await?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|l| encode_cursor(l.id))
-    } else {
-        None
-    };
+    let (items, next_cursor) = split_page(rows, limit, |l| l.id.0);
     let mut response = HttpResponse::Ok();
-    response.insert_header((header::CACHE_CONTROL, "public, max-age=30"));
-    if let Some(cursor) = &next_cursor
-        && let Ok(link) = HeaderValue::from_str(&format!("<{}>; rel=\"next\"", next_link(&req, cursor)))
-    {
-        response.insert_header((header::LINK, link));
-    }
-    Ok(response.json(ListingPage { items: items.into_iter().map(ListingResponse::from).collect(), next_cursor }))
+    cache_headers(&mut response, &caller.0, true);
+    link_next(&mut response, &req, next_cursor.as_deref());
+    let items = items.into_iter().map(|l| ListingResponse::for_caller(l, &caller.0)).collect();
+    Ok(response.json(ListingPage { items, next_cursor }))
 }
 
 fn listing_id(raw: &str) -> Result<ListingId, ApiError> {
     path_param("id", raw, "a listing id (UUID)")
 }
 
-fn with_etag(mut response: actix_web::HttpResponseBuilder, listing: Listing) -> HttpResponse {
+fn with_etag(mut response: HttpResponseBuilder, listing: Listing, caller: &Caller) -> HttpResponse {
     response.insert_header((header::ETAG, etag::of_version(listing.version)));
-    response.json(ListingResponse::from(listing))
+    response.json(ListingResponse::for_caller(listing, caller))
 }
 
-/// Read one listing.
+fn author(actor: &access::Actor) -> Author {
+    Author::client(actor.client_id, actor.organization_id)
+}
+
+/// The author of a write: refused before any database work when the caller is anonymous.
+fn author_of(caller: &Caller) -> Result<Author, ApiError> {
+    caller.as_ref().map(author).ok_or(ApiError::Denied(access::Denied::Unauthenticated))
+}
+
+/// Read one listing. Published listings are public; others only for their publisher and
+/// moderators.
 #[utoipa::path(
     tag = "listings",
     operation_id = "get_listing",
+    security((), ("oauth2" = [])),
     params(("id" = Uuid, Path, description = "Listing id"),
            ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier read; answered 304 when unchanged")),
     responses(
@@ -263,38 +232,50 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, listing: Listing) -> 
          headers(("ETag" = String, description = "`\"v<version>\"`"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "The id is not a UUID (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The access token is invalid (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing, or not one this caller may see (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/listings/{id}")]
-pub async fn get_listing(req: HttpRequest, db: web::Data<Db>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_listing(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    caller: CallerOf,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
+    let caller = caller.0;
     let listing =
         with_conn(&db, move |conn| listings::find(conn, id)?.ok_or(ApiError::NotFound { entity: "listing" })).await?;
+    if !may_read_listing(&caller, &listing) {
+        return Err(ApiError::NotFound { entity: "listing" });
+    }
     let tag = etag::of_version(listing.version);
-    let cache = if listing.status == ListingStatus::Published { "public, max-age=30" } else { "private, no-cache" };
+    let public = listing.status == ListingStatus::Published;
     if let Some(candidates) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
         && etag::none_match(candidates, &tag)
     {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, tag))
-            .insert_header((header::CACHE_CONTROL, cache))
-            .finish());
+        let mut response = HttpResponse::NotModified();
+        cache_headers(&mut response, &caller, public);
+        return Ok(response.insert_header((header::ETAG, tag)).finish());
     }
     let mut response = HttpResponse::Ok();
-    response.insert_header((header::CACHE_CONTROL, cache));
-    Ok(with_etag(response, listing))
+    cache_headers(&mut response, &caller, public);
+    Ok(with_etag(response, listing, &caller))
 }
 
-/// Create a listing; it starts as a draft.
+/// Create a listing for the caller's organization; it starts as a draft.
 #[utoipa::path(
     tag = "listings",
     operation_id = "create_listing",
+    security(("oauth2" = ["listings:write"])),
     request_body(content = ListingContent, description = "The listing as the publisher writes it"),
     responses(
         (status = 201, description = "Created as a draft; `Location` names it", body = ListingResponse,
          headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "The body is not JSON (`malformed_json`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `listings:write` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another listing has the same `source` (`duplicate_source`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 1 MiB (`body_too_large`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
@@ -302,18 +283,21 @@ pub async fn get_listing(req: HttpRequest, db: web::Data<Db>, id: web::Path<Stri
     )
 )]
 #[post("/listings")]
-pub async fn create_listing(db: web::Data<Db>, body: ValidJson<ListingContent>) -> Result<HttpResponse, ApiError> {
+pub async fn create_listing(db: web::Data<Db>, caller: CallerOf, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    let actor = access::may_create_listing(&caller)?;
     let now = techex_domain::now();
-    let valid = body.0.validate(now).map_err(ApiError::Validation)?;
-    let listing = Listing::draft(valid, None, now);
+    let valid = body.parse::<ListingContent>()?.validate(now).map_err(ApiError::Validation)?;
+    let listing = Listing::draft(valid, Some(actor.organization_id), now);
+    let author = author(actor);
     let listing = with_conn(&db, move |conn| {
-        listings::create(conn, &listing, None)?;
+        listings::create(conn, &listing, &author)?;
         Ok(listing)
     })
     .await?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, format!("/v1/listings/{}", listing.id)));
-    Ok(with_etag(response, listing))
+    Ok(with_etag(response, listing, &caller))
 }
 
 /// Change a listing's content with a JSON merge patch (RFC 7386): keys present replace, `null`
@@ -321,6 +305,7 @@ pub async fn create_listing(db: web::Data<Db>, body: ValidJson<ListingContent>) 
 #[utoipa::path(
     tag = "listings",
     operation_id = "update_listing",
+    security(("oauth2" = ["listings:write"])),
     params(("id" = Uuid, Path, description = "Listing id"),
            ("If-Match" = Option<String>, Header, description = "The ETag last read; the update is refused with 412 if the listing changed since")),
     request_body(content = Object, description = "A merge patch of the listing content, e.g. `{\"trl\": 8, \"title\": {\"vi\": \"...\"}}`",
@@ -328,6 +313,8 @@ pub async fn create_listing(db: web::Data<Db>, body: ValidJson<ListingContent>) 
     responses(
         (status = 200, description = "The updated listing", body = ListingResponse, headers(("ETag" = String))),
         (status = 400, description = "Malformed JSON, id or If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the publisher's client (`forbidden`) or no `listings:write` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Duplicate source or a concurrent edit", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The listing changed since the If-Match version (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
@@ -340,12 +327,15 @@ pub async fn create_listing(db: web::Data<Db>, body: ValidJson<ListingContent>) 
 pub async fn update_listing(
     req: HttpRequest,
     db: web::Data<Db>,
+    caller: CallerOf,
     id: web::Path<String>,
-    body: ValidJson<serde_json::Value>,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
     let expected = if_match_version(&req)?;
-    let patch = body.0;
+    let caller = caller.0;
+    let author = author_of(&caller)?;
+    let patch: serde_json::Value = body.parse()?;
     if !patch.is_object() {
         return Err(ApiError::Validation(ValidationErrors::single(
             "",
@@ -353,8 +343,10 @@ pub async fn update_listing(
             "a merge patch is a JSON object",
         )));
     }
+    let writer = caller.clone();
     let listing = with_conn(&db, move |conn| {
-        listings::modify(conn, id, None, |listing| {
+        listings::modify(conn, id, &author, |listing| {
+            access::may_edit_listing(&writer, listing)?;
             check_version(listing, expected)?;
             let mut content = serde_json::to_value(&listing.content).map_err(ApiError::internal)?;
             merge_patch(&mut content, &patch);
@@ -365,7 +357,7 @@ pub async fn update_listing(
         })
     })
     .await?;
-    Ok(with_etag(HttpResponse::Ok(), listing))
+    Ok(with_etag(HttpResponse::Ok(), listing, &caller))
 }
 
 fn check_version(listing: &Listing, expected: Option<i64>) -> Result<(), ApiError> {
@@ -377,34 +369,18 @@ fn check_version(listing: &Listing, expected: Option<i64>) -> Result<(), ApiErro
     }
 }
 
-/// RFC 7386 JSON merge patch.
-fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
-    let Some(patch) = patch.as_object() else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = serde_json::Value::Object(Default::default());
-    }
-    let target = target.as_object_mut().expect("made an object above");
-    for (key, value) in patch {
-        if value.is_null() {
-            target.remove(key);
-        } else {
-            merge_patch(target.entry(key.clone()).or_insert(serde_json::Value::Null), value);
-        }
-    }
-}
-
 /// Delete a listing: it is withdrawn and no longer served, and partners' feeds receive a tombstone.
 #[utoipa::path(
     tag = "listings",
     operation_id = "delete_listing",
+    security(("oauth2" = ["listings:write"])),
     params(("id" = Uuid, Path, description = "Listing id"),
            ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed id or If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the publisher's client, or no `listings:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The listing changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
     )
@@ -413,12 +389,16 @@ fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
 pub async fn delete_listing(
     req: HttpRequest,
     db: web::Data<Db>,
+    caller: CallerOf,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
     let expected = if_match_version(&req)?;
+    let caller = caller.0;
+    let author = author_of(&caller)?;
     with_conn(&db, move |conn| {
-        listings::modify(conn, id, None, |listing| {
+        listings::modify(conn, id, &author, |listing| {
+            access::may_edit_listing(&caller, listing)?;
             check_version(listing, expected)?;
             listing.withdraw_for_deletion(techex_domain::now());
             Ok(ListingWrite::Deleted)
@@ -431,43 +411,56 @@ pub async fn delete_listing(
 async fn move_listing(
     req: HttpRequest,
     db: web::Data<Db>,
+    caller: CallerOf,
     id: web::Path<String>,
-    action: LifecycleAction,
+    requested: LifecycleAction,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
     let expected = if_match_version(&req)?;
+    let caller = caller.0;
+    let author = author_of(&caller)?;
+    let mover = caller.clone();
     let listing = with_conn(&db, move |conn| {
-        listings::modify(conn, id, None, |listing| {
+        listings::modify(conn, id, &author, |listing| {
+            let (_, action) = lifecycle_action(&mover, listing, requested)?;
             check_version(listing, expected)?;
             listing.apply(action, techex_domain::now())?;
             Ok(ListingWrite::Moved(action))
         })
     })
     .await?;
-    Ok(with_etag(HttpResponse::Ok(), listing))
+    Ok(with_etag(HttpResponse::Ok(), listing, &caller))
 }
 
 /// Declares one lifecycle endpoint; they differ only in the action and its documentation.
 macro_rules! lifecycle_endpoint {
-    ($name:ident, $path:literal, $action:expr, $summary:literal, $from:literal) => {
+    ($name:ident, $path:literal, $action:expr, $summary:literal, $rules:literal) => {
         #[doc = $summary]
         #[utoipa::path(
             tag = "listings",
             operation_id = stringify!($name),
-            description = $from,
+            description = $rules,
+            security(("oauth2" = [])),
             params(("id" = Uuid, Path, description = "Listing id"),
                    ("If-Match" = Option<String>, Header, description = "The ETag last read")),
             responses(
                 (status = 200, description = "The listing in its new status", body = ListingResponse, headers(("ETag" = String))),
                 (status = 400, description = "Malformed id or If-Match", body = Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
+                (status = 403, description = "The caller may not make this move (`forbidden`, `insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
                 (status = 409, description = "The listing's status does not allow this move (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
                 (status = 412, description = "The listing changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
             )
         )]
         #[post($path)]
-        pub async fn $name(req: HttpRequest, db: web::Data<Db>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-            move_listing(req, db, id, $action).await
+        pub async fn $name(
+            req: HttpRequest,
+            db: web::Data<Db>,
+            caller: CallerOf,
+            id: web::Path<String>,
+        ) -> Result<HttpResponse, ApiError> {
+            move_listing(req, db, caller, id, $action).await
         }
     };
 }
@@ -477,35 +470,35 @@ lifecycle_endpoint!(
     "/listings/{id}/submit",
     LifecycleAction::Submit,
     "Submit a draft (or a rejected listing) for review.",
-    "Allowed from `draft` and `rejected`; leads to `pending_review`."
+    "Allowed from `draft` and `rejected`; leads to `pending_review`. Needs `listings:write` in the publishing organization."
 );
 lifecycle_endpoint!(
     publish_listing,
     "/listings/{id}/publish",
     LifecycleAction::Publish,
     "Publish a listing.",
-    "Allowed from `draft` and `pending_review`; leads to `published`."
+    "Allowed from `draft` and `pending_review`; leads to `published`. The publishing organization needs `listings:write` and `listings:publish`; without `listings:publish` a draft is submitted for review instead (the answer shows `pending_review`). A moderator (`listings:moderate`) publishes a listing under review."
 );
 lifecycle_endpoint!(
     reject_listing,
     "/listings/{id}/reject",
     LifecycleAction::Reject,
     "Reject a listing under review.",
-    "Allowed from `pending_review`; leads to `rejected`."
+    "Allowed from `pending_review`; leads to `rejected`. Needs `listings:moderate`."
 );
 lifecycle_endpoint!(
     withdraw_listing,
     "/listings/{id}/withdraw",
     LifecycleAction::Withdraw,
     "Withdraw a listing from the market.",
-    "Allowed from `pending_review` and `published`; leads to `withdrawn`."
+    "Allowed from `pending_review` and `published`; leads to `withdrawn`. The publishing organization (`listings:write`) or a moderator."
 );
 lifecycle_endpoint!(
     close_listing,
     "/listings/{id}/close",
     LifecycleAction::Close,
     "Close a published listing (the deal is done).",
-    "Allowed from `published`; leads to `closed`."
+    "Allowed from `published`; leads to `closed`. Needs `listings:write` in the publishing organization."
 );
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -4,7 +4,7 @@ use techex_tests::{TestApp, backend_tests, listing_body, listing_with};
 
 /// Sends a raw body to create a listing.
 async fn create_raw(app: &TestApp, body: &str) -> techex_tests::Reply {
-    app.send(
+    app.send_as_publisher(
         TestRequest::post()
             .uri("/v1/listings")
             .insert_header(("content-type", "application/json"))
@@ -90,7 +90,7 @@ backend_tests! {
 
     async fn bodies_must_be_json(app: TestApp) {
         let reply = app
-            .send(TestRequest::post().uri("/v1/listings").insert_header(("content-type", "text/plain")).set_payload(listing_body().to_string()))
+            .send_as_publisher(TestRequest::post().uri("/v1/listings").insert_header(("content-type", "text/plain")).set_payload(listing_body().to_string()))
             .await;
         reply.problem(415, "unsupported_media_type");
         assert_nothing_stored(&app).await;

@@ -50,16 +50,19 @@ backend_tests! {
 
     async fn every_illegal_move_from_a_draft_is_a_conflict(app: TestApp) {
         let id = app.create_listing(&listing_body()).await;
+        let admin = app.new_client(&["admin"]).await;
         for action in ["reject", "withdraw", "close"] {
-            app.post(&format!("/v1/listings/{id}/{action}"), &Value::Null).await.problem(409, "illegal_transition");
+            app.as_client(&admin).post_empty(&format!("/v1/listings/{id}/{action}")).await.problem(409, "illegal_transition");
         }
         assert_eq!(app.history(&id).len(), 1);
     }
 
     async fn a_rejected_listing_can_be_resubmitted(app: TestApp) {
         let id = app.create_listing(&listing_body()).await;
+        let moderator = app.new_client(&["listings:moderate"]).await;
         for (action, status) in [("submit", "pending_review"), ("reject", "rejected"), ("submit", "pending_review"), ("publish", "published"), ("close", "closed")] {
-            let reply = app.post(&format!("/v1/listings/{id}/{action}"), &Value::Null).await;
+            let session = if action == "reject" { app.as_client(&moderator) } else { app.as_client(&app.publisher) };
+            let reply = session.post_empty(&format!("/v1/listings/{id}/{action}")).await;
             assert_eq!(reply.body["status"], status, "{action}: {:#}", reply.body);
         }
         let published_at = app.get(&format!("/v1/listings/{id}")).await.body["published_at"].clone();
@@ -123,13 +126,13 @@ backend_tests! {
     async fn if_match_guards_against_lost_updates(app: TestApp) {
         let id = app.create_listing(&listing_body()).await;
         let path = format!("/v1/listings/{id}");
-        let fresh = app.send(TestRequest::patch().uri(&path).insert_header(("if-match", "\"v1\"")).set_json(json!({"trl": 8}))).await;
+        let fresh = app.send_as_publisher(TestRequest::patch().uri(&path).insert_header(("if-match", "\"v1\"")).set_json(json!({"trl": 8}))).await;
         assert_eq!(fresh.status, StatusCode::OK);
-        let stale = app.send(TestRequest::patch().uri(&path).insert_header(("if-match", "\"v1\"")).set_json(json!({"trl": 9}))).await;
+        let stale = app.send_as_publisher(TestRequest::patch().uri(&path).insert_header(("if-match", "\"v1\"")).set_json(json!({"trl": 9}))).await;
         stale.problem(412, "precondition_failed");
-        let stale_move = app.send(TestRequest::post().uri(&format!("{path}/submit")).insert_header(("if-match", "\"v1\""))).await;
+        let stale_move = app.send_as_publisher(TestRequest::post().uri(&format!("{path}/submit")).insert_header(("if-match", "\"v1\""))).await;
         stale_move.problem(412, "precondition_failed");
-        let garbage = app.send(TestRequest::delete().uri(&path).insert_header(("if-match", "yesterday"))).await;
+        let garbage = app.send_as_publisher(TestRequest::delete().uri(&path).insert_header(("if-match", "yesterday"))).await;
         assert_eq!(garbage.problem(400, "invalid_header")["errors"][0]["field"], "If-Match");
         assert_eq!(app.get(&path).await.body["trl"], 8);
         assert_eq!(app.change_count(), 2);
@@ -138,11 +141,11 @@ backend_tests! {
     async fn reads_answer_304_when_the_etag_still_matches(app: TestApp) {
         let id = app.create_listing(&listing_body()).await;
         let path = format!("/v1/listings/{id}");
-        let unchanged = app.send(TestRequest::get().uri(&path).insert_header(("if-none-match", "\"v1\""))).await;
+        let unchanged = app.send_as_publisher(TestRequest::get().uri(&path).insert_header(("if-none-match", "\"v1\""))).await;
         assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
         assert_eq!(unchanged.header("etag"), Some("\"v1\""));
         app.post(&format!("{path}/submit"), &Value::Null).await;
-        let changed = app.send(TestRequest::get().uri(&path).insert_header(("if-none-match", "\"v1\""))).await;
+        let changed = app.send_as_publisher(TestRequest::get().uri(&path).insert_header(("if-none-match", "\"v1\""))).await;
         assert_eq!(changed.status, StatusCode::OK);
         assert_eq!(changed.header("etag"), Some("\"v2\""));
     }

@@ -29,7 +29,10 @@ backend_tests! {
         assert_eq!(ids_of(&reply), [published[1].clone(), published[0].clone()]);
         assert!(!ids_of(&reply).contains(&draft));
         assert!(reply.body["next_cursor"].is_null());
-        assert_eq!(reply.header("cache-control"), Some("public, max-age=30"));
+        assert_eq!(reply.header("cache-control"), Some("private, no-cache"), "what a client sees is its own");
+        let anonymous = app.anonymous().get("/v1/listings").await;
+        assert_eq!(anonymous.header("cache-control"), Some("public, max-age=30"));
+        assert_eq!(ids_of(&anonymous), ids_of(&reply));
     }
 
     async fn filters_by_kind_province_and_field_prefix(app: TestApp) {

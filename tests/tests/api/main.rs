@@ -1,8 +1,10 @@
 //! One test binary for the whole API (one link instead of one per file).
 
+mod auth;
 mod errors;
 mod listings;
 mod listings_search;
+mod matrix;
 mod ops;
 mod reference;
 mod repository;

@@ -1,0 +1,14 @@
+//! Authentication: OAuth 2.0 client credentials, EdDSA-signed JWT access tokens, the
+//! authenticated-caller extractor, rate limits.
+
+pub mod caller;
+pub mod keys;
+pub mod rate_limit;
+pub mod secrets;
+
+pub use caller::CallerOf;
+pub use keys::{Claims, KeySet, TokenError};
+
+/// How long an access token lives.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenLifetime(pub i64);

@@ -1,0 +1,98 @@
+//! Rate limits: per API client for authenticated requests (provinces sit behind shared NATs, so
+//! an address says little), per IP address for anonymous ones. Two limiters, each passing the
+//! other's requests through, so each class has its own quota.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use actix_governor::governor::middleware::NoOpMiddleware;
+use actix_governor::{GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError};
+use actix_web::dev::ServiceRequest;
+use actix_web::http::header;
+
+use crate::auth::KeySet;
+
+/// Requests a caller may make per minute, and how many at once after a pause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RateKey {
+    Client(String),
+    Address(IpAddr),
+    /// Counted by the other limiter.
+    Elsewhere,
+}
+
+/// The client id of a request whose bearer token verifies; `None` for anonymous requests and
+/// for tokens that do not verify (those are refused later, and counted per address until then).
+fn verified_client(keys: &KeySet, req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    keys.verify(token.trim()).ok().map(|claims| claims.sub)
+}
+
+#[derive(Clone)]
+pub struct ClientKey(Arc<KeySet>);
+
+#[derive(Clone)]
+pub struct AddressKey(Arc<KeySet>);
+
+impl KeyExtractor for ClientKey {
+    type Key = RateKey;
+    type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
+
+    fn extract(&self, req: &ServiceRequest) -> Result<RateKey, Self::KeyExtractionError> {
+        Ok(verified_client(&self.0, req).map_or(RateKey::Elsewhere, RateKey::Client))
+    }
+
+    fn whitelisted_keys(&self) -> Vec<RateKey> {
+        vec![RateKey::Elsewhere]
+    }
+}
+
+impl KeyExtractor for AddressKey {
+    type Key = RateKey;
+    type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
+
+    fn extract(&self, req: &ServiceRequest) -> Result<RateKey, Self::KeyExtractionError> {
+        if verified_client(&self.0, req).is_some() {
+            return Ok(RateKey::Elsewhere);
+        }
+        let address = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        Ok(RateKey::Address(address))
+    }
+
+    fn whitelisted_keys(&self) -> Vec<RateKey> {
+        vec![RateKey::Elsewhere]
+    }
+}
+
+/// Both limiters; built once per process so every worker shares the counts.
+#[derive(Clone)]
+pub struct RateLimits {
+    pub clients: GovernorConfig<ClientKey, NoOpMiddleware>,
+    pub addresses: GovernorConfig<AddressKey, NoOpMiddleware>,
+}
+
+fn config<K: KeyExtractor>(key: K, quota: Quota) -> GovernorConfig<K, NoOpMiddleware> {
+    let per_request_ms = (60_000 / u64::from(quota.per_minute.max(1))).max(1);
+    GovernorConfigBuilder::default()
+        .milliseconds_per_request(per_request_ms)
+        .burst_size(quota.burst.max(1))
+        .key_extractor(key)
+        .finish()
+        .expect("a positive rate and burst make a valid quota")
+}
+
+impl RateLimits {
+    pub fn new(keys: Arc<KeySet>, clients: Quota, anonymous: Quota) -> Self {
+        RateLimits { clients: config(ClientKey(keys.clone()), clients), addresses: config(AddressKey(keys), anonymous) }
+    }
+}

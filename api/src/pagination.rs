@@ -1,0 +1,101 @@
+//! Keyset pagination shared by every list: an opaque cursor naming the last id of a page, a
+//! bounded `limit`, and the RFC 8288 `Link` to the next page.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponseBuilder, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use techex_domain::ValidationErrors;
+use uuid::Uuid;
+
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 100;
+const CURSOR_PREFIX: &str = "v1:";
+
+pub fn encode_cursor(id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<Uuid> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    String::from_utf8(bytes).ok()?.strip_prefix(CURSOR_PREFIX)?.parse().ok()
+}
+
+/// The page size and starting point a query asks for; problems go to `errors`.
+pub fn page_request(limit: Option<&str>, cursor: Option<&str>, errors: &mut ValidationErrors) -> (i64, Option<Uuid>) {
+    let limit = match limit.map(str::parse::<i64>) {
+        None => DEFAULT_LIMIT,
+        Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+        Some(_) => {
+            errors.add("limit", "out_of_range", format!("a whole number from 1 to {MAX_LIMIT}"));
+            DEFAULT_LIMIT
+        }
+    };
+    let after = cursor.and_then(|c| {
+        let id = decode_cursor(c);
+        if id.is_none() {
+            errors.add("cursor", "invalid_cursor", "pass the next_cursor of a previous page unchanged");
+        }
+        id
+    });
+    (limit, after)
+}
+
+/// Trims a result fetched with `limit + 1` rows to the page and says where the next one starts.
+pub fn split_page<T>(mut items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
+    if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        let next = items.last().map(|item| encode_cursor(id_of(item)));
+        (items, next)
+    } else {
+        (items, None)
+    }
+}
+
+/// Adds `Link: <this query with the next cursor>; rel="next"` when there is a next page.
+pub fn link_next(response: &mut HttpResponseBuilder, req: &HttpRequest, next_cursor: Option<&str>) {
+    let Some(cursor) = next_cursor else { return };
+    let mut pairs: Vec<(String, String)> =
+        web::Query::<Vec<(String, String)>>::from_query(req.query_string()).map(|q| q.into_inner()).unwrap_or_default();
+    pairs.retain(|(k, _)| k != "cursor");
+    pairs.push(("cursor".to_owned(), cursor.to_owned()));
+    let query: Vec<String> =
+        pairs.iter().map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v))).collect();
+    if let Ok(link) = HeaderValue::from_str(&format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&"))) {
+        response.insert_header((header::LINK, link));
+    }
+}
+
+fn encode_component(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_forgeries() {
+        let id = Uuid::now_v7();
+        assert_eq!(decode_cursor(&encode_cursor(id)), Some(id));
+        assert_eq!(decode_cursor("bm90LWEtY3Vyc29y"), None);
+        assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode("v2:0190")), None);
+    }
+
+    #[test]
+    fn limits_outside_1_to_100_are_errors_not_clamped() {
+        for bad in ["0", "101", "-1", "ten", ""] {
+            let mut errors = ValidationErrors::default();
+            page_request(Some(bad), None, &mut errors);
+            assert_eq!(errors.0.len(), 1, "{bad}");
+        }
+        let mut errors = ValidationErrors::default();
+        assert_eq!(page_request(None, None, &mut errors), (DEFAULT_LIMIT, None));
+        assert!(errors.is_empty());
+    }
+}

@@ -1,0 +1,230 @@
+//! `POST /v1/auth/token` (OAuth 2.0 client credentials, RFC 6749 section 4.4) and the public
+//! keys that verify its tokens.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, get, post, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+use techex_domain::access::{Scope, format_scopes, parse_scopes};
+use techex_persistence::{Db, clients};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::keys::Jwks;
+use crate::auth::{Claims, KeySet, TokenLifetime, secrets};
+
+/// The form fields of a token request (`application/x-www-form-urlencoded`).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// Must be `client_credentials`.
+    #[schema(example = "client_credentials")]
+    grant_type: Option<String>,
+    /// Space-separated scopes wanted; all the client's scopes when left out.
+    #[schema(example = "listings:write listings:publish")]
+    scope: Option<String>,
+    /// With `client_secret`, when the credentials are not sent with HTTP Basic.
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    /// A JWT signed with EdDSA; verify it with `/.well-known/jwks.json`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the token expires.
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    #[schema(example = "listings:write listings:publish")]
+    pub scope: String,
+}
+
+/// An error of the token endpoint, in the format RFC 6749 section 5.2 prescribes.
+#[derive(Debug, Serialize, ToSchema, thiserror::Error)]
+#[error("{error}: {error_description}")]
+pub struct OAuthError {
+    /// `invalid_request`, `invalid_client`, `unsupported_grant_type` or `invalid_scope`.
+    #[schema(example = "invalid_client")]
+    pub error: &'static str,
+    pub error_description: String,
+}
+
+fn oauth(error: &'static str, description: impl Into<String>) -> OAuthError {
+    OAuthError { error, error_description: description.into() }
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        match self.error {
+            "invalid_client" => StatusCode::UNAUTHORIZED,
+            "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        if self.error == "invalid_client" {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Basic realm="techex""#)));
+        }
+        response.json(self)
+    }
+}
+
+/// The client credentials of a request: HTTP Basic (RFC 6749 section 2.3.1, each part
+/// form-urlencoded) or the body, never both.
+fn credentials(req: &HttpRequest, form: &TokenRequest) -> Result<(String, String), OAuthError> {
+    let basic = match req.headers().get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => {
+            let value = value.to_str().map_err(|_| oauth("invalid_client", "malformed Authorization header"))?;
+            let encoded = value
+                .strip_prefix("Basic ")
+                .or_else(|| value.strip_prefix("basic "))
+                .ok_or_else(|| oauth("invalid_client", "use HTTP Basic or client_id and client_secret in the body"))?;
+            let decoded = STANDARD
+                .decode(encoded.trim())
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| oauth("invalid_client", "malformed Basic credentials"))?;
+            let (id, secret) =
+                decoded.split_once(':').ok_or_else(|| oauth("invalid_client", "malformed Basic credentials"))?;
+            let unescape = |part: &str| {
+                web::Query::<Vec<(String, String)>>::from_query(&format!("v={part}"))
+                    .ok()
+                    .and_then(|q| q.into_inner().pop())
+                    .map(|(_, v)| v)
+                    .ok_or_else(|| oauth("invalid_client", "malformed Basic credentials"))
+            };
+            Some((unescape(id)?, unescape(secret)?))
+        }
+    };
+    let body = form.client_id.clone().zip(form.client_secret.clone());
+    match (basic, body) {
+        (Some(_), Some(_)) => Err(oauth("invalid_request", "send the client credentials one way, not two")),
+        (Some(credentials), None) | (None, Some(credentials)) => Ok(credentials),
+        (None, None) => Err(oauth("invalid_client", "client credentials are required")),
+    }
+}
+
+/// Get an access token with client credentials.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "issue_token",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "An access token", body = TokenResponse),
+        (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_scope`", body = OAuthError),
+        (status = 401, description = "`invalid_client`: unknown client, wrong secret or revoked client", body = OAuthError),
+    )
+)]
+#[post("/auth/token")]
+pub async fn issue_token(
+    req: HttpRequest,
+    body: web::Bytes,
+    db: web::Data<Db>,
+    keys: web::Data<Arc<KeySet>>,
+    lifetime: web::Data<TokenLifetime>,
+) -> Result<HttpResponse, OAuthError> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(oauth("invalid_request", "send the request as application/x-www-form-urlencoded"));
+    }
+    let text = std::str::from_utf8(&body).map_err(|_| oauth("invalid_request", "the body is not UTF-8"))?;
+    let form =
+        web::Query::<TokenRequest>::from_query(text).map_err(|e| oauth("invalid_request", e.to_string()))?.into_inner();
+    let (client_id, secret) = credentials(&req, &form)?;
+    match form.grant_type.as_deref() {
+        Some("client_credentials") => {}
+        Some(other) => {
+            return Err(oauth("unsupported_grant_type", format!("'{other}' is not supported; use client_credentials")));
+        }
+        None => return Err(oauth("invalid_request", "grant_type is required")),
+    }
+    let requested = match form.scope.as_deref() {
+        Some(text) => {
+            Some(parse_scopes(text).map_err(|word| oauth("invalid_scope", format!("unknown scope '{word}'")))?)
+        }
+        None => None,
+    };
+    let client = web::block(move || -> Result<_, OAuthError> {
+        let Ok(id) = client_id.parse::<Uuid>() else {
+            secrets::verify_nothing(&secret);
+            return Err(oauth("invalid_client", "unknown client or wrong secret"));
+        };
+        let mut conn = db.conn().map_err(|e| server_error(&e))?;
+        let found = clients::find_with_secret_hash(&mut conn, id).map_err(|e| server_error(&e))?;
+        match found {
+            Some((client, hash)) if secrets::verify(&secret, &hash) && client.is_active() => Ok(client),
+            Some(_) => Err(oauth("invalid_client", "unknown client or wrong secret")),
+            None => {
+                secrets::verify_nothing(&secret);
+                Err(oauth("invalid_client", "unknown client or wrong secret"))
+            }
+        }
+    })
+    .await
+    .map_err(|e| server_error(&e))??;
+
+    let granted: BTreeSet<Scope> = match requested {
+        Some(wanted) if !wanted.is_subset(&client.scopes) => {
+            let missing: Vec<&str> = wanted.difference(&client.scopes).map(|s| s.as_str()).collect();
+            return Err(oauth("invalid_scope", format!("the client does not hold: {}", missing.join(" "))));
+        }
+        Some(wanted) if !wanted.is_empty() => wanted,
+        _ => client.scopes.clone(),
+    };
+    let now = chrono::Utc::now().timestamp();
+    let scope = format_scopes(&granted);
+    let claims = Claims {
+        iss: keys.issuer().to_owned(),
+        aud: keys.audience().to_owned(),
+        sub: client.id.to_string(),
+        org: client.organization_id.to_string(),
+        scope: scope.clone(),
+        exp: now + lifetime.0,
+        iat: now,
+        nbf: now,
+        jti: Uuid::now_v7().to_string(),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(TokenResponse {
+            access_token: keys.sign(&claims),
+            token_type: "Bearer".into(),
+            expires_in: lifetime.0,
+            scope,
+        }))
+}
+
+fn server_error(error: &dyn std::fmt::Display) -> OAuthError {
+    log::error!("token request failed: {error}");
+    oauth("server_error", "the token could not be issued; try again")
+}
+
+/// The public keys that verify techex access tokens (RFC 7517).
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "jwks",
+    responses((status = 200, description = "JSON Web Key Set", body = Jwks))
+)]
+#[get("/.well-known/jwks.json")]
+pub async fn jwks(keys: web::Data<Arc<KeySet>>) -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=300")).json(keys.jwks())
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(issue_token);
+}

@@ -1,0 +1,353 @@
+//! `/v1/clients`: the operator's administration of API clients. Secrets are shown once, at
+//! creation and rotation, and never again.
+
+use std::collections::BTreeSet;
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use techex_domain::ValidationErrors;
+use techex_domain::access::Scope;
+use techex_domain::client::{ApiClient, check_client_name};
+use techex_persistence::Db;
+use techex_persistence::change_log::Author;
+use techex_persistence::clients::{self, ClientWrite};
+use techex_persistence::{DbConn, organizations};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{CallerOf, secrets};
+use crate::error::{ApiError, Problem};
+use crate::extract::{JsonBody, path_param};
+use crate::pagination::{link_next, page_request, split_page};
+use crate::routes::organizations::admin;
+use crate::routes::with_conn;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ClientResponse {
+    /// The `client_id` for the token endpoint.
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub name: String,
+    pub scopes: BTreeSet<Scope>,
+    /// `false` once revoked.
+    pub active: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiClient> for ClientResponse {
+    fn from(client: ApiClient) -> Self {
+        ClientResponse {
+            active: client.is_active(),
+            id: client.id,
+            organization_id: client.organization_id,
+            name: client.name,
+            scopes: client.scopes,
+            version: client.version,
+            created_at: client.created_at,
+            updated_at: client.updated_at,
+            revoked_at: client.revoked_at,
+        }
+    }
+}
+
+/// A client with its secret, shown this once.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ClientWithSecret {
+    pub client: ClientResponse,
+    /// Store it now: the hub keeps only a hash and cannot show it again.
+    pub client_secret: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ClientPage {
+    pub items: Vec<ClientResponse>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClientRequest {
+    pub organization_id: Uuid,
+    #[schema(example = "Cổng thông tin Sở KH&CN Đồng Nai")]
+    pub name: String,
+    #[schema(example = json!(["listings:write"]))]
+    pub scopes: BTreeSet<Scope>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClientRequest {
+    pub name: Option<String>,
+    /// Replaces the client's scopes; tokens already issued lose the removed ones at once.
+    pub scopes: Option<BTreeSet<Scope>>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ClientQuery {
+    /// Only the clients of this organization.
+    organization: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// Registers a client for an existing organization and returns it with its new secret.
+pub fn register_client(
+    conn: &mut DbConn,
+    organization_id: Uuid,
+    name: &str,
+    scopes: BTreeSet<Scope>,
+    author: &Author,
+) -> Result<(ApiClient, String), ApiError> {
+    let name = check_client_name(name).map_err(ApiError::Validation)?;
+    if organizations::find(conn, organization_id)?.is_none() {
+        return Err(ApiError::Validation(ValidationErrors::single(
+            "organization_id",
+            "unknown_organization",
+            format!("no organization has the id {organization_id}"),
+        )));
+    }
+    let client = ApiClient::new(organization_id, name, scopes, techex_domain::now());
+    let secret = secrets::generate();
+    clients::create(conn, &client, &secrets::hash(&secret), author)?;
+    Ok((client, secret))
+}
+
+/// Gives a client a new secret; the old one stops working at once.
+pub fn rotate_secret(conn: &mut DbConn, id: Uuid, author: &Author) -> Result<(ApiClient, String), ApiError> {
+    let secret = secrets::generate();
+    let hash = secrets::hash(&secret);
+    let client = clients::modify(conn, id, author, |client| {
+        if !client.is_active() {
+            return Err(ApiError::ClientRevoked);
+        }
+        client.touch(techex_domain::now());
+        Ok(ClientWrite::SecretRotated(hash))
+    })?;
+    Ok((client, secret))
+}
+
+/// Revokes a client: it gets no more tokens, and the ones it holds stop working.
+pub fn revoke(conn: &mut DbConn, id: Uuid, author: &Author) -> Result<ApiClient, ApiError> {
+    clients::modify(conn, id, author, |client| {
+        if !client.is_active() {
+            return Err(ApiError::ClientRevoked);
+        }
+        let now = techex_domain::now();
+        client.revoked_at = Some(now);
+        client.touch(now);
+        Ok(ClientWrite::Revoked)
+    })
+}
+
+fn client_id(raw: &str) -> Result<Uuid, ApiError> {
+    path_param("id", raw, "a client id (UUID)")
+}
+
+/// Register an API client (operator only). The answer carries the secret, once.
+#[utoipa::path(
+    tag = "clients",
+    operation_id = "create_client",
+    security(("oauth2" = ["admin"])),
+    request_body(content = CreateClientRequest),
+    responses(
+        (status = 201, description = "Registered; store the secret now", body = ClientWithSecret),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid name, scope or unknown organization (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/clients")]
+pub async fn create_client(db: web::Data<Db>, caller: CallerOf, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    let author = admin(&caller.0)?;
+    let request: CreateClientRequest = body.parse()?;
+    let (client, secret) = with_conn(&db, move |conn| {
+        register_client(conn, request.organization_id, &request.name, request.scopes, &author)
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("cache-control", "no-store"))
+        .insert_header(("location", format!("/v1/clients/{}", client.id)))
+        .json(ClientWithSecret { client: client.into(), client_secret: secret }))
+}
+
+/// List API clients (operator only).
+#[utoipa::path(
+    tag = "clients",
+    operation_id = "list_clients",
+    security(("oauth2" = ["admin"])),
+    params(ClientQuery),
+    responses(
+        (status = 200, description = "A page of clients, without secrets", body = ClientPage),
+        (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/clients")]
+pub async fn list_clients(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    caller: CallerOf,
+    query: web::Query<ClientQuery>,
+) -> Result<HttpResponse, ApiError> {
+    admin(&caller.0)?;
+    let mut errors = ValidationErrors::default();
+    let (limit, after) = page_request(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
+    let organization = query.organization.as_deref().and_then(|o| match o.parse::<Uuid>() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            errors.add("organization", "invalid_format", "an organization id (UUID)");
+            None
+        }
+    });
+    errors.finish(()).map_err(ApiError::InvalidQuery)?;
+    let rows = with_conn(&db, move |conn| Ok(clients::list(conn, organization, after, limit + 1)?)).await?;
+    let (items, next_cursor) = split_page(rows, limit, |c| c.id);
+    let mut response = HttpResponse::Ok();
+    response.insert_header(("cache-control", "private, no-cache"));
+    link_next(&mut response, &req, next_cursor.as_deref());
+    Ok(response.json(ClientPage { items: items.into_iter().map(Into::into).collect(), next_cursor }))
+}
+
+/// Read one API client (operator only).
+#[utoipa::path(
+    tag = "clients",
+    operation_id = "get_client",
+    security(("oauth2" = ["admin"])),
+    params(("id" = Uuid, Path, description = "Client id")),
+    responses(
+        (status = 200, description = "The client, without its secret", body = ClientResponse),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client (`client_not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/clients/{id}")]
+pub async fn get_client(db: web::Data<Db>, caller: CallerOf, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    admin(&caller.0)?;
+    let id = client_id(&id)?;
+    let client =
+        with_conn(&db, move |conn| clients::find(conn, id)?.ok_or(ApiError::NotFound { entity: "api_client" })).await?;
+    Ok(HttpResponse::Ok().json(ClientResponse::from(client)))
+}
+
+/// Rename a client or change its scopes (operator only).
+#[utoipa::path(
+    tag = "clients",
+    operation_id = "update_client",
+    security(("oauth2" = ["admin"])),
+    params(("id" = Uuid, Path, description = "Client id")),
+    request_body(content = UpdateClientRequest),
+    responses(
+        (status = 200, description = "The updated client", body = ClientResponse),
+        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The client is revoked (`client_revoked`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid name or scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/clients/{id}")]
+pub async fn update_client(
+    db: web::Data<Db>,
+    caller: CallerOf,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let author = admin(&caller.0)?;
+    let id = client_id(&id)?;
+    let request: UpdateClientRequest = body.parse()?;
+    let name = request.name.as_deref().map(check_client_name).transpose().map_err(ApiError::Validation)?;
+    let client = with_conn(&db, move |conn| {
+        clients::modify(conn, id, &author, |client| {
+            if !client.is_active() {
+                return Err(ApiError::ClientRevoked);
+            }
+            if let Some(name) = name {
+                client.name = name;
+            }
+            if let Some(scopes) = request.scopes {
+                client.scopes = scopes;
+            }
+            client.touch(techex_domain::now());
+            Ok(ClientWrite::Updated)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ClientResponse::from(client)))
+}
+
+/// Give a client a new secret (operator only); the old one stops working at once.
+#[utoipa::path(
+    tag = "clients",
+    operation_id = "rotate_client_secret",
+    security(("oauth2" = ["admin"])),
+    params(("id" = Uuid, Path, description = "Client id")),
+    responses(
+        (status = 200, description = "The client and its new secret, shown this once", body = ClientWithSecret),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The client is revoked (`client_revoked`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/clients/{id}/rotate-secret")]
+pub async fn rotate_client_secret(
+    db: web::Data<Db>,
+    caller: CallerOf,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let author = admin(&caller.0)?;
+    let id = client_id(&id)?;
+    let (client, secret) = with_conn(&db, move |conn| rotate_secret(conn, id, &author)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store"))
+        .json(ClientWithSecret { client: client.into(), client_secret: secret }))
+}
+
+/// Revoke a client (operator only): no more tokens, and the ones it holds stop working.
+#[utoipa::path(
+    tag = "clients",
+    operation_id = "revoke_client",
+    security(("oauth2" = ["admin"])),
+    params(("id" = Uuid, Path, description = "Client id")),
+    responses(
+        (status = 200, description = "The revoked client", body = ClientResponse),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already revoked (`client_revoked`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/clients/{id}/revoke")]
+pub async fn revoke_client(
+    db: web::Data<Db>,
+    caller: CallerOf,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let author = admin(&caller.0)?;
+    let id = client_id(&id)?;
+    let client = with_conn(&db, move |conn| revoke(conn, id, &author)).await?;
+    Ok(HttpResponse::Ok().json(ClientResponse::from(client)))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_clients)
+        .service(create_client)
+        .service(get_client)
+        .service(update_client)
+        .service(rotate_client_secret)
+        .service(revoke_client);
+}

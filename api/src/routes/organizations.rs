@@ -1,0 +1,229 @@
+//! `/v1/organizations`: the parties of the exchange. Public to read; written by the operator.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use techex_domain::ValidationErrors;
+use techex_domain::access::{Caller, Denied, Scope};
+use techex_domain::listing::LocalizedText;
+use techex_domain::organization::{Organization, OrganizationContact, OrganizationContent, OrganizationKind};
+use techex_persistence::change_log::Author;
+use techex_persistence::{Db, organizations};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::CallerOf;
+use crate::error::{ApiError, Problem};
+use crate::etag;
+use crate::extract::{JsonBody, from_value, if_match_version, path_param};
+use crate::pagination::{link_next, page_request, split_page};
+use crate::routes::{merge_patch, with_conn};
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrganizationResponse {
+    pub id: Uuid,
+    pub kind: OrganizationKind,
+    pub name: LocalizedText,
+    /// The current province code.
+    #[schema(example = "79")]
+    pub province: String,
+    /// The province code as sent.
+    pub province_as_sent: String,
+    pub tax_code: Option<String>,
+    pub contact: OrganizationContact,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Organization> for OrganizationResponse {
+    fn from(org: Organization) -> Self {
+        let c = org.content;
+        OrganizationResponse {
+            id: org.id,
+            kind: c.kind,
+            name: c.name,
+            province: org.province,
+            province_as_sent: c.province,
+            tax_code: c.tax_code,
+            contact: c.contact,
+            version: org.version,
+            created_at: org.created_at,
+            updated_at: org.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrganizationPage {
+    pub items: Vec<OrganizationResponse>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// The operator's author stamp, or why the caller is not the operator.
+pub(crate) fn admin(caller: &Caller) -> Result<Author, ApiError> {
+    let actor = caller.as_ref().ok_or(Denied::Unauthenticated)?;
+    actor.require(Scope::Admin)?;
+    Ok(Author::client(actor.client_id, actor.organization_id))
+}
+
+fn organization_id(raw: &str) -> Result<Uuid, ApiError> {
+    path_param("id", raw, "an organization id (UUID)")
+}
+
+fn with_etag(mut response: actix_web::HttpResponseBuilder, org: Organization) -> HttpResponse {
+    response.insert_header((header::ETAG, etag::of_version(org.version)));
+    response.json(OrganizationResponse::from(org))
+}
+
+/// List organizations in the order they were registered.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "list_organizations",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of organizations", body = OrganizationPage),
+        (status = 400, description = "Invalid `limit` or `cursor` (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations")]
+pub async fn list_organizations(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = ValidationErrors::default();
+    let (limit, after) = page_request(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
+    errors.finish(()).map_err(ApiError::InvalidQuery)?;
+    let rows = with_conn(&db, move |conn| Ok(organizations::list(conn, after, limit + 1)?)).await?;
+    let (items, next_cursor) = split_page(rows, limit, |o| o.id);
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::CACHE_CONTROL, "public, max-age=60"));
+    link_next(&mut response, &req, next_cursor.as_deref());
+    Ok(response.json(OrganizationPage { items: items.into_iter().map(Into::into).collect(), next_cursor }))
+}
+
+/// Read one organization.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "get_organization",
+    params(("id" = Uuid, Path, description = "Organization id")),
+    responses(
+        (status = 200, description = "The organization", body = OrganizationResponse, headers(("ETag" = String))),
+        (status = 400, description = "The id is not a UUID (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organization (`organization_not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations/{id}")]
+pub async fn get_organization(db: web::Data<Db>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = organization_id(&id)?;
+    let org =
+        with_conn(&db, move |conn| organizations::find(conn, id)?.ok_or(ApiError::NotFound { entity: "organization" }))
+            .await?;
+    Ok(with_etag(HttpResponse::Ok(), org))
+}
+
+/// Register an organization (operator only).
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "create_organization",
+    security(("oauth2" = ["admin"])),
+    request_body(content = OrganizationContent),
+    responses(
+        (status = 201, description = "Registered", body = OrganizationResponse, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `admin` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another organization has this tax code (`duplicate_tax_code`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organizations")]
+pub async fn create_organization(
+    db: web::Data<Db>,
+    caller: CallerOf,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let author = admin(&caller.0)?;
+    let valid = body.parse::<OrganizationContent>()?.validate().map_err(ApiError::Validation)?;
+    let org = Organization::new(valid, techex_domain::now());
+    let org = with_conn(&db, move |conn| {
+        organizations::create(conn, &org, &author)?;
+        Ok(org)
+    })
+    .await?;
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, format!("/v1/organizations/{}", org.id)));
+    Ok(with_etag(response, org))
+}
+
+/// Change an organization with a JSON merge patch (operator only).
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "update_organization",
+    security(("oauth2" = ["admin"])),
+    params(("id" = Uuid, Path, description = "Organization id"),
+           ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    request_body(content = Object, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The updated organization", body = OrganizationResponse, headers(("ETag" = String))),
+        (status = 400, description = "Malformed JSON, id or If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Duplicate tax code or a concurrent edit", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The patched organization is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/organizations/{id}")]
+pub async fn update_organization(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    caller: CallerOf,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let id = organization_id(&id)?;
+    let expected = if_match_version(&req)?;
+    let author = admin(&caller.0)?;
+    let patch: serde_json::Value = body.parse()?;
+    if !patch.is_object() {
+        return Err(ApiError::Validation(ValidationErrors::single(
+            "",
+            "invalid_type",
+            "a merge patch is a JSON object",
+        )));
+    }
+    let org = with_conn(&db, move |conn| {
+        organizations::modify(conn, id, &author, |org| {
+            if expected.is_some_and(|v| v != org.version) {
+                return Err(ApiError::PreconditionFailed { entity: "organization", current: org.version });
+            }
+            let mut content = serde_json::to_value(&org.content).map_err(ApiError::internal)?;
+            merge_patch(&mut content, &patch);
+            let content: OrganizationContent = from_value(content)?;
+            org.revise(content.validate().map_err(ApiError::Validation)?, techex_domain::now());
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(with_etag(HttpResponse::Ok(), org))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_organizations).service(create_organization).service(get_organization).service(update_organization);
+}

@@ -1,0 +1,329 @@
+//! Who may do what: API clients act for one organization, within the scopes they were granted.
+//! The rules are here, apart from HTTP, so each can be read and tested on its own.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::listing::{LifecycleAction, Listing, ListingStatus};
+use crate::words::UnknownWord;
+
+/// A permission an API client may hold and a token may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Scope {
+    /// Create and edit the organization's own listings, submit them for review.
+    #[serde(rename = "listings:write")]
+    ListingsWrite,
+    /// Publish the organization's own listings without review.
+    #[serde(rename = "listings:publish")]
+    ListingsPublish,
+    /// Approve, reject and take down any organization's listings.
+    #[serde(rename = "listings:moderate")]
+    ListingsModerate,
+    #[serde(rename = "contracts:read")]
+    ContractsRead,
+    #[serde(rename = "contracts:write")]
+    ContractsWrite,
+    #[serde(rename = "centers:write")]
+    CentersWrite,
+    #[serde(rename = "changes:read")]
+    ChangesRead,
+    /// The hub operator: everything, including organizations and API clients.
+    #[serde(rename = "admin")]
+    Admin,
+}
+
+impl Scope {
+    pub const ALL: &'static [Scope] = &[
+        Scope::ListingsWrite,
+        Scope::ListingsPublish,
+        Scope::ListingsModerate,
+        Scope::ContractsRead,
+        Scope::ContractsWrite,
+        Scope::CentersWrite,
+        Scope::ChangesRead,
+        Scope::Admin,
+    ];
+    const WORDS: &'static [&'static str] = &[
+        "listings:write",
+        "listings:publish",
+        "listings:moderate",
+        "contracts:read",
+        "contracts:write",
+        "centers:write",
+        "changes:read",
+        "admin",
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::WORDS[Self::ALL.iter().position(|s| *s == self).expect("every scope has a word")]
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Scope {
+    type Err = UnknownWord;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::WORDS.iter().position(|w| *w == s).map(|i| Self::ALL[i]).ok_or(UnknownWord { expected: Self::WORDS })
+    }
+}
+
+/// Parses a space-separated scope list (RFC 6749 section 3.3), rejecting unknown words.
+pub fn parse_scopes(text: &str) -> Result<BTreeSet<Scope>, String> {
+    text.split_whitespace().map(|word| word.parse().map_err(|_| word.to_owned())).collect()
+}
+
+/// The space-separated form of a scope set.
+pub fn format_scopes(scopes: &BTreeSet<Scope>) -> String {
+    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+/// An authenticated API client acting for its organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub client_id: Uuid,
+    pub organization_id: Uuid,
+    pub scopes: BTreeSet<Scope>,
+}
+
+/// Why a request is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// No credentials where they are required.
+    #[error("this operation needs an access token")]
+    Unauthenticated,
+    #[error("this operation needs the scope {0}")]
+    MissingScope(Scope),
+    #[error("only the publishing organization may change this listing")]
+    NotOwner,
+}
+
+impl Actor {
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope) || self.scopes.contains(&Scope::Admin)
+    }
+
+    pub fn require(&self, scope: Scope) -> Result<(), Denied> {
+        if self.has(scope) { Ok(()) } else { Err(Denied::MissingScope(scope)) }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.scopes.contains(&Scope::Admin)
+    }
+
+    fn owns(&self, listing: &Listing) -> bool {
+        listing.publisher == Some(self.organization_id)
+    }
+
+    /// Whether the actor may see a listing in any status, contact details included.
+    pub fn sees_everything_of(&self, listing: &Listing) -> bool {
+        self.owns(listing) || self.has(Scope::ListingsModerate)
+    }
+}
+
+/// Anyone who is not authenticated, or the actor who is.
+pub type Caller = Option<Actor>;
+
+fn authenticated(caller: &Caller) -> Result<&Actor, Denied> {
+    caller.as_ref().ok_or(Denied::Unauthenticated)
+}
+
+/// Who may create a listing: any client with `listings:write`; it is published for the client's
+/// organization.
+pub fn may_create_listing(caller: &Caller) -> Result<&Actor, Denied> {
+    let actor = authenticated(caller)?;
+    actor.require(Scope::ListingsWrite)?;
+    Ok(actor)
+}
+
+/// Who may change a listing's content or delete it: its own organization's writers, or admin.
+pub fn may_edit_listing<'a>(caller: &'a Caller, listing: &Listing) -> Result<&'a Actor, Denied> {
+    let actor = authenticated(caller)?;
+    actor.require(Scope::ListingsWrite)?;
+    if actor.owns(listing) || actor.is_admin() { Ok(actor) } else { Err(Denied::NotOwner) }
+}
+
+/// Decides what a lifecycle request does for this caller: the action actually applied, or why not.
+///
+/// - `submit`, `close`: the owner's writers.
+/// - `publish`: the owner with `listings:publish` publishes; the owner without it has the draft
+///   submitted for review instead; a moderator approves a listing under review.
+/// - `reject`: moderators.
+/// - `withdraw`: the owner's writers, and moderators (a takedown).
+pub fn lifecycle_action<'a>(
+    caller: &'a Caller,
+    listing: &Listing,
+    requested: LifecycleAction,
+) -> Result<(&'a Actor, LifecycleAction), Denied> {
+    use LifecycleAction as A;
+    let actor = authenticated(caller)?;
+    let owner_writer = actor.owns(listing) && actor.has(Scope::ListingsWrite);
+    let moderator = actor.has(Scope::ListingsModerate);
+    if requested == A::Publish
+        && owner_writer
+        && !actor.has(Scope::ListingsPublish)
+        && listing.status == ListingStatus::Draft
+    {
+        return Ok((actor, A::Submit));
+    }
+    let allowed = match requested {
+        A::Submit | A::Close => owner_writer || actor.is_admin(),
+        A::Withdraw => owner_writer || moderator,
+        A::Reject => moderator,
+        A::Publish => {
+            (owner_writer && actor.has(Scope::ListingsPublish))
+                || (moderator && listing.status == ListingStatus::PendingReview)
+                || actor.is_admin()
+        }
+    };
+    if allowed {
+        return Ok((actor, requested));
+    }
+    Err(match requested {
+        A::Reject => Denied::MissingScope(Scope::ListingsModerate),
+        A::Publish if owner_writer => Denied::MissingScope(Scope::ListingsPublish),
+        _ if !actor.owns(listing) => Denied::NotOwner,
+        _ => Denied::MissingScope(Scope::ListingsWrite),
+    })
+}
+
+/// Whether a caller may read a listing at all: published ones are public, others only for the
+/// publishing organization and moderators.
+pub fn may_read_listing(caller: &Caller, listing: &Listing) -> bool {
+    listing.status == ListingStatus::Published || caller.as_ref().is_some_and(|actor| actor.sees_everything_of(listing))
+}
+
+/// Contact details never go to anonymous callers.
+pub fn may_read_contact(caller: &Caller) -> bool {
+    caller.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::listing::{ListingContent, ListingStatus};
+
+    fn listing_of(publisher: Uuid, status: ListingStatus) -> Listing {
+        let content: ListingContent = serde_json::from_value(serde_json::json!({
+            "kind": "offer", "title": {"vi": "Máy sấy"}, "field_codes": ["211"],
+            "province": "79", "owner": {"name": "Viện A"}
+        }))
+        .unwrap();
+        let mut listing = Listing::draft(content.validate(crate::now()).unwrap(), Some(publisher), crate::now());
+        listing.status = status;
+        listing
+    }
+
+    fn actor(org: Uuid, scopes: &[Scope]) -> Caller {
+        Some(Actor { client_id: Uuid::now_v7(), organization_id: org, scopes: scopes.iter().copied().collect() })
+    }
+
+    #[test]
+    fn scopes_parse_and_print_as_rfc_6749_lists() {
+        let scopes = parse_scopes("listings:write  admin").unwrap();
+        assert_eq!(format_scopes(&scopes), "listings:write admin");
+        assert_eq!(parse_scopes("listings:write listings:read"), Err("listings:read".to_owned()));
+        assert!(parse_scopes("").unwrap().is_empty());
+        for scope in Scope::ALL {
+            assert_eq!(scope.as_str().parse::<Scope>().unwrap(), *scope);
+            assert_eq!(serde_json::to_value(scope).unwrap(), scope.as_str());
+        }
+    }
+
+    #[test]
+    fn creating_needs_listings_write() {
+        let org = Uuid::now_v7();
+        assert_eq!(may_create_listing(&None).unwrap_err(), Denied::Unauthenticated);
+        assert_eq!(
+            may_create_listing(&actor(org, &[Scope::ListingsPublish])).unwrap_err(),
+            Denied::MissingScope(Scope::ListingsWrite)
+        );
+        assert!(may_create_listing(&actor(org, &[Scope::ListingsWrite])).is_ok());
+        assert!(may_create_listing(&actor(org, &[Scope::Admin])).is_ok());
+    }
+
+    #[test]
+    fn only_the_owner_or_admin_edits() {
+        let (mine, theirs) = (Uuid::now_v7(), Uuid::now_v7());
+        let listing = listing_of(mine, ListingStatus::Draft);
+        assert!(may_edit_listing(&actor(mine, &[Scope::ListingsWrite]), &listing).is_ok());
+        assert_eq!(may_edit_listing(&actor(theirs, &[Scope::ListingsWrite]), &listing).unwrap_err(), Denied::NotOwner);
+        assert_eq!(
+            may_edit_listing(&actor(mine, &[Scope::ChangesRead]), &listing).unwrap_err(),
+            Denied::MissingScope(Scope::ListingsWrite)
+        );
+        assert_eq!(
+            may_edit_listing(&actor(theirs, &[Scope::ListingsModerate]), &listing).unwrap_err(),
+            Denied::MissingScope(Scope::ListingsWrite)
+        );
+        assert!(may_edit_listing(&actor(theirs, &[Scope::Admin]), &listing).is_ok());
+    }
+
+    #[test]
+    fn publishing_without_the_publish_scope_goes_to_review() {
+        let org = Uuid::now_v7();
+        let writer = actor(org, &[Scope::ListingsWrite]);
+        let draft = listing_of(org, ListingStatus::Draft);
+        assert_eq!(lifecycle_action(&writer, &draft, LifecycleAction::Publish).unwrap().1, LifecycleAction::Submit);
+        let pending = listing_of(org, ListingStatus::PendingReview);
+        assert_eq!(
+            lifecycle_action(&writer, &pending, LifecycleAction::Publish).unwrap_err(),
+            Denied::MissingScope(Scope::ListingsPublish)
+        );
+        let publisher = actor(org, &[Scope::ListingsWrite, Scope::ListingsPublish]);
+        assert_eq!(lifecycle_action(&publisher, &draft, LifecycleAction::Publish).unwrap().1, LifecycleAction::Publish);
+    }
+
+    #[test]
+    fn moderators_approve_reject_and_take_down_any_listing_but_do_not_edit() {
+        let (owner, moderator_org) = (Uuid::now_v7(), Uuid::now_v7());
+        let moderator = actor(moderator_org, &[Scope::ListingsModerate]);
+        let pending = listing_of(owner, ListingStatus::PendingReview);
+        for action in [LifecycleAction::Publish, LifecycleAction::Reject, LifecycleAction::Withdraw] {
+            assert_eq!(lifecycle_action(&moderator, &pending, action).unwrap().1, action);
+        }
+        for action in [LifecycleAction::Submit, LifecycleAction::Close] {
+            assert!(lifecycle_action(&moderator, &pending, action).is_err(), "{action}");
+        }
+        let owner_writer = actor(owner, &[Scope::ListingsWrite, Scope::ListingsPublish]);
+        assert_eq!(
+            lifecycle_action(&owner_writer, &pending, LifecycleAction::Reject).unwrap_err(),
+            Denied::MissingScope(Scope::ListingsModerate)
+        );
+    }
+
+    #[test]
+    fn other_tenants_cannot_move_a_listing() {
+        let (owner, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let published = listing_of(owner, ListingStatus::Published);
+        let stranger = actor(other, &[Scope::ListingsWrite, Scope::ListingsPublish]);
+        for action in
+            [LifecycleAction::Submit, LifecycleAction::Publish, LifecycleAction::Withdraw, LifecycleAction::Close]
+        {
+            assert_eq!(lifecycle_action(&stranger, &published, action).unwrap_err(), Denied::NotOwner, "{action}");
+        }
+        assert_eq!(lifecycle_action(&None, &published, LifecycleAction::Close).unwrap_err(), Denied::Unauthenticated);
+    }
+
+    #[test]
+    fn drafts_are_private_and_contacts_hidden_from_anonymous_callers() {
+        let (owner, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let draft = listing_of(owner, ListingStatus::Draft);
+        assert!(!may_read_listing(&None, &draft));
+        assert!(!may_read_listing(&actor(other, &[Scope::ListingsWrite]), &draft));
+        assert!(may_read_listing(&actor(owner, &[]), &draft));
+        assert!(may_read_listing(&actor(other, &[Scope::ListingsModerate]), &draft));
+        assert!(may_read_listing(&None, &listing_of(owner, ListingStatus::Published)));
+        assert!(!may_read_contact(&None));
+        assert!(may_read_contact(&actor(other, &[])));
+    }
+}

@@ -1,0 +1,183 @@
+//! Organizations: the parties of the exchange. API clients act for one of them, and listings are
+//! published by one of them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::listing::LocalizedText;
+use crate::refdata;
+use crate::validation::ValidationErrors;
+
+word_enum!(
+    OrganizationKind {
+        Exchange => "exchange", "Sàn giao dịch công nghệ", "Technology exchange",
+        StDepartment => "st_department", "Sở Khoa học và Công nghệ", "Department of Science and Technology",
+        ApplicationCenter => "application_center", "Trung tâm ứng dụng tiến bộ KH&CN", "S&T application center",
+        Enterprise => "enterprise", "Doanh nghiệp", "Enterprise",
+        University => "university", "Trường đại học", "University",
+        ResearchInstitute => "research_institute", "Viện nghiên cứu", "Research institute",
+        Other => "other", "Tổ chức khác", "Other organization",
+    }
+);
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationContact {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "https://example.vn"))]
+    pub website: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// What the operator writes about an organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationContent {
+    pub kind: OrganizationKind,
+    pub name: LocalizedText,
+    /// Province code, current or pre-2025.
+    #[cfg_attr(feature = "openapi", schema(example = "79"))]
+    pub province: String,
+    /// Vietnamese tax code (mã số thuế): 10 digits, or 10 digits, a dash and 3 for a branch.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "0300588569"))]
+    pub tax_code: Option<String>,
+    #[serde(default)]
+    pub contact: OrganizationContact,
+}
+
+/// Checks a Vietnamese tax code: ten digits whose last is the check digit (weights 31, 29, 23,
+/// 19, 17, 13, 7, 5, 3 over the first nine; the check is 10 minus the weighted sum modulo 11),
+/// optionally followed by `-` and a three-digit branch number other than `000`.
+pub fn check_tax_code(code: &str) -> Result<(), &'static str> {
+    let (main, branch) = match code.split_once('-') {
+        Some((main, branch)) => (main, Some(branch)),
+        None => (code, None),
+    };
+    if main.len() != 10 || !main.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("a tax code has 10 digits, or 10 digits, '-' and a 3-digit branch number");
+    }
+    if let Some(branch) = branch
+        && (branch.len() != 3 || !branch.bytes().all(|b| b.is_ascii_digit()) || branch == "000")
+    {
+        return Err("a branch number has 3 digits and is not 000");
+    }
+    const WEIGHTS: [u32; 9] = [31, 29, 23, 19, 17, 13, 7, 5, 3];
+    let digits: Vec<u32> = main.bytes().map(|b| u32::from(b - b'0')).collect();
+    let sum: u32 = digits.iter().zip(WEIGHTS).map(|(d, w)| d * w).sum();
+    let check = 10 - sum % 11;
+    if check == digits[9] { Ok(()) } else { Err("the check digit does not match") }
+}
+
+/// Content that passed every rule, with the province resolved to today's code.
+#[derive(Debug, Clone)]
+pub struct ValidOrganization {
+    pub content: OrganizationContent,
+    pub province: &'static refdata::Province,
+}
+
+impl OrganizationContent {
+    pub fn validate(mut self) -> Result<ValidOrganization, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        crate::listing::check_localized(&mut errors, "name", Some(&mut self.name), 300, true);
+        self.province = self.province.trim().to_owned();
+        let province = refdata::current_province(&self.province);
+        if province.is_none() {
+            errors.add("province", "unknown_province", format!("'{}' is not a province code", self.province));
+        }
+        if let Some(code) = self.tax_code.as_mut() {
+            *code = code.trim().to_owned();
+            if let Err(reason) = check_tax_code(code) {
+                errors.add("tax_code", "invalid_tax_code", reason);
+            }
+        }
+        let c = &mut self.contact;
+        crate::listing::check_contact_fields(&mut errors, "contact", &mut c.email, &mut c.phone);
+        crate::listing::trim_optional(&mut errors, "contact.address", &mut c.address, 300);
+        if let Some(website) = c.website.as_mut() {
+            crate::listing::check_url(&mut errors, "contact.website", website);
+        }
+        match province {
+            Some(province) if errors.is_empty() => Ok(ValidOrganization { content: self, province }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: Uuid,
+    /// The current province code; `content.province` keeps the code as sent.
+    pub province: String,
+    pub content: OrganizationContent,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Organization {
+    pub fn new(valid: ValidOrganization, now: DateTime<Utc>) -> Self {
+        Organization {
+            id: Uuid::now_v7(),
+            province: valid.province.code.clone(),
+            content: valid.content,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn revise(&mut self, valid: ValidOrganization, now: DateTime<Utc>) {
+        self.province = valid.province.code.clone();
+        self.content = valid.content;
+        self.version += 1;
+        self.updated_at = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_tax_codes_pass_their_check_digit() {
+        for code in ["0300588569", "0101248141", "0300588569-001"] {
+            assert_eq!(check_tax_code(code), Ok(()), "{code}");
+        }
+    }
+
+    #[test]
+    fn malformed_tax_codes_fail() {
+        for code in ["0300588568", "030058856", "03005885690", "03005885a9", "0300588569-000", "0300588569-01", ""] {
+            assert!(check_tax_code(code).is_err(), "{code}");
+        }
+    }
+
+    #[test]
+    fn organizations_are_validated_field_by_field() {
+        let content: OrganizationContent = serde_json::from_value(serde_json::json!({
+            "kind": "exchange", "name": {"vi": " "}, "province": "99", "tax_code": "123",
+            "contact": {"email": "x", "website": "ftp://a"}
+        }))
+        .unwrap();
+        let fields: Vec<String> = content.validate().unwrap_err().0.into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["name.vi", "province", "tax_code", "contact.email", "contact.website"]);
+    }
+
+    #[test]
+    fn old_province_codes_resolve() {
+        let content: OrganizationContent = serde_json::from_value(serde_json::json!({
+            "kind": "st_department", "name": {"vi": "Sở KH&CN Bình Dương"}, "province": "74"
+        }))
+        .unwrap();
+        assert_eq!(content.validate().unwrap().province.code, "79");
+    }
+}

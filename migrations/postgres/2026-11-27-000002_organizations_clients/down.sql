@@ -1,0 +1,3 @@
+ALTER TABLE change_log DROP COLUMN actor_organization;
+DROP TABLE api_clients;
+DROP TABLE organizations;

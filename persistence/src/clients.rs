@@ -1,0 +1,201 @@
+//! API clients and their hashed secrets. The hash never leaves this module except to the one
+//! function that verifies a secret; change-log entries carry the client without it.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use techex_domain::access::{Scope, format_scopes, parse_scopes};
+use techex_domain::client::ApiClient;
+use uuid::Uuid;
+
+use crate::change_log::{self, Author, NewChange};
+use crate::db::{DbConn, write};
+use crate::error::StoreError;
+use crate::schema::api_clients;
+
+const ENTITY: &str = "api_client";
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = api_clients)]
+struct ClientRow {
+    id: String,
+    organization_id: String,
+    name: String,
+    scopes: String,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    revoked_at: Option<NaiveDateTime>,
+}
+
+impl ClientRow {
+    fn into_domain(self) -> Result<ApiClient, StoreError> {
+        let corrupt = |reason: String| StoreError::Corrupt { entity: ENTITY, id: self.id.clone(), reason };
+        let scopes: BTreeSet<Scope> =
+            parse_scopes(&self.scopes).map_err(|word| corrupt(format!("unknown scope {word}")))?;
+        Ok(ApiClient {
+            id: self.id.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+            organization_id: self.organization_id.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?,
+            name: self.name.clone(),
+            scopes,
+            version: self.version,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+            revoked_at: self.revoked_at.map(|t| t.and_utc()),
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = api_clients)]
+struct NewClientRow {
+    id: String,
+    organization_id: String,
+    name: String,
+    scopes: String,
+    secret_hash: String,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = api_clients, treat_none_as_null = true)]
+struct ClientChangeset {
+    name: String,
+    scopes: String,
+    version: i64,
+    updated_at: NaiveDateTime,
+    revoked_at: Option<NaiveDateTime>,
+}
+
+impl ClientChangeset {
+    fn of(client: &ApiClient) -> Self {
+        ClientChangeset {
+            name: client.name.clone(),
+            scopes: format_scopes(&client.scopes),
+            version: client.version,
+            updated_at: client.updated_at.naive_utc(),
+            revoked_at: client.revoked_at.map(|t| t.naive_utc()),
+        }
+    }
+}
+
+pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<ApiClient>, StoreError> {
+    api_clients::table
+        .filter(api_clients::id.eq(id.to_string()))
+        .select(ClientRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(ClientRow::into_domain)
+        .transpose()
+}
+
+/// The client and the hash of its secret, for verifying credentials.
+pub fn find_with_secret_hash(conn: &mut DbConn, id: Uuid) -> Result<Option<(ApiClient, String)>, StoreError> {
+    let row = api_clients::table
+        .filter(api_clients::id.eq(id.to_string()))
+        .select((ClientRow::as_select(), api_clients::secret_hash))
+        .first::<(ClientRow, String)>(conn)
+        .optional()?;
+    row.map(|(client, hash)| Ok((client.into_domain()?, hash))).transpose()
+}
+
+/// Clients in the order they were created, optionally of one organization.
+pub fn list(
+    conn: &mut DbConn,
+    organization: Option<Uuid>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<ApiClient>, StoreError> {
+    let mut query =
+        api_clients::table.select(ClientRow::as_select()).order(api_clients::id.asc()).limit(limit).into_boxed();
+    if let Some(org) = organization {
+        query = query.filter(api_clients::organization_id.eq(org.to_string()));
+    }
+    if let Some(after) = after {
+        query = query.filter(api_clients::id.gt(after.to_string()));
+    }
+    query.load(conn)?.into_iter().map(ClientRow::into_domain).collect()
+}
+
+pub fn create(conn: &mut DbConn, client: &ApiClient, secret_hash: &str, author: &Author) -> Result<(), StoreError> {
+    write(conn, |conn| {
+        diesel::insert_into(api_clients::table)
+            .values(NewClientRow {
+                id: client.id.to_string(),
+                organization_id: client.organization_id.to_string(),
+                name: client.name.clone(),
+                scopes: format_scopes(&client.scopes),
+                secret_hash: secret_hash.to_owned(),
+                version: client.version,
+                created_at: client.created_at.naive_utc(),
+                updated_at: client.updated_at.naive_utc(),
+                revoked_at: None,
+            })
+            .execute(conn)?;
+        log_change(conn, client, "create", author)
+    })
+}
+
+/// What a modification of a client did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientWrite {
+    Updated,
+    /// A new secret, given as its hash.
+    SecretRotated(String),
+    Revoked,
+}
+
+/// Loads a client, lets `change` apply a rule to it, and stores it with its change-log entry.
+pub fn modify<E>(
+    conn: &mut DbConn,
+    id: Uuid,
+    author: &Author,
+    change: impl FnOnce(&mut ApiClient) -> Result<ClientWrite, E>,
+) -> Result<ApiClient, E>
+where
+    E: From<StoreError>,
+{
+    write(conn, |conn| {
+        let mut client = find(conn, id)?.ok_or(StoreError::NotFound { entity: ENTITY })?;
+        let read_version = client.version;
+        let what = change(&mut client)?;
+        let target =
+            api_clients::table.filter(api_clients::id.eq(id.to_string())).filter(api_clients::version.eq(read_version));
+        let updated = match &what {
+            ClientWrite::SecretRotated(hash) => diesel::update(target)
+                .set((ClientChangeset::of(&client), api_clients::secret_hash.eq(hash)))
+                .execute(conn)
+                .map_err(StoreError::from)?,
+            _ => diesel::update(target).set(ClientChangeset::of(&client)).execute(conn).map_err(StoreError::from)?,
+        };
+        if updated == 0 {
+            return Err(StoreError::VersionConflict { entity: ENTITY }.into());
+        }
+        let op = match what {
+            ClientWrite::Updated => "update",
+            ClientWrite::SecretRotated(_) => "rotate_secret",
+            ClientWrite::Revoked => "revoke",
+        };
+        log_change(conn, &client, op, author)?;
+        Ok(client)
+    })
+}
+
+fn log_change(conn: &mut DbConn, client: &ApiClient, op: &str, author: &Author) -> Result<(), StoreError> {
+    change_log::append(
+        conn,
+        &NewChange {
+            entity: ENTITY,
+            entity_id: client.id.to_string(),
+            op,
+            version: client.version,
+            author,
+            at: client.updated_at,
+            data: serde_json::to_value(client).expect("client serializes"),
+        },
+    )
+}

@@ -1,0 +1,355 @@
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::{Value, json};
+use techex_api::auth::{Claims, KeySet};
+use techex_tests::{Options, PORTAL_ORIGIN, TestApp, TestBackend, backend_tests, listing_with, test_signing_key};
+
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+fn header_of(token: &str) -> Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap()
+}
+
+/// Claims as the hub would issue them for the publisher, now.
+fn valid_claims(app: &TestApp) -> Claims {
+    let now = chrono::Utc::now().timestamp();
+    Claims {
+        iss: "techex".into(),
+        aud: "techex-api".into(),
+        sub: app.publisher.id.clone(),
+        org: app.publisher.organization_id.clone(),
+        scope: "listings:write listings:publish".into(),
+        exp: now + 600,
+        iat: now,
+        nbf: now,
+        jti: uuid::Uuid::now_v7().to_string(),
+    }
+}
+
+fn sign(claims: &Claims) -> String {
+    KeySet::from_pems(&[test_signing_key()], &claims.iss, &claims.aud).unwrap().sign(claims)
+}
+
+fn body_credentials(client: &techex_tests::TestClient) -> String {
+    format!("grant_type=client_credentials&client_id={}&client_secret={}", client.id, client.secret)
+}
+
+fn basic(id: &str, secret: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+}
+
+backend_tests! {
+    async fn client_credentials_give_a_short_lived_eddsa_token(app: TestApp) {
+        let client = &app.publisher;
+        for (form, authorization) in [
+            (body_credentials(client), None),
+            ("grant_type=client_credentials".to_owned(), Some(basic(&client.id, &client.secret))),
+        ] {
+            let reply = app.request_token(&form, authorization.as_deref()).await;
+            assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
+            assert_eq!(reply.header("cache-control"), Some("no-store"));
+            assert_eq!(reply.body["token_type"], "Bearer");
+            assert_eq!(reply.body["expires_in"], 900);
+            assert_eq!(reply.body["scope"], "listings:write listings:publish");
+            let token = reply.body["access_token"].as_str().unwrap();
+            let header = header_of(token);
+            assert_eq!((header["alg"].as_str(), header["typ"].as_str()), (Some("EdDSA"), Some("at+jwt")));
+            let claims = claims_of(token);
+            assert_eq!(claims["iss"], "techex");
+            assert_eq!(claims["aud"], "techex-api");
+            assert_eq!(claims["sub"], client.id.as_str());
+            assert_eq!(claims["org"], client.organization_id.as_str());
+            assert_eq!(claims["scope"], "listings:write listings:publish");
+            let (iat, nbf, exp) = (claims["iat"].as_i64().unwrap(), claims["nbf"].as_i64().unwrap(), claims["exp"].as_i64().unwrap());
+            assert!(nbf <= iat && exp - iat == 900);
+            assert!(uuid::Uuid::parse_str(claims["jti"].as_str().unwrap()).is_ok());
+        }
+        let narrowed = app.request_token(&format!("{}&scope=listings:write", body_credentials(client)), None).await;
+        assert_eq!(narrowed.body["scope"], "listings:write");
+        assert_eq!(claims_of(narrowed.body["access_token"].as_str().unwrap())["scope"], "listings:write");
+    }
+
+    async fn partners_verify_tokens_with_the_published_keys(app: TestApp) {
+        let jwks = app.anonymous().get("/.well-known/jwks.json").await;
+        assert_eq!(jwks.status, StatusCode::OK);
+        let token = &app.publisher.token;
+        let kid = header_of(token)["kid"].as_str().unwrap().to_owned();
+        let key = jwks.body["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).expect("the signing key is published");
+        assert_eq!((key["kty"].as_str(), key["crv"].as_str(), key["alg"].as_str()), (Some("OKP"), Some("Ed25519"), Some("EdDSA")));
+        assert!(key.get("d").is_none(), "no private part");
+        let decoding = jsonwebtoken::DecodingKey::from_ed_components(key["x"].as_str().unwrap()).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+        validation.set_audience(&["techex-api"]);
+        validation.set_issuer(&["techex"]);
+        let verified = jsonwebtoken::decode::<Value>(token, &decoding, &validation).unwrap();
+        assert_eq!(verified.claims["sub"], app.publisher.id.as_str());
+    }
+
+    async fn the_token_endpoint_answers_rfc_6749_errors(app: TestApp) {
+        let client = &app.publisher;
+        let wrong_secret = format!("grant_type=client_credentials&client_id={}&client_secret=wrong", client.id);
+        let unknown_client = format!("grant_type=client_credentials&client_id={}&client_secret=x", uuid::Uuid::now_v7());
+        let cases: Vec<(String, Option<String>, u16, &str)> = vec![
+            (wrong_secret, None, 401, "invalid_client"),
+            (unknown_client, None, 401, "invalid_client"),
+            ("grant_type=client_credentials&client_id=not-a-uuid&client_secret=x".into(), None, 401, "invalid_client"),
+            ("grant_type=client_credentials".into(), None, 401, "invalid_client"),
+            ("grant_type=client_credentials".into(), Some(basic(&client.id, "wrong")), 401, "invalid_client"),
+            ("grant_type=client_credentials".into(), Some("Bearer abc".into()), 401, "invalid_client"),
+            (body_credentials(client), Some(basic(&client.id, &client.secret)), 400, "invalid_request"),
+            (body_credentials(client).replace("client_credentials", "password"), None, 400, "unsupported_grant_type"),
+            (body_credentials(client).replace("grant_type=client_credentials&", ""), None, 400, "invalid_request"),
+            (format!("{}&scope=admin", body_credentials(client)), None, 400, "invalid_scope"),
+            (format!("{}&scope=listings:everything", body_credentials(client)), None, 400, "invalid_scope"),
+        ];
+        for (form, authorization, status, error) in cases {
+            let reply = app.request_token(&form, authorization.as_deref()).await;
+            assert_eq!(reply.status.as_u16(), status, "{form}: {:#}", reply.body);
+            assert_eq!(reply.body["error"], error, "{form}");
+            assert!(reply.body["error_description"].is_string());
+            assert_eq!(reply.header("content-type"), Some("application/json"));
+            if status == 401 {
+                assert_eq!(reply.header("www-authenticate"), Some("Basic realm=\"techex\""));
+            }
+        }
+        let as_json = app
+            .send(TestRequest::post().uri("/v1/auth/token").set_json(json!({"grant_type": "client_credentials"})))
+            .await;
+        assert_eq!(as_json.body["error"], "invalid_request");
+    }
+
+    async fn forged_broken_and_stale_tokens_are_refused(app: TestApp) {
+        let good = sign(&valid_claims(&app));
+        assert_eq!(app.with_token(&good).post("/v1/listings", &listing_with(json!({"source": null}))).await.status, StatusCode::CREATED);
+
+        let now = chrono::Utc::now().timestamp();
+        let segments: Vec<&str> = good.split('.').collect();
+        let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let mut escalated = valid_claims(&app);
+        escalated.scope = "admin".into();
+        let tampered = format!("{}.{}.{}", segments[0], URL_SAFE_NO_PAD.encode(serde_json::to_vec(&escalated).unwrap()), segments[2]);
+        let public_x = app.anonymous().get("/.well-known/jwks.json").await.body["keys"][0]["x"].as_str().unwrap().to_owned();
+        let mut hs256 = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        hs256.kid = header_of(&good)["kid"].as_str().map(str::to_owned);
+        let confused = jsonwebtoken::encode(&hs256, &valid_claims(&app), &jsonwebtoken::EncodingKey::from_secret(public_x.as_bytes())).unwrap();
+        let other_key = KeySet::from_pems(&[KeySet::generate_pem()], "techex", "techex-api").unwrap().sign(&valid_claims(&app));
+        let with = |change: &dyn Fn(&mut Claims)| {
+            let mut claims = valid_claims(&app);
+            change(&mut claims);
+            sign(&claims)
+        };
+        let attacks = [
+            ("alg none", format!("{none_header}.{}.", segments[1])),
+            ("HS256 signed with the public key", confused),
+            ("expired", with(&|c| { c.exp = now - 120; c.iat = now - 1000; c.nbf = now - 1000; })),
+            ("not yet valid", with(&|c| c.nbf = now + 300)),
+            ("wrong audience", with(&|c| c.aud = "another-api".into())),
+            ("wrong issuer", with(&|c| c.iss = "someone-else".into())),
+            ("tampered payload", tampered),
+            ("unknown kid", other_key),
+            ("unknown client", with(&|c| c.sub = uuid::Uuid::now_v7().to_string())),
+            ("client of another organization", with(&|c| c.org = uuid::Uuid::now_v7().to_string())),
+            ("garbage", "garbage".to_owned()),
+            ("empty segments", "..".to_owned()),
+        ];
+        for (name, token) in attacks {
+            for reply in [
+                app.with_token(&token).post("/v1/listings", &listing_with(json!({"source": null}))).await,
+                app.with_token(&token).get("/v1/listings").await,
+            ] {
+                assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{name}: {:#}", reply.body);
+                reply.problem(401, "invalid_token");
+                assert_eq!(reply.header("www-authenticate"), Some("Bearer realm=\"techex\", error=\"invalid_token\""), "{name}");
+            }
+        }
+        let wrong_scheme = app.send(TestRequest::get().uri("/v1/listings").insert_header(("authorization", format!("Basic {good}")))).await;
+        wrong_scheme.problem(401, "invalid_token");
+        assert_eq!(app.change_count(), 1, "only the good token wrote");
+    }
+
+    async fn a_revoked_clients_tokens_stop_working_at_once(app: TestApp) {
+        let admin = app.new_client(&["admin"]).await;
+        let portal = app.new_client(&["listings:write"]).await;
+        let create = listing_with(json!({"source": null}));
+        assert_eq!(app.as_client(&portal).post("/v1/listings", &create).await.status, StatusCode::CREATED);
+        let revoked = app.as_client(&admin).post_empty(&format!("/v1/clients/{}/revoke", portal.id)).await;
+        assert_eq!(revoked.status, StatusCode::OK, "{:#}", revoked.body);
+        assert_eq!(revoked.body["active"], false);
+        app.as_client(&portal).post("/v1/listings", &create).await.problem(401, "invalid_token");
+        let token = app.request_token(&body_credentials(&portal), None).await;
+        assert_eq!((token.status.as_u16(), token.body["error"].as_str()), (401, Some("invalid_client")));
+        app.as_client(&admin).post_empty(&format!("/v1/clients/{}/revoke", portal.id)).await.problem(409, "client_revoked");
+    }
+
+    async fn rotating_a_secret_retires_the_old_one(app: TestApp) {
+        let admin = app.new_client(&["admin"]).await;
+        let portal = app.new_client(&["listings:write"]).await;
+        let rotated = app.as_client(&admin).post_empty(&format!("/v1/clients/{}/rotate-secret", portal.id)).await;
+        assert_eq!(rotated.status, StatusCode::OK, "{:#}", rotated.body);
+        let new_secret = rotated.body["client_secret"].as_str().unwrap();
+        assert_ne!(new_secret, portal.secret);
+        let old = app.request_token(&body_credentials(&portal), None).await;
+        assert_eq!(old.body["error"], "invalid_client");
+        app.token_for(&portal.id, new_secret).await;
+        let listed = app.as_client(&admin).get(&format!("/v1/clients?organization={}", portal.organization_id)).await;
+        assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+        assert!(!listed.body.to_string().contains(new_secret), "secrets are shown once only");
+        assert!(listed.body["items"][0].get("secret_hash").is_none());
+    }
+
+    async fn narrowing_a_clients_scopes_applies_to_tokens_already_issued(app: TestApp) {
+        let admin = app.new_client(&["admin"]).await;
+        let portal = app.new_client(&["listings:write"]).await;
+        let updated = app.as_client(&admin).patch(&format!("/v1/clients/{}", portal.id), &json!({"scopes": ["changes:read"]})).await;
+        assert_eq!(updated.body["scopes"], json!(["changes:read"]));
+        let reply = app.as_client(&portal).post("/v1/listings", &listing_with(json!({"source": null}))).await;
+        reply.problem(403, "insufficient_scope");
+        assert_eq!(reply.header("www-authenticate"), Some("Bearer realm=\"techex\", error=\"insufficient_scope\", scope=\"listings:write\""));
+    }
+
+    async fn anonymous_callers_see_published_listings_without_contacts(app: TestApp) {
+        let published = app.publish_listing(&listing_with(json!({"source": null}))).await;
+        let draft = app.create_listing(&listing_with(json!({"source": null}))).await;
+        let anonymous = app.anonymous().get(&format!("/v1/listings/{published}")).await;
+        assert_eq!(anonymous.status, StatusCode::OK);
+        assert!(anonymous.body["contact"].is_null(), "{:#}", anonymous.body["contact"]);
+        assert_eq!(anonymous.body["owner"]["name"], "Viện Cơ điện Nông nghiệp");
+        let page = app.anonymous().get("/v1/listings").await;
+        assert!(page.body["items"].as_array().unwrap().iter().all(|l| l["contact"].is_null()));
+        assert!(!page.body.to_string().contains("an@example.vn"));
+
+        app.anonymous().get(&format!("/v1/listings/{draft}")).await.problem(404, "listing_not_found");
+        let stranger = app.new_client(&["listings:write"]).await;
+        app.as_client(&stranger).get(&format!("/v1/listings/{draft}")).await.problem(404, "listing_not_found");
+        let seen = app.as_client(&stranger).get(&format!("/v1/listings/{published}")).await;
+        assert_eq!(seen.body["contact"]["email"], "an@example.vn", "registered partners see contacts");
+        let moderator = app.new_client(&["listings:moderate"]).await;
+        assert_eq!(app.as_client(&moderator).get(&format!("/v1/listings/{draft}")).await.status, StatusCode::OK);
+        assert_eq!(app.get(&format!("/v1/listings/{draft}")).await.body["contact"]["email"], "an@example.vn");
+    }
+
+    async fn without_the_publish_scope_a_listing_goes_to_review(app: TestApp) {
+        let writer = app.client_in(&app.publisher.organization_id, &["listings:write"]).await;
+        let id = app.as_client(&writer).post("/v1/listings", &listing_with(json!({"source": null}))).await.body["id"].as_str().unwrap().to_owned();
+        let asked = app.as_client(&writer).post_empty(&format!("/v1/listings/{id}/publish")).await;
+        assert_eq!(asked.body["status"], "pending_review", "{:#}", asked.body);
+        app.as_client(&writer).post_empty(&format!("/v1/listings/{id}/publish")).await.problem(403, "insufficient_scope");
+        let moderator = app.new_client(&["listings:moderate"]).await;
+        let approved = app.as_client(&moderator).post_empty(&format!("/v1/listings/{id}/publish")).await;
+        assert_eq!(approved.body["status"], "published");
+        let ops: Vec<String> = app.history(&id).into_iter().map(|c| c.op).collect();
+        assert_eq!(ops, ["create", "submit", "publish"], "the log records the move made, not the one asked");
+    }
+
+    async fn every_write_records_its_actor_and_organization(app: TestApp) {
+        let id = app.create_listing(&listing_with(json!({"source": null}))).await;
+        let moderator = app.new_client(&["listings:moderate"]).await;
+        app.as_client(&app.publisher).post_empty(&format!("/v1/listings/{id}/submit")).await;
+        app.as_client(&moderator).post_empty(&format!("/v1/listings/{id}/reject")).await;
+        let history = app.history(&id);
+        let stamps: Vec<(Option<String>, Option<String>)> = history.into_iter().map(|c| (c.actor, c.actor_organization)).collect();
+        let publisher = (Some(format!("client:{}", app.publisher.id)), Some(app.publisher.organization_id.clone()));
+        let moderation = (Some(format!("client:{}", moderator.id)), Some(moderator.organization_id.clone()));
+        assert_eq!(stamps, [publisher.clone(), publisher, moderation]);
+        let listing = app.get(&format!("/v1/listings/{id}")).await;
+        assert_eq!(listing.body["publisher"], app.publisher.organization_id.as_str());
+    }
+
+    async fn cors_allows_configured_origins_without_credentials(app: TestApp) {
+        let preflight = app
+            .send(
+                TestRequest::default()
+                    .method(actix_web::http::Method::OPTIONS)
+                    .uri("/v1/listings")
+                    .insert_header(("origin", PORTAL_ORIGIN))
+                    .insert_header(("access-control-request-method", "POST"))
+                    .insert_header(("access-control-request-headers", "authorization, content-type")),
+            )
+            .await;
+        assert_eq!(preflight.status, StatusCode::OK, "{:#}", preflight.body);
+        assert_eq!(preflight.header("access-control-allow-origin"), Some(PORTAL_ORIGIN));
+        assert!(preflight.header("access-control-allow-credentials").is_none());
+        let allowed_headers = preflight.header("access-control-allow-headers").unwrap().to_ascii_lowercase();
+        assert!(allowed_headers.contains("authorization") && allowed_headers.contains("content-type"));
+
+        let read = app.anonymous().send(TestRequest::get().uri("/v1/listings").insert_header(("origin", PORTAL_ORIGIN))).await;
+        assert_eq!(read.header("access-control-allow-origin"), Some(PORTAL_ORIGIN));
+        assert!(read.header("access-control-expose-headers").unwrap().to_ascii_lowercase().contains("etag"));
+
+        let foreign = app
+            .send(
+                TestRequest::default()
+                    .method(actix_web::http::Method::OPTIONS)
+                    .uri("/v1/listings")
+                    .insert_header(("origin", "https://evil.example"))
+                    .insert_header(("access-control-request-method", "POST")),
+            )
+            .await;
+        assert!(foreign.status.is_client_error());
+        assert!(foreign.header("access-control-allow-origin").is_none());
+        foreign.problem(foreign.status.as_u16(), "bad_request");
+    }
+
+    async fn no_secret_or_token_reaches_the_log(app: TestApp) {
+        techex_tests::capture_logs();
+        let portal = app.new_client(&["listings:write"]).await;
+        let basic_header = basic(&portal.id, &portal.secret);
+        let token = app.request_token("grant_type=client_credentials", Some(&basic_header)).await.body["access_token"].as_str().unwrap().to_owned();
+        app.with_token(&token).post("/v1/listings", &listing_with(json!({"source": null}))).await;
+        app.with_token(&format!("{token}x")).get("/v1/listings").await;
+        app.request_token(&format!("grant_type=client_credentials&client_id={}&client_secret={}x", portal.id, portal.secret), None).await;
+        let logs = techex_tests::captured_logs();
+        assert!(logs.contains("/v1/auth/token"), "the capture sees this test's requests");
+        for secret in [portal.secret.as_str(), token.as_str(), app.publisher.token.as_str(), &basic_header[6..]] {
+            assert!(!logs.contains(secret), "a secret reached the log");
+        }
+        let signature = token.rsplit('.').next().unwrap();
+        assert!(!logs.contains(signature));
+    }
+}
+
+mod rate_limits {
+    use super::*;
+    use techex_api::auth::rate_limit::Quota;
+
+    async fn each_caller_has_its_own_quota(backend: TestBackend) {
+        let options = Options {
+            client_quota: Quota { per_minute: 1, burst: 3 },
+            anonymous_quota: Quota { per_minute: 1, burst: 5 },
+            ..Options::default()
+        };
+        let app = TestApp::start_with(backend, options).await;
+        // Token requests are anonymous: the publisher's (at start) and this one spend 2 of 5.
+        let other = app.client_in(&app.publisher.organization_id, &["listings:write"]).await;
+        for _ in 0..3 {
+            assert_eq!(app.anonymous().get("/v1/reference/trl").await.status, StatusCode::OK);
+        }
+        let refused = app.anonymous().get("/v1/reference/trl").await;
+        refused.problem(429, "rate_limited");
+        assert!(refused.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok()), "{:?}", refused.headers);
+        assert!(refused.header("x-request-id").is_some());
+
+        // Clients are counted by client, not by address: both still have their own 3.
+        for _ in 0..3 {
+            assert_eq!(app.get("/v1/reference/trl").await.status, StatusCode::OK);
+        }
+        app.get("/v1/reference/trl").await.problem(429, "rate_limited");
+        assert_eq!(app.as_client(&other).get("/v1/reference/trl").await.status, StatusCode::OK);
+    }
+
+    #[actix_web::test]
+    async fn sqlite() {
+        each_caller_has_its_own_quota(TestBackend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    #[cfg_attr(not(techex_postgres), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
+    async fn postgres() {
+        each_caller_has_its_own_quota(TestBackend::Postgres).await;
+    }
+}
