@@ -19,9 +19,9 @@ use uuid::Uuid;
 use crate::auth::CallerOf;
 use crate::error::{ApiError, Problem};
 use crate::etag;
-use crate::extract::{JsonBody, from_value, if_match_version, path_param};
+use crate::extract::{JsonBody, if_match_version, path_param};
 use crate::pagination::{link_next, page_request, split_page};
-use crate::routes::{merge_patch, with_conn};
+use crate::routes::{check_version, merge_patch_body, patched, with_conn};
 
 /// A listing as the hub answers it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -335,22 +335,13 @@ pub async fn update_listing(
     let expected = if_match_version(&req)?;
     let caller = caller.0;
     let author = author_of(&caller)?;
-    let patch: serde_json::Value = body.parse()?;
-    if !patch.is_object() {
-        return Err(ApiError::Validation(ValidationErrors::single(
-            "",
-            "invalid_type",
-            "a merge patch is a JSON object",
-        )));
-    }
+    let patch = merge_patch_body(body)?;
     let writer = caller.clone();
     let listing = with_conn(&db, move |conn| {
         listings::modify(conn, id, &author, |listing| {
             access::may_edit_listing(&writer, listing)?;
-            check_version(listing, expected)?;
-            let mut content = serde_json::to_value(&listing.content).map_err(ApiError::internal)?;
-            merge_patch(&mut content, &patch);
-            let content: ListingContent = from_value(content)?;
+            check_version("listing", listing.version, expected)?;
+            let content = patched(&listing.content, &patch)?;
             let now = techex_domain::now();
             listing.revise(content.validate(now).map_err(ApiError::Validation)?, now);
             Ok(ListingWrite::Updated)
@@ -358,15 +349,6 @@ pub async fn update_listing(
     })
     .await?;
     Ok(with_etag(HttpResponse::Ok(), listing, &caller))
-}
-
-fn check_version(listing: &Listing, expected: Option<i64>) -> Result<(), ApiError> {
-    match expected {
-        Some(version) if version != listing.version => {
-            Err(ApiError::PreconditionFailed { entity: "listing", current: listing.version })
-        }
-        _ => Ok(()),
-    }
 }
 
 /// Delete a listing: it is withdrawn and no longer served, and partners' feeds receive a tombstone.
@@ -399,7 +381,7 @@ pub async fn delete_listing(
     with_conn(&db, move |conn| {
         listings::modify(conn, id, &author, |listing| {
             access::may_edit_listing(&caller, listing)?;
-            check_version(listing, expected)?;
+            check_version("listing", listing.version, expected)?;
             listing.withdraw_for_deletion(techex_domain::now());
             Ok(ListingWrite::Deleted)
         })
@@ -423,7 +405,7 @@ async fn move_listing(
     let listing = with_conn(&db, move |conn| {
         listings::modify(conn, id, &author, |listing| {
             let (_, action) = lifecycle_action(&mover, listing, requested)?;
-            check_version(listing, expected)?;
+            check_version("listing", listing.version, expected)?;
             listing.apply(action, techex_domain::now())?;
             Ok(ListingWrite::Moved(action))
         })

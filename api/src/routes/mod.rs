@@ -10,7 +10,12 @@ pub mod reference;
 use actix_web::web;
 use techex_persistence::{Db, DbConn};
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use techex_domain::ValidationErrors;
+
 use crate::error::ApiError;
+use crate::extract::{JsonBody, from_value};
 
 /// Runs blocking database work on the thread pool with a pooled connection.
 pub async fn with_conn<T, F>(db: &Db, work: F) -> Result<T, ApiError>
@@ -35,8 +40,36 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     reference::configure(cfg);
 }
 
+/// Reads a JSON merge-patch body (RFC 7386), which must be an object.
+pub fn merge_patch_body(body: JsonBody) -> Result<serde_json::Value, ApiError> {
+    let patch: serde_json::Value = body.parse()?;
+    if !patch.is_object() {
+        return Err(ApiError::Validation(ValidationErrors::single(
+            "",
+            "invalid_type",
+            "a merge patch is a JSON object",
+        )));
+    }
+    Ok(patch)
+}
+
+/// `current` with `patch` merged in, read back as its type; a misfit names its path.
+pub fn patched<T: Serialize + DeserializeOwned>(current: &T, patch: &serde_json::Value) -> Result<T, ApiError> {
+    let mut value = serde_json::to_value(current).map_err(ApiError::internal)?;
+    merge_patch(&mut value, patch);
+    from_value(value)
+}
+
+/// Refuses a write whose `If-Match` named another version than the record's.
+pub fn check_version(entity: &'static str, current: i64, expected: Option<i64>) -> Result<(), ApiError> {
+    match expected {
+        Some(version) if version != current => Err(ApiError::PreconditionFailed { entity, current }),
+        _ => Ok(()),
+    }
+}
+
 /// RFC 7386 JSON merge patch: keys present replace, `null` removes, absent keys stay.
-pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
     let Some(patch) = patch.as_object() else {
         *target = patch.clone();
         return;

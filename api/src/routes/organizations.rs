@@ -16,9 +16,9 @@ use uuid::Uuid;
 use crate::auth::CallerOf;
 use crate::error::{ApiError, Problem};
 use crate::etag;
-use crate::extract::{JsonBody, from_value, if_match_version, path_param};
+use crate::extract::{JsonBody, if_match_version, path_param};
 use crate::pagination::{link_next, page_request, split_page};
-use crate::routes::{merge_patch, with_conn};
+use crate::routes::{check_version, merge_patch_body, patched, with_conn};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrganizationResponse {
@@ -200,22 +200,11 @@ pub async fn update_organization(
     let id = organization_id(&id)?;
     let expected = if_match_version(&req)?;
     let author = admin(&caller.0)?;
-    let patch: serde_json::Value = body.parse()?;
-    if !patch.is_object() {
-        return Err(ApiError::Validation(ValidationErrors::single(
-            "",
-            "invalid_type",
-            "a merge patch is a JSON object",
-        )));
-    }
+    let patch = merge_patch_body(body)?;
     let org = with_conn(&db, move |conn| {
         organizations::modify(conn, id, &author, |org| {
-            if expected.is_some_and(|v| v != org.version) {
-                return Err(ApiError::PreconditionFailed { entity: "organization", current: org.version });
-            }
-            let mut content = serde_json::to_value(&org.content).map_err(ApiError::internal)?;
-            merge_patch(&mut content, &patch);
-            let content: OrganizationContent = from_value(content)?;
+            check_version("organization", org.version, expected)?;
+            let content: OrganizationContent = patched(&org.content, &patch)?;
             org.revise(content.validate().map_err(ApiError::Validation)?, techex_domain::now());
             Ok(())
         })
