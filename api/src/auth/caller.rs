@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use techex_domain::access::{Actor, Caller, parse_scopes};
 use techex_persistence::{Db, clients};
 use uuid::Uuid;
 
-use crate::auth::KeySet;
+use crate::auth::{Claims, KeySet};
 use crate::error::ApiError;
 
 /// The caller, extracted from `Authorization: Bearer <token>`; `None` without the header.
@@ -27,19 +27,15 @@ impl FromRequest for CallerOf {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let token = bearer_token(req);
-        let keys = req.app_data::<web::Data<Arc<KeySet>>>().map(|k| k.get_ref().clone());
+        let bearer = req.app_data::<web::Data<Arc<KeySet>>>().map(|keys| bearer(req, keys));
         let db = req.app_data::<web::Data<Db>>().map(|d| d.get_ref().clone());
         Box::pin(async move {
-            let token = match token? {
-                None => return Ok(CallerOf(None)),
-                Some(token) => token,
+            let (bearer, db) = bearer.zip(db).ok_or_else(|| ApiError::internal("authentication is not configured"))?;
+            let claims = match bearer {
+                Bearer::Absent => return Ok(CallerOf(None)),
+                Bearer::Invalid => return Err(ApiError::InvalidToken),
+                Bearer::Verified(claims) => claims,
             };
-            let (keys, db) = keys.zip(db).ok_or_else(|| ApiError::internal("authentication is not configured"))?;
-            let claims = keys.verify(&token).map_err(|e| {
-                log::debug!("refused a bearer token: {e}");
-                ApiError::InvalidToken
-            })?;
             let client_id: Uuid = claims.sub.parse().map_err(|_| ApiError::InvalidToken)?;
             let organization_id: Uuid = claims.org.parse().map_err(|_| ApiError::InvalidToken)?;
             let token_scopes = parse_scopes(&claims.scope).map_err(|_| ApiError::InvalidToken)?;
@@ -57,15 +53,35 @@ impl FromRequest for CallerOf {
     }
 }
 
-/// The token of an `Authorization: Bearer` header; an Authorization header of another form is
-/// refused rather than ignored.
-fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
-    let value = value.to_str().map_err(|_| ApiError::InvalidToken)?;
-    match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
-            Ok(Some(token.trim().to_owned()))
-        }
-        _ => Err(ApiError::InvalidToken),
+/// What a request's `Authorization` header proves.
+#[derive(Debug, Clone)]
+pub enum Bearer {
+    Absent,
+    /// A header of another scheme, or a token that does not verify: refused, never ignored.
+    Invalid,
+    Verified(Claims),
+}
+
+/// The request's bearer token, verified once per request: the rate limiters and the caller
+/// extractor all ask, and the answer is kept in the request's extensions.
+pub fn bearer(req: &HttpRequest, keys: &KeySet) -> Bearer {
+    if let Some(known) = req.extensions().get::<Bearer>() {
+        return known.clone();
     }
+    let verdict = match req.headers().get(header::AUTHORIZATION).map(|v| v.to_str()) {
+        None => Bearer::Absent,
+        Some(Ok(value)) => match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => match keys.verify(token.trim()) {
+                Ok(claims) => Bearer::Verified(claims),
+                Err(e) => {
+                    log::debug!("refused a bearer token: {e}");
+                    Bearer::Invalid
+                }
+            },
+            _ => Bearer::Invalid,
+        },
+        Some(Err(_)) => Bearer::Invalid,
+    };
+    req.extensions_mut().insert(verdict.clone());
+    verdict
 }

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use actix_governor::governor::middleware::NoOpMiddleware;
 use actix_governor::{GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError};
 use actix_web::dev::ServiceRequest;
-use actix_web::http::header;
 
 use crate::auth::KeySet;
+use crate::auth::caller::{Bearer, bearer};
 
 /// Requests a caller may make per minute, and how many at once after a pause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,12 +30,10 @@ pub enum RateKey {
 /// The client id of a request whose bearer token verifies; `None` for anonymous requests and
 /// for tokens that do not verify (those are refused later, and counted per address until then).
 fn verified_client(keys: &KeySet, req: &ServiceRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
+    match bearer(req.request(), keys) {
+        Bearer::Verified(claims) => Some(claims.sub),
+        Bearer::Absent | Bearer::Invalid => None,
     }
-    keys.verify(token.trim()).ok().map(|claims| claims.sub)
 }
 
 #[derive(Clone)]

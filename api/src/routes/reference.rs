@@ -7,6 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use techex_domain::listing::MediaKind;
+use techex_domain::organization::OrganizationKind;
 use techex_domain::refdata::{self, Field, Province, ProvinceKind, TrlLevel};
 use techex_domain::{IpStatus, LifecycleAction, ListingKind, ListingStatus, Right, TransferForm, TransferMethod};
 use utoipa::{IntoParams, ToSchema};
@@ -110,7 +111,7 @@ macro_rules! values_of {
 #[utoipa::path(
     tag = "reference",
     operation_id = "list_enums",
-    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`",
+    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`",
                body = BTreeMap<String, Vec<EnumValue>>))
 )]
 #[get("/reference/enums")]
@@ -124,6 +125,7 @@ pub async fn list_enums() -> HttpResponse {
         ("transfer_method", values_of!(TransferMethod)),
         ("right", values_of!(Right)),
         ("media_kind", values_of!(MediaKind)),
+        ("organization_kind", values_of!(OrganizationKind)),
     ]);
     HttpResponse::Ok().insert_header((header::CACHE_CONTROL, CACHE)).json(enums)
 }
