@@ -15,8 +15,9 @@ use techex_domain::ValidationErrors;
 use techex_persistence::Db;
 
 use techex_domain::access::Scope;
-use utoipa::openapi::path::PathItem;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
+use utoipa::openapi::{Content, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
@@ -54,11 +55,22 @@ use crate::routes;
 )]
 struct ApiDoc;
 
-/// Declares the OAuth 2.0 client-credentials scheme, so Swagger UI can get a token.
+/// Declares the OAuth 2.0 client-credentials scheme, so Swagger UI can get a token, and lists
+/// Swagger UI itself among the paths the server answers.
 struct OAuth2Security;
 
 impl Modify for OAuth2Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let docs = OperationBuilder::new()
+            .operation_id(Some("swagger_ui"))
+            .tag("operations")
+            .summary(Some("Swagger UI for this document"))
+            .response(
+                "200",
+                ResponseBuilder::new().description("An HTML page").content("text/html", Content::default()),
+            )
+            .build();
+        openapi.paths.add_path_operation("/docs/", vec![HttpMethod::Get], docs);
         let scopes = Scopes::from_iter(Scope::ALL.iter().map(|s| (s.as_str(), scope_description(*s))));
         let flow = Flow::ClientCredentials(ClientCredentials::new("/v1/auth/token", scopes));
         openapi
