@@ -1,20 +1,23 @@
 //! The application factory: one function builds the app that `techex serve` runs and the tests
 //! drive, and the OpenAPI document is collected from the same registrations.
 
+use std::sync::Arc;
+
 use actix_cors::Cors;
 use actix_governor::Governor;
-use actix_web::body::MessageBody;
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::error::QueryPayloadError;
-use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{Logger, Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
-use std::sync::Arc;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
 use techex_domain::ValidationErrors;
-use techex_persistence::Db;
-
 use techex_domain::access::Scope;
+use techex_persistence::Db;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 use utoipa::openapi::{Content, ResponseBuilder};
@@ -28,7 +31,7 @@ use crate::auth::TokenLifetime;
 use crate::auth::rate_limit::RateLimits;
 use crate::error::{ApiError, Problem};
 use crate::extract::{BODY_LIMIT, field_error_from_message};
-use crate::routes;
+use crate::{etag, routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -226,7 +229,9 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// - an `X-Request-Id`: the caller's, when it sent a sane one, so a portal can follow its
 ///   request through our logs, or a new one;
 /// - errors that a framework layer wrote as plain text (rate limits, CORS refusals, payload
-///   errors) rewritten as problem+json, so every failure has the one documented shape.
+///   errors) rewritten as problem+json, so every failure has the one documented shape;
+/// - an ETag on every JSON read that has none of its own (pages, reference lists), answered
+///   304 when the caller's copy is current.
 async fn finish_response(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -238,20 +243,13 @@ async fn finish_response(
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
         .map(str::to_owned)
         .unwrap_or_else(|| Uuid::now_v7().to_string());
+    let read = req.method() == Method::GET;
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let response = next.call(req).await?;
     let mut response = if needs_problem_body(&response) {
-        let (request, response) = response.into_parts();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = actix_web::body::to_bytes(response.into_body()).await.unwrap_or_default();
-        let mut rebuilt =
-            ApiError::Http { status, detail: String::from_utf8_lossy(&text).trim().to_owned() }.error_response();
-        for (name, value) in
-            headers.iter().filter(|(name, _)| *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH)
-        {
-            rebuilt.headers_mut().insert(name.clone(), value.clone());
-        }
-        ServiceResponse::new(request, rebuilt).map_into_boxed_body()
+        as_problem(response).await
+    } else if read && needs_content_etag(&response) {
+        with_content_etag(response, if_none_match.as_deref()).await
     } else {
         response.map_into_boxed_body()
     };
@@ -259,6 +257,57 @@ async fn finish_response(
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }
     Ok(response)
+}
+
+async fn as_problem(response: ServiceResponse<impl MessageBody + 'static>) -> ServiceResponse {
+    let (request, response) = response.into_parts();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = actix_web::body::to_bytes(response.into_body()).await.unwrap_or_default();
+    let mut rebuilt =
+        ApiError::Http { status, detail: String::from_utf8_lossy(&text).trim().to_owned() }.error_response();
+    for (name, value) in
+        headers.iter().filter(|(name, _)| *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH)
+    {
+        rebuilt.headers_mut().append(name.clone(), value.clone());
+    }
+    ServiceResponse::new(request, rebuilt).map_into_boxed_body()
+}
+
+/// A successful JSON read of known size without an ETag of its own.
+fn needs_content_etag<B: MessageBody>(response: &ServiceResponse<B>) -> bool {
+    response.status() == StatusCode::OK
+        && !response.headers().contains_key(header::ETAG)
+        && matches!(response.response().body().size(), BodySize::Sized(_))
+        && response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+}
+
+/// Tags a read with the SHA-256 of its body, or answers 304 when `if_none_match` names it.
+async fn with_content_etag(
+    response: ServiceResponse<impl MessageBody + 'static>,
+    if_none_match: Option<&str>,
+) -> ServiceResponse {
+    let (request, response) = response.into_parts();
+    let (head, body) = response.into_parts();
+    let Ok(bytes) = actix_web::body::to_bytes(body).await else {
+        return ServiceResponse::new(request, HttpResponse::InternalServerError().finish());
+    };
+    let tag = format!("\"{}\"", &URL_SAFE_NO_PAD.encode(Sha256::digest(&bytes))[..27]);
+    let mut rebuilt = if if_none_match.is_some_and(|candidates| etag::none_match(candidates, &tag)) {
+        let mut not_modified = HttpResponse::NotModified().finish();
+        for (name, value) in
+            head.headers().iter().filter(|(name, _)| *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH)
+        {
+            not_modified.headers_mut().append(name.clone(), value.clone());
+        }
+        not_modified
+    } else {
+        head.set_body(bytes).map_into_boxed_body()
+    };
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        rebuilt.headers_mut().insert(header::ETAG, value);
+    }
+    ServiceResponse::new(request, rebuilt)
 }
 
 /// Error responses not already JSON: problem+json from our handlers and the OAuth error format

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod error;
 pub mod etag;
 pub mod extract;
+pub mod jobs;
 pub mod pagination;
 pub mod routes;
 

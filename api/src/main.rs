@@ -165,8 +165,10 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         redact_url(url),
         args.bind
     );
+    let expiry_db = db.clone();
     let system = actix_web::rt::System::new();
     system.block_on(async move {
+        actix_web::rt::spawn(techex_api::jobs::expire_periodically(expiry_db));
         let mut server = HttpServer::new(move || techex_api::build_app(state.clone()))
             // In-flight requests get this long to finish after SIGTERM or SIGINT.
             .shutdown_timeout(30);

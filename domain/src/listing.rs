@@ -608,6 +608,22 @@ impl Listing {
         Ok(())
     }
 
+    /// Whether the listing is published and its expiry has passed.
+    pub fn is_due_to_expire(&self, now: DateTime<Utc>) -> bool {
+        self.status == ListingStatus::Published && self.content.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Takes a published listing whose expiry has passed off the market; `false` (and no change)
+    /// for any other.
+    pub fn expire(&mut self, now: DateTime<Utc>) -> bool {
+        if !self.is_due_to_expire(now) {
+            return false;
+        }
+        self.status = ListingStatus::Expired;
+        self.touch(now);
+        true
+    }
+
     /// Deletion keeps the record (partners mirror it) but takes it off the market.
     pub fn withdraw_for_deletion(&mut self, now: DateTime<Utc>) {
         self.status = ListingStatus::Withdrawn;
@@ -821,6 +837,21 @@ mod tests {
         assert_eq!((listing.version, listing.published_at), (3, Some(now())));
         assert!(listing.apply(LifecycleAction::Submit, now()).is_err());
         assert_eq!(listing.version, 3, "a refused move changes nothing");
+    }
+
+    #[test]
+    fn only_published_listings_past_their_expiry_expire() {
+        let later = now() + chrono::Duration::days(365 * 4);
+        let mut listing = Listing::draft(content().validate(now()).unwrap(), None, now());
+        assert!(!listing.expire(later), "a draft does not expire");
+        listing.apply(LifecycleAction::Publish, now()).unwrap();
+        assert!(!listing.expire(now()), "not before its time");
+        assert!(listing.expire(later));
+        assert_eq!((listing.status, listing.version), (ListingStatus::Expired, 3));
+        assert!(!listing.expire(later), "once");
+        listing.content.expires_at = None;
+        listing.status = ListingStatus::Published;
+        assert!(!listing.expire(later), "no expiry, no expiring");
     }
 
     #[test]

@@ -7,8 +7,8 @@ use crate::db::DbConn;
 use crate::error::StoreError;
 use crate::schema::change_log;
 
-/// Who made a write: an API client (`client:<id>`) acting for its organization, or the operator
-/// on the command line (`cli`).
+/// Who made a write: an API client (`client:<id>`) acting for its organization, the operator
+/// on the command line (`cli`), or the hub itself (`system`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Author {
     pub actor: String,
@@ -22,6 +22,11 @@ impl Author {
 
     pub fn command_line() -> Self {
         Author { actor: "cli".to_owned(), organization: None }
+    }
+
+    /// The hub itself, for changes no caller asked for (expiry).
+    pub fn system() -> Self {
+        Author { actor: "system".to_owned(), organization: None }
     }
 }
 

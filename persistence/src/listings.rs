@@ -106,6 +106,8 @@ impl ListingRecord {
 pub enum ListingWrite {
     Updated,
     Moved(LifecycleAction),
+    /// Past its expiry date.
+    Expired,
     /// Withdrawn and hidden; the row stays for partners' feeds.
     Deleted,
 }
@@ -115,6 +117,7 @@ impl ListingWrite {
         match self {
             ListingWrite::Updated => "update",
             ListingWrite::Moved(action) => action.as_str(),
+            ListingWrite::Expired => "expire",
             ListingWrite::Deleted => "delete",
         }
     }
@@ -131,6 +134,9 @@ pub struct ListingFilter {
     pub field_prefix: Option<String>,
     pub after: Option<ListingId>,
     pub limit: i64,
+    /// Listings whose expiry is at or before this time are left out, though the periodic
+    /// expiry has not reached them yet.
+    pub live_at: DateTime<Utc>,
 }
 
 /// A listing that exists and was not deleted.
@@ -153,6 +159,8 @@ pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<Listing>, S
         .order(listings::id.desc())
         .limit(filter.limit)
         .into_boxed();
+    let live_at = filter.live_at.naive_utc();
+    query = query.filter(listings::expires_at.is_null().or(listings::expires_at.gt(live_at)));
     if let Some(kind) = filter.kind {
         query = query.filter(listings::kind.eq(kind.as_str()));
     }
@@ -246,6 +254,23 @@ fn log_change(conn: &mut DbConn, listing: &Listing, op: &str, author: &Author) -
             data: serde_json::to_value(listing).expect("listing serializes"),
         },
     )
+}
+
+/// Published listings whose expiry is at or before `now`, oldest expiry first.
+pub fn due_to_expire(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> Result<Vec<ListingId>, StoreError> {
+    listings::table
+        .filter(listings::status.eq(ListingStatus::Published.as_str()))
+        .filter(listings::deleted_at.is_null())
+        .filter(listings::expires_at.le(now.naive_utc()))
+        .order(listings::expires_at.asc())
+        .select(listings::id)
+        .limit(limit)
+        .load::<String>(conn)?
+        .into_iter()
+        .map(|id| {
+            id.parse().map_err(|e: uuid::Error| StoreError::Corrupt { entity: ENTITY, id, reason: e.to_string() })
+        })
+        .collect()
 }
 
 /// Whether any listing was ever stored; demo data goes only into an empty database.

@@ -156,7 +156,15 @@ impl ListingQuery {
         let (limit, after) = page_request(self.limit.as_deref(), self.cursor.as_deref(), &mut errors);
         errors.finish(()).map_err(ApiError::InvalidQuery)?;
         let after = after.map(ListingId);
-        Ok(ListingFilter { status: ListingStatus::Published, kind, province, field_prefix: self.field, after, limit })
+        Ok(ListingFilter {
+            status: ListingStatus::Published,
+            kind,
+            province,
+            field_prefix: self.field,
+            after,
+            limit,
+            live_at: techex_domain::now(),
+        })
     }
 }
 
@@ -174,7 +182,8 @@ fn cache_headers(response: &mut HttpResponseBuilder, caller: &Caller, public: bo
     params(ListingQuery),
     security((), ("oauth2" = [])),
     responses(
-        (status = 200, description = "A page of published listings, newest first. A `Link: <...>; rel=\"next\"` header points at the next page. Contacts are shown to authenticated callers only.", body = ListingPage),
+        (status = 200, description = "A page of published listings, newest first. A `Link: <...>; rel=\"next\"` header points at the next page. Contacts are shown to authenticated callers only.", body = ListingPage,
+         headers(("ETag" = String, description = "A hash of the page; send it as If-None-Match to get 304 while the page is unchanged"))),
         (status = 400, description = "A query parameter is invalid (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The access token is invalid (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
     )

@@ -162,6 +162,25 @@ backend_tests! {
         assert_eq!((last.op.as_str(), last.data["status"].as_str()), ("delete", Some("withdrawn")));
     }
 
+    async fn expired_listings_leave_the_market_and_the_log_says_so(app: TestApp) {
+        let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(800)).to_rfc3339();
+        let expiring = app.publish_listing(&listing_with(json!({"source": null, "expires_at": soon}))).await;
+        let lasting = app.publish_listing(&listing_with(json!({"source": null}))).await;
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(1000)).await;
+        let public: Vec<Value> = app.anonymous().get("/v1/listings").await.body["items"].as_array().unwrap().clone();
+        let ids: Vec<&str> = public.iter().map(|l| l["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, [lasting.as_str()], "past its expiry a listing leaves search before the periodic job runs");
+
+        assert_eq!(techex_api::jobs::expire_listings(&app.db, techex_domain::now()).unwrap(), 1);
+        let listing = app.get(&format!("/v1/listings/{expiring}")).await.body;
+        assert_eq!((listing["status"].as_str(), listing["allowed_actions"].clone()), (Some("expired"), json!([])));
+        app.anonymous().get(&format!("/v1/listings/{expiring}")).await.problem(404, "listing_not_found");
+        let last = app.history(&expiring).pop().unwrap();
+        assert_eq!((last.op.as_str(), last.actor.as_deref(), last.version), ("expire", Some("system"), 3));
+        assert_eq!(techex_api::jobs::expire_listings(&app.db, techex_domain::now()).unwrap(), 0, "once only");
+        assert_eq!(app.get(&format!("/v1/listings/{lasting}")).await.body["status"], "published");
+    }
+
     async fn one_source_record_is_one_listing(app: TestApp) {
         app.create_listing(&listing_body()).await;
         app.post("/v1/listings", &listing_body()).await.problem(409, "duplicate_source");

@@ -1,6 +1,7 @@
 use std::collections::HashSet;
 
 use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 use techex_tests::{TestApp, backend_tests, listing_with};
 
@@ -93,6 +94,26 @@ backend_tests! {
         }
         assert_eq!(seen, expected);
         assert_eq!(pages, 3);
+    }
+
+    async fn pages_carry_etags_and_answer_304_until_they_change(app: TestApp) {
+        publish_all(&app, &[("offer", "79", &["206"])]).await;
+        let first = app.anonymous().get("/v1/listings?kind=offer").await;
+        let tag = first.header("etag").expect("a page has an ETag").to_owned();
+        let again = app.anonymous().send(TestRequest::get().uri("/v1/listings?kind=offer").insert_header(("if-none-match", tag.as_str()))).await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+        assert_eq!(again.header("etag"), Some(tag.as_str()));
+        assert_eq!(again.header("cache-control"), Some("public, max-age=30"));
+        assert!(again.body.is_null(), "304 has no body");
+        publish_all(&app, &[("offer", "79", &["206"])]).await;
+        let changed = app.anonymous().send(TestRequest::get().uri("/v1/listings?kind=offer").insert_header(("if-none-match", tag.as_str()))).await;
+        assert_eq!(changed.status, StatusCode::OK);
+        assert_ne!(changed.header("etag"), Some(tag.as_str()));
+        assert_eq!(ids_of(&changed).len(), 2);
+        let fields = app.anonymous().get("/v1/reference/fields").await;
+        let fields_tag = fields.header("etag").unwrap().to_owned();
+        let cached = app.anonymous().send(TestRequest::get().uri("/v1/reference/fields").insert_header(("if-none-match", fields_tag.as_str()))).await;
+        assert_eq!(cached.status, StatusCode::NOT_MODIFIED);
     }
 
     async fn bad_query_parameters_are_refused_not_ignored(app: TestApp) {

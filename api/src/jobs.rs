@@ -1,0 +1,65 @@
+//! Work the hub does on its own, on every server: each run is safe beside the same run on other
+//! servers, since every change goes through the repository's locked, version-checked writes.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use techex_persistence::change_log::Author;
+use techex_persistence::listings::{self, ListingWrite};
+use techex_persistence::{Db, StoreError};
+
+/// How often expired listings are taken off the market.
+pub const EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
+
+const EXPIRY_BATCH: i64 = 500;
+
+enum Outcome {
+    /// Another server or an edit got there first.
+    NotDue,
+    Failed(StoreError),
+}
+
+impl From<StoreError> for Outcome {
+    fn from(error: StoreError) -> Self {
+        Outcome::Failed(error)
+    }
+}
+
+/// Moves every published listing whose expiry is at or before `now` to `expired`, each with its
+/// change-log entry (actor `system`). Returns how many it moved.
+pub fn expire_listings(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut conn = db.conn()?;
+    let mut expired = 0;
+    loop {
+        let due = listings::due_to_expire(&mut conn, now, EXPIRY_BATCH)?;
+        let batch = due.len();
+        for id in due {
+            let outcome = listings::modify(&mut conn, id, &Author::system(), |listing| {
+                if listing.expire(now) { Ok(ListingWrite::Expired) } else { Err(Outcome::NotDue) }
+            });
+            match outcome {
+                Ok(_) => expired += 1,
+                Err(Outcome::NotDue) | Err(Outcome::Failed(StoreError::NotFound { .. })) => {}
+                Err(Outcome::Failed(error)) => return Err(error),
+            }
+        }
+        if (batch as i64) < EXPIRY_BATCH {
+            return Ok(expired);
+        }
+    }
+}
+
+/// Runs [`expire_listings`] every [`EXPIRY_INTERVAL`] until the server stops.
+pub async fn expire_periodically(db: Db) {
+    let mut interval = actix_web::rt::time::interval(EXPIRY_INTERVAL);
+    loop {
+        interval.tick().await;
+        let db = db.clone();
+        match actix_web::web::block(move || expire_listings(&db, techex_domain::now())).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(count)) => log::info!("expired {count} listing(s)"),
+            Ok(Err(error)) => log::error!("expiring listings failed: {error}"),
+            Err(error) => log::error!("expiring listings failed: {error}"),
+        }
+    }
+}
