@@ -50,7 +50,7 @@ pub enum ApiError {
     InvalidHeader(ValidationErrors),
     #[error("the body exceeds the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
-    #[error("send the body as application/json")]
+    #[error("send the body as JSON (application/json, or application/merge-patch+json for a patch)")]
     UnsupportedMediaType,
     #[error("{entity} not found")]
     NotFound { entity: &'static str },
@@ -74,6 +74,8 @@ pub enum ApiError {
     DuplicateTaxCode,
     #[error("the client is revoked")]
     ClientRevoked,
+    #[error("an operator may not revoke, or take admin from, the client it is calling with")]
+    SelfLockout,
     /// A failure an HTTP layer answered before any handler (CORS, rate limits).
     #[error("{detail}")]
     Http { status: StatusCode, detail: String },
@@ -114,6 +116,7 @@ impl ApiError {
             DuplicateSource => ("duplicate_source", StatusCode::CONFLICT, "Duplicate source record"),
             DuplicateTaxCode => ("duplicate_tax_code", StatusCode::CONFLICT, "Duplicate tax code"),
             ClientRevoked => ("client_revoked", StatusCode::CONFLICT, "Client revoked"),
+            SelfLockout => ("self_lockout", StatusCode::CONFLICT, "Would lock the caller out"),
             InvalidToken => ("invalid_token", StatusCode::UNAUTHORIZED, "Invalid access token"),
             Denied(D::Unauthenticated) => ("unauthorized", StatusCode::UNAUTHORIZED, "Authentication required"),
             Denied(D::MissingScope(_)) => ("insufficient_scope", StatusCode::FORBIDDEN, "Insufficient scope"),

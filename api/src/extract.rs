@@ -64,7 +64,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// Deserializes an already parsed JSON value, naming the path of any misfit.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(crate::strict::Strict(value)).map_err(|e| {
         let path = e.path().to_string();
         ApiError::Validation(field_error_from_message(&path, &e.into_inner().to_string()))
     })

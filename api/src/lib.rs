@@ -10,5 +10,6 @@ pub mod extract;
 pub mod jobs;
 pub mod pagination;
 pub mod routes;
+pub mod strict;
 
 pub use app::{AppState, build_app, openapi};

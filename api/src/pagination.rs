@@ -26,8 +26,12 @@ pub fn page_request(limit: Option<&str>, cursor: Option<&str>, errors: &mut Vali
     let limit = match limit.map(str::parse::<i64>) {
         None => DEFAULT_LIMIT,
         Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
-        Some(_) => {
+        Some(Ok(_)) => {
             errors.add("limit", "out_of_range", format!("a whole number from 1 to {MAX_LIMIT}"));
+            DEFAULT_LIMIT
+        }
+        Some(Err(_)) => {
+            errors.add("limit", "invalid_format", format!("a whole number from 1 to {MAX_LIMIT}"));
             DEFAULT_LIMIT
         }
     };

@@ -167,7 +167,7 @@ impl ListingStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LocalizedText {
-    #[cfg_attr(feature = "openapi", schema(example = "Máy sấy nông sản dùng năng lượng mặt trời"))]
+    #[cfg_attr(feature = "openapi", schema(example = "Máy sấy nông sản dùng năng lượng mặt trời", min_length = 1))]
     pub vi: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(example = "Solar crop dryer"))]

@@ -143,6 +143,8 @@ pub fn create(conn: &mut DbConn, client: &ApiClient, secret_hash: &str, author: 
 /// What a modification of a client did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientWrite {
+    /// Nothing to write: the change asked for leaves the client as it is.
+    Unchanged,
     Updated,
     /// A new secret, given as its hash.
     SecretRotated(String),
@@ -163,6 +165,9 @@ where
         let mut client = find(conn, id)?.ok_or(StoreError::NotFound { entity: ENTITY })?;
         let read_version = client.version;
         let what = change(&mut client)?;
+        if what == ClientWrite::Unchanged {
+            return Ok(client);
+        }
         let target =
             api_clients::table.filter(api_clients::id.eq(id.to_string())).filter(api_clients::version.eq(read_version));
         let updated = match &what {
@@ -176,7 +181,7 @@ where
             return Err(StoreError::VersionConflict { entity: ENTITY }.into());
         }
         let op = match what {
-            ClientWrite::Updated => "update",
+            ClientWrite::Unchanged | ClientWrite::Updated => "update",
             ClientWrite::SecretRotated(_) => "rotate_secret",
             ClientWrite::Revoked => "revoke",
         };

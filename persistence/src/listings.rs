@@ -104,6 +104,8 @@ impl ListingRecord {
 /// What a modification did, which names its change-log operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListingWrite {
+    /// Nothing to write: the change asked for leaves the listing as it is.
+    Unchanged,
     Updated,
     Moved(LifecycleAction),
     /// Past its expiry date.
@@ -115,7 +117,7 @@ pub enum ListingWrite {
 impl ListingWrite {
     fn op(self) -> &'static str {
         match self {
-            ListingWrite::Updated => "update",
+            ListingWrite::Unchanged | ListingWrite::Updated => "update",
             ListingWrite::Moved(action) => action.as_str(),
             ListingWrite::Expired => "expire",
             ListingWrite::Deleted => "delete",
@@ -192,7 +194,8 @@ pub fn create(conn: &mut DbConn, listing: &Listing, author: &Author) -> Result<(
 }
 
 /// Loads a listing, lets `change` apply a domain rule to it, and stores the result with its
-/// change-log entry, all in one transaction. Nothing is written when `change` fails.
+/// change-log entry, all in one transaction. Nothing is written when `change` fails or reports
+/// the listing unchanged.
 pub fn modify<E>(
     conn: &mut DbConn,
     id: ListingId,
@@ -213,6 +216,9 @@ where
         let mut listing = find(conn, id)?.ok_or(StoreError::NotFound { entity: ENTITY })?;
         let read_version = listing.version;
         let what = change(&mut listing)?;
+        if what == ListingWrite::Unchanged {
+            return Ok(listing);
+        }
         let deleted_at = (what == ListingWrite::Deleted).then_some(listing.updated_at);
         let updated = diesel::update(listings::table)
             .filter(listings::id.eq(id.to_string()))

@@ -100,12 +100,13 @@ pub fn create(conn: &mut DbConn, org: &Organization, author: &Author) -> Result<
     })
 }
 
-/// Loads an organization, lets `change` revise it, and stores it with its change-log entry.
+/// Loads an organization, lets `change` revise it, and stores it with its change-log entry;
+/// nothing is written when `change` fails or answers `false` (nothing changed).
 pub fn modify<E>(
     conn: &mut DbConn,
     id: Uuid,
     author: &Author,
-    change: impl FnOnce(&mut Organization) -> Result<(), E>,
+    change: impl FnOnce(&mut Organization) -> Result<bool, E>,
 ) -> Result<Organization, E>
 where
     E: From<StoreError>,
@@ -113,7 +114,9 @@ where
     write(conn, |conn| {
         let mut org = find(conn, id)?.ok_or(StoreError::NotFound { entity: ENTITY })?;
         let read_version = org.version;
-        change(&mut org)?;
+        if !change(&mut org)? {
+            return Ok(org);
+        }
         let updated = diesel::update(organizations::table)
             .filter(organizations::id.eq(id.to_string()))
             .filter(organizations::version.eq(read_version))

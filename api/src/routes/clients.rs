@@ -91,8 +91,13 @@ pub struct UpdateClientRequest {
 #[into_params(parameter_in = Query)]
 pub struct ClientQuery {
     /// Only the clients of this organization.
+    #[param(value_type = Option<Uuid>)]
     organization: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
     limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    #[param(min_length = 1)]
     cursor: Option<String>,
 }
 
@@ -160,6 +165,7 @@ fn client_id(raw: &str) -> Result<Uuid, ApiError> {
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name, scope or unknown organization (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -253,7 +259,9 @@ pub async fn get_client(db: web::Data<Db>, caller: CallerOf, id: web::Path<Strin
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The client is revoked (`client_revoked`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The client is revoked (`client_revoked`), or the change would lock the caller out (`self_lockout`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name or scope", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -268,17 +276,22 @@ pub async fn update_client(
     let id = client_id(&id)?;
     let request: UpdateClientRequest = body.parse()?;
     let name = request.name.as_deref().map(check_client_name).transpose().map_err(ApiError::Validation)?;
+    let own_client = caller.0.as_ref().is_some_and(|actor| actor.client_id == id);
     let client = with_conn(&db, move |conn| {
         clients::modify(conn, id, &author, |client| {
             if !client.is_active() {
                 return Err(ApiError::ClientRevoked);
             }
-            if let Some(name) = name {
-                client.name = name;
+            let name = name.unwrap_or_else(|| client.name.clone());
+            let scopes = request.scopes.unwrap_or_else(|| client.scopes.clone());
+            if own_client && !scopes.contains(&Scope::Admin) {
+                return Err(ApiError::SelfLockout);
             }
-            if let Some(scopes) = request.scopes {
-                client.scopes = scopes;
+            if name == client.name && scopes == client.scopes {
+                return Ok(ClientWrite::Unchanged);
             }
+            client.name = name;
+            client.scopes = scopes;
             client.touch(techex_domain::now());
             Ok(ClientWrite::Updated)
         })
@@ -328,7 +341,7 @@ pub async fn rotate_client_secret(
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already revoked (`client_revoked`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already revoked (`client_revoked`), or it is the caller's own client (`self_lockout`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/clients/{id}/revoke")]
@@ -339,6 +352,9 @@ pub async fn revoke_client(
 ) -> Result<HttpResponse, ApiError> {
     let author = admin(&caller.0)?;
     let id = client_id(&id)?;
+    if caller.0.as_ref().is_some_and(|actor| actor.client_id == id) {
+        return Err(ApiError::SelfLockout);
+    }
     let client = with_conn(&db, move |conn| revoke(conn, id, &author)).await?;
     Ok(HttpResponse::Ok().json(ClientResponse::from(client)))
 }

@@ -116,18 +116,19 @@ pub struct ListingPage {
 #[into_params(parameter_in = Query)]
 pub struct ListingQuery {
     /// `offer` or `demand`.
-    #[param(example = "offer")]
+    #[param(value_type = Option<ListingKind>, example = "offer")]
     kind: Option<String>,
     /// A province code, current or pre-2025: `74` (Bình Dương) finds listings of Ho Chi Minh City.
-    #[param(example = "79")]
+    #[param(example = "79", pattern = "^[0-9]{2}$")]
     province: Option<String>,
     /// The leading digits of an S&T field code: `2` matches every engineering field, `206` one.
-    #[param(example = "2")]
+    #[param(example = "2", pattern = "^[0-9]{1,3}$")]
     field: Option<String>,
     /// Page size, 1 to 100 (default 20); larger values are refused, not clamped.
-    #[param(example = 20)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
     limit: Option<String>,
     /// The `next_cursor` of the previous page.
+    #[param(min_length = 1)]
     cursor: Option<String>,
 }
 
@@ -235,7 +236,7 @@ fn author_of(caller: &Caller) -> Result<Author, ApiError> {
     operation_id = "get_listing",
     security((), ("oauth2" = [])),
     params(("id" = Uuid, Path, description = "Listing id"),
-           ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier read; answered 304 when unchanged")),
+           ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag from an earlier read; answered 304 when unchanged")),
     responses(
         (status = 200, description = "The listing; `ETag` carries its version", body = ListingResponse,
          headers(("ETag" = String, description = "`\"v<version>\"`"))),
@@ -316,7 +317,7 @@ pub async fn create_listing(db: web::Data<Db>, caller: CallerOf, body: JsonBody)
     operation_id = "update_listing",
     security(("oauth2" = ["listings:write"])),
     params(("id" = Uuid, Path, description = "Listing id"),
-           ("If-Match" = Option<String>, Header, description = "The ETag last read; the update is refused with 412 if the listing changed since")),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"v[0-9]+"$"#, description = "The ETag last read; the update is refused with 412 if the listing changed since")),
     request_body(content = Object, description = "A merge patch of the listing content, e.g. `{\"trl\": 8, \"title\": {\"vi\": \"...\"}}`",
                  content_type = "application/merge-patch+json"),
     responses(
@@ -352,7 +353,11 @@ pub async fn update_listing(
             check_version("listing", listing.version, expected)?;
             let content = patched(&listing.content, &patch)?;
             let now = techex_domain::now();
-            listing.revise(content.validate(now).map_err(ApiError::Validation)?, now);
+            let valid = content.validate(now).map_err(ApiError::Validation)?;
+            if valid.content == listing.content {
+                return Ok(ListingWrite::Unchanged);
+            }
+            listing.revise(valid, now);
             Ok(ListingWrite::Updated)
         })
     })
@@ -366,7 +371,7 @@ pub async fn update_listing(
     operation_id = "delete_listing",
     security(("oauth2" = ["listings:write"])),
     params(("id" = Uuid, Path, description = "Listing id"),
-           ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"v[0-9]+"$"#, description = "The ETag last read")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed id or If-Match", body = Problem, content_type = "application/problem+json"),
@@ -433,7 +438,7 @@ macro_rules! lifecycle_endpoint {
             description = $rules,
             security(("oauth2" = [])),
             params(("id" = Uuid, Path, description = "Listing id"),
-                   ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+                   ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"v[0-9]+"$"#, description = "The ETag last read")),
             responses(
                 (status = 200, description = "The listing in its new status", body = ListingResponse, headers(("ETag" = String))),
                 (status = 400, description = "Malformed id or If-Match", body = Problem, content_type = "application/problem+json"),

@@ -66,8 +66,10 @@ pub struct OrganizationPage {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
     limit: Option<String>,
     /// The `next_cursor` of the previous page.
+    #[param(min_length = 1)]
     cursor: Option<String>,
 }
 
@@ -176,7 +178,7 @@ pub async fn create_organization(
     operation_id = "update_organization",
     security(("oauth2" = ["admin"])),
     params(("id" = Uuid, Path, description = "Organization id"),
-           ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"v[0-9]+"$"#, description = "The ETag last read")),
     request_body(content = Object, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated organization", body = OrganizationResponse, headers(("ETag" = String))),
@@ -186,6 +188,8 @@ pub async fn create_organization(
         (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Duplicate tax code or a concurrent edit", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The patched organization is invalid", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -205,8 +209,12 @@ pub async fn update_organization(
         organizations::modify(conn, id, &author, |org| {
             check_version("organization", org.version, expected)?;
             let content: OrganizationContent = patched(&org.content, &patch)?;
-            org.revise(content.validate().map_err(ApiError::Validation)?, techex_domain::now());
-            Ok(())
+            let valid = content.validate().map_err(ApiError::Validation)?;
+            if valid.content == org.content {
+                return Ok(false);
+            }
+            org.revise(valid, techex_domain::now());
+            Ok(true)
         })
     })
     .await?;

@@ -43,12 +43,21 @@ pub struct EnumValue {
     pub label_en: &'static str,
 }
 
+/// Which provinces to list.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ProvinceSet {
+    Current,
+    Old,
+    All,
+}
+
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ProvinceQuery {
     /// `current` (the 34 units since 2025-07-01), `old` (the 63 before), or `all` (default).
-    #[param(example = "current")]
+    #[param(value_type = Option<ProvinceSet>, inline, example = "current")]
     kind: Option<String>,
 }
 

@@ -202,6 +202,18 @@ backend_tests! {
         assert!(listed.body["items"][0].get("secret_hash").is_none());
     }
 
+    async fn an_operator_cannot_lock_itself_out(app: TestApp) {
+        let admin = app.new_client(&["admin"]).await;
+        let own = format!("/v1/clients/{}", admin.id);
+        app.as_client(&admin).post_empty(&format!("{own}/revoke")).await.problem(409, "self_lockout");
+        app.as_client(&admin).patch(&own, &json!({"scopes": ["listings:write"]})).await.problem(409, "self_lockout");
+        let renamed = app.as_client(&admin).patch(&own, &json!({"name": "Operator console"})).await;
+        assert_eq!((renamed.status, renamed.body["version"].as_i64()), (StatusCode::OK, Some(2)));
+        let unchanged = app.as_client(&admin).patch(&own, &json!({})).await;
+        assert_eq!(unchanged.body["version"], 2, "a patch that changes nothing writes nothing");
+        assert_eq!(app.as_client(&admin).get("/v1/clients").await.status, StatusCode::OK, "still an operator");
+    }
+
     async fn narrowing_a_clients_scopes_applies_to_tokens_already_issued(app: TestApp) {
         let admin = app.new_client(&["admin"]).await;
         let portal = app.new_client(&["listings:write"]).await;

@@ -42,12 +42,17 @@ backend_tests! {
             (json!({"colour": "green"}), "colour", "unknown_field"),
             (json!({"owner": {}}), "owner.name", "required"),
             (json!({"expires_at": "next year"}), "expires_at", "invalid_value"),
+            (json!({"title": ["Máy sấy", "Dryer"]}), "title", "invalid_type"),
+            (json!({"price": [450000000, "VND", true]}), "price", "invalid_type"),
         ];
         for (change, field, code) in cases {
             let reply = app.post("/v1/listings", &listing_with(change.clone())).await;
             reply.problem(422, "validation_failed");
             assert_eq!(reply.field_errors(), [(field.to_owned(), code.to_owned())], "{change}");
         }
+        let positional = app.post("/v1/listings", &json!(["offer", {"vi": "Máy sấy"}])).await;
+        positional.problem(422, "validation_failed");
+        assert_eq!(positional.field_errors(), [(String::new(), "invalid_type".to_owned())]);
         let mut missing = listing_body();
         missing.as_object_mut().unwrap().remove("kind");
         let reply = app.post("/v1/listings", &missing).await;

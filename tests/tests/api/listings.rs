@@ -110,6 +110,16 @@ backend_tests! {
         assert_eq!(reply.header("etag"), Some("\"v2\""));
     }
 
+    async fn a_patch_that_changes_nothing_writes_nothing(app: TestApp) {
+        let id = app.create_listing(&listing_body()).await;
+        for same in [json!({}), json!({"trl": 7, "province": "74"}), json!({"title": {"vi": "  Máy sấy nông sản dùng năng lượng mặt trời "}})] {
+            let reply = app.patch(&format!("/v1/listings/{id}"), &same).await;
+            assert_eq!((reply.status, reply.body["version"].as_i64()), (StatusCode::OK, Some(1)), "{same}");
+            assert_eq!(reply.header("etag"), Some("\"v1\""));
+        }
+        assert_eq!(app.change_count(), 1, "re-pushing the same record is not a change partners must mirror");
+    }
+
     async fn an_invalid_patch_changes_nothing(app: TestApp) {
         let id = app.create_listing(&listing_body()).await;
         let reply = app.patch(&format!("/v1/listings/{id}"), &json!({"trl": 12, "province": "99"})).await;

@@ -120,7 +120,7 @@ backend_tests! {
         let cases = [
             ("/v1/listings?limit=0", "limit", "out_of_range"),
             ("/v1/listings?limit=101", "limit", "out_of_range"),
-            ("/v1/listings?limit=ten", "limit", "out_of_range"),
+            ("/v1/listings?limit=ten", "limit", "invalid_format"),
             ("/v1/listings?kind=sale", "kind", "invalid_value"),
             ("/v1/listings?province=99", "province", "unknown_province"),
             ("/v1/listings?field=2%25", "field", "invalid_format"),

@@ -52,6 +52,30 @@ fn openapi_document_is_3_1_with_problem_errors_everywhere() {
 }
 
 #[test]
+fn every_schema_reference_resolves() {
+    fn refs(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    found.push(target.clone());
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let spec: Value = serde_json::from_str(&techex_api::openapi().to_json().unwrap()).unwrap();
+    let mut found = Vec::new();
+    refs(&spec, &mut found);
+    assert!(!found.is_empty());
+    for target in found {
+        let name = target.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("unexpected $ref {target}"));
+        assert!(spec["components"]["schemas"].get(name).is_some(), "dangling $ref {target}");
+    }
+}
+
+#[test]
 fn both_backends_have_the_same_migrations() {
     let list = |backend: &str| {
         let mut names: Vec<String> = std::fs::read_dir(workspace_file(&format!("migrations/{backend}")))
