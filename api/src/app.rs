@@ -293,7 +293,7 @@ async fn with_content_etag(
         return ServiceResponse::new(request, HttpResponse::InternalServerError().finish());
     };
     let tag = format!("\"{}\"", &URL_SAFE_NO_PAD.encode(Sha256::digest(&bytes))[..27]);
-    let mut rebuilt = if if_none_match.is_some_and(|candidates| etag::none_match(candidates, &tag)) {
+    let mut rebuilt = if if_none_match.is_some_and(|candidates| etag::matches(candidates, &tag)) {
         let mut not_modified = HttpResponse::NotModified().finish();
         for (name, value) in
             head.headers().iter().filter(|(name, _)| *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH)

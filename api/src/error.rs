@@ -46,8 +46,6 @@ pub enum ApiError {
     InvalidQuery(ValidationErrors),
     #[error("{0}")]
     InvalidPath(ValidationErrors),
-    #[error("{0}")]
-    InvalidHeader(ValidationErrors),
     #[error("the body exceeds the limit of {limit} bytes")]
     BodyTooLarge { limit: usize },
     #[error("send the body as JSON (application/json, or application/merge-patch+json for a patch)")]
@@ -64,7 +62,7 @@ pub enum ApiError {
     EditConflict { entity: &'static str },
     #[error("another listing already has this source exchange and external id")]
     DuplicateSource,
-    #[error("the {entity} is at version {current}; If-Match named another")]
+    #[error("the {entity} is at version {current} (ETag \"v{current}\"); If-Match named another")]
     PreconditionFailed { entity: &'static str, current: i64 },
     #[error("the access token is missing, malformed, expired, revoked or not for this API")]
     InvalidToken,
@@ -99,7 +97,6 @@ impl ApiError {
             Validation(_) => ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY, "Validation failed"),
             InvalidQuery(_) => ("invalid_query", StatusCode::BAD_REQUEST, "Invalid query parameter"),
             InvalidPath(_) => ("invalid_path", StatusCode::BAD_REQUEST, "Invalid path parameter"),
-            InvalidHeader(_) => ("invalid_header", StatusCode::BAD_REQUEST, "Invalid header"),
             BodyTooLarge { .. } => ("body_too_large", StatusCode::PAYLOAD_TOO_LARGE, "Body too large"),
             UnsupportedMediaType => {
                 ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type")
@@ -141,10 +138,7 @@ impl ApiError {
 
     fn field_errors(&self) -> Vec<FieldError> {
         match self {
-            ApiError::Validation(e)
-            | ApiError::InvalidQuery(e)
-            | ApiError::InvalidPath(e)
-            | ApiError::InvalidHeader(e) => e.0.clone(),
+            ApiError::Validation(e) | ApiError::InvalidQuery(e) | ApiError::InvalidPath(e) => e.0.clone(),
             _ => Vec::new(),
         }
     }

@@ -103,16 +103,7 @@ pub fn path_param<T: std::str::FromStr>(name: &str, raw: &str, expected: &str) -
     })
 }
 
-/// The version named by an `If-Match: "v3"` header, if the request has one.
-pub fn if_match_version(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
-    let parsed = value.to_str().ok().and_then(crate::etag::parse_version);
-    match parsed {
-        Some(version) => Ok(Some(version)),
-        None => Err(ApiError::InvalidHeader(ValidationErrors::single(
-            "If-Match",
-            "invalid_format",
-            "If-Match takes the ETag of the resource, such as \"v3\"",
-        ))),
-    }
+/// The `If-Match` header of a request, if it has one (a list of entity tags, or `*`).
+pub fn if_match(req: &HttpRequest) -> Option<String> {
+    req.headers().get(header::IF_MATCH).map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
 }

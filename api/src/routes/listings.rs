@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::auth::CallerOf;
 use crate::error::{ApiError, Problem};
 use crate::etag;
-use crate::extract::{JsonBody, if_match_version, path_param};
+use crate::extract::{JsonBody, if_match, path_param};
 use crate::pagination::{link_next, page_request, split_page};
 use crate::routes::{check_version, merge_patch_body, patched, with_conn};
 
@@ -263,7 +263,7 @@ pub async fn get_listing(
     let tag = etag::of_version(listing.version);
     let public = listing.status == ListingStatus::Published;
     if let Some(candidates) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
-        && etag::none_match(candidates, &tag)
+        && etag::matches(candidates, &tag)
     {
         let mut response = HttpResponse::NotModified();
         cache_headers(&mut response, &caller, public);
@@ -342,7 +342,7 @@ pub async fn update_listing(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
-    let expected = if_match_version(&req)?;
+    let expected = if_match(&req);
     let caller = caller.0;
     let author = author_of(&caller)?;
     let patch = merge_patch_body(body)?;
@@ -350,7 +350,7 @@ pub async fn update_listing(
     let listing = with_conn(&db, move |conn| {
         listings::modify(conn, id, &author, |listing| {
             access::may_edit_listing(&writer, listing)?;
-            check_version("listing", listing.version, expected)?;
+            check_version("listing", listing.version, expected.as_deref())?;
             let content = patched(&listing.content, &patch)?;
             let now = techex_domain::now();
             let valid = content.validate(now).map_err(ApiError::Validation)?;
@@ -389,13 +389,13 @@ pub async fn delete_listing(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
-    let expected = if_match_version(&req)?;
+    let expected = if_match(&req);
     let caller = caller.0;
     let author = author_of(&caller)?;
     with_conn(&db, move |conn| {
         listings::modify(conn, id, &author, |listing| {
             access::may_edit_listing(&caller, listing)?;
-            check_version("listing", listing.version, expected)?;
+            check_version("listing", listing.version, expected.as_deref())?;
             listing.withdraw_for_deletion(techex_domain::now());
             Ok(ListingWrite::Deleted)
         })
@@ -412,14 +412,14 @@ async fn move_listing(
     requested: LifecycleAction,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
-    let expected = if_match_version(&req)?;
+    let expected = if_match(&req);
     let caller = caller.0;
     let author = author_of(&caller)?;
     let mover = caller.clone();
     let listing = with_conn(&db, move |conn| {
         listings::modify(conn, id, &author, |listing| {
             let (_, action) = lifecycle_action(&mover, listing, requested)?;
-            check_version("listing", listing.version, expected)?;
+            check_version("listing", listing.version, expected.as_deref())?;
             listing.apply(action, techex_domain::now())?;
             Ok(ListingWrite::Moved(action))
         })

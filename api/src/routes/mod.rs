@@ -60,10 +60,12 @@ pub fn patched<T: Serialize + DeserializeOwned>(current: &T, patch: &serde_json:
     from_value(value)
 }
 
-/// Refuses a write whose `If-Match` named another version than the record's.
-pub fn check_version(entity: &'static str, current: i64, expected: Option<i64>) -> Result<(), ApiError> {
-    match expected {
-        Some(version) if version != current => Err(ApiError::PreconditionFailed { entity, current }),
+/// Refuses a write whose `If-Match` does not name the record's current version.
+pub fn check_version(entity: &'static str, current: i64, if_match: Option<&str>) -> Result<(), ApiError> {
+    match if_match {
+        Some(header) if !crate::etag::matches(header, &crate::etag::of_version(current)) => {
+            Err(ApiError::PreconditionFailed { entity, current })
+        }
         _ => Ok(()),
     }
 }

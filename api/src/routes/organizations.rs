@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::auth::CallerOf;
 use crate::error::{ApiError, Problem};
 use crate::etag;
-use crate::extract::{JsonBody, if_match_version, path_param};
+use crate::extract::{JsonBody, if_match, path_param};
 use crate::pagination::{link_next, page_request, split_page};
 use crate::routes::{check_version, merge_patch_body, patched, with_conn};
 
@@ -202,12 +202,12 @@ pub async fn update_organization(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = organization_id(&id)?;
-    let expected = if_match_version(&req)?;
+    let expected = if_match(&req);
     let author = admin(&caller.0)?;
     let patch = merge_patch_body(body)?;
     let org = with_conn(&db, move |conn| {
         organizations::modify(conn, id, &author, |org| {
-            check_version("organization", org.version, expected)?;
+            check_version("organization", org.version, expected.as_deref())?;
             let content: OrganizationContent = patched(&org.content, &patch)?;
             let valid = content.validate().map_err(ApiError::Validation)?;
             if valid.content == org.content {
