@@ -116,27 +116,13 @@ fn bad_input_is_refused_with_a_reason(db: &Database) {
     assert!(!bad_org.status.success());
     let stderr = String::from_utf8_lossy(&bad_org.stderr);
     assert!(stderr.contains("province") && stderr.contains("tax_code"), "{stderr}");
-    let unknown_org = db.techex(&[
-        "clients",
-        "create",
-        "--organization",
-        &uuid::Uuid::now_v7().to_string(),
-        "--name",
-        "x",
-        "--scopes",
-        "admin",
-    ]);
+    let create_client = |scopes: &str| {
+        let org = uuid::Uuid::now_v7().to_string();
+        db.techex(&["clients", "create", "--organization", &org, "--name", "x", "--scopes", scopes])
+    };
+    let unknown_org = create_client("admin");
     assert!(String::from_utf8_lossy(&unknown_org.stderr).contains("organization_id"));
-    let bad_scope = db.techex(&[
-        "clients",
-        "create",
-        "--organization",
-        &uuid::Uuid::now_v7().to_string(),
-        "--name",
-        "x",
-        "--scopes",
-        "root",
-    ]);
+    let bad_scope = create_client("root");
     assert!(String::from_utf8_lossy(&bad_scope.stderr).contains("unknown scope 'root'"));
 }
 
