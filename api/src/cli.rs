@@ -132,6 +132,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TECHEX_RATE_LIMIT_CLIENT", default_value_t = 1200, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_client: u32,
 
+    /// Comma-separated addresses of reverse proxies in front of this server, whose
+    /// X-Forwarded-For names the caller for the per-address rate limit.
+    #[arg(long, env = "TECHEX_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Requests per minute for each IP address of anonymous callers.
     #[arg(long, env = "TECHEX_RATE_LIMIT_ANONYMOUS", default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_anonymous: u32,

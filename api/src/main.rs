@@ -153,7 +153,12 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
     let quota = |per_minute: u32| Quota { per_minute, burst: (per_minute / 4).max(1) };
     let state = AppState {
         db: db.clone(),
-        rate_limits: RateLimits::new(keys.clone(), quota(args.rate_limit_client), quota(args.rate_limit_anonymous)),
+        rate_limits: RateLimits::new(
+            keys.clone(),
+            quota(args.rate_limit_client),
+            quota(args.rate_limit_anonymous),
+            args.trusted_proxies.clone(),
+        ),
         keys,
         token_lifetime: TokenLifetime(args.token_ttl_seconds),
         cors_origins: args.cors_origins.clone(),

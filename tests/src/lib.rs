@@ -90,6 +90,7 @@ pub struct Options {
     pub anonymous_quota: Quota,
     pub cors_origins: Vec<String>,
     pub token_ttl_seconds: i64,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Options {
@@ -100,6 +101,7 @@ impl Default for Options {
             anonymous_quota: generous,
             cors_origins: vec![PORTAL_ORIGIN.to_owned()],
             token_ttl_seconds: 900,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -211,7 +213,12 @@ impl TestApp {
         let keys = Arc::new(KeySet::from_pems(&[test_signing_key()], "techex", "techex-api").unwrap());
         let state = AppState {
             db: db.clone(),
-            rate_limits: RateLimits::new(keys.clone(), options.client_quota, options.anonymous_quota),
+            rate_limits: RateLimits::new(
+                keys.clone(),
+                options.client_quota,
+                options.anonymous_quota,
+                options.trusted_proxies,
+            ),
             keys,
             token_lifetime: TokenLifetime(options.token_ttl_seconds),
             cors_origins: options.cors_origins,

@@ -40,7 +40,28 @@ fn verified_client(keys: &KeySet, req: &ServiceRequest) -> Option<String> {
 pub struct ClientKey(Arc<KeySet>);
 
 #[derive(Clone)]
-pub struct AddressKey(Arc<KeySet>);
+pub struct AddressKey {
+    keys: Arc<KeySet>,
+    trusted_proxies: Arc<Vec<IpAddr>>,
+}
+
+/// The address a request comes from. Behind a trusted reverse proxy that is the last address
+/// in `X-Forwarded-For` that is not itself a trusted proxy; anyone else's `X-Forwarded-For` is
+/// ignored, so it cannot be used to dodge the limit.
+pub fn client_address(req: &ServiceRequest, trusted_proxies: &[IpAddr]) -> IpAddr {
+    let peer = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    if !trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|address| !trusted_proxies.contains(address)).unwrap_or(peer)
+}
 
 impl KeyExtractor for ClientKey {
     type Key = RateKey;
@@ -60,11 +81,10 @@ impl KeyExtractor for AddressKey {
     type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
 
     fn extract(&self, req: &ServiceRequest) -> Result<RateKey, Self::KeyExtractionError> {
-        if verified_client(&self.0, req).is_some() {
+        if verified_client(&self.keys, req).is_some() {
             return Ok(RateKey::Elsewhere);
         }
-        let address = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-        Ok(RateKey::Address(address))
+        Ok(RateKey::Address(client_address(req, &self.trusted_proxies)))
     }
 
     fn whitelisted_keys(&self) -> Vec<RateKey> {
@@ -90,7 +110,9 @@ fn config<K: KeyExtractor>(key: K, quota: Quota) -> GovernorConfig<K, NoOpMiddle
 }
 
 impl RateLimits {
-    pub fn new(keys: Arc<KeySet>, clients: Quota, anonymous: Quota) -> Self {
-        RateLimits { clients: config(ClientKey(keys.clone()), clients), addresses: config(AddressKey(keys), anonymous) }
+    /// `trusted_proxies`: the reverse proxies whose `X-Forwarded-For` names the caller.
+    pub fn new(keys: Arc<KeySet>, clients: Quota, anonymous: Quota, trusted_proxies: Vec<IpAddr>) -> Self {
+        let addresses = AddressKey { keys: keys.clone(), trusted_proxies: Arc::new(trusted_proxies) };
+        RateLimits { clients: config(ClientKey(keys), clients), addresses: config(addresses, anonymous) }
     }
 }

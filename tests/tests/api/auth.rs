@@ -354,14 +354,42 @@ mod rate_limits {
         assert_eq!(app.as_client(&other).get("/v1/reference/trl").await.status, StatusCode::OK);
     }
 
+    /// Behind a trusted proxy each forwarded caller has its own quota; from anywhere else,
+    /// X-Forwarded-For is ignored.
+    async fn forwarded_callers_are_told_apart_only_behind_a_trusted_proxy(backend: TestBackend) {
+        let proxy: std::net::SocketAddr = "127.0.0.2:40000".parse().unwrap();
+        let options = Options {
+            anonymous_quota: Quota { per_minute: 1, burst: 2 },
+            trusted_proxies: vec![proxy.ip()],
+            ..Options::default()
+        };
+        let app = TestApp::start_with(backend, options).await;
+        let from = |peer: std::net::SocketAddr, forwarded: &str| {
+            TestRequest::get().uri("/healthz").peer_addr(peer).insert_header(("x-forwarded-for", forwarded.to_owned()))
+        };
+        for _ in 0..2 {
+            assert_eq!(app.send(from(proxy, "127.0.0.10, 127.0.0.2")).await.status, StatusCode::OK);
+        }
+        app.send(from(proxy, "127.0.0.10")).await.problem(429, "rate_limited");
+        assert_eq!(app.send(from(proxy, "127.0.0.11")).await.status, StatusCode::OK, "another caller behind the proxy");
+
+        let untrusted: std::net::SocketAddr = "127.0.0.3:40000".parse().unwrap();
+        for forwarded in ["127.0.0.20", "127.0.0.21"] {
+            assert_eq!(app.send(from(untrusted, forwarded)).await.status, StatusCode::OK);
+        }
+        app.send(from(untrusted, "127.0.0.22")).await.problem(429, "rate_limited");
+    }
+
     #[actix_web::test]
     async fn sqlite() {
         each_caller_has_its_own_quota(TestBackend::Sqlite).await;
+        forwarded_callers_are_told_apart_only_behind_a_trusted_proxy(TestBackend::Sqlite).await;
     }
 
     #[actix_web::test]
     #[cfg_attr(not(techex_postgres), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
     async fn postgres() {
         each_caller_has_its_own_quota(TestBackend::Postgres).await;
+        forwarded_callers_are_told_apart_only_behind_a_trusted_proxy(TestBackend::Postgres).await;
     }
 }
