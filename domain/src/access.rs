@@ -202,6 +202,27 @@ pub fn may_read_listing(caller: &Caller, listing: &Listing) -> bool {
     listing.status == ListingStatus::Published || caller.as_ref().is_some_and(|actor| actor.sees_everything_of(listing))
 }
 
+/// Whose listings in `status` a caller may list, given the publisher it asked for: published
+/// listings of anyone; listings in any other status only of its own organization (the default
+/// when it names none), or of any organization for moderators (the review queue).
+pub fn listable_publisher(
+    caller: &Caller,
+    status: ListingStatus,
+    requested: Option<Uuid>,
+) -> Result<Option<Uuid>, Denied> {
+    if status == ListingStatus::Published {
+        return Ok(requested);
+    }
+    let actor = authenticated(caller)?;
+    if actor.has(Scope::ListingsModerate) {
+        return Ok(requested);
+    }
+    match requested {
+        Some(publisher) if publisher != actor.organization_id => Err(Denied::NotOwner),
+        _ => Ok(Some(actor.organization_id)),
+    }
+}
+
 /// Contact details never go to anonymous callers.
 pub fn may_read_contact(caller: &Caller) -> bool {
     caller.is_some()
@@ -312,6 +333,19 @@ mod tests {
             assert_eq!(lifecycle_action(&stranger, &published, action).unwrap_err(), Denied::NotOwner, "{action}");
         }
         assert_eq!(lifecycle_action(&None, &published, LifecycleAction::Close).unwrap_err(), Denied::Unauthenticated);
+    }
+
+    #[test]
+    fn only_published_listings_are_listed_for_anyone() {
+        let (mine, theirs) = (Uuid::now_v7(), Uuid::now_v7());
+        let writer = actor(mine, &[Scope::ListingsWrite]);
+        let moderator = actor(theirs, &[Scope::ListingsModerate]);
+        assert_eq!(listable_publisher(&None, ListingStatus::Published, Some(theirs)), Ok(Some(theirs)));
+        assert_eq!(listable_publisher(&None, ListingStatus::Draft, None), Err(Denied::Unauthenticated));
+        assert_eq!(listable_publisher(&writer, ListingStatus::Draft, None), Ok(Some(mine)));
+        assert_eq!(listable_publisher(&writer, ListingStatus::Draft, Some(theirs)), Err(Denied::NotOwner));
+        assert_eq!(listable_publisher(&moderator, ListingStatus::PendingReview, None), Ok(None));
+        assert_eq!(listable_publisher(&moderator, ListingStatus::PendingReview, Some(mine)), Ok(Some(mine)));
     }
 
     #[test]

@@ -134,10 +134,12 @@ pub struct ListingFilter {
     pub province: Option<String>,
     /// Digits a field code starts with: `2` matches `206`.
     pub field_prefix: Option<String>,
+    /// The publishing organization.
+    pub publisher: Option<uuid::Uuid>,
     pub after: Option<ListingId>,
     pub limit: i64,
-    /// Listings whose expiry is at or before this time are left out, though the periodic
-    /// expiry has not reached them yet.
+    /// Published listings whose expiry is at or before this time are left out, though the
+    /// periodic expiry has not reached them yet.
     pub live_at: DateTime<Utc>,
 }
 
@@ -161,8 +163,13 @@ pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<Listing>, S
         .order(listings::id.desc())
         .limit(filter.limit)
         .into_boxed();
-    let live_at = filter.live_at.naive_utc();
-    query = query.filter(listings::expires_at.is_null().or(listings::expires_at.gt(live_at)));
+    if filter.status == ListingStatus::Published {
+        let live_at = filter.live_at.naive_utc();
+        query = query.filter(listings::expires_at.is_null().or(listings::expires_at.gt(live_at)));
+    }
+    if let Some(publisher) = filter.publisher {
+        query = query.filter(listings::publisher.eq(publisher.to_string()));
+    }
     if let Some(kind) = filter.kind {
         query = query.filter(listings::kind.eq(kind.as_str()));
     }

@@ -109,12 +109,19 @@ pub struct ListingPage {
     pub next_cursor: Option<String>,
 }
 
-/// Filters of the public listing search. Unknown parameters are refused, so typos do not pass
+/// Filters of the listing search. Unknown parameters are refused, so typos do not pass
 /// silently as "no filter".
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListingQuery {
+    /// `published` (the default, public). Any other status lists the caller's own organization's
+    /// listings, or, for moderators, every organization's (`pending_review` is the review queue).
+    #[param(value_type = Option<ListingStatus>, example = "published")]
+    status: Option<String>,
+    /// Only the listings of this publishing organization.
+    #[param(value_type = Option<Uuid>)]
+    publisher: Option<String>,
     /// `offer` or `demand`.
     #[param(value_type = Option<ListingKind>, example = "offer")]
     kind: Option<String>,
@@ -133,8 +140,23 @@ pub struct ListingQuery {
 }
 
 impl ListingQuery {
-    fn into_filter(self) -> Result<ListingFilter, ApiError> {
+    fn into_filter(self, caller: &Caller) -> Result<ListingFilter, ApiError> {
         let mut errors = ValidationErrors::default();
+        let status = match self.status.as_deref().map(str::parse::<ListingStatus>) {
+            None => ListingStatus::Published,
+            Some(Ok(status)) => status,
+            Some(Err(e)) => {
+                errors.add("status", "invalid_value", e.to_string());
+                ListingStatus::Published
+            }
+        };
+        let publisher = self.publisher.as_deref().and_then(|p| match p.parse::<Uuid>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.add("publisher", "invalid_format", "an organization id (UUID)");
+                None
+            }
+        });
         let kind = self.kind.as_deref().and_then(|k| match k.parse::<ListingKind>() {
             Ok(kind) => Some(kind),
             Err(e) => {
@@ -158,7 +180,8 @@ impl ListingQuery {
         errors.finish(()).map_err(ApiError::InvalidQuery)?;
         let after = after.map(ListingId);
         Ok(ListingFilter {
-            status: ListingStatus::Published,
+            status,
+            publisher: access::listable_publisher(caller, status, publisher)?,
             kind,
             province,
             field_prefix: self.field,
@@ -176,17 +199,19 @@ fn cache_headers(response: &mut HttpResponseBuilder, caller: &Caller, public: bo
     response.insert_header((header::CACHE_CONTROL, policy)).insert_header((header::VARY, "Authorization"));
 }
 
-/// Search published listings.
+/// Search listings: published ones for anyone; drafts, listings under review and the rest for
+/// their organization and for moderators.
 #[utoipa::path(
     tag = "listings",
     operation_id = "list_listings",
     params(ListingQuery),
     security((), ("oauth2" = [])),
     responses(
-        (status = 200, description = "A page of published listings, newest first. A `Link: <...>; rel=\"next\"` header points at the next page. Contacts are shown to authenticated callers only.", body = ListingPage,
+        (status = 200, description = "A page of listings, newest first. A `Link: <...>; rel=\"next\"` header points at the next page. Contacts are shown to authenticated callers only.", body = ListingPage,
          headers(("ETag" = String, description = "A hash of the page; send it as If-None-Match to get 304 while the page is unchanged"))),
         (status = 400, description = "A query parameter is invalid (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The access token is invalid (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The access token is invalid (`invalid_token`), or a status other than `published` was asked for without one (`unauthorized`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Another organization's unpublished listings were asked for (`forbidden`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/listings")]
@@ -196,7 +221,8 @@ pub async fn list_listings(
     caller: CallerOf,
     query: web::Query<ListingQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = query.into_inner().into_filter()?;
+    let filter = query.into_inner().into_filter(&caller.0)?;
+    let public = filter.status == ListingStatus::Published;
     let limit = filter.limit;
     let rows = with_conn(&db, move |conn| {
         let probe = ListingFilter { limit: limit + 1, ..filter };
@@ -205,7 +231,7 @@ pub async fn list_listings(
     .await?;
     let (items, next_cursor) = split_page(rows, limit, |l| l.id.0);
     let mut response = HttpResponse::Ok();
-    cache_headers(&mut response, &caller.0, true);
+    cache_headers(&mut response, &caller.0, public);
     link_next(&mut response, &req, next_cursor.as_deref());
     let items = items.into_iter().map(|l| ListingResponse::for_caller(l, &caller.0)).collect();
     Ok(response.json(ListingPage { items, next_cursor }))

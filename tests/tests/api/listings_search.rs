@@ -137,4 +137,40 @@ backend_tests! {
         let limit_100 = app.get("/v1/listings?limit=100").await;
         assert_eq!(limit_100.status, StatusCode::OK);
     }
+
+    async fn each_organization_lists_its_own_unpublished_listings_and_moderators_all(app: TestApp) {
+        let mine = app.create_listing(&listing_with(json!({"source": null}))).await;
+        let other = app.new_client(&["listings:write"]).await;
+        let theirs = app.as_client(&other).post("/v1/listings", &listing_with(json!({"source": null}))).await.body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let published = app.publish_listing(&listing_with(json!({"source": null}))).await;
+
+        assert_eq!(ids_of(&app.get("/v1/listings?status=draft").await), std::slice::from_ref(&mine));
+        assert_eq!(ids_of(&app.as_client(&other).get("/v1/listings?status=draft").await), std::slice::from_ref(&theirs));
+        let peeking = app.get(&format!("/v1/listings?status=draft&publisher={}", other.organization_id)).await;
+        peeking.problem(403, "forbidden");
+        app.anonymous().get("/v1/listings?status=draft").await.problem(401, "unauthorized");
+        let private = app.get("/v1/listings?status=draft").await;
+        assert_eq!(private.header("cache-control"), Some("private, no-cache"));
+
+        for id in [&mine, &theirs] {
+            let session = if *id == mine { app.as_client(&app.publisher) } else { app.as_client(&other) };
+            session.post_empty(&format!("/v1/listings/{id}/submit")).await;
+        }
+        let moderator = app.new_client(&["listings:moderate"]).await;
+        let queue = ids_of(&app.as_client(&moderator).get("/v1/listings?status=pending_review").await);
+        assert_eq!(queue.into_iter().collect::<HashSet<_>>(), HashSet::from([mine.clone(), theirs.clone()]));
+        let one_org = app.as_client(&moderator).get(&format!("/v1/listings?status=pending_review&publisher={}", other.organization_id)).await;
+        assert_eq!(ids_of(&one_org), [theirs]);
+
+        let by_publisher = app.anonymous().get(&format!("/v1/listings?publisher={}", app.publisher.organization_id)).await;
+        assert_eq!(ids_of(&by_publisher), [published]);
+        let bad = app.anonymous().get("/v1/listings?status=archived&publisher=x").await;
+        assert_eq!(
+            bad.field_errors(),
+            [("status".to_owned(), "invalid_value".to_owned()), ("publisher".to_owned(), "invalid_format".to_owned())]
+        );
+    }
 }
