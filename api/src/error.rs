@@ -36,6 +36,17 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// The refusals of every operation reserved to the hub operator, documented once for all of them.
+#[derive(utoipa::IntoResponses)]
+pub enum OperatorOnly {
+    /// No or an invalid access token (`unauthorized`, `invalid_token`)
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthenticated(Problem),
+    /// The token lacks `admin` (`insufficient_scope`)
+    #[response(status = 403, content_type = "application/problem+json")]
+    NotOperator(Problem),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("the body is not well-formed JSON: {0}")]

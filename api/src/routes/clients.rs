@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::{CallerOf, secrets};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, OperatorOnly, Problem};
 use crate::extract::{JsonBody, path_param};
 use crate::pagination::{link_next, page_request, split_page};
 use crate::routes::organizations::admin;
@@ -163,11 +163,10 @@ fn client_id(raw: &str) -> Result<Uuid, ApiError> {
     responses(
         (status = 201, description = "Registered; store the secret now", body = ClientWithSecret),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name, scope or unknown organization (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        OperatorOnly,
     )
 )]
 #[post("/clients")]
@@ -193,8 +192,7 @@ pub async fn create_client(db: web::Data<Db>, caller: CallerOf, body: JsonBody) 
     responses(
         (status = 200, description = "A page of clients, without secrets", body = ClientPage),
         (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
+        OperatorOnly,
     )
 )]
 #[get("/clients")]
@@ -232,9 +230,8 @@ pub async fn list_clients(
     responses(
         (status = 200, description = "The client, without its secret", body = ClientResponse),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client (`client_not_found`)", body = Problem, content_type = "application/problem+json"),
+        OperatorOnly,
     )
 )]
 #[get("/clients/{id}")]
@@ -256,13 +253,12 @@ pub async fn get_client(db: web::Data<Db>, caller: CallerOf, id: web::Path<Strin
     responses(
         (status = 200, description = "The updated client", body = ClientResponse),
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The client is revoked (`client_revoked`), or the change would lock the caller out (`self_lockout`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name or scope", body = Problem, content_type = "application/problem+json"),
+        OperatorOnly,
     )
 )]
 #[patch("/clients/{id}")]
@@ -309,10 +305,9 @@ pub async fn update_client(
     responses(
         (status = 200, description = "The client and its new secret, shown this once", body = ClientWithSecret),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The client is revoked (`client_revoked`)", body = Problem, content_type = "application/problem+json"),
+        OperatorOnly,
     )
 )]
 #[post("/clients/{id}/rotate-secret")]
@@ -338,10 +333,9 @@ pub async fn rotate_client_secret(
     responses(
         (status = 200, description = "The revoked client", body = ClientResponse),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already revoked (`client_revoked`), or it is the caller's own client (`self_lockout`)", body = Problem, content_type = "application/problem+json"),
+        OperatorOnly,
     )
 )]
 #[post("/clients/{id}/revoke")]

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::CallerOf;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, OperatorOnly, Problem};
 use crate::etag;
 use crate::extract::{JsonBody, if_match, path_param};
 use crate::pagination::{link_next, page_request, split_page};
@@ -145,12 +145,11 @@ pub async fn get_organization(db: web::Data<Db>, id: web::Path<String>) -> Resul
     responses(
         (status = 201, description = "Registered", body = OrganizationResponse, headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `admin` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another organization has this tax code (`duplicate_tax_code`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        OperatorOnly,
     )
 )]
 #[post("/organizations")]
@@ -183,14 +182,13 @@ pub async fn create_organization(
     responses(
         (status = 200, description = "The updated organization", body = OrganizationResponse, headers(("ETag" = String))),
         (status = 400, description = "Malformed JSON, id or If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Duplicate tax code or a concurrent edit", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The patched organization is invalid", body = Problem, content_type = "application/problem+json"),
+        OperatorOnly,
     )
 )]
 #[patch("/organizations/{id}")]
