@@ -29,8 +29,9 @@ use uuid::Uuid;
 use crate::auth::KeySet;
 use crate::auth::TokenLifetime;
 use crate::auth::rate_limit::RateLimits;
+use crate::auth::token_guard::TokenGuard;
 use crate::error::{ApiError, Problem};
-use crate::extract::{BODY_LIMIT, field_error_from_message};
+use crate::extract::{BODY_LIMIT, BodyTimeout, field_error_from_message};
 use crate::{etag, routes};
 
 #[derive(OpenApi)]
@@ -105,6 +106,9 @@ pub struct AppState {
     /// Origins allowed to call from browsers; none means no cross-origin calls.
     pub cors_origins: Vec<String>,
     pub rate_limits: RateLimits,
+    /// Bounds the work of the token endpoint; shared by every worker.
+    pub token_guard: Arc<TokenGuard>,
+    pub body_timeout: BodyTimeout,
 }
 
 fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -138,6 +142,9 @@ pub fn build_app(
     app.app_data(web::Data::new(state.db))
         .app_data(web::Data::new(state.keys))
         .app_data(web::Data::new(state.token_lifetime))
+        .app_data(web::Data::new(state.token_guard))
+        .app_data(web::Data::new(state.body_timeout))
+        .app_data(web::Data::new(state.rate_limits.trusted_proxies()))
         .app_data(web::Data::new(spec))
         .app_data(routes)
         .app_data(web::PayloadConfig::new(BODY_LIMIT))
@@ -157,7 +164,52 @@ pub fn build_app(
         .wrap(Governor::new(&state.rate_limits.addresses))
         .wrap(cors(&state.cors_origins))
         .wrap(from_fn(finish_response))
-        .wrap(Logger::new(r#"%{r}a "%r" %s %b %Dms request_id=%{x-request-id}o"#))
+        .wrap(
+            Logger::new(r#"%{r}a "%{request_line}xi" %s %b %Dms request_id=%{x-request-id}o"#)
+                .custom_request_replace("request_line", |req| redacted_request_line(req.request())),
+        )
+}
+
+/// Query parameters whose values are never written to a log: anything named like a credential
+/// (`client_secret`, `access_token`, `password`, `api_key`, ...), whoever sends it where.
+fn is_secret_parameter(name: &str) -> bool {
+    const SECRET_WORDS: &[&str] = &[
+        "secret",
+        "token",
+        "password",
+        "passwd",
+        "pwd",
+        "key",
+        "signature",
+        "credential",
+        "auth",
+        "session",
+        "assertion",
+    ];
+    let name = name.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|word| name.contains(word))
+}
+
+/// The request line for the access log, with the values of secret-looking query parameters
+/// replaced, so credentials a client wrongly put in a URL do not reach the log.
+fn redacted_request_line(req: &HttpRequest) -> String {
+    let version = format!("{:?}", req.version());
+    let query = req.query_string();
+    if query.is_empty() {
+        return format!("{} {} {version}", req.method(), req.path());
+    }
+    let redacted: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let raw_name = pair.split('=').next().unwrap_or_default();
+            let name = web::Query::<Vec<(String, String)>>::from_query(&format!("{raw_name}="))
+                .ok()
+                .and_then(|q| q.into_inner().pop())
+                .map_or_else(|| raw_name.to_owned(), |(name, _)| name);
+            if is_secret_parameter(&name) { format!("{raw_name}=[redacted]") } else { pair.to_owned() }
+        })
+        .collect();
+    format!("{} {}?{} {version}", req.method(), req.path(), redacted.join("&"))
 }
 
 /// The documented paths and their methods, to tell an unknown path (404) from a known path
@@ -244,6 +296,7 @@ async fn finish_response(
         .map(str::to_owned)
         .unwrap_or_else(|| Uuid::now_v7().to_string());
     let read = req.method() == Method::GET;
+    let is_docs = req.path().starts_with("/docs");
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let response = next.call(req).await?;
     let mut response = if needs_problem_body(&response) {
@@ -256,8 +309,21 @@ async fn finish_response(
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let policy = if is_docs { DOCS_POLICY } else { API_POLICY };
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    }
     Ok(response)
 }
+
+/// Answers of the API are data, never pages: nothing in them may load, run or be framed.
+const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+/// Swagger UI runs its own scripts and styles from this server and calls this server only.
+const DOCS_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+    script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 async fn as_problem(response: ServiceResponse<impl MessageBody + 'static>) -> ServiceResponse {
     let (request, response) = response.into_parts();

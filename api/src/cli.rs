@@ -62,6 +62,10 @@ pub enum OrgsCommand {
         /// Vietnamese tax code (mã số thuế).
         #[arg(long)]
         tax_code: Option<String>,
+        /// A short name under which the organization pushes records (`source.exchange`), e.g.
+        /// dongnai; repeat for several. Nobody else may write listings under it.
+        #[arg(long = "source-exchange")]
+        source_exchanges: Vec<String>,
     },
 }
 
@@ -115,6 +119,23 @@ pub struct ServeArgs {
     /// The `iss` of access tokens.
     #[arg(long, env = "TECHEX_TOKEN_ISSUER", default_value = "techex")]
     pub token_issuer: String,
+
+    /// Seconds a request body may take to arrive in full; slower ones get 408.
+    #[arg(long, env = "TECHEX_BODY_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout_seconds: u64,
+
+    /// Client secrets checked at once by the token endpoint; more requests wait up to 2 s for a
+    /// turn, then hear 503 with Retry-After.
+    #[arg(long, env = "TECHEX_TOKEN_VERIFICATIONS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub token_verifications: u16,
+
+    /// Failed token requests allowed per client id per minute; then 429 until the minute ends.
+    #[arg(long, env = "TECHEX_TOKEN_FAILURES_PER_CLIENT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub token_failures_per_client: u32,
+
+    /// Failed token requests allowed per address per minute; then 429 until the minute ends.
+    #[arg(long, env = "TECHEX_TOKEN_FAILURES_PER_ADDRESS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub token_failures_per_address: u32,
 
     /// The `aud` of access tokens.
     #[arg(long, env = "TECHEX_TOKEN_AUDIENCE", default_value = "techex-api")]

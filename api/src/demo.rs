@@ -57,7 +57,13 @@ fn demo_exchange() -> OrganizationContent {
 pub fn load(db: &Db) -> Result<DemoLoad, String> {
     let items: Vec<DemoItem> = serde_json::from_str(DEMO_LISTINGS).map_err(|e| format!("demo data: {e}"))?;
     let now = techex_domain::now();
-    let exchange = Organization::new(demo_exchange().validate().map_err(|e| e.to_string())?, now);
+    let mut exchange = demo_exchange();
+    // The demo exchange holds the source exchanges its listings came from, as the operator would
+    // register them for a real one.
+    let held: BTreeSet<String> =
+        items.iter().filter_map(|item| item.listing.source.as_ref().map(|s| s.exchange.clone())).collect();
+    exchange.source_exchanges = held.into_iter().collect();
+    let exchange = Organization::new(exchange.validate().map_err(|e| e.to_string())?, now);
     let mut planned = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let valid = item.listing.validate(now).map_err(|e| format!("demo listing {i}: {e}"))?;
@@ -74,7 +80,7 @@ pub fn load(db: &Db) -> Result<DemoLoad, String> {
     for (listing, moves) in &planned {
         listings::create(&mut conn, listing, &author).map_err(|e| e.to_string())?;
         for action in moves.iter().copied() {
-            listings::modify(&mut conn, listing.id, &author, |l| {
+            listings::modify(&mut conn, listing.id, &author, |_, l| {
                 l.apply(action, techex_domain::now())?;
                 Ok::<_, ApiError>(ListingWrite::Moved(action))
             })

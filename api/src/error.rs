@@ -81,6 +81,12 @@ pub enum ApiError {
     Denied(#[from] Denied),
     #[error("another organization already has this tax code")]
     DuplicateTaxCode,
+    #[error("a source exchange name in source_exchanges already belongs to another organization")]
+    DuplicateSourceExchange,
+    #[error("{0}")]
+    PreconditionRequired(&'static str),
+    #[error("the request body did not arrive within {seconds} s")]
+    BodyTimeout { seconds: u64 },
     #[error("the client is revoked")]
     ClientRevoked,
     #[error("an operator may not revoke, or take admin from, the client it is calling with")]
@@ -123,12 +129,23 @@ impl ApiError {
             EditConflict { .. } => ("edit_conflict", StatusCode::CONFLICT, "Concurrent edit"),
             DuplicateSource => ("duplicate_source", StatusCode::CONFLICT, "Duplicate source record"),
             DuplicateTaxCode => ("duplicate_tax_code", StatusCode::CONFLICT, "Duplicate tax code"),
+            DuplicateSourceExchange => {
+                ("duplicate_source_exchange", StatusCode::CONFLICT, "Source exchange held by another organization")
+            }
+            PreconditionRequired(_) => {
+                ("precondition_required", StatusCode::PRECONDITION_REQUIRED, "If-Match required")
+            }
+            BodyTimeout { .. } => ("body_timeout", StatusCode::REQUEST_TIMEOUT, "Request body too slow"),
             ClientRevoked => ("client_revoked", StatusCode::CONFLICT, "Client revoked"),
             SelfLockout => ("self_lockout", StatusCode::CONFLICT, "Would lock the caller out"),
             InvalidToken => ("invalid_token", StatusCode::UNAUTHORIZED, "Invalid access token"),
             Denied(D::Unauthenticated) => ("unauthorized", StatusCode::UNAUTHORIZED, "Authentication required"),
             Denied(D::MissingScope(_)) => ("insufficient_scope", StatusCode::FORBIDDEN, "Insufficient scope"),
             Denied(D::NotOwner) => ("forbidden", StatusCode::FORBIDDEN, "Forbidden"),
+            Denied(D::SelfApproval) => {
+                ("self_approval", StatusCode::FORBIDDEN, "Approval by the author's organization")
+            }
+            Denied(D::Hidden) => ("listing_not_found", StatusCode::NOT_FOUND, "Listing not found"),
             PreconditionFailed { .. } => {
                 ("precondition_failed", StatusCode::PRECONDITION_FAILED, "Version precondition failed")
             }
@@ -231,6 +248,7 @@ impl From<StoreError> for ApiError {
             StoreError::VersionConflict { entity } => ApiError::EditConflict { entity },
             StoreError::Duplicate { what: "source" } => ApiError::DuplicateSource,
             StoreError::Duplicate { what: "tax_code" } => ApiError::DuplicateTaxCode,
+            StoreError::Duplicate { what: "source_exchange" } => ApiError::DuplicateSourceExchange,
             StoreError::Pool(_) => ApiError::Unavailable(error),
             other => ApiError::internal(other),
         }

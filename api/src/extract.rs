@@ -6,7 +6,7 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::Bytes;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 use techex_domain::ValidationErrors;
 
@@ -14,6 +14,46 @@ use crate::error::ApiError;
 
 /// The limit of a request body (configured as the app's `PayloadConfig`).
 pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// How long a request body may take to arrive in full, from the end of its headers: a caller
+/// that trickles bytes cannot keep a connection and a worker's buffer for longer.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub std::time::Duration);
+
+impl Default for BodyTimeout {
+    fn default() -> Self {
+        BodyTimeout(std::time::Duration::from_secs(30))
+    }
+}
+
+/// Reads a whole request body within the app's [`BodyTimeout`] and [`BODY_LIMIT`].
+pub fn read_body(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output = Result<Bytes, ApiError>> + use<> {
+    let timeout = req.app_data::<web::Data<BodyTimeout>>().map(|t| *t.get_ref()).unwrap_or_default();
+    let body = Bytes::from_request(req, payload);
+    async move {
+        match tokio::time::timeout(timeout.0, body).await {
+            Err(_) => Err(ApiError::BodyTimeout { seconds: timeout.0.as_secs().max(1) }),
+            Ok(Err(e)) if e.as_response_error().status_code().as_u16() == 413 => {
+                Err(ApiError::BodyTooLarge { limit: BODY_LIMIT })
+            }
+            Ok(Err(e)) => Err(ApiError::MalformedJson(e.to_string())),
+            Ok(Ok(bytes)) => Ok(bytes),
+        }
+    }
+}
+
+/// A request body read in full (within the time and size limits), not interpreted.
+pub struct RawBody(pub Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload);
+        Box::pin(async move { body.await.map(RawBody) })
+    }
+}
 
 /// A JSON body, read but not yet parsed: handlers check who is calling first, then call
 /// [`JsonBody::parse`], so an anonymous caller hears 401 whatever it sent.
@@ -43,12 +83,12 @@ impl FromRequest for JsonBody {
                 mime == "application/json" || mime.ends_with("+json")
             })
             .unwrap_or(false);
-        let body = Bytes::from_request(req, payload);
+        let body = read_body(req, payload);
         Box::pin(async move {
-            let bytes = body.await.map_err(|e| match e.as_response_error().status_code().as_u16() {
-                413 => ApiError::BodyTooLarge { limit: BODY_LIMIT },
-                _ => ApiError::MalformedJson(e.to_string()),
-            });
+            let bytes = match body.await {
+                Err(timeout @ ApiError::BodyTimeout { .. }) => return Err(timeout),
+                other => other,
+            };
             Ok(JsonBody(bytes.and_then(|b| if is_json { Ok(b) } else { Err(ApiError::UnsupportedMediaType) })))
         })
     }

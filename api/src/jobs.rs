@@ -34,7 +34,7 @@ pub fn expire_listings(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError>
         let due = listings::due_to_expire(&mut conn, now, EXPIRY_BATCH)?;
         let batch = due.len();
         for id in due {
-            let outcome = listings::modify(&mut conn, id, &Author::system(), |listing| {
+            let outcome = listings::modify(&mut conn, id, &Author::system(), |_, listing| {
                 if listing.expire(now) { Ok(ListingWrite::Expired) } else { Err(Outcome::NotDue) }
             });
             match outcome {

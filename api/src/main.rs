@@ -4,9 +4,11 @@ use std::sync::Arc;
 use actix_web::HttpServer;
 use clap::Parser;
 use techex_api::auth::rate_limit::{Quota, RateLimits};
+use techex_api::auth::token_guard::{TokenGuard, TokenGuardConfig};
 use techex_api::auth::{KeySet, TokenLifetime};
 use techex_api::cli::{Cli, ClientsCommand, Command, OrgsCommand, ServeArgs, redact_url};
 use techex_api::error::ApiError;
+use techex_api::extract::BodyTimeout;
 use techex_api::routes::clients::{register_client, revoke, rotate_secret};
 use techex_api::{AppState, demo};
 use techex_domain::access::{format_scopes, parse_scopes};
@@ -76,9 +78,10 @@ fn orgs(url: &str, command: OrgsCommand) -> Result<(), String> {
     let db = connect(url, 1)?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;
     match command {
-        OrgsCommand::Create { kind, name_vi, name_en, province, tax_code } => {
+        OrgsCommand::Create { kind, name_vi, name_en, province, tax_code, source_exchanges } => {
             let content: OrganizationContent = serde_json::from_value(serde_json::json!({
-                "kind": kind, "name": {"vi": name_vi, "en": name_en}, "province": province, "tax_code": tax_code
+                "kind": kind, "name": {"vi": name_vi, "en": name_en}, "province": province, "tax_code": tax_code,
+                "source_exchanges": source_exchanges
             }))
             .map_err(|e| format!("invalid organization: {e}"))?;
             let valid = content.validate().map_err(|e| describe(ApiError::Validation(e)))?;
@@ -162,6 +165,13 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         keys,
         token_lifetime: TokenLifetime(args.token_ttl_seconds),
         cors_origins: args.cors_origins.clone(),
+        token_guard: Arc::new(TokenGuard::new(TokenGuardConfig {
+            concurrent_verifications: usize::from(args.token_verifications),
+            failures_per_client: args.token_failures_per_client,
+            failures_per_address: args.token_failures_per_address,
+            ..TokenGuardConfig::default()
+        })),
+        body_timeout: BodyTimeout(std::time::Duration::from_secs(args.body_timeout_seconds)),
     };
     log::info!(
         "techex serving on http://{} with {} ({}); API docs at http://{}/docs/",

@@ -105,6 +105,13 @@ pub enum Denied {
     MissingScope(Scope),
     #[error("only the publishing organization may change this listing")]
     NotOwner,
+    /// The record exists but this caller may not see it: answered as if it did not exist, so a
+    /// write reveals no more than a read.
+    #[error("listing not found")]
+    Hidden,
+    /// Approval needs someone outside the author's organization.
+    #[error("a listing is approved by a moderator of another organization than its publisher")]
+    SelfApproval,
 }
 
 impl Actor {
@@ -145,18 +152,43 @@ pub fn may_create_listing(caller: &Caller) -> Result<&Actor, Denied> {
     Ok(actor)
 }
 
+/// The caller, when it may see `listing`; [`Denied::Hidden`] otherwise.
+fn seeing<'a>(caller: &'a Caller, listing: &Listing) -> Result<&'a Actor, Denied> {
+    let actor = authenticated(caller)?;
+    if may_read_listing(caller, listing) { Ok(actor) } else { Err(Denied::Hidden) }
+}
+
 /// Who may change a listing's content or delete it: its own organization's writers, or admin.
 pub fn may_edit_listing<'a>(caller: &'a Caller, listing: &Listing) -> Result<&'a Actor, Denied> {
-    let actor = authenticated(caller)?;
+    let actor = seeing(caller, listing)?;
     actor.require(Scope::ListingsWrite)?;
     if actor.owns(listing) || actor.is_admin() { Ok(actor) } else { Err(Denied::NotOwner) }
+}
+
+/// Whether an edit by `actor` keeps a published listing public: only publishers trusted to
+/// publish without review (`listings:publish`, or admin) edit without a new review.
+pub fn edits_skip_review(actor: &Actor) -> bool {
+    actor.has(Scope::ListingsPublish)
+}
+
+/// Whether `actor` may name `organization` as the owner of a listing: its own organization;
+/// the operator may name any (it must exist, which the caller checks).
+pub fn may_claim_owner(actor: &Actor, organization: Uuid) -> bool {
+    organization == actor.organization_id || actor.is_admin()
+}
+
+/// Whether `action` approves another organization's listing under review: a moderator's decision
+/// about content it read, so the request must name the version it read.
+pub fn is_approval(actor: &Actor, listing: &Listing, action: LifecycleAction) -> bool {
+    action == LifecycleAction::Publish && listing.status == ListingStatus::PendingReview && !actor.owns(listing)
 }
 
 /// Decides what a lifecycle request does for this caller: the action actually applied, or why not.
 ///
 /// - `submit`, `close`: the owner's writers.
 /// - `publish`: the owner with `listings:publish` publishes; the owner without it has the draft
-///   submitted for review instead; a moderator approves a listing under review.
+///   submitted for review instead; a moderator of another organization approves a listing under
+///   review (approval by the author's own organization is refused, the operator excepted).
 /// - `reject`: moderators.
 /// - `withdraw`: the owner's writers, and moderators (a takedown).
 pub fn lifecycle_action<'a>(
@@ -165,9 +197,10 @@ pub fn lifecycle_action<'a>(
     requested: LifecycleAction,
 ) -> Result<(&'a Actor, LifecycleAction), Denied> {
     use LifecycleAction as A;
-    let actor = authenticated(caller)?;
+    let actor = seeing(caller, listing)?;
     let owner_writer = actor.owns(listing) && actor.has(Scope::ListingsWrite);
     let moderator = actor.has(Scope::ListingsModerate);
+    let under_review = listing.status == ListingStatus::PendingReview;
     if requested == A::Publish
         && owner_writer
         && !actor.has(Scope::ListingsPublish)
@@ -181,7 +214,7 @@ pub fn lifecycle_action<'a>(
         A::Reject => moderator,
         A::Publish => {
             (owner_writer && actor.has(Scope::ListingsPublish))
-                || (moderator && listing.status == ListingStatus::PendingReview)
+                || (moderator && under_review && !actor.owns(listing))
                 || actor.is_admin()
         }
     };
@@ -189,6 +222,7 @@ pub fn lifecycle_action<'a>(
         return Ok((actor, requested));
     }
     Err(match requested {
+        A::Publish if moderator && under_review => Denied::SelfApproval,
         A::Reject => Denied::MissingScope(Scope::ListingsModerate),
         A::Publish if owner_writer => Denied::MissingScope(Scope::ListingsPublish),
         _ if !actor.owns(listing) => Denied::NotOwner,
@@ -277,7 +311,12 @@ mod tests {
         let (mine, theirs) = (Uuid::now_v7(), Uuid::now_v7());
         let listing = listing_of(mine, ListingStatus::Draft);
         assert!(may_edit_listing(&actor(mine, &[Scope::ListingsWrite]), &listing).is_ok());
-        assert_eq!(may_edit_listing(&actor(theirs, &[Scope::ListingsWrite]), &listing).unwrap_err(), Denied::NotOwner);
+        assert_eq!(may_edit_listing(&actor(theirs, &[Scope::ListingsWrite]), &listing).unwrap_err(), Denied::Hidden);
+        let published = listing_of(mine, ListingStatus::Published);
+        assert_eq!(
+            may_edit_listing(&actor(theirs, &[Scope::ListingsWrite]), &published).unwrap_err(),
+            Denied::NotOwner
+        );
         assert_eq!(
             may_edit_listing(&actor(mine, &[Scope::ChangesRead]), &listing).unwrap_err(),
             Denied::MissingScope(Scope::ListingsWrite)
@@ -320,6 +359,59 @@ mod tests {
             lifecycle_action(&owner_writer, &pending, LifecycleAction::Reject).unwrap_err(),
             Denied::MissingScope(Scope::ListingsModerate)
         );
+    }
+
+    #[test]
+    fn a_moderator_does_not_approve_its_own_organizations_listing() {
+        let org = Uuid::now_v7();
+        let pending = listing_of(org, ListingStatus::PendingReview);
+        let own_moderator = actor(org, &[Scope::ListingsWrite, Scope::ListingsModerate]);
+        assert_eq!(
+            lifecycle_action(&own_moderator, &pending, LifecycleAction::Publish).unwrap_err(),
+            Denied::SelfApproval
+        );
+        let moderator_only = actor(org, &[Scope::ListingsModerate]);
+        assert_eq!(
+            lifecycle_action(&moderator_only, &pending, LifecycleAction::Publish).unwrap_err(),
+            Denied::SelfApproval
+        );
+        let operator = actor(org, &[Scope::Admin]);
+        assert_eq!(
+            lifecycle_action(&operator, &pending, LifecycleAction::Publish).unwrap().1,
+            LifecycleAction::Publish
+        );
+        assert!(!is_approval(operator.as_ref().unwrap(), &pending, LifecycleAction::Publish));
+        let other_moderator = actor(Uuid::now_v7(), &[Scope::ListingsModerate]);
+        assert!(is_approval(other_moderator.as_ref().unwrap(), &pending, LifecycleAction::Publish));
+        assert!(!is_approval(other_moderator.as_ref().unwrap(), &pending, LifecycleAction::Reject));
+        let trusted = actor(org, &[Scope::ListingsWrite, Scope::ListingsPublish, Scope::ListingsModerate]);
+        assert_eq!(lifecycle_action(&trusted, &pending, LifecycleAction::Publish).unwrap().1, LifecycleAction::Publish);
+    }
+
+    #[test]
+    fn writes_to_a_listing_the_caller_cannot_see_are_answered_as_not_found() {
+        let (owner, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let draft = listing_of(owner, ListingStatus::Draft);
+        let stranger = actor(other, &[Scope::ListingsWrite, Scope::ListingsPublish]);
+        assert_eq!(may_edit_listing(&stranger, &draft).unwrap_err(), Denied::Hidden);
+        for action in LifecycleAction::ALL {
+            assert_eq!(lifecycle_action(&stranger, &draft, *action).unwrap_err(), Denied::Hidden, "{action}");
+        }
+        let published = listing_of(owner, ListingStatus::Published);
+        assert_eq!(may_edit_listing(&stranger, &published).unwrap_err(), Denied::NotOwner);
+    }
+
+    #[test]
+    fn owners_are_claimed_for_the_own_organization_only_but_by_the_operator() {
+        let (mine, theirs) = (Uuid::now_v7(), Uuid::now_v7());
+        let writer = actor(mine, &[Scope::ListingsWrite, Scope::ListingsPublish]).unwrap();
+        assert!(may_claim_owner(&writer, mine));
+        assert!(!may_claim_owner(&writer, theirs));
+        assert!(!may_claim_owner(&writer, Uuid::nil()));
+        assert!(may_claim_owner(&actor(mine, &[Scope::Admin]).unwrap(), theirs));
+        assert!(edits_skip_review(&writer));
+        assert!(!edits_skip_review(&actor(mine, &[Scope::ListingsWrite]).unwrap()));
+        assert!(edits_skip_review(&actor(mine, &[Scope::Admin]).unwrap()));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::refdata;
-use crate::text::fold;
+use crate::text::{Lines, clean, fold};
 use crate::validation::ValidationErrors;
 pub use crate::words::UnknownWord;
 
@@ -314,6 +314,8 @@ pub const IP_REFS_MAX: usize = 20;
 pub const MEDIA_MAX: usize = 20;
 pub const URL_MAX: usize = 2_000;
 pub const SHORT_TEXT_MAX: usize = 200;
+/// How far ahead an expiry may lie (ten years): later dates are mistakes or placeholders.
+pub const EXPIRY_MAX_DAYS: i64 = 3_652;
 
 /// Content that passed every rule, with the province resolved to today's code.
 #[derive(Debug, Clone)]
@@ -329,15 +331,15 @@ impl ListingContent {
         let mut errors = ValidationErrors::default();
 
         check_localized(&mut errors, "title", Some(&mut self.title), TITLE_MAX, true);
-        check_localized(&mut errors, "summary", self.summary.as_mut(), SUMMARY_MAX, false);
-        check_localized(&mut errors, "description", self.description.as_mut(), DESCRIPTION_MAX, false);
+        check_text_block(&mut errors, "summary", &mut self.summary, SUMMARY_MAX);
+        check_text_block(&mut errors, "description", &mut self.description, DESCRIPTION_MAX);
 
         check_list_of_text(&mut errors, "keywords", &mut self.keywords, KEYWORDS_MAX, KEYWORD_MAX);
         check_list_of_text(&mut errors, "ip_refs", &mut self.ip_refs, IP_REFS_MAX, SHORT_TEXT_MAX);
         check_field_codes(&mut errors, &mut self.field_codes);
-        check_unique(&mut errors, "transfer_forms", &self.transfer_forms);
-        check_unique(&mut errors, "transfer_methods", &self.transfer_methods);
-        check_unique(&mut errors, "rights", &self.rights);
+        check_unique(&mut errors, "transfer_forms", &self.transfer_forms, TransferForm::ALL.len());
+        check_unique(&mut errors, "transfer_methods", &self.transfer_methods, TransferMethod::ALL.len());
+        check_unique(&mut errors, "rights", &self.rights, Right::ALL.len());
 
         if let Some(trl) = self.trl
             && !(1..=9).contains(&trl)
@@ -362,18 +364,28 @@ impl ListingContent {
         }
         if self.media.len() > MEDIA_MAX {
             errors.add("media", "too_many", format!("at most {MEDIA_MAX} media items"));
-        }
-        for (i, media) in self.media.iter_mut().enumerate() {
-            check_url(&mut errors, &format!("media[{i}].url"), &mut media.url);
-            trim_optional(&mut errors, &format!("media[{i}].title"), &mut media.title, SHORT_TEXT_MAX);
+        } else {
+            for (i, media) in self.media.iter_mut().enumerate() {
+                check_url(&mut errors, &format!("media[{i}].url"), &mut media.url);
+                trim_optional(&mut errors, &format!("media[{i}].title"), &mut media.title, SHORT_TEXT_MAX);
+            }
         }
         if let Some(source) = self.source.as_mut() {
             check_source(&mut errors, source);
         }
-        if let Some(expires_at) = self.expires_at
-            && expires_at <= now
-        {
-            errors.add("expires_at", "in_the_past", "the expiry must lie in the future");
+        if let Some(expires_at) = self.expires_at {
+            if expires_at <= now {
+                errors.add("expires_at", "in_the_past", "the expiry must lie in the future");
+            } else if expires_at > now + chrono::Duration::days(EXPIRY_MAX_DAYS) {
+                errors.add(
+                    "expires_at",
+                    "too_far",
+                    format!(
+                        "the expiry may lie at most {} years ahead; leave it out for no expiry",
+                        EXPIRY_MAX_DAYS / 365
+                    ),
+                );
+            }
         }
 
         match province {
@@ -396,12 +408,46 @@ pub(crate) fn check_localized(
         }
         return;
     };
-    trim_required(errors, &format!("{field}.vi"), &mut text.vi, max);
-    trim_optional(errors, &format!("{field}.en"), &mut text.en, max);
+    check_localized_lines(errors, field, text, max, Lines::One);
 }
 
-fn trim_required(errors: &mut ValidationErrors, field: &str, value: &mut String, max: usize) {
-    *value = value.trim().to_owned();
+fn check_localized_lines(
+    errors: &mut ValidationErrors,
+    field: &str,
+    text: &mut LocalizedText,
+    max: usize,
+    lines: Lines,
+) {
+    required_text(errors, &format!("{field}.vi"), &mut text.vi, max, lines);
+    optional_text(errors, &format!("{field}.en"), &mut text.en, max, lines);
+}
+
+/// An optional multi-line text in two languages (a summary, a description).
+fn check_text_block(errors: &mut ValidationErrors, field: &str, text: &mut Option<LocalizedText>, max: usize) {
+    if let Some(block) = text.as_mut() {
+        check_localized_lines(errors, field, block, max, Lines::Many);
+    }
+}
+
+/// Cleans `value` (see [`clean`]); `None` when it holds a control character, recorded against
+/// `field`.
+fn cleaned(errors: &mut ValidationErrors, field: &str, value: &str, lines: Lines) -> Option<String> {
+    match clean(value, lines) {
+        Ok(text) => Some(text),
+        Err(refused) => {
+            errors.add(field, "control_character", refused.to_string());
+            None
+        }
+    }
+}
+
+pub(crate) fn trim_required(errors: &mut ValidationErrors, field: &str, value: &mut String, max: usize) {
+    required_text(errors, field, value, max, Lines::One);
+}
+
+fn required_text(errors: &mut ValidationErrors, field: &str, value: &mut String, max: usize, lines: Lines) {
+    let Some(text) = cleaned(errors, field, value, lines) else { return };
+    *value = text;
     if value.is_empty() {
         errors.add(field, "required", "must not be empty");
     } else {
@@ -411,14 +457,23 @@ fn trim_required(errors: &mut ValidationErrors, field: &str, value: &mut String,
 
 /// Blank optional text is stored as absent.
 pub(crate) fn trim_optional(errors: &mut ValidationErrors, field: &str, value: &mut Option<String>, max: usize) {
-    if let Some(text) = value.as_deref() {
-        let trimmed = text.trim();
-        if trimmed.is_empty() {
-            *value = None;
-        } else {
-            check_length(errors, field, trimmed, max);
-            *value = Some(trimmed.to_owned());
-        }
+    optional_text(errors, field, value, max, Lines::One);
+}
+
+pub(crate) fn optional_text(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: &mut Option<String>,
+    max: usize,
+    lines: Lines,
+) {
+    let Some(text) = value.as_deref() else { return };
+    let Some(text) = cleaned(errors, field, text, lines) else { return };
+    if text.is_empty() {
+        *value = None;
+    } else {
+        check_length(errors, field, &text, max);
+        *value = Some(text);
     }
 }
 
@@ -438,13 +493,24 @@ fn check_list_of_text(
 ) {
     if items.len() > max_items {
         errors.add(field, "too_many", format!("at most {max_items} items"));
+        return;
     }
     for (i, item) in items.iter_mut().enumerate() {
         trim_required(errors, &format!("{field}[{i}]"), item, max_len);
     }
 }
 
-fn check_unique<T: Eq + std::hash::Hash + fmt::Display>(errors: &mut ValidationErrors, field: &str, items: &[T]) {
+/// Refuses repeated items; a list longer than `max_items` is refused whole, unread.
+fn check_unique<T: Eq + std::hash::Hash + fmt::Display>(
+    errors: &mut ValidationErrors,
+    field: &str,
+    items: &[T],
+    max_items: usize,
+) {
+    if items.len() > max_items {
+        errors.add(field, "too_many", format!("at most {max_items} items"));
+        return;
+    }
     let mut seen = HashSet::new();
     for (i, item) in items.iter().enumerate() {
         if !seen.insert(item) {
@@ -459,6 +525,7 @@ fn check_field_codes(errors: &mut ValidationErrors, codes: &mut [String]) {
     }
     if codes.len() > FIELD_CODES_MAX {
         errors.add("field_codes", "too_many", format!("at most {FIELD_CODES_MAX} field codes"));
+        return;
     }
     for (i, code) in codes.iter_mut().enumerate() {
         *code = code.trim().to_owned();
@@ -476,7 +543,7 @@ fn check_field_codes(errors: &mut ValidationErrors, codes: &mut [String]) {
             ),
         }
     }
-    check_unique(errors, "field_codes", codes);
+    check_unique(errors, "field_codes", codes, FIELD_CODES_MAX);
 }
 
 fn check_price(errors: &mut ValidationErrors, price: &Price) {
@@ -532,7 +599,8 @@ fn looks_like_email(email: &str) -> bool {
 }
 
 pub(crate) fn check_url(errors: &mut ValidationErrors, field: &str, url: &mut String) {
-    *url = url.trim().to_owned();
+    let Some(text) = cleaned(errors, field, url, Lines::One) else { return };
+    *url = text;
     let has_host = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
@@ -544,13 +612,19 @@ pub(crate) fn check_url(errors: &mut ValidationErrors, field: &str, url: &mut St
     }
 }
 
+/// How the short name of a source exchange is written.
+pub const EXCHANGE_CODE_RULE: &str = "1-40 characters of a-z, 0-9, - and _";
+
+pub fn is_exchange_code(code: &str) -> bool {
+    (1..=40).contains(&code.len())
+        && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
 fn check_source(errors: &mut ValidationErrors, source: &mut Source) {
-    source.exchange = source.exchange.trim().to_owned();
-    let exchange_ok = !source.exchange.is_empty()
-        && source.exchange.len() <= 40
-        && source.exchange.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if !exchange_ok {
-        errors.add("source.exchange", "invalid_format", "1-40 characters of a-z, 0-9, - and _");
+    let Some(exchange) = cleaned(errors, "source.exchange", &source.exchange, Lines::One) else { return };
+    source.exchange = exchange;
+    if !is_exchange_code(&source.exchange) {
+        errors.add("source.exchange", "invalid_format", EXCHANGE_CODE_RULE);
     }
     trim_required(errors, "source.external_id", &mut source.external_id, 100);
     if let Some(url) = source.url.as_mut() {
@@ -591,10 +665,16 @@ impl Listing {
         }
     }
 
-    /// Replaces the content (an update); the status stays.
-    pub fn revise(&mut self, valid: ValidContent, now: DateTime<Utc>) {
+    /// Replaces the content (an update). A moderator's approval covers the content the moderator
+    /// saw: a published listing whose publisher may not publish without review goes back to
+    /// review (`publisher_trusted` is false), so an edit after approval is never public
+    /// unreviewed. Any other status stays.
+    pub fn revise(&mut self, valid: ValidContent, now: DateTime<Utc>, publisher_trusted: bool) {
         self.province = valid.province.code.clone();
         self.content = valid.content;
+        if self.status == ListingStatus::Published && !publisher_trusted {
+            self.status = ListingStatus::PendingReview;
+        }
         self.touch(now);
     }
 
@@ -868,5 +948,76 @@ mod tests {
             assert_eq!(status.as_str().parse::<ListingStatus>().unwrap(), *status);
         }
         assert!("archived".parse::<ListingStatus>().is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_every_text_field_and_invisible_text_is_empty() {
+        let mut c = content();
+        c.title.vi = "Máy\u{0}sấy".into();
+        c.owner.name = "Viện\u{1B}[2J".into();
+        c.keywords = vec!["sấy\r\nSet-Cookie: x".into()];
+        c.source.as_mut().unwrap().external_id = "SP\u{202E}711".into();
+        c.summary = Some(LocalizedText { vi: "\u{200B}\u{FEFF}".into(), en: Some("Dòng một\r\nDòng hai".into()) });
+        assert_eq!(
+            codes(c.validate(now())),
+            vec![
+                pair("title.vi", "control_character"),
+                pair("summary.vi", "required"),
+                pair("keywords[0]", "control_character"),
+                pair("owner.name", "control_character"),
+                pair("source.external_id", "control_character"),
+            ]
+        );
+        let mut c = content();
+        c.description = Some(LocalizedText { vi: "Dòng một\r\nDòng hai".into(), en: None });
+        c.title.vi = "Cong nghe\u{0301}".into();
+        let valid = c.validate(now()).unwrap();
+        assert_eq!(valid.content.description.unwrap().vi, "Dòng một\nDòng hai");
+        assert_eq!(valid.content.title.vi, "Cong nghé", "stored in NFC");
+    }
+
+    #[test]
+    fn overlong_lists_are_refused_whole_without_reading_their_items() {
+        let mut c = content();
+        c.field_codes = vec!["999".into(); 150_000];
+        c.keywords = vec!["\u{0}".into(); 1_000];
+        c.transfer_forms = vec![TransferForm::Franchise; 500];
+        assert_eq!(
+            codes(c.validate(now())),
+            vec![pair("keywords", "too_many"), pair("field_codes", "too_many"), pair("transfer_forms", "too_many")]
+        );
+        let mut c = content();
+        c.field_codes = vec!["999".into(); FIELD_CODES_MAX];
+        let errors = codes(c.validate(now()));
+        assert_eq!(errors.len(), 2 * FIELD_CODES_MAX - 1, "every unknown code, then each repetition");
+    }
+
+    #[test]
+    fn an_expiry_lies_in_the_future_but_not_beyond_ten_years() {
+        let mut c = content();
+        c.expires_at = Some(now() + chrono::Duration::days(EXPIRY_MAX_DAYS));
+        assert!(c.clone().validate(now()).is_ok());
+        c.expires_at = Some(now() + chrono::Duration::days(EXPIRY_MAX_DAYS) + chrono::Duration::seconds(1));
+        assert_eq!(codes(c.clone().validate(now())), vec![pair("expires_at", "too_far")]);
+        c.expires_at = Some("+262142-01-01T00:00:00Z".parse().unwrap());
+        assert_eq!(codes(c.validate(now())), vec![pair("expires_at", "too_far")]);
+    }
+
+    #[test]
+    fn an_edit_by_an_untrusted_publisher_sends_a_published_listing_back_to_review() {
+        let mut listing = Listing::draft(content().validate(now()).unwrap(), Some(Uuid::now_v7()), now());
+        listing.status = ListingStatus::Published;
+        let mut edited = content();
+        edited.title.vi = "Tiêu đề khác".into();
+        listing.revise(edited.clone().validate(now()).unwrap(), now(), true);
+        assert_eq!(listing.status, ListingStatus::Published);
+        listing.revise(edited.clone().validate(now()).unwrap(), now(), false);
+        assert_eq!(listing.status, ListingStatus::PendingReview);
+        assert_eq!(listing.version, 3);
+        for status in [ListingStatus::Draft, ListingStatus::Rejected, ListingStatus::Withdrawn, ListingStatus::Closed] {
+            listing.status = status;
+            listing.revise(edited.clone().validate(now()).unwrap(), now(), false);
+            assert_eq!(listing.status, status);
+        }
     }
 }

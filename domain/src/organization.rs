@@ -52,7 +52,16 @@ pub struct OrganizationContent {
     pub tax_code: Option<String>,
     #[serde(default)]
     pub contact: OrganizationContact,
+    /// The short names under which this organization pushes records into techex (the
+    /// `source.exchange` of its listings). Each belongs to one organization: nobody else may
+    /// write listings under it. Set by the operator.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = json!(["dongnai"]), max_items = 20))]
+    pub source_exchanges: Vec<String>,
 }
+
+/// The most source exchange names one organization holds.
+pub const SOURCE_EXCHANGES_MAX: usize = 20;
 
 /// Checks a Vietnamese tax code: ten digits whose last is the check digit (weights 31, 29, 23,
 /// 19, 17, 13, 7, 5, 3 over the first nine; the check is 10 minus the weighted sum modulo 11),
@@ -77,6 +86,22 @@ pub fn check_tax_code(code: &str) -> Result<(), &'static str> {
     if check == digits[9] { Ok(()) } else { Err("the check digit does not match") }
 }
 
+fn check_source_exchanges(errors: &mut ValidationErrors, codes: &mut [String]) {
+    if codes.len() > SOURCE_EXCHANGES_MAX {
+        errors.add("source_exchanges", "too_many", format!("at most {SOURCE_EXCHANGES_MAX} names"));
+        return;
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, code) in codes.iter_mut().enumerate() {
+        *code = code.trim().to_owned();
+        if !crate::listing::is_exchange_code(code) {
+            errors.add(format!("source_exchanges[{i}]"), "invalid_format", crate::listing::EXCHANGE_CODE_RULE);
+        } else if !seen.insert(code.clone()) {
+            errors.add(format!("source_exchanges[{i}]"), "duplicate", format!("'{code}' is listed twice"));
+        }
+    }
+}
+
 /// Content that passed every rule, with the province resolved to today's code.
 #[derive(Debug, Clone)]
 pub struct ValidOrganization {
@@ -99,6 +124,7 @@ impl OrganizationContent {
                 errors.add("tax_code", "invalid_tax_code", reason);
             }
         }
+        check_source_exchanges(&mut errors, &mut self.source_exchanges);
         let c = &mut self.contact;
         crate::listing::check_contact_fields(&mut errors, "contact", &mut c.email, &mut c.phone);
         crate::listing::trim_optional(&mut errors, "contact.address", &mut c.address, 300);
@@ -159,6 +185,24 @@ mod tests {
         for code in ["0300588568", "030058856", "03005885690", "03005885a9", "0300588569-000", "0300588569-01", ""] {
             assert!(check_tax_code(code).is_err(), "{code}");
         }
+    }
+
+    #[test]
+    fn source_exchange_names_are_short_lower_case_words_listed_once() {
+        let content: OrganizationContent = serde_json::from_value(serde_json::json!({
+            "kind": "exchange", "name": {"vi": "Sàn Đồng Nai"}, "province": "75",
+            "source_exchanges": [" dongnai ", "Đồng Nai", "dongnai", "dn_2"]
+        }))
+        .unwrap();
+        let errors: Vec<(String, String)> =
+            content.validate().unwrap_err().0.into_iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(
+            errors,
+            [
+                ("source_exchanges[1]".to_owned(), "invalid_format".to_owned()),
+                ("source_exchanges[2]".to_owned(), "duplicate".to_owned())
+            ]
+        );
     }
 
     #[test]

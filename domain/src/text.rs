@@ -27,10 +27,77 @@ pub fn fold(text: &str) -> String {
     folded
 }
 
+/// Whether a text may span several lines (a description) or must stay on one (a title, a name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    One,
+    Many,
+}
+
+/// A character that no stored text may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("contains the control character U+{:04X}; remove it", u32::from(*.0))]
+pub struct ControlCharacter(pub char);
+
+/// Characters that show nothing: text made only of them is empty, and they are trimmed from
+/// both ends like spaces (zero-width space, joiners, word joiner, byte-order mark, soft hyphen).
+const INVISIBLE: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}', '\u{180E}'];
+
+/// Bidirectional embeddings, overrides and isolates: they let text display in another order
+/// than it is stored, a known way to disguise names and links.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text as it is stored: Unicode NFC (so "ệ" typed either way is one character, and both
+/// databases compare it alike), trimmed of spaces and invisible characters at both ends, with
+/// line breaks as `\n`. Control characters are refused (NUL breaks PostgreSQL, ESC drives
+/// terminals, CR/LF forge log lines), except line breaks and tabs in multi-line text.
+pub fn clean(text: &str, lines: Lines) -> Result<String, ControlCharacter> {
+    let unified = text.replace("\r\n", "\n");
+    let mut cleaned = String::with_capacity(unified.len());
+    for c in unified.nfc() {
+        let allowed_break = lines == Lines::Many && matches!(c, '\n' | '\t');
+        if (c.is_control() && !allowed_break) || is_bidi_control(c) {
+            return Err(ControlCharacter(c));
+        }
+        cleaned.push(c);
+    }
+    Ok(cleaned.trim_matches(|c: char| c.is_whitespace() || INVISIBLE.contains(&c)).to_owned())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::fold;
+    use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn cleaning_composes_trims_and_empties_invisible_only_text() {
+        let decomposed: String = "Công nghệ".nfd().collect();
+        assert_eq!(clean(&format!("  {decomposed}\u{200B} "), Lines::One).unwrap(), "Công nghệ");
+        assert_eq!(clean(&format!("  {decomposed} "), Lines::One).unwrap().chars().count(), 9);
+        assert_eq!(clean("\u{200B}", Lines::One).unwrap(), "");
+        assert_eq!(clean("\u{FEFF} \u{2060}\u{00A0}", Lines::One).unwrap(), "");
+    }
+
+    #[test]
+    fn cleaning_refuses_control_and_bidi_characters() {
+        for bad in ["a\u{0}b", "a\u{1B}[31mb", "a\rb", "a\nb", "a\tb", "a\u{7F}", "a\u{202E}b", "\u{2066}a"] {
+            let refused = clean(bad, Lines::One).unwrap_err();
+            assert!(refused.0.is_control() || is_bidi_control(refused.0), "{bad:?}");
+        }
+        assert_eq!(
+            clean("a\u{0}", Lines::One).unwrap_err().to_string(),
+            "contains the control character U+0000; remove it"
+        );
+    }
+
+    #[test]
+    fn multi_line_text_keeps_line_breaks_and_tabs_but_not_other_controls() {
+        assert_eq!(clean("Dòng 1\r\nDòng 2\n\tmục", Lines::Many).unwrap(), "Dòng 1\nDòng 2\n\tmục");
+        assert_eq!(clean("a\u{0}b", Lines::Many).unwrap_err(), ControlCharacter('\u{0}'));
+        assert_eq!(clean("a\rb", Lines::Many).unwrap_err(), ControlCharacter('\r'));
+    }
 
     #[test]
     fn strips_vietnamese_marks_and_case() {

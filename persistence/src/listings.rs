@@ -76,6 +76,7 @@ struct ListingRecord {
 impl ListingRecord {
     fn of(listing: &Listing, deleted_at: Option<DateTime<Utc>>) -> Self {
         let c = &listing.content;
+        let live_source = c.source.as_ref().filter(|_| deleted_at.is_none());
         ListingRecord {
             id: listing.id.to_string(),
             kind: c.kind.as_str().to_owned(),
@@ -86,8 +87,10 @@ impl ListingRecord {
             price_amount: c.price.amount,
             ip_status: c.ip_status.as_str().to_owned(),
             publisher: listing.publisher.map(|p| p.to_string()),
-            source_exchange: c.source.as_ref().map(|s| s.exchange.clone()),
-            source_external_id: c.source.as_ref().map(|s| s.external_id.clone()),
+            // A deleted listing gives its source back (the tombstone's content keeps it), so the
+            // record can be pushed again.
+            source_exchange: live_source.map(|s| s.exchange.clone()),
+            source_external_id: live_source.map(|s| s.external_id.clone()),
             title_vi: c.title.vi.clone(),
             search_text: listing.search_text(),
             content: serde_json::to_string(c).expect("listing content serializes"),
@@ -200,14 +203,15 @@ pub fn create(conn: &mut DbConn, listing: &Listing, author: &Author) -> Result<(
     })
 }
 
-/// Loads a listing, lets `change` apply a domain rule to it, and stores the result with its
-/// change-log entry, all in one transaction. Nothing is written when `change` fails or reports
+/// Loads a listing, lets `change` apply a domain rule to it (reading more through the
+/// connection if it must), and stores the result with its change-log entry, all in one
+/// transaction. Nothing is written when `change` fails or reports
 /// the listing unchanged.
 pub fn modify<E>(
     conn: &mut DbConn,
     id: ListingId,
     author: &Author,
-    change: impl FnOnce(&mut Listing) -> Result<ListingWrite, E>,
+    change: impl FnOnce(&mut DbConn, &mut Listing) -> Result<ListingWrite, E>,
 ) -> Result<Listing, E>
 where
     E: From<StoreError>,
@@ -222,7 +226,7 @@ where
             .map_err(StoreError::from)?;
         let mut listing = find(conn, id)?.ok_or(StoreError::NotFound { entity: ENTITY })?;
         let read_version = listing.version;
-        let what = change(&mut listing)?;
+        let what = change(conn, &mut listing)?;
         if what == ListingWrite::Unchanged {
             return Ok(listing);
         }

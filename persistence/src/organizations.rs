@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::change_log::{self, Author, NewChange};
 use crate::db::{DbConn, write};
 use crate::error::{StoreError, on_unique_violation};
-use crate::schema::organizations;
+use crate::schema::{organizations, source_exchanges};
 
 const ENTITY: &str = "organization";
 
@@ -96,6 +96,7 @@ pub fn create(conn: &mut DbConn, org: &Organization, author: &Author) -> Result<
             .values(OrganizationRecord::of(org))
             .execute(conn)
             .map_err(on_unique_violation("tax_code"))?;
+        replace_source_exchanges(conn, org)?;
         log_change(conn, org, "create", author)
     })
 }
@@ -126,9 +127,41 @@ where
         if updated == 0 {
             return Err(StoreError::VersionConflict { entity: ENTITY }.into());
         }
+        replace_source_exchanges(conn, &org)?;
         log_change(conn, &org, "update", author)?;
         Ok(org)
     })
+}
+
+fn replace_source_exchanges(conn: &mut DbConn, org: &Organization) -> Result<(), StoreError> {
+    let id = org.id.to_string();
+    diesel::delete(source_exchanges::table.filter(source_exchanges::organization_id.eq(&id))).execute(conn)?;
+    // One row at a time: multi-row inserts do not compile over a MultiConnection.
+    for code in &org.content.source_exchanges {
+        diesel::insert_into(source_exchanges::table)
+            .values((source_exchanges::code.eq(code), source_exchanges::organization_id.eq(&id)))
+            .execute(conn)
+            .map_err(on_unique_violation("source_exchange"))?;
+    }
+    Ok(())
+}
+
+/// The organization that holds the source exchange `code`, if any does.
+pub fn source_exchange_holder(conn: &mut DbConn, code: &str) -> Result<Option<Uuid>, StoreError> {
+    let holder = source_exchanges::table
+        .filter(source_exchanges::code.eq(code))
+        .select(source_exchanges::organization_id)
+        .first::<String>(conn)
+        .optional()?;
+    holder
+        .map(|id| {
+            id.parse().map_err(|e: uuid::Error| StoreError::Corrupt {
+                entity: "source_exchange",
+                id: code.to_owned(),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
 }
 
 fn log_change(conn: &mut DbConn, org: &Organization, op: &str, author: &Author) -> Result<(), StoreError> {

@@ -71,9 +71,25 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        secret_rotated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    source_exchanges (code) {
+        code -> Text,
+        organization_id -> Text,
     }
 }
 
 diesel::joinable!(listing_fields -> listings (listing_id));
 diesel::joinable!(api_clients -> organizations (organization_id));
-diesel::allow_tables_to_appear_in_same_query!(listings, listing_fields, change_log, organizations, api_clients);
+diesel::joinable!(source_exchanges -> organizations (organization_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    listings,
+    listing_fields,
+    change_log,
+    organizations,
+    api_clients,
+    source_exchanges
+);

@@ -16,7 +16,9 @@ use futures_util::future::LocalBoxFuture;
 use serde_json::{Value, json};
 use techex_api::AppState;
 use techex_api::auth::rate_limit::{Quota, RateLimits};
+use techex_api::auth::token_guard::{TokenGuard, TokenGuardConfig};
 use techex_api::auth::{KeySet, TokenLifetime};
+use techex_api::extract::BodyTimeout;
 use techex_api::routes::clients::register_client;
 use techex_domain::organization::{Organization, OrganizationContent};
 use techex_persistence::change_log::{self, Author, Change};
@@ -70,6 +72,8 @@ pub struct TestApp {
     call: Call,
     pub db: Db,
     pub publisher: TestClient,
+    /// The token endpoint's guard, to read how many verifications ran at once.
+    pub token_guard: Arc<TokenGuard>,
     _sqlite_dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
 }
@@ -91,6 +95,10 @@ pub struct Options {
     pub cors_origins: Vec<String>,
     pub token_ttl_seconds: i64,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub token_guard: TokenGuardConfig,
+    /// Connections in the app's database pool.
+    pub pool_size: u32,
+    pub body_timeout: BodyTimeout,
 }
 
 impl Default for Options {
@@ -102,6 +110,9 @@ impl Default for Options {
             cors_origins: vec![PORTAL_ORIGIN.to_owned()],
             token_ttl_seconds: 900,
             trusted_proxies: Vec::new(),
+            token_guard: TokenGuardConfig::default(),
+            pool_size: 4,
+            body_timeout: BodyTimeout::default(),
         }
     }
 }
@@ -195,7 +206,7 @@ impl TestApp {
             TestBackend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary folder");
                 let path = dir.path().join("techex.db");
-                let db = Db::connect(path.to_str().unwrap(), 4).expect("SQLite database");
+                let db = Db::connect(path.to_str().unwrap(), options.pool_size).expect("SQLite database");
                 (db, Some(dir), None)
             }
             TestBackend::Postgres => {
@@ -205,12 +216,13 @@ impl TestApp {
                 diesel::sql_query(format!("CREATE SCHEMA {schema}")).execute(&mut admin).unwrap();
                 let separator = if base.contains('?') { '&' } else { '?' };
                 let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
-                let db = Db::connect(&url, 4).expect("PostgreSQL database");
+                let db = Db::connect(&url, options.pool_size).expect("PostgreSQL database");
                 (db, None, Some((base, schema)))
             }
         };
         assert_eq!(db.backend() == Backend::Postgres, backend == TestBackend::Postgres);
         let keys = Arc::new(KeySet::from_pems(&[test_signing_key()], "techex", "techex-api").unwrap());
+        let token_guard = Arc::new(TokenGuard::new(options.token_guard));
         let state = AppState {
             db: db.clone(),
             rate_limits: RateLimits::new(
@@ -222,6 +234,8 @@ impl TestApp {
             keys,
             token_lifetime: TokenLifetime(options.token_ttl_seconds),
             cors_origins: options.cors_origins,
+            token_guard: token_guard.clone(),
+            body_timeout: options.body_timeout,
         };
         let service = Rc::new(test::init_service(techex_api::build_app(state)).await);
         let call: Call = Rc::new(move |req| {
@@ -239,15 +253,22 @@ impl TestApp {
             organization_id: String::new(),
             token: String::new(),
         };
-        let mut app = TestApp { call, db, publisher: placeholder, _sqlite_dir: sqlite_dir, pg_schema };
-        app.publisher = app.new_client(&["listings:write", "listings:publish"]).await;
+        let mut app = TestApp { call, db, publisher: placeholder, token_guard, _sqlite_dir: sqlite_dir, pg_schema };
+        app.publisher = app.new_client_holding(&["listings:write", "listings:publish"], &[FIXTURE_EXCHANGE]).await;
         app
     }
 
     /// A new organization with a client holding `scopes`, and a token for them.
     pub async fn new_client(&self, scopes: &[&str]) -> TestClient {
+        self.new_client_holding(scopes, &[]).await
+    }
+
+    /// A new organization that holds the source exchanges `exchanges`, with a client holding
+    /// `scopes`, and a token for them.
+    pub async fn new_client_holding(&self, scopes: &[&str], exchanges: &[&str]) -> TestClient {
         let content: OrganizationContent = serde_json::from_value(json!({
-            "kind": "exchange", "name": {"vi": format!("Sàn thử nghiệm {}", uuid::Uuid::now_v7())}, "province": "75"
+            "kind": "exchange", "name": {"vi": format!("Sàn thử nghiệm {}", uuid::Uuid::now_v7())}, "province": "75",
+            "source_exchanges": exchanges
         }))
         .unwrap();
         let org = Organization::new(content.validate().unwrap(), techex_domain::now());
@@ -378,6 +399,9 @@ impl Drop for TestApp {
     }
 }
 
+/// The source exchange of [`listing_body`], held by every test app's publisher.
+pub const FIXTURE_EXCHANGE: &str = "cong-thu-nghiem";
+
 /// A valid listing as a portal would send it.
 pub fn listing_body() -> Value {
     json!({
@@ -397,7 +421,7 @@ pub fn listing_body() -> Value {
         "owner": {"organization_id": null, "name": "Viện Cơ điện Nông nghiệp"},
         "contact": {"name": "Nguyễn Văn An", "email": "an@example.vn", "phone": "+84 274 3822 111"},
         "media": [{"url": "https://example.vn/may-say.jpg", "kind": "image", "title": "Máy sấy"}],
-        "source": {"exchange": "binhduong", "external_id": "SP-2024-117", "url": "https://example.vn/sp/117"},
+        "source": {"exchange": "cong-thu-nghiem", "external_id": "SP-2024-117", "url": "https://example.vn/sp/117"},
         "expires_at": "2030-06-30T00:00:00Z"
     })
 }

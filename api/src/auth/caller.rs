@@ -18,7 +18,8 @@ use crate::error::ApiError;
 /// The caller, extracted from `Authorization: Bearer <token>`; `None` without the header.
 ///
 /// A token is accepted when it verifies (see [`KeySet::verify`]) and its client still exists, is
-/// not revoked and acts for the organization the token names. Its scopes are those of the token
+/// not revoked, has not rotated its secret since the token was issued, and acts for the
+/// organization the token names. Its scopes are those of the token
 /// still granted to the client, so narrowing or revoking a client takes effect at once.
 pub struct CallerOf(pub Caller);
 
@@ -45,7 +46,7 @@ impl FromRequest for CallerOf {
             })
             .await??;
             let client = client
-                .filter(|c| c.is_active() && c.organization_id == organization_id)
+                .filter(|c| c.honours_token_issued_at(claims.iat) && c.organization_id == organization_id)
                 .ok_or(ApiError::InvalidToken)?;
             let scopes = token_scopes.intersection(&client.scopes).copied().collect();
             Ok(CallerOf(Some(Actor { client_id, organization_id, scopes })))

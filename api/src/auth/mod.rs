@@ -5,6 +5,7 @@ pub mod caller;
 pub mod keys;
 pub mod rate_limit;
 pub mod secrets;
+pub mod token_guard;
 
 pub use caller::CallerOf;
 pub use keys::{Claims, KeySet, TokenError};

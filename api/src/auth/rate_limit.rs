@@ -5,9 +5,15 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
+use actix_governor::governor::NotUntil;
+use actix_governor::governor::clock::{Clock, DefaultClock, QuantaInstant};
 use actix_governor::governor::middleware::NoOpMiddleware;
 use actix_governor::{GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError};
 use actix_web::dev::ServiceRequest;
+use actix_web::http::header::ContentType;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+
+use crate::auth::token_guard::retry_after_seconds;
 
 use crate::auth::KeySet;
 use crate::auth::caller::{Bearer, bearer};
@@ -48,7 +54,7 @@ pub struct AddressKey {
 /// The address a request comes from. Behind a trusted reverse proxy that is the last address
 /// in `X-Forwarded-For` that is not itself a trusted proxy; anyone else's `X-Forwarded-For` is
 /// ignored, so it cannot be used to dodge the limit.
-pub fn client_address(req: &ServiceRequest, trusted_proxies: &[IpAddr]) -> IpAddr {
+pub fn client_address(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> IpAddr {
     let peer = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
     if !trusted_proxies.contains(&peer) {
         return peer;
@@ -74,6 +80,25 @@ impl KeyExtractor for ClientKey {
     fn whitelisted_keys(&self) -> Vec<RateKey> {
         vec![RateKey::Elsewhere]
     }
+
+    fn exceed_rate_limit_response(
+        &self,
+        negative: &NotUntil<QuantaInstant>,
+        response: HttpResponseBuilder,
+    ) -> HttpResponse {
+        too_many_requests(negative, response)
+    }
+}
+
+/// The 429 of both limiters, with `Retry-After` rounded up to whole seconds (the limiter's own
+/// rounds down, to 0 within the last second). The body becomes problem+json on the way out.
+fn too_many_requests(negative: &NotUntil<QuantaInstant>, mut response: HttpResponseBuilder) -> HttpResponse {
+    let wait = retry_after_seconds(negative.wait_time_from(DefaultClock::default().now()));
+    response
+        .insert_header(("retry-after", wait))
+        .insert_header(("x-ratelimit-after", wait))
+        .content_type(ContentType::plaintext())
+        .body(format!("too many requests; retry in {wait} s"))
 }
 
 impl KeyExtractor for AddressKey {
@@ -84,11 +109,19 @@ impl KeyExtractor for AddressKey {
         if verified_client(&self.keys, req).is_some() {
             return Ok(RateKey::Elsewhere);
         }
-        Ok(RateKey::Address(client_address(req, &self.trusted_proxies)))
+        Ok(RateKey::Address(client_address(req.request(), &self.trusted_proxies)))
     }
 
     fn whitelisted_keys(&self) -> Vec<RateKey> {
         vec![RateKey::Elsewhere]
+    }
+
+    fn exceed_rate_limit_response(
+        &self,
+        negative: &NotUntil<QuantaInstant>,
+        response: HttpResponseBuilder,
+    ) -> HttpResponse {
+        too_many_requests(negative, response)
     }
 }
 
@@ -97,6 +130,7 @@ impl KeyExtractor for AddressKey {
 pub struct RateLimits {
     pub clients: GovernorConfig<ClientKey, NoOpMiddleware>,
     pub addresses: GovernorConfig<AddressKey, NoOpMiddleware>,
+    trusted_proxies: Arc<Vec<IpAddr>>,
 }
 
 fn config<K: KeyExtractor>(key: K, quota: Quota) -> GovernorConfig<K, NoOpMiddleware> {
@@ -112,7 +146,22 @@ fn config<K: KeyExtractor>(key: K, quota: Quota) -> GovernorConfig<K, NoOpMiddle
 impl RateLimits {
     /// `trusted_proxies`: the reverse proxies whose `X-Forwarded-For` names the caller.
     pub fn new(keys: Arc<KeySet>, clients: Quota, anonymous: Quota, trusted_proxies: Vec<IpAddr>) -> Self {
-        let addresses = AddressKey { keys: keys.clone(), trusted_proxies: Arc::new(trusted_proxies) };
-        RateLimits { clients: config(ClientKey(keys), clients), addresses: config(addresses, anonymous) }
+        let trusted_proxies = Arc::new(trusted_proxies);
+        let addresses = AddressKey { keys: keys.clone(), trusted_proxies: trusted_proxies.clone() };
+        RateLimits {
+            clients: config(ClientKey(keys), clients),
+            addresses: config(addresses, anonymous),
+            trusted_proxies,
+        }
+    }
+
+    /// The reverse proxies whose `X-Forwarded-For` names the caller.
+    pub fn trusted_proxies(&self) -> TrustedProxies {
+        TrustedProxies(self.trusted_proxies.clone())
     }
 }
+
+/// The reverse proxies whose `X-Forwarded-For` names the caller, for handlers that need the
+/// caller's address.
+#[derive(Clone)]
+pub struct TrustedProxies(pub Arc<Vec<IpAddr>>);

@@ -11,12 +11,16 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use techex_domain::access::{Scope, format_scopes, parse_scopes};
+use techex_domain::client::ApiClient;
 use techex_persistence::{Db, clients};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::keys::Jwks;
+use crate::auth::rate_limit::{TrustedProxies, client_address};
+use crate::auth::token_guard::{TokenGuard, TurnedAway, VerifyError, retry_after_seconds};
 use crate::auth::{Claims, KeySet, TokenLifetime, secrets};
+use crate::extract::RawBody;
 
 /// The form fields of a token request (`application/x-www-form-urlencoded`).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -59,10 +63,55 @@ fn oauth(error: &'static str, description: impl Into<String>) -> OAuthError {
     OAuthError { error, error_description: description.into() }
 }
 
+/// The token endpoint's refusal: an RFC 6749 error, and when to come back for those that are
+/// only for now.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct TokenRefusal {
+    error: OAuthError,
+    retry_after: Option<u64>,
+}
+
+impl From<OAuthError> for TokenRefusal {
+    fn from(error: OAuthError) -> Self {
+        TokenRefusal { error, retry_after: None }
+    }
+}
+
+impl From<TurnedAway> for TokenRefusal {
+    fn from(turned_away: TurnedAway) -> Self {
+        let (error, description, wait) = match turned_away {
+            TurnedAway::Busy(wait) => {
+                ("temporarily_unavailable", "too many token requests are being checked; retry shortly", wait)
+            }
+            TurnedAway::TooManyFailures(wait) => {
+                ("too_many_attempts", "too many failed attempts for this client or address; retry later", wait)
+            }
+        };
+        TokenRefusal { error: oauth(error, description), retry_after: Some(retry_after_seconds(wait)) }
+    }
+}
+
+impl ResponseError for TokenRefusal {
+    fn status_code(&self) -> StatusCode {
+        self.error.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = self.error.error_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
 impl ResponseError for OAuthError {
     fn status_code(&self) -> StatusCode {
         match self.error {
             "invalid_client" => StatusCode::UNAUTHORIZED,
+            "too_many_attempts" => StatusCode::TOO_MANY_REQUESTS,
+            "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
             "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -123,34 +172,42 @@ fn credentials(req: &HttpRequest, form: &TokenRequest) -> Result<(String, String
         (status = 200, description = "An access token", body = TokenResponse),
         (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_scope`", body = OAuthError),
         (status = 401, description = "`invalid_client`: unknown client, wrong secret or revoked client", body = OAuthError),
+        (status = 429, description = "`too_many_attempts`: too many failed attempts for this client id or from this address lately; `Retry-After` says when to try again", body = OAuthError,
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`temporarily_unavailable`: the server is checking as many secrets as it will at once; retry after `Retry-After`", body = OAuthError,
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/auth/token")]
 pub async fn issue_token(
     req: HttpRequest,
-    body: web::Bytes,
+    body: RawBody,
     db: web::Data<Db>,
     keys: web::Data<Arc<KeySet>>,
     lifetime: web::Data<TokenLifetime>,
-) -> Result<HttpResponse, OAuthError> {
+    guard: web::Data<Arc<TokenGuard>>,
+    proxies: web::Data<TrustedProxies>,
+) -> Result<HttpResponse, TokenRefusal> {
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return Err(oauth("invalid_request", "send the request as application/x-www-form-urlencoded"));
+        return Err(oauth("invalid_request", "send the request as application/x-www-form-urlencoded").into());
     }
-    let text = std::str::from_utf8(&body).map_err(|_| oauth("invalid_request", "the body is not UTF-8"))?;
+    let text = std::str::from_utf8(&body.0).map_err(|_| oauth("invalid_request", "the body is not UTF-8"))?;
     let form =
         web::Query::<TokenRequest>::from_query(text).map_err(|e| oauth("invalid_request", e.to_string()))?.into_inner();
     let (client_id, secret) = credentials(&req, &form)?;
     match form.grant_type.as_deref() {
         Some("client_credentials") => {}
         Some(other) => {
-            return Err(oauth("unsupported_grant_type", format!("'{other}' is not supported; use client_credentials")));
+            return Err(
+                oauth("unsupported_grant_type", format!("'{other}' is not supported; use client_credentials")).into()
+            );
         }
-        None => return Err(oauth("invalid_request", "grant_type is required")),
+        None => return Err(oauth("invalid_request", "grant_type is required").into()),
     }
     let requested = match form.scope.as_deref() {
         Some(text) => {
@@ -158,29 +215,12 @@ pub async fn issue_token(
         }
         None => None,
     };
-    let client = web::block(move || -> Result<_, OAuthError> {
-        let Ok(id) = client_id.parse::<Uuid>() else {
-            secrets::verify_nothing(&secret);
-            return Err(oauth("invalid_client", "unknown client or wrong secret"));
-        };
-        let mut conn = db.conn().map_err(|e| server_error(&e))?;
-        let found = clients::find_with_secret_hash(&mut conn, id).map_err(|e| server_error(&e))?;
-        match found {
-            Some((client, hash)) if secrets::verify(&secret, &hash) && client.is_active() => Ok(client),
-            Some(_) => Err(oauth("invalid_client", "unknown client or wrong secret")),
-            None => {
-                secrets::verify_nothing(&secret);
-                Err(oauth("invalid_client", "unknown client or wrong secret"))
-            }
-        }
-    })
-    .await
-    .map_err(|e| server_error(&e))??;
+    let client = authenticate(&req, &db, &guard, &proxies, client_id, secret).await?;
 
     let granted: BTreeSet<Scope> = match requested {
         Some(wanted) if !wanted.is_subset(&client.scopes) => {
             let missing: Vec<&str> = wanted.difference(&client.scopes).map(|s| s.as_str()).collect();
-            return Err(oauth("invalid_scope", format!("the client does not hold: {}", missing.join(" "))));
+            return Err(oauth("invalid_scope", format!("the client does not hold: {}", missing.join(" "))).into());
         }
         Some(wanted) if !wanted.is_empty() => wanted,
         _ => client.scopes.clone(),
@@ -207,6 +247,80 @@ pub async fn issue_token(
             expires_in: lifetime.0,
             scope,
         }))
+}
+
+/// The client whose secret this is: looked up with a pooled connection that is handed back
+/// before the secret is checked, the check itself bounded by the token guard.
+async fn authenticate(
+    req: &HttpRequest,
+    db: &Db,
+    guard: &Arc<TokenGuard>,
+    proxies: &TrustedProxies,
+    client_id: String,
+    secret: String,
+) -> Result<ApiClient, TokenRefusal> {
+    let refused = || oauth("invalid_client", "unknown client or wrong secret");
+    let address = client_address(req, &proxies.0);
+    let id = client_id.parse::<Uuid>().ok();
+    guard.admit(id, address)?;
+    let found = match id {
+        None => None,
+        Some(id) => {
+            let db = db.clone();
+            web::block(move || {
+                let mut conn = db.conn()?;
+                clients::find_with_secret_hash(&mut conn, id)
+            })
+            .await
+            .map_err(|e| server_error(&e))?
+            .map_err(|e| server_error(&e))?
+        }
+    };
+    let Some((client, stored)) = found else {
+        guard.verify(move || secrets::verify_nothing(&secret)).await.map_err(verify_failure)?;
+        guard.record_failure(id, address);
+        return Err(refused().into());
+    };
+    let checked = stored.clone();
+    let (matches, secret) = guard
+        .verify(move || {
+            let matches = secrets::verify(&secret, &checked);
+            (matches, secret)
+        })
+        .await
+        .map_err(verify_failure)?;
+    if !matches {
+        guard.record_failure(id, address);
+        return Err(refused().into());
+    }
+    guard.record_success(client.id);
+    if !client.is_active() {
+        return Err(refused().into());
+    }
+    if secrets::is_legacy(&stored) {
+        let (db, id) = (db.clone(), client.id);
+        let upgraded = web::block(move || {
+            let mut conn = db.conn()?;
+            clients::replace_secret_hash(&mut conn, id, &stored, &secrets::hash(&secret))
+        })
+        .await;
+        let failure = match upgraded {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(e) = failure {
+            log::warn!("could not re-store the secret hash of client {id}: {e}");
+        }
+    }
+    Ok(client)
+}
+
+fn verify_failure(error: VerifyError) -> TokenRefusal {
+    match error {
+        VerifyError::TurnedAway(turned_away) => turned_away.into(),
+        VerifyError::Failed(cause) => server_error(&cause).into(),
+    }
 }
 
 fn server_error(error: &dyn std::fmt::Display) -> OAuthError {

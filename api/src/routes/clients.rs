@@ -123,7 +123,7 @@ pub fn register_client(
     Ok((client, secret))
 }
 
-/// Gives a client a new secret; the old one stops working at once.
+/// Gives a client a new secret; the old one, and the tokens issued with it, stop working at once.
 pub fn rotate_secret(conn: &mut DbConn, id: Uuid, author: &Author) -> Result<(ApiClient, String), ApiError> {
     let secret = secrets::generate();
     let hash = secrets::hash(&secret);
@@ -131,7 +131,7 @@ pub fn rotate_secret(conn: &mut DbConn, id: Uuid, author: &Author) -> Result<(Ap
         if !client.is_active() {
             return Err(ApiError::ClientRevoked);
         }
-        client.touch(techex_domain::now());
+        client.rotate_secret(techex_domain::now());
         Ok(ClientWrite::SecretRotated(hash))
     })?;
     Ok((client, secret))

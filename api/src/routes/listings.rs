@@ -10,9 +10,9 @@ use techex_domain::{
     IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Right, TransferForm,
     TransferMethod, ValidationErrors, refdata,
 };
-use techex_persistence::Db;
 use techex_persistence::change_log::Author;
 use techex_persistence::listings::{self, ListingFilter, ListingWrite};
+use techex_persistence::{Db, DbConn, organizations};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -246,6 +246,46 @@ fn with_etag(mut response: HttpResponseBuilder, listing: Listing, caller: &Calle
     response.json(ListingResponse::for_caller(listing, caller))
 }
 
+/// The rules of a write that need the database, checked for what the write changes (so records
+/// written before a rule existed can still be edited): the owner named must be the publisher's
+/// own organization (any existing one, for the operator), and a source exchange must be held by
+/// the publishing organization, so no one can write under another exchange's records.
+fn check_claims(
+    conn: &mut DbConn,
+    actor: &access::Actor,
+    listing: &Listing,
+    before: Option<&ListingContent>,
+) -> Result<(), ApiError> {
+    let mut errors = ValidationErrors::default();
+    let content = &listing.content;
+    let owner = content.owner.organization_id;
+    if let Some(owner) = owner.filter(|_| owner != before.and_then(|c| c.owner.organization_id)) {
+        if !access::may_claim_owner(actor, owner) {
+            errors.add(
+                "owner.organization_id",
+                "not_your_organization",
+                "name your own organization as the owner, or leave organization_id out",
+            );
+        } else if organizations::find(conn, owner)?.is_none() {
+            errors.add("owner.organization_id", "unknown_organization", format!("no organization has the id {owner}"));
+        }
+    }
+    let source_key = |c: &ListingContent| c.source.as_ref().map(|s| (s.exchange.clone(), s.external_id.clone()));
+    if let Some((exchange, _)) = source_key(content).filter(|key| Some(key) != before.and_then(source_key).as_ref()) {
+        let holder = organizations::source_exchange_holder(conn, &exchange)?;
+        if holder.is_none() || holder != listing.publisher {
+            errors.add(
+                "source.exchange",
+                "source_exchange_not_held",
+                format!(
+                    "'{exchange}' is not a source exchange of the publishing organization; the operator registers them in the organization's source_exchanges"
+                ),
+            );
+        }
+    }
+    errors.finish(()).map_err(ApiError::Validation)
+}
+
 fn author(actor: &access::Actor) -> Author {
     Author::client(actor.client_id, actor.organization_id)
 }
@@ -321,12 +361,14 @@ pub async fn get_listing(
 #[post("/listings")]
 pub async fn create_listing(db: web::Data<Db>, caller: CallerOf, body: JsonBody) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    let actor = access::may_create_listing(&caller)?;
+    let actor = access::may_create_listing(&caller)?.clone();
     let now = techex_domain::now();
-    let valid = body.parse::<ListingContent>()?.validate(now).map_err(ApiError::Validation)?;
+    let valid =
+        web::block(move || body.parse::<ListingContent>()?.validate(now).map_err(ApiError::Validation)).await??;
     let listing = Listing::draft(valid, Some(actor.organization_id), now);
-    let author = author(actor);
+    let author = author(&actor);
     let listing = with_conn(&db, move |conn| {
+        check_claims(conn, &actor, &listing, None)?;
         listings::create(conn, &listing, &author)?;
         Ok(listing)
     })
@@ -371,11 +413,11 @@ pub async fn update_listing(
     let expected = if_match(&req);
     let caller = caller.0;
     let author = author_of(&caller)?;
-    let patch = merge_patch_body(body)?;
     let writer = caller.clone();
     let listing = with_conn(&db, move |conn| {
-        listings::modify(conn, id, &author, |listing| {
-            access::may_edit_listing(&writer, listing)?;
+        let patch = merge_patch_body(body)?;
+        listings::modify(conn, id, &author, |conn, listing| {
+            let actor = access::may_edit_listing(&writer, listing)?;
             check_version("listing", listing.version, expected.as_deref())?;
             let content = patched(&listing.content, &patch)?;
             let now = techex_domain::now();
@@ -383,7 +425,9 @@ pub async fn update_listing(
             if valid.content == listing.content {
                 return Ok(ListingWrite::Unchanged);
             }
-            listing.revise(valid, now);
+            let before = listing.content.clone();
+            listing.revise(valid, now, access::edits_skip_review(actor));
+            check_claims(conn, actor, listing, Some(&before))?;
             Ok(ListingWrite::Updated)
         })
     })
@@ -419,7 +463,7 @@ pub async fn delete_listing(
     let caller = caller.0;
     let author = author_of(&caller)?;
     with_conn(&db, move |conn| {
-        listings::modify(conn, id, &author, |listing| {
+        listings::modify(conn, id, &author, |_, listing| {
             access::may_edit_listing(&caller, listing)?;
             check_version("listing", listing.version, expected.as_deref())?;
             listing.withdraw_for_deletion(techex_domain::now());
@@ -443,8 +487,13 @@ async fn move_listing(
     let author = author_of(&caller)?;
     let mover = caller.clone();
     let listing = with_conn(&db, move |conn| {
-        listings::modify(conn, id, &author, |listing| {
-            let (_, action) = lifecycle_action(&mover, listing, requested)?;
+        listings::modify(conn, id, &author, |_, listing| {
+            let (actor, action) = lifecycle_action(&mover, listing, requested)?;
+            if expected.is_none() && access::is_approval(actor, listing, action) {
+                return Err(ApiError::PreconditionRequired(
+                    "approve with If-Match naming the ETag of the version reviewed, so that the approval covers what was read",
+                ));
+            }
             check_version("listing", listing.version, expected.as_deref())?;
             listing.apply(action, techex_domain::now())?;
             Ok(ListingWrite::Moved(action))

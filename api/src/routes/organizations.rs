@@ -32,6 +32,9 @@ pub struct OrganizationResponse {
     pub province_as_sent: String,
     pub tax_code: Option<String>,
     pub contact: OrganizationContact,
+    /// The short names under which the organization pushes records (`source.exchange` of its
+    /// listings); nobody else may write under them.
+    pub source_exchanges: Vec<String>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -47,6 +50,7 @@ impl From<Organization> for OrganizationResponse {
             province: org.province,
             province_as_sent: c.province,
             tax_code: c.tax_code,
+            source_exchanges: c.source_exchanges,
             contact: c.contact,
             version: org.version,
             created_at: org.created_at,
@@ -145,7 +149,7 @@ pub async fn get_organization(db: web::Data<Db>, id: web::Path<String>) -> Resul
     responses(
         (status = 201, description = "Registered", body = OrganizationResponse, headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another organization has this tax code (`duplicate_tax_code`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another organization has this tax code (`duplicate_tax_code`) or one of these source exchanges (`duplicate_source_exchange`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
@@ -183,7 +187,7 @@ pub async fn create_organization(
         (status = 200, description = "The updated organization", body = OrganizationResponse, headers(("ETag" = String))),
         (status = 400, description = "Malformed JSON, id or If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Duplicate tax code or a concurrent edit", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Duplicate tax code (`duplicate_tax_code`), a source exchange held by another organization (`duplicate_source_exchange`), or a concurrent edit", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),

@@ -252,7 +252,11 @@ backend_tests! {
         assert_eq!(asked.body["status"], "pending_review", "{:#}", asked.body);
         app.as_client(&writer).post_empty(&format!("/v1/listings/{id}/publish")).await.problem(403, "insufficient_scope");
         let moderator = app.new_client(&["listings:moderate"]).await;
-        let approved = app.as_client(&moderator).post_empty(&format!("/v1/listings/{id}/publish")).await;
+        let reviewed = app.as_client(&moderator).get(&format!("/v1/listings/{id}")).await;
+        let approve = TestRequest::post()
+            .uri(&format!("/v1/listings/{id}/publish"))
+            .insert_header(("if-match", reviewed.header("etag").unwrap()));
+        let approved = app.as_client(&moderator).send(approve).await;
         assert_eq!(approved.body["status"], "published");
         let ops: Vec<String> = app.history(&id).into_iter().map(|c| c.op).collect();
         assert_eq!(ops, ["create", "submit", "publish"], "the log records the move made, not the one asked");

@@ -1,7 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
-use techex_tests::{backend_tests, listing_body, listing_with};
+use techex_tests::{FIXTURE_EXCHANGE, backend_tests, listing_body, listing_with};
 
 backend_tests! {
     async fn create_answers_the_listing_as_the_hub_holds_it(app: TestApp) {
@@ -196,10 +196,11 @@ backend_tests! {
     async fn one_source_record_is_one_listing(app: TestApp) {
         app.create_listing(&listing_body()).await;
         app.post("/v1/listings", &listing_body()).await.problem(409, "duplicate_source");
-        let other_record = listing_with(json!({"source": {"exchange": "binhduong", "external_id": "SP-2024-118"}}));
+        let other_record = listing_with(json!({"source": {"exchange": FIXTURE_EXCHANGE, "external_id": "SP-2024-118"}}));
         app.create_listing(&other_record).await;
+        let dong_nai = app.new_client_holding(&["listings:write"], &["dongnai"]).await;
         let other_exchange = listing_with(json!({"source": {"exchange": "dongnai", "external_id": "SP-2024-117"}}));
-        app.create_listing(&other_exchange).await;
+        assert_eq!(app.as_client(&dong_nai).post("/v1/listings", &other_exchange).await.status, StatusCode::CREATED);
         let no_source = listing_with(json!({"source": null}));
         app.create_listing(&no_source).await;
         app.create_listing(&no_source).await;

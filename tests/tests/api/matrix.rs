@@ -75,11 +75,13 @@ async fn check_listing_endpoint(app: &TestApp, callers: &Callers, name: &str, st
     for (role, want) in ROLES.into_iter().zip(expected) {
         let id = listing_in(app, status).await;
         let before = app.get(&format!("/v1/listings/{id}")).await.body;
+        // Every write names the version it read, as an approval must.
         let req = match name {
             "update" => TestRequest::patch().uri(&format!("/v1/listings/{id}")).set_json(json!({"trl": 9})),
             "delete" => TestRequest::delete().uri(&format!("/v1/listings/{id}")),
             action => TestRequest::post().uri(&format!("/v1/listings/{id}/{action}")),
-        };
+        }
+        .insert_header(("if-match", format!("\"v{}\"", before["version"])));
         let reply = callers.send(app, role, req).await;
         assert_eq!(reply.status.as_u16(), want, "{name} on a {status} listing as {role:?}: {:#}", reply.body);
         if want >= 400 {
@@ -98,11 +100,13 @@ backend_tests! {
             let reply = callers.send(&app, role, TestRequest::post().uri("/v1/listings").set_json(listing_with(json!({"source": null})))).await;
             assert_eq!(reply.status.as_u16(), want, "create as {role:?}: {:#}", reply.body);
         }
-        check_listing_endpoint(&app, &callers, "update", "draft",            [401, 403, 403, 200, 403, 200]).await;
-        check_listing_endpoint(&app, &callers, "delete", "draft",            [401, 403, 403, 204, 403, 204]).await;
-        check_listing_endpoint(&app, &callers, "submit", "draft",            [401, 403, 403, 200, 403, 200]).await;
-        check_listing_endpoint(&app, &callers, "publish", "pending_review",  [401, 403, 403, 200, 200, 200]).await;
-        check_listing_endpoint(&app, &callers, "reject", "pending_review",   [401, 403, 403, 403, 200, 200]).await;
+        // Another organization cannot see drafts or listings under review: its writes are 404
+        // like its reads, never a 403 that would tell the listing exists.
+        check_listing_endpoint(&app, &callers, "update", "draft",            [401, 404, 403, 200, 403, 200]).await;
+        check_listing_endpoint(&app, &callers, "delete", "draft",            [401, 404, 403, 204, 403, 204]).await;
+        check_listing_endpoint(&app, &callers, "submit", "draft",            [401, 404, 403, 200, 403, 200]).await;
+        check_listing_endpoint(&app, &callers, "publish", "pending_review",  [401, 404, 403, 200, 200, 200]).await;
+        check_listing_endpoint(&app, &callers, "reject", "pending_review",   [401, 404, 403, 403, 200, 200]).await;
         check_listing_endpoint(&app, &callers, "withdraw", "published",      [401, 403, 403, 200, 200, 200]).await;
         check_listing_endpoint(&app, &callers, "close", "published",         [401, 403, 403, 200, 403, 200]).await;
     }
