@@ -326,7 +326,12 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: TestRequest) -> Reply {
-        let response = (self.call)(req.to_request()).await;
+        self.send_request(req.to_request()).await
+    }
+
+    /// Sends a request built by hand (a streamed body, for one).
+    pub async fn send_request(&self, req: actix_http::Request) -> Reply {
+        let response = (self.call)(req).await;
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = test::read_body(response).await;

@@ -150,6 +150,14 @@ impl TokenGuard {
         outcome.map_err(|e| VerifyError::Failed(e.to_string()))
     }
 
+    /// Takes every verification slot until the value is dropped, as if that many verifications
+    /// were running: what a flood of slow verifications does to the requests behind it, on
+    /// demand (for drills and tests).
+    pub async fn occupy_all_slots(&self) -> impl Drop + '_ {
+        let slots = u32::try_from(self.config.concurrent_verifications.max(1)).unwrap_or(u32::MAX);
+        self.slots.acquire_many(slots).await.expect("the verification slots are never closed")
+    }
+
     /// The most verifications that ever ran at once in this process.
     pub fn peak_concurrent_verifications(&self) -> usize {
         self.peak.load(Ordering::SeqCst)

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use techex_domain::access::{Scope, format_scopes, parse_scopes};
 use techex_domain::client::ApiClient;
-use techex_persistence::{Db, clients};
+use techex_persistence::{Db, StoreError, clients};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -267,13 +267,18 @@ async fn authenticate(
         None => None,
         Some(id) => {
             let db = db.clone();
-            web::block(move || {
+            let found = web::block(move || {
                 let mut conn = db.conn()?;
                 clients::find_with_secret_hash(&mut conn, id)
             })
             .await
-            .map_err(|e| server_error(&e))?
-            .map_err(|e| server_error(&e))?
+            .map_err(|e| server_error(&e))?;
+            match found {
+                Ok(found) => found,
+                // No connection came free in time: the server is busy, not broken.
+                Err(StoreError::Pool(_)) => return Err(TurnedAway::Busy(std::time::Duration::from_secs(1)).into()),
+                Err(e) => return Err(server_error(&e).into()),
+            }
         }
     };
     let Some((client, stored)) = found else {

@@ -8,3 +8,4 @@ mod matrix;
 mod ops;
 mod reference;
 mod repository;
+mod security;
