@@ -24,6 +24,33 @@ backend_tests! {
         app.get("/v1/reference/provinces?kind=future").await.problem(400, "invalid_query");
     }
 
+    async fn provinces_bear_todays_name_and_renamed_ones_their_history(app: TestApp) {
+        let current = app.get("/v1/reference/provinces?kind=current").await;
+        let dong_nai = items(&current.body).iter().find(|p| p["code"] == "75").unwrap();
+        // A centrally-run city since 2026-04-30, before any day this test runs.
+        assert_eq!((dong_nai["name_vi"].as_str(), dong_nai["name_en"].as_str()), (Some("Thành phố Đồng Nai"), Some("Dong Nai City")));
+        assert_eq!((dong_nai["valid_from"].as_str(), dong_nai["valid_to"].as_str()), (Some("2025-07-01"), None));
+        assert_eq!(
+            dong_nai["names"],
+            serde_json::json!([
+                {"name_vi": "Tỉnh Đồng Nai", "name_en": "Dong Nai Province", "valid_from": "2025-07-01", "valid_to": "2026-04-29"},
+                {"name_vi": "Thành phố Đồng Nai", "name_en": "Dong Nai City", "valid_from": "2026-04-30", "valid_to": null},
+            ])
+        );
+        let old = app.get("/v1/reference/provinces?kind=old").await;
+        let hue = items(&old.body).iter().find(|p| p["code"] == "46").unwrap();
+        assert_eq!(hue["name_vi"], "Thành phố Huế");
+        let hue_names: Vec<(&str, Option<&str>, Option<&str>)> = hue["names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| (n["name_vi"].as_str().unwrap(), n["valid_from"].as_str(), n["valid_to"].as_str()))
+            .collect();
+        assert_eq!(hue_names, [("Tỉnh Thừa Thiên Huế", None, Some("2024-12-31")), ("Thành phố Huế", Some("2025-01-01"), Some("2025-06-30"))]);
+        let binh_duong = items(&old.body).iter().find(|p| p["code"] == "74").unwrap();
+        assert!(binh_duong.get("names").is_none(), "a unit that kept its name lists no history: {binh_duong}");
+    }
+
     async fn fields_and_trl_levels_have_both_languages(app: TestApp) {
         let fields = app.get("/v1/reference/fields").await;
         let medical = items(&fields.body).iter().find(|f| f["code"] == "206").unwrap();
