@@ -361,6 +361,13 @@ mod tests {
     }
 
     #[test]
+    fn trl_8_is_confirmed_not_certified() {
+        let trl8 = trl_levels().iter().find(|t| t.level == 8).unwrap();
+        assert_eq!(trl8.name_vi, "Hệ thống hoàn chỉnh và được xác nhận đạt yêu cầu");
+        assert!(trl8.description_vi.contains("xác nhận đạt yêu cầu"), "{}", trl8.description_vi);
+    }
+
+    #[test]
     fn trl_levels_run_from_one_to_nine() {
         let levels: Vec<u8> = trl_levels().iter().map(|t| t.level).collect();
         assert_eq!(levels, (1..=9).collect::<Vec<_>>());

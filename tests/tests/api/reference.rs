@@ -61,6 +61,7 @@ backend_tests! {
         let levels: Vec<i64> = items(&trl.body).iter().map(|t| t["level"].as_i64().unwrap()).collect();
         assert_eq!(levels, (1..=9).collect::<Vec<_>>());
         assert!(items(&trl.body).iter().all(|t| t["name_vi"].is_string() && t["name_en"].is_string()));
+        assert_eq!(items(&trl.body)[7]["name_vi"], "Hệ thống hoàn chỉnh và được xác nhận đạt yêu cầu");
     }
 
     async fn every_enum_the_api_uses_is_listed_with_labels(app: TestApp) {
@@ -69,6 +70,16 @@ backend_tests! {
         assert_eq!(names, ["ip_status", "lifecycle_action", "listing_kind", "listing_status", "media_kind", "organization_kind", "right", "transfer_form", "transfer_method"]);
         let forms: Vec<&str> = enums["transfer_form"].as_array().unwrap().iter().map(|v| v["value"].as_str().unwrap()).collect();
         assert_eq!(forms, ["independent", "investment_project", "capital_contribution", "franchise", "ip_transfer", "equipment_sale", "other"]);
+        let label = |name: &str, value: &str| {
+            let found = enums[name].as_array().unwrap().iter().find(|v| v["value"] == value).unwrap();
+            (found["label_vi"].as_str().unwrap().to_owned(), found["label_en"].as_str().unwrap().to_owned())
+        };
+        assert_eq!(label("transfer_form", "equipment_sale").0, "Mua bán máy móc, thiết bị kèm theo đối tượng công nghệ");
+        assert_eq!(label("transfer_form", "equipment_sale").1, "Sale of machinery and equipment accompanying the technology");
+        assert_eq!(label("transfer_form", "investment_project").0, "Phần chuyển giao công nghệ trong dự án đầu tư");
+        assert_eq!(label("ip_status", "industrial_design").0, "Bằng độc quyền kiểu dáng công nghiệp");
+        assert_eq!(label("ip_status", "plant_variety").0, "Bằng bảo hộ giống cây trồng");
+        assert_eq!(label("ip_status", "pending").0, "Đã nộp đơn, đang chờ cấp văn bằng");
         for values in enums.as_object().unwrap().values() {
             for value in values.as_array().unwrap() {
                 assert!(!value["label_vi"].as_str().unwrap().is_empty() && !value["label_en"].as_str().unwrap().is_empty());
