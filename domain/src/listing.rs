@@ -750,7 +750,7 @@ mod tests {
             "price": {"amount": 450000000, "negotiable": true},
             "province": "74",
             "owner": {"name": "Viện Cơ điện Nông nghiệp"},
-            "contact": {"email": "lienhe@example.vn", "phone": "+84 274 123 456"},
+            "contact": {"email": "lienhe@example.vn", "phone": "+84 274 3123 456"},
             "media": [{"url": "https://example.vn/a.jpg", "kind": "image"}],
             "source": {"exchange": "binhduong", "external_id": "SP-2024-117"},
             "expires_at": "2027-06-30T00:00:00Z"
