@@ -56,7 +56,7 @@ fn describe(error: ApiError) -> String {
 
 /// Loads the demo data into an empty database and prints the demo client's credentials once.
 fn load_demo(db: &Db) -> Result<(), String> {
-    let loaded = demo::load(db)?;
+    let loaded = demo::load(db, techex_domain::now())?;
     log::info!("loaded {} demo listings", loaded.listings);
     println!("Demo API client (shown once; it may write and publish listings):");
     println!("  client_id:     {}", loaded.client.id);

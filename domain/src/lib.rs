@@ -10,6 +10,7 @@ pub mod client;
 pub mod listing;
 pub mod organization;
 pub mod refdata;
+pub mod tax_code;
 pub mod text;
 pub mod validation;
 

@@ -74,28 +74,30 @@ word_enum!(
 );
 
 word_enum!(
-    /// Intellectual property protection of the technology (Law on Intellectual Property).
+    /// Intellectual property protection of the technology, named by the title of protection granted
+    /// (Law on Intellectual Property Art. 92); `pending` is an application filed and not yet granted.
     IpStatus {
         Patent => "patent", "Bằng độc quyền sáng chế", "Patent",
         UtilitySolution => "utility_solution", "Bằng độc quyền giải pháp hữu ích", "Utility solution patent",
-        IndustrialDesign => "industrial_design", "Kiểu dáng công nghiệp", "Industrial design",
-        PlantVariety => "plant_variety", "Bảo hộ giống cây trồng", "Plant variety protection",
+        IndustrialDesign => "industrial_design", "Bằng độc quyền kiểu dáng công nghiệp", "Industrial design patent",
+        PlantVariety => "plant_variety", "Bằng bảo hộ giống cây trồng", "Plant variety protection certificate",
         Copyright => "copyright", "Quyền tác giả", "Copyright",
         TradeSecret => "trade_secret", "Bí mật kinh doanh", "Trade secret",
-        Pending => "pending", "Đang nộp đơn", "Application pending",
+        Pending => "pending", "Đã nộp đơn, đang chờ cấp văn bằng", "Application filed, awaiting grant",
         None => "none", "Chưa được bảo hộ", "Not protected",
     }
 );
 
 word_enum!(
-    /// Forms of technology transfer, Law 07/2017/QH14 Art. 5.
+    /// Forms of technology transfer, Law 07/2017/QH14 Art. 5. A sale of machinery alone is no
+    /// technology transfer: `equipment_sale` is machinery and equipment sold with the technology.
     TransferForm {
         Independent => "independent", "Chuyển giao công nghệ độc lập", "Stand-alone technology transfer",
-        InvestmentProject => "investment_project", "Chuyển giao trong dự án đầu tư", "Part of an investment project",
+        InvestmentProject => "investment_project", "Phần chuyển giao công nghệ trong dự án đầu tư", "Technology transfer within an investment project",
         CapitalContribution => "capital_contribution", "Góp vốn bằng công nghệ", "Capital contribution in technology",
         Franchise => "franchise", "Nhượng quyền thương mại", "Franchising",
         IpTransfer => "ip_transfer", "Chuyển giao quyền sở hữu trí tuệ", "Transfer of IP rights",
-        EquipmentSale => "equipment_sale", "Mua bán máy móc, thiết bị", "Sale of machinery and equipment",
+        EquipmentSale => "equipment_sale", "Mua bán máy móc, thiết bị kèm theo đối tượng công nghệ", "Sale of machinery and equipment accompanying the technology",
         Other => "other", "Hình thức khác", "Other form",
     }
 );
@@ -748,7 +750,7 @@ mod tests {
             "price": {"amount": 450000000, "negotiable": true},
             "province": "74",
             "owner": {"name": "Viện Cơ điện Nông nghiệp"},
-            "contact": {"email": "lienhe@example.vn", "phone": "+84 274 123 456"},
+            "contact": {"email": "lienhe@example.vn", "phone": "+84 274 3123 456"},
             "media": [{"url": "https://example.vn/a.jpg", "kind": "image"}],
             "source": {"exchange": "binhduong", "external_id": "SP-2024-117"},
             "expires_at": "2027-06-30T00:00:00Z"
@@ -940,6 +942,27 @@ mod tests {
         let text = listing.search_text();
         assert!(text.contains("may say nong san dung nang luong mat troi"), "{text}");
         assert!(text.contains("vien co dien nong nghiep"), "{text}");
+    }
+
+    #[test]
+    fn transfer_forms_read_as_in_law_07_2017_article_5() {
+        assert_eq!(TransferForm::EquipmentSale.label_vi(), "Mua bán máy móc, thiết bị kèm theo đối tượng công nghệ");
+        assert_eq!(
+            TransferForm::EquipmentSale.label_en(),
+            "Sale of machinery and equipment accompanying the technology"
+        );
+        assert_eq!(TransferForm::InvestmentProject.label_vi(), "Phần chuyển giao công nghệ trong dự án đầu tư");
+        assert_eq!(TransferForm::InvestmentProject.label_en(), "Technology transfer within an investment project");
+    }
+
+    #[test]
+    fn ip_statuses_name_the_title_of_protection() {
+        assert_eq!(IpStatus::IndustrialDesign.label_vi(), "Bằng độc quyền kiểu dáng công nghiệp");
+        assert_eq!(IpStatus::IndustrialDesign.label_en(), "Industrial design patent");
+        assert_eq!(IpStatus::PlantVariety.label_vi(), "Bằng bảo hộ giống cây trồng");
+        assert_eq!(IpStatus::PlantVariety.label_en(), "Plant variety protection certificate");
+        assert_eq!(IpStatus::Pending.label_vi(), "Đã nộp đơn, đang chờ cấp văn bằng");
+        assert_eq!(IpStatus::Pending.label_en(), "Application filed, awaiting grant");
     }
 
     #[test]

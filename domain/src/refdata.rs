@@ -1,9 +1,10 @@
 //! Reference data compiled into the binary (see `domain/refdata/README.md` for sources):
-//! provinces before and after the 2025 reorganization, S&T fields and TRL levels.
+//! provinces before and after the 2025 reorganization, with the names each bore and when, S&T
+//! fields and TRL levels.
 
 use std::sync::LazyLock;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,21 +17,90 @@ pub enum ProvinceKind {
     Current,
 }
 
+/// A name a province bore and the days it was in force, both inclusive; an absent date is open
+/// (or, for the start of a pre-2025 name, not researched).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProvinceName {
+    #[cfg_attr(feature = "openapi", schema(example = "Tỉnh Đồng Nai"))]
+    pub name_vi: String,
+    #[cfg_attr(feature = "openapi", schema(example = "Dong Nai Province"))]
+    pub name_en: String,
+    #[cfg_attr(feature = "openapi", schema(example = "2025-07-01"))]
+    pub valid_from: Option<NaiveDate>,
+    #[cfg_attr(feature = "openapi", schema(example = "2026-04-29"))]
+    pub valid_to: Option<NaiveDate>,
+}
+
+impl ProvinceName {
+    pub fn in_force_on(&self, date: NaiveDate) -> bool {
+        self.valid_from.is_none_or(|from| from <= date) && self.valid_to.is_none_or(|to| date <= to)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Province {
     #[cfg_attr(feature = "openapi", schema(example = "79"))]
     pub code: String,
+    /// The name in force today; for a unit no longer in force, its last name.
     #[cfg_attr(feature = "openapi", schema(example = "Thành phố Hồ Chí Minh"))]
     pub name_vi: String,
     #[cfg_attr(feature = "openapi", schema(example = "Ho Chi Minh City"))]
     pub name_en: String,
     pub kind: ProvinceKind,
+    /// First day the unit was in force (absent for pre-2025 units: not researched).
     pub valid_from: Option<NaiveDate>,
+    /// Last day the unit was in force; absent while it is.
     pub valid_to: Option<NaiveDate>,
     /// For an old unit, the current unit it became part of.
     pub successor_code: Option<String>,
     pub region: String,
+    /// Every name of a unit renamed while in force, oldest first, with its dates: a report for a
+    /// given day shows the name in force that day. Absent for a unit that kept one name.
+    #[serde(default, skip_serializing_if = "has_one_name")]
+    pub names: Vec<ProvinceName>,
+}
+
+fn has_one_name(names: &[ProvinceName]) -> bool {
+    names.len() <= 1
+}
+
+impl Province {
+    /// The name in force on `date`, or `None` when the unit itself was not in force that day.
+    pub fn name_on(&self, date: NaiveDate) -> Option<&ProvinceName> {
+        self.names.iter().find(|n| n.in_force_on(date))
+    }
+
+    /// The province as a list made on `date` shows it: named with the name in force that day, or,
+    /// for a unit not in force that day, the name nearest in time (its first before it began,
+    /// its last after it ended).
+    pub fn as_of(&self, date: NaiveDate) -> Province {
+        let nearest = self.name_on(date).or_else(|| {
+            let began_later = self.names.first().and_then(|n| n.valid_from).is_some_and(|from| date < from);
+            if began_later { self.names.first() } else { self.names.last() }
+        });
+        let mut shown = self.clone();
+        if let Some(name) = nearest {
+            shown.name_vi.clone_from(&name.name_vi);
+            shown.name_en.clone_from(&name.name_en);
+        }
+        shown
+    }
+}
+
+/// One row of `provinces.csv`: one name of one unit. A unit renamed while in force has one row
+/// per name, consecutive and oldest first.
+#[derive(Deserialize)]
+struct ProvinceRow {
+    code: String,
+    name_vi: String,
+    name_en: String,
+    kind: ProvinceKind,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+    successor_code: Option<String>,
+    region: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,9 +146,36 @@ fn empty_as_none(value: Option<String>) -> Option<String> {
 }
 
 static PROVINCES: LazyLock<Vec<Province>> = LazyLock::new(|| {
-    let mut provinces: Vec<Province> = parse_csv("provinces.csv", include_str!("../refdata/provinces.csv"));
-    for p in &mut provinces {
-        p.successor_code = empty_as_none(p.successor_code.take());
+    let rows: Vec<ProvinceRow> = parse_csv("provinces.csv", include_str!("../refdata/provinces.csv"));
+    let mut provinces: Vec<Province> = Vec::new();
+    for row in rows {
+        let name = ProvinceName {
+            name_vi: row.name_vi,
+            name_en: row.name_en,
+            valid_from: row.valid_from,
+            valid_to: row.valid_to,
+        };
+        match provinces.last_mut() {
+            // A later name of the unit on the previous row: the unit lasts until this name ends,
+            // and is shown by its latest name.
+            Some(unit) if unit.code == row.code && unit.kind == row.kind => {
+                unit.valid_to = name.valid_to;
+                unit.name_vi.clone_from(&name.name_vi);
+                unit.name_en.clone_from(&name.name_en);
+                unit.names.push(name);
+            }
+            _ => provinces.push(Province {
+                code: row.code,
+                name_vi: name.name_vi.clone(),
+                name_en: name.name_en.clone(),
+                kind: row.kind,
+                valid_from: name.valid_from,
+                valid_to: name.valid_to,
+                successor_code: empty_as_none(row.successor_code),
+                region: row.region,
+                names: vec![name],
+            }),
+        }
     }
     provinces
 });
@@ -93,9 +190,22 @@ static FIELDS: LazyLock<Vec<Field>> = LazyLock::new(|| {
 
 static TRL_LEVELS: LazyLock<Vec<TrlLevel>> = LazyLock::new(|| parse_csv("trl.csv", include_str!("../refdata/trl.csv")));
 
-/// All provinces, old ones first as in the source file.
+/// All provinces, old ones first as in the source file, each named by its latest name.
 pub fn provinces() -> &'static [Province] {
     &PROVINCES
+}
+
+/// The name in force on `date` of the unit that bore `code` that day: a pre-2025 unit up to
+/// 2025-06-30, a current one from 2025-07-01. `None` when no unit had the code that day (Bình
+/// Dương `74` after 2025-06-30, for one).
+pub fn province_name_on(code: &str, date: NaiveDate) -> Option<&'static ProvinceName> {
+    PROVINCES.iter().filter(|p| p.code == code).find_map(|p| p.name_on(date))
+}
+
+/// The calendar day in Vietnam (UTC+7) at `at`: the day whose names are in force.
+pub fn vietnam_date(at: DateTime<Utc>) -> NaiveDate {
+    let offset = FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
+    at.with_timezone(&offset).date_naive()
 }
 
 pub fn fields() -> &'static [Field] {
@@ -126,6 +236,7 @@ pub fn current_province(code: &str) -> Option<&'static Province> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn counts_match_the_2025_reorganization() {
@@ -151,6 +262,87 @@ mod tests {
         assert_eq!(current_province("79").unwrap().name_en, "Ho Chi Minh City");
     }
 
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn name_vi_on(code: &str, date: NaiveDate) -> Option<&'static str> {
+        province_name_on(code, date).map(|n| n.name_vi.as_str())
+    }
+
+    #[test]
+    fn dong_nai_is_a_province_until_it_becomes_a_city_on_2026_04_30() {
+        assert_eq!(name_vi_on("75", day(2025, 6, 30)), Some("Tỉnh Đồng Nai"), "the pre-2025 unit");
+        assert_eq!(name_vi_on("75", day(2025, 7, 1)), Some("Tỉnh Đồng Nai"));
+        assert_eq!(name_vi_on("75", day(2026, 4, 29)), Some("Tỉnh Đồng Nai"));
+        assert_eq!(name_vi_on("75", day(2026, 4, 30)), Some("Thành phố Đồng Nai"));
+        assert_eq!(name_vi_on("75", day(2031, 1, 1)), Some("Thành phố Đồng Nai"));
+        let city = province_name_on("75", day(2026, 4, 30)).unwrap();
+        assert_eq!(
+            (city.name_en.as_str(), city.valid_from, city.valid_to),
+            ("Dong Nai City", Some(day(2026, 4, 30)), None)
+        );
+        assert_eq!(province_name_on("75", day(2026, 4, 29)).unwrap().name_en, "Dong Nai Province");
+    }
+
+    #[test]
+    fn hue_is_thua_thien_hue_province_until_2024_12_31() {
+        assert_eq!(name_vi_on("46", day(2024, 12, 31)), Some("Tỉnh Thừa Thiên Huế"));
+        assert_eq!(name_vi_on("46", day(2025, 1, 1)), Some("Thành phố Huế"));
+        assert_eq!(name_vi_on("46", day(2025, 6, 30)), Some("Thành phố Huế"));
+        assert_eq!(name_vi_on("46", day(2025, 7, 1)), Some("Thành phố Huế"), "the current unit");
+        assert_eq!(province_name_on("46", day(2024, 12, 31)).unwrap().name_en, "Thua Thien Hue Province");
+    }
+
+    #[test]
+    fn a_code_names_nothing_on_a_day_no_unit_bore_it() {
+        assert_eq!(name_vi_on("74", day(2025, 6, 30)), Some("Tỉnh Bình Dương"));
+        assert_eq!(name_vi_on("74", day(2025, 7, 1)), None);
+        assert_eq!(name_vi_on("80", day(2025, 6, 30)), Some("Tỉnh Long An"));
+        assert_eq!(name_vi_on("80", day(2025, 7, 1)), Some("Tỉnh Tây Ninh"));
+    }
+
+    #[test]
+    fn a_renamed_unit_is_one_unit_with_its_names_in_order() {
+        let dong_nai = current_province("75").unwrap();
+        let names: Vec<&str> = dong_nai.names.iter().map(|n| n.name_vi.as_str()).collect();
+        assert_eq!(names, ["Tỉnh Đồng Nai", "Thành phố Đồng Nai"]);
+        assert_eq!((dong_nai.valid_from, dong_nai.valid_to), (Some(day(2025, 7, 1)), None));
+        assert_eq!(dong_nai.name_vi, "Thành phố Đồng Nai", "listed by its latest name");
+        let old_hue = provinces().iter().find(|p| p.kind == ProvinceKind::Old && p.code == "46").unwrap();
+        assert_eq!((old_hue.valid_from, old_hue.valid_to), (None, Some(day(2025, 6, 30))));
+        assert_eq!(old_hue.names.len(), 2);
+    }
+
+    #[test]
+    fn a_list_made_on_a_day_shows_the_names_of_that_day() {
+        let dong_nai = current_province("75").unwrap();
+        assert_eq!(dong_nai.as_of(day(2026, 4, 29)).name_vi, "Tỉnh Đồng Nai");
+        assert_eq!(dong_nai.as_of(day(2026, 4, 29)).name_en, "Dong Nai Province");
+        assert_eq!(dong_nai.as_of(day(2026, 4, 30)).name_vi, "Thành phố Đồng Nai");
+        assert_eq!(dong_nai.as_of(day(2025, 1, 1)).name_vi, "Tỉnh Đồng Nai", "before the unit began: its first name");
+        let old_hue = provinces().iter().find(|p| p.kind == ProvinceKind::Old && p.code == "46").unwrap();
+        assert_eq!(old_hue.as_of(day(2024, 6, 1)).name_vi, "Tỉnh Thừa Thiên Huế");
+        assert_eq!(old_hue.as_of(day(2026, 11, 28)).name_vi, "Thành phố Huế", "after it ended: its last name");
+    }
+
+    #[test]
+    fn the_names_of_a_unit_follow_each_other_without_gap_or_overlap() {
+        for p in provinces() {
+            for pair in p.names.windows(2) {
+                let (end, next) = (pair[0].valid_to.unwrap(), pair[1].valid_from.unwrap());
+                assert_eq!(end.succ_opt(), Some(next), "{} {:?}", p.code, p.kind);
+            }
+        }
+    }
+
+    #[test]
+    fn the_day_in_vietnam_turns_at_17_00_utc() {
+        let at = |h| Utc.with_ymd_and_hms(2026, 4, 29, h, 0, 0).unwrap();
+        assert_eq!(vietnam_date(at(16)), day(2026, 4, 29));
+        assert_eq!(vietnam_date(at(17)), day(2026, 4, 30));
+    }
+
     #[test]
     fn unknown_province_codes_do_not_resolve() {
         for code in ["00", "99", "7", "079", ""] {
@@ -166,6 +358,13 @@ mod tests {
             assert!(f.code.starts_with(f.parent.as_deref().unwrap()), "{}", f.code);
         }
         assert_eq!(field("206").unwrap().parent.as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn trl_8_is_confirmed_not_certified() {
+        let trl8 = trl_levels().iter().find(|t| t.level == 8).unwrap();
+        assert_eq!(trl8.name_vi, "Hệ thống hoàn chỉnh và được xác nhận đạt yêu cầu");
+        assert!(trl8.description_vi.contains("xác nhận đạt yêu cầu"), "{}", trl8.description_vi);
     }
 
     #[test]

@@ -427,8 +427,15 @@ pub fn listing_body() -> Value {
         "contact": {"name": "Nguyễn Văn An", "email": "an@example.vn", "phone": "+84 274 3822 111"},
         "media": [{"url": "https://example.vn/may-say.jpg", "kind": "image", "title": "Máy sấy"}],
         "source": {"exchange": "cong-thu-nghiem", "external_id": "SP-2024-117", "url": "https://example.vn/sp/117"},
-        "expires_at": "2030-06-30T00:00:00Z"
+        "expires_at": expiry_in_days(3 * 365)
     })
+}
+
+/// An expiry as a portal sends one: midnight UTC, `days` days after today. Fixtures carry no
+/// fixed dates, which would one day lie in the past and be refused.
+pub fn expiry_in_days(days: u64) -> String {
+    let day = chrono::Utc::now().date_naive() + chrono::Days::new(days);
+    day.format("%Y-%m-%dT00:00:00Z").to_string()
 }
 
 /// `listing_body` with some keys replaced.

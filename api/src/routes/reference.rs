@@ -61,7 +61,9 @@ pub struct ProvinceQuery {
     kind: Option<String>,
 }
 
-/// Provinces, current and pre-2025, each old one with its successor.
+/// Provinces, current and pre-2025, each old one with its successor. Each is named by the name in
+/// force today (in Vietnam); a unit renamed while in force also lists every name it bore with
+/// its dates (`names`), so a report for another day can show the name of that day.
 #[utoipa::path(
     tag = "reference",
     operation_id = "list_provinces",
@@ -85,7 +87,9 @@ pub async fn list_provinces(query: web::Query<ProvinceQuery>) -> Result<HttpResp
             )));
         }
     };
-    let items = refdata::provinces().iter().filter(|p| wanted.is_none_or(|k| p.kind == k)).cloned().collect();
+    let today = refdata::vietnam_date(techex_domain::now());
+    let items =
+        refdata::provinces().iter().filter(|p| wanted.is_none_or(|k| p.kind == k)).map(|p| p.as_of(today)).collect();
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, CACHE)).json(ProvinceList { items }))
 }
 

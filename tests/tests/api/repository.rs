@@ -102,14 +102,31 @@ fn both_backends_have_the_same_migrations() {
 
 backend_tests! {
     async fn demo_data_loads_and_is_listed(app: TestApp) {
-        let loaded = techex_api::demo::load(&app.db).unwrap().listings;
-        assert!(loaded >= 30);
+        let loaded = techex_api::demo::load(&app.db, techex_domain::now()).unwrap().listings;
+        assert_eq!(loaded, 40);
         let page = app.get("/v1/listings?limit=100").await.body;
         let items = page["items"].as_array().unwrap();
         assert!(items.len() >= 25 && items.len() < loaded, "only published demo listings are public");
         let provinces: std::collections::HashSet<&str> = items.iter().map(|l| l["province"].as_str().unwrap()).collect();
         assert!(provinces.contains("79") && provinces.contains("75"), "{provinces:?}");
         assert!(items.iter().any(|l| l["province_as_sent"] == "74" && l["province"] == "79"));
+    }
+
+    async fn demo_data_loads_with_the_clock_years_ahead(app: TestApp) {
+        let later = techex_domain::now() + chrono::Duration::days(365 * 12);
+        let loaded = techex_api::demo::load(&app.db, later).unwrap();
+        assert_eq!(loaded.listings, 40);
+        let page = app.get("/v1/listings?status=published&limit=100").await.body;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() >= 25, "{page:#}");
+        for listing in items {
+            assert!(listing["published_at"].as_str().unwrap().starts_with(&later.format("%Y-%m-%d").to_string()), "{listing:#}");
+            if let Some(expiry) = listing["expires_at"].as_str() {
+                let expiry: chrono::DateTime<chrono::Utc> = expiry.parse().unwrap();
+                assert!(expiry > later, "{listing:#}");
+            }
+        }
+        assert!(items.iter().any(|l| l["expires_at"].is_string()));
     }
 
     async fn migrations_can_run_again_on_an_up_to_date_database(app: TestApp) {
