@@ -54,6 +54,7 @@ use crate::{etag, routes};
         (name = "reference", description = "Provinces, S&T fields, TRL levels and enumerations, in Vietnamese and English"),
         (name = "operations", description = "Health, readiness and this document"),
     ),
+    servers((url = "/", description = "The server that serves this document (a hub with TECHEX_PUBLIC_URL names its URL)")),
     components(schemas(Problem, techex_domain::FieldError)),
     modifiers(&OAuth2Security)
 )]
@@ -97,14 +98,21 @@ fn scope_description(scope: Scope) -> &'static str {
     }
 }
 
+/// The base URL the hub is reached at, when configured.
+#[derive(Debug, Clone)]
+pub struct PublicUrl(pub Option<String>);
+
 /// What the app needs; built once per process and shared by every worker.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub keys: Arc<KeySet>,
     pub token_lifetime: TokenLifetime,
-    /// Origins allowed to call from browsers; none means no cross-origin calls.
-    pub cors_origins: Vec<String>,
+    /// Which browser origins may call.
+    pub cors: CorsPolicy,
+    /// The base URL the hub is reached at from outside (`https://techex.example.vn`), when the
+    /// operator set one: the OpenAPI `servers` and the OAuth metadata name it.
+    pub public_url: Option<String>,
     pub rate_limits: RateLimits,
     /// Bounds the work of the token endpoint; shared by every worker.
     pub token_guard: Arc<TokenGuard>,
@@ -137,13 +145,17 @@ pub fn build_app(
         InitError = (),
     >,
 > {
-    let (app, spec) = documented(App::new().into_utoipa_app()).split_for_parts();
+    let (app, mut spec) = documented(App::new().into_utoipa_app()).split_for_parts();
+    if let Some(url) = &state.public_url {
+        spec.servers = Some(vec![utoipa::openapi::server::Server::new(url.clone())]);
+    }
     let routes = web::Data::new(RouteTable::of(&spec));
     app.app_data(web::Data::new(state.db))
         .app_data(web::Data::new(state.keys))
         .app_data(web::Data::new(state.token_lifetime))
         .app_data(web::Data::new(state.token_guard))
         .app_data(web::Data::new(state.body_timeout))
+        .app_data(web::Data::new(PublicUrl(state.public_url)))
         .app_data(web::Data::new(state.rate_limits.trusted_proxies()))
         .app_data(web::Data::new(spec))
         .app_data(routes)
@@ -162,7 +174,7 @@ pub fn build_app(
         .default_service(web::to(no_route))
         .wrap(Governor::new(&state.rate_limits.clients))
         .wrap(Governor::new(&state.rate_limits.addresses))
-        .wrap(cors(&state.cors_origins))
+        .wrap(state.cors.middleware())
         .wrap(from_fn(finish_response))
         .wrap(
             Logger::new(r#"%{r}a "%{request_line}xi" %s %b %Dms request_id=%{x-request-id}o"#)
@@ -249,30 +261,95 @@ async fn no_route(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<Htt
     })
 }
 
-/// CORS for the configured origins. Tokens travel in the Authorization header, never in
-/// cookies, so credentials are not allowed and no origin is a wildcard.
-fn cors(origins: &[String]) -> Cors {
-    let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
-        .allowed_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::IF_MATCH,
-            header::IF_NONE_MATCH,
-            HeaderName::from_static("x-request-id"),
-        ])
-        .expose_headers([
+/// Which browser origins may call the API (CORS). Tokens travel in the Authorization header,
+/// never in cookies, so credentials are never allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsPolicy {
+    /// No cross-origin calls.
+    None,
+    /// The origins named may call everything.
+    Origins(Vec<String>),
+    /// Any origin may read anonymously (`GET`, `HEAD`, without Authorization): a public read
+    /// API that any portal's page can embed.
+    AnyOriginReadOnly,
+}
+
+impl CorsPolicy {
+    /// Reads `TECHEX_CORS_ORIGINS`: empty, `*`, or comma-separated origins such as
+    /// `https://sokhcn.dongnai.gov.vn` (scheme, host and optional port; no path).
+    pub fn parse(origins: &[String]) -> Result<CorsPolicy, String> {
+        let origins: Vec<&str> = origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()).collect();
+        match origins.as_slice() {
+            [] => Ok(CorsPolicy::None),
+            ["*"] => Ok(CorsPolicy::AnyOriginReadOnly),
+            named if named.contains(&"*") => {
+                Err("TECHEX_CORS_ORIGINS: '*' allows every origin and cannot be combined with named origins".into())
+            }
+            named => named
+                .iter()
+                .map(|origin| {
+                    if is_origin(origin) {
+                        Ok((*origin).to_owned())
+                    } else {
+                        Err(format!(
+                            "TECHEX_CORS_ORIGINS: '{origin}' is not an origin; write scheme and host, e.g. https://portal.example.vn"
+                        ))
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(CorsPolicy::Origins),
+        }
+    }
+
+    fn middleware(&self) -> Cors {
+        let exposed = [
             header::ETAG,
             header::LOCATION,
             header::LINK,
             header::RETRY_AFTER,
             HeaderName::from_static("x-request-id"),
-        ])
-        .max_age(3600);
-    for origin in origins {
-        cors = cors.allowed_origin(origin);
+        ];
+        match self {
+            CorsPolicy::AnyOriginReadOnly => Cors::default()
+                .allow_any_origin()
+                .send_wildcard()
+                .allowed_methods(["GET", "HEAD"])
+                .allowed_headers([
+                    header::IF_NONE_MATCH,
+                    header::ACCEPT_LANGUAGE,
+                    HeaderName::from_static("x-request-id"),
+                ])
+                .expose_headers(exposed)
+                .max_age(3600),
+            CorsPolicy::None | CorsPolicy::Origins(_) => {
+                let mut cors = Cors::default()
+                    .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+                    .allowed_headers([
+                        header::AUTHORIZATION,
+                        header::CONTENT_TYPE,
+                        header::IF_MATCH,
+                        header::IF_NONE_MATCH,
+                        HeaderName::from_static("x-request-id"),
+                    ])
+                    .expose_headers(exposed)
+                    .max_age(3600);
+                if let CorsPolicy::Origins(origins) = self {
+                    for origin in origins {
+                        cors = cors.allowed_origin(origin);
+                    }
+                }
+                cors
+            }
+        }
     }
-    cors
+}
+
+/// `scheme://host[:port]` with nothing after: what a browser sends as `Origin`.
+fn is_origin(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://")) else { return false };
+    !rest.is_empty()
+        && rest.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+        && HeaderValue::from_str(text).is_ok()
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -385,4 +462,36 @@ fn needs_problem_body<B>(response: &ServiceResponse<B>) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/problem+json") || v.starts_with("application/json"));
     response.status().as_u16() >= 400 && !is_json
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_settings_are_checked_and_explained() {
+        assert_eq!(CorsPolicy::parse(&[]), Ok(CorsPolicy::None));
+        assert_eq!(CorsPolicy::parse(&[" ".into()]), Ok(CorsPolicy::None));
+        assert_eq!(CorsPolicy::parse(&["*".into()]), Ok(CorsPolicy::AnyOriginReadOnly));
+        assert_eq!(
+            CorsPolicy::parse(&["https://sokhcn.dongnai.gov.vn".into(), " http://127.0.0.1:3000".into()]),
+            Ok(CorsPolicy::Origins(vec!["https://sokhcn.dongnai.gov.vn".into(), "http://127.0.0.1:3000".into()]))
+        );
+        for bad in
+            [vec!["*".to_owned(), "https://a.vn".to_owned()], vec!["a.vn".into()], vec!["https://a.vn/path".into()]]
+        {
+            let refused = CorsPolicy::parse(&bad).unwrap_err();
+            assert!(refused.starts_with("TECHEX_CORS_ORIGINS: "), "{refused}");
+        }
+    }
+
+    #[test]
+    fn secret_looking_parameters_are_recognized() {
+        for name in ["client_secret", "access_token", "Password", "api_key", "X-Amz-Signature", "session_id"] {
+            assert!(is_secret_parameter(name), "{name}");
+        }
+        for name in ["status", "province", "cursor", "limit", "kind", "field", "publisher"] {
+            assert!(!is_secret_parameter(name), "{name}");
+        }
+    }
 }

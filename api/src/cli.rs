@@ -116,9 +116,20 @@ pub struct ServeArgs {
     #[arg(long, env = "TECHEX_SIGNING_KEYS", value_delimiter = ',')]
     pub signing_keys: Vec<String>,
 
-    /// The `iss` of access tokens.
-    #[arg(long, env = "TECHEX_TOKEN_ISSUER", default_value = "techex")]
-    pub token_issuer: String,
+    /// The algorithm of the key generated when TECHEX_SIGNING_KEYS names none: EdDSA (Ed25519)
+    /// or ES256 (P-256, which .NET and Java verify out of the box). With key files, the first
+    /// file's kind decides.
+    #[arg(long, env = "TECHEX_SIGNING_ALGORITHM", default_value = "EdDSA", value_parser = ["EdDSA", "ES256"])]
+    pub signing_algorithm: String,
+
+    /// The base URL the hub is reached at from outside, e.g. https://techex.example.vn: named in
+    /// the OpenAPI `servers` and the OAuth metadata, and the default token issuer.
+    #[arg(long, env = "TECHEX_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+
+    /// The `iss` of access tokens (default: TECHEX_PUBLIC_URL, or `techex` without one).
+    #[arg(long, env = "TECHEX_TOKEN_ISSUER")]
+    pub token_issuer: Option<String>,
 
     /// Seconds a request body may take to arrive in full; slower ones get 408.
     #[arg(long, env = "TECHEX_BODY_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -181,6 +192,25 @@ impl ServeArgs {
     }
 }
 
+/// An absolute http(s) URL without query or fragment; a trailing slash is dropped.
+fn parse_public_url(text: &str) -> Result<String, String> {
+    let trimmed = text.trim().trim_end_matches('/');
+    let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !trimmed.contains(['?', '#', ' ']) => {
+            Ok(trimmed.to_owned())
+        }
+        _ => Err(format!("'{text}' is not an absolute http(s) URL such as https://techex.example.vn")),
+    }
+}
+
+impl ServeArgs {
+    /// The issuer of access tokens: as set, else the public URL, else `techex`.
+    pub fn issuer(&self) -> String {
+        self.token_issuer.clone().or_else(|| self.public_url.clone()).unwrap_or_else(|| "techex".to_owned())
+    }
+}
+
 /// The URL with any password replaced, fit for a log line.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
@@ -194,6 +224,25 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_urls_are_absolute_and_lose_their_trailing_slash() {
+        assert_eq!(parse_public_url("https://techex.example.vn/").unwrap(), "https://techex.example.vn");
+        assert_eq!(parse_public_url("http://127.0.0.1:8080/hub").unwrap(), "http://127.0.0.1:8080/hub");
+        for bad in ["techex.example.vn", "https://", "ftp://x", "https://x?y=1", "https:///path"] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_issuer_defaults_to_the_public_url() {
+        let mut args = ServeArgs { token_issuer: None, public_url: None, ..ServeArgs::default() };
+        assert_eq!(args.issuer(), "techex");
+        args.public_url = Some("https://techex.example.vn".into());
+        assert_eq!(args.issuer(), "https://techex.example.vn");
+        args.token_issuer = Some("techex-hcm".into());
+        assert_eq!(args.issuer(), "techex-hcm");
+    }
 
     #[test]
     fn passwords_never_reach_the_log() {

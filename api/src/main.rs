@@ -3,6 +3,8 @@ use std::sync::Arc;
 
 use actix_web::HttpServer;
 use clap::Parser;
+use techex_api::app::CorsPolicy;
+use techex_api::auth::keys::SigningAlgorithm;
 use techex_api::auth::rate_limit::{Quota, RateLimits};
 use techex_api::auth::token_guard::{TokenGuard, TokenGuardConfig};
 use techex_api::auth::{KeySet, TokenLifetime};
@@ -144,11 +146,13 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
             load_demo(&db)?;
         }
     }
-    let (keys, generated) = KeySet::load(&args.signing_keys, &args.data_dir, &args.token_issuer, &args.token_audience)?;
+    let algorithm: SigningAlgorithm = args.signing_algorithm.parse()?;
+    let (keys, generated) =
+        KeySet::load(&args.signing_keys, &args.data_dir, algorithm, &args.issuer(), &args.token_audience)?;
     if generated {
         log::warn!(
             "no signing key configured: generated {} (kid {}); set TECHEX_SIGNING_KEYS to share keys between servers",
-            args.data_dir.join("jwt-signing-key.pem").display(),
+            algorithm.generated_key_path(&args.data_dir).display(),
             keys.signing_kid()
         );
     }
@@ -164,7 +168,8 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         ),
         keys,
         token_lifetime: TokenLifetime(args.token_ttl_seconds),
-        cors_origins: args.cors_origins.clone(),
+        cors: CorsPolicy::parse(&args.cors_origins)?,
+        public_url: args.public_url.clone(),
         token_guard: Arc::new(TokenGuard::new(TokenGuardConfig {
             concurrent_verifications: usize::from(args.token_verifications),
             failures_per_client: args.token_failures_per_client,

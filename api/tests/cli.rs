@@ -164,3 +164,31 @@ fn openapi_command_prints_the_committed_document() {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json")).unwrap();
     assert!(printed == committed, "`techex openapi` differs from openapi/openapi.json");
 }
+
+/// A bad setting stops the server with a message naming the variable, not a crash.
+#[test]
+fn bad_settings_stop_the_server_with_a_reason() {
+    let database = Database::sqlite();
+    let data = tempfile::tempdir().unwrap();
+    for (variable, value) in [
+        ("TECHEX_CORS_ORIGINS", "*,https://portal.example.vn"),
+        ("TECHEX_CORS_ORIGINS", "portal.example.vn"),
+        ("TECHEX_PUBLIC_URL", "techex.example.vn"),
+        ("TECHEX_SIGNING_ALGORITHM", "HS256"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_techex"))
+            .env("TECHEX_DATABASE_URL", &database.url)
+            .env("TECHEX_DATA_DIR", data.path())
+            .env("TECHEX_DEMO_DATA", "off")
+            .env("TECHEX_BIND", "127.0.0.1:0")
+            .env(variable, value)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{variable}={value} was accepted");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let named = stderr.contains(variable)
+            || stderr.contains(&variable.to_lowercase().replace("techex_", "--").replace('_', "-"));
+        assert!(named, "{variable}={value}: {stderr}");
+    }
+}

@@ -93,6 +93,9 @@ pub struct Options {
     pub client_quota: Quota,
     pub anonymous_quota: Quota,
     pub cors_origins: Vec<String>,
+    pub public_url: Option<String>,
+    /// PKCS#8 PEMs of the signing keys, the first signing (default: one Ed25519 test key).
+    pub signing_keys: Vec<String>,
     pub token_ttl_seconds: i64,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub token_guard: TokenGuardConfig,
@@ -108,6 +111,8 @@ impl Default for Options {
             client_quota: generous,
             anonymous_quota: generous,
             cors_origins: vec![PORTAL_ORIGIN.to_owned()],
+            public_url: None,
+            signing_keys: vec![test_signing_key()],
             token_ttl_seconds: 900,
             trusted_proxies: Vec::new(),
             token_guard: TokenGuardConfig::default(),
@@ -221,7 +226,9 @@ impl TestApp {
             }
         };
         assert_eq!(db.backend() == Backend::Postgres, backend == TestBackend::Postgres);
-        let keys = Arc::new(KeySet::from_pems(&[test_signing_key()], "techex", "techex-api").unwrap());
+        // As the server does: the issuer is the public URL when there is one.
+        let issuer = options.public_url.clone().unwrap_or_else(|| "techex".to_owned());
+        let keys = Arc::new(KeySet::from_pems(&options.signing_keys, &issuer, "techex-api").unwrap());
         let token_guard = Arc::new(TokenGuard::new(options.token_guard));
         let state = AppState {
             db: db.clone(),
@@ -233,7 +240,8 @@ impl TestApp {
             ),
             keys,
             token_lifetime: TokenLifetime(options.token_ttl_seconds),
-            cors_origins: options.cors_origins,
+            cors: techex_api::app::CorsPolicy::parse(&options.cors_origins).expect("test CORS origins are valid"),
+            public_url: options.public_url,
             token_guard: token_guard.clone(),
             body_timeout: options.body_timeout,
         };

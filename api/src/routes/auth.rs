@@ -16,6 +16,7 @@ use techex_persistence::{Db, StoreError, clients};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::app::PublicUrl;
 use crate::auth::keys::Jwks;
 use crate::auth::rate_limit::{TrustedProxies, client_address};
 use crate::auth::token_guard::{TokenGuard, TurnedAway, VerifyError, retry_after_seconds};
@@ -38,7 +39,8 @@ pub struct TokenRequest {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TokenResponse {
-    /// A JWT signed with EdDSA; verify it with `/.well-known/jwks.json`.
+    /// A JWT signed with EdDSA or ES256 (as the hub is configured); verify it with
+    /// `/.well-known/jwks.json`.
     pub access_token: String,
     #[schema(example = "Bearer")]
     pub token_type: String,
@@ -342,6 +344,69 @@ fn server_error(error: &dyn std::fmt::Display) -> OAuthError {
 #[get("/.well-known/jwks.json")]
 pub async fn jwks(keys: web::Data<Arc<KeySet>>) -> HttpResponse {
     HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=300")).json(keys.jwks())
+}
+
+/// What a partner's OAuth library needs to know of this hub (RFC 8414).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuthorizationServerMetadata {
+    /// The `iss` of every access token.
+    #[schema(example = "https://techex.example.vn")]
+    pub issuer: String,
+    #[schema(example = "https://techex.example.vn/v1/auth/token")]
+    pub token_endpoint: String,
+    #[schema(example = "https://techex.example.vn/.well-known/jwks.json")]
+    pub jwks_uri: String,
+    #[schema(example = json!(["client_credentials"]))]
+    pub grant_types_supported: Vec<String>,
+    /// Client credentials go in HTTP Basic or in the form body.
+    #[schema(example = json!(["client_secret_basic", "client_secret_post"]))]
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// No authorization endpoint: clients act for themselves, never for a signed-in person.
+    pub response_types_supported: Vec<String>,
+    pub scopes_supported: Vec<Scope>,
+    /// The algorithms access tokens are signed with, the current one first (a techex extension:
+    /// RFC 8414 names none for access tokens).
+    #[schema(example = json!(["EdDSA"]))]
+    pub access_token_signing_alg_values_supported: Vec<String>,
+    #[schema(example = "https://techex.example.vn/docs/")]
+    pub service_documentation: String,
+}
+
+/// The authorization server's metadata (RFC 8414): token endpoint, keys, grant types, scopes and
+/// signing algorithms, so partners configure nothing by hand. Its URLs start with
+/// `TECHEX_PUBLIC_URL`; without one, with the address the request was sent to.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "oauth_authorization_server_metadata",
+    responses((status = 200, description = "RFC 8414 metadata", body = AuthorizationServerMetadata))
+)]
+#[get("/.well-known/oauth-authorization-server")]
+pub async fn authorization_server_metadata(
+    req: HttpRequest,
+    keys: web::Data<Arc<KeySet>>,
+    public_url: web::Data<PublicUrl>,
+) -> HttpResponse {
+    // Without a configured URL the base comes from the Host header (never from X-Forwarded-*,
+    // which anyone can send), and the answer is not cached, since it depends on the request.
+    let (base, cache) = match &public_url.0 {
+        Some(url) => (url.clone(), "public, max-age=300"),
+        None => {
+            let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+            (format!("http://{host}"), "no-store")
+        }
+    };
+    let metadata = AuthorizationServerMetadata {
+        issuer: keys.issuer().to_owned(),
+        token_endpoint: format!("{base}/v1/auth/token"),
+        jwks_uri: format!("{base}/.well-known/jwks.json"),
+        grant_types_supported: vec!["client_credentials".into()],
+        token_endpoint_auth_methods_supported: vec!["client_secret_basic".into(), "client_secret_post".into()],
+        response_types_supported: Vec::new(),
+        scopes_supported: Scope::ALL.to_vec(),
+        access_token_signing_alg_values_supported: keys.algorithms().iter().map(|a| a.as_str().to_owned()).collect(),
+        service_documentation: format!("{base}/docs/"),
+    };
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, cache)).json(metadata)
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -57,5 +57,9 @@ pub async fn openapi_json(spec: web::Data<utoipa::openapi::OpenApi>) -> HttpResp
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(healthz).service(readyz).service(openapi_json).service(crate::routes::auth::jwks);
+    cfg.service(healthz)
+        .service(readyz)
+        .service(openapi_json)
+        .service(crate::routes::auth::jwks)
+        .service(crate::routes::auth::authorization_server_metadata);
 }

@@ -6,6 +6,7 @@ mod listings;
 mod listings_search;
 mod matrix;
 mod ops;
+mod platforms;
 mod reference;
 mod repository;
 mod security;

@@ -1,0 +1,126 @@
+//! What lets a partner's platform work with the hub without hand-written configuration: OAuth
+//! metadata, the public URL, ES256 tokens for .NET and Java stacks, and CORS for any page.
+
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+use techex_api::auth::KeySet;
+use techex_api::auth::keys::SigningAlgorithm;
+use techex_tests::{Options, TestApp, TestBackend, test_signing_key};
+
+fn header_of(token: &str) -> Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap()
+}
+
+fn claims_of(token: &str) -> Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap()
+}
+
+/// RFC 8414 metadata names every endpoint under the public URL, and the issuer is that URL.
+async fn metadata_and_issuer_follow_the_public_url(backend: TestBackend) {
+    let url = "https://techex.example.vn";
+    let app = TestApp::start_with(backend, Options { public_url: Some(url.into()), ..Options::default() }).await;
+    let metadata = app.anonymous().get("/.well-known/oauth-authorization-server").await;
+    assert_eq!(metadata.status, StatusCode::OK);
+    assert_eq!(metadata.body["issuer"], url);
+    assert_eq!(metadata.body["token_endpoint"], format!("{url}/v1/auth/token"));
+    assert_eq!(metadata.body["jwks_uri"], format!("{url}/.well-known/jwks.json"));
+    assert_eq!(metadata.body["grant_types_supported"], serde_json::json!(["client_credentials"]));
+    assert_eq!(
+        metadata.body["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post"])
+    );
+    assert_eq!(metadata.body["access_token_signing_alg_values_supported"], serde_json::json!(["EdDSA"]));
+    assert!(metadata.body["scopes_supported"].as_array().unwrap().contains(&Value::from("listings:write")));
+    assert_eq!(metadata.header("cache-control"), Some("public, max-age=300"));
+    assert_eq!(claims_of(&app.publisher.token)["iss"], url);
+    let spec = app.anonymous().get("/openapi.json").await;
+    assert_eq!(spec.body["servers"], serde_json::json!([{"url": url}]));
+
+    let plain = TestApp::start_with(backend, Options::default()).await;
+    let request = TestRequest::get()
+        .uri("/.well-known/oauth-authorization-server")
+        .insert_header(("host", "hub.local:8080"))
+        .insert_header(("x-forwarded-host", "evil.example"));
+    let derived = plain.anonymous().send(request).await;
+    assert_eq!(derived.body["issuer"], "techex");
+    assert_eq!(
+        derived.body["token_endpoint"], "http://hub.local:8080/v1/auth/token",
+        "from Host, never X-Forwarded-Host"
+    );
+    assert_eq!(derived.header("cache-control"), Some("no-store"));
+    assert_eq!(plain.anonymous().get("/openapi.json").await.body["servers"][0]["url"], "/");
+}
+
+/// With an ES256 key first, tokens are ES256 and the JWKS carries both kinds, so tokens signed
+/// with the previous Ed25519 key keep working through the change.
+async fn es256_tokens_and_a_jwks_of_both_kinds_during_a_change(backend: TestBackend) {
+    let es256 = KeySet::generate_pem_for(SigningAlgorithm::ES256);
+    let options = Options { signing_keys: vec![es256, test_signing_key()], ..Options::default() };
+    let app = TestApp::start_with(backend, options).await;
+    let header = header_of(&app.publisher.token);
+    assert_eq!(header["alg"], "ES256");
+    let jwks = app.anonymous().get("/.well-known/jwks.json").await.body;
+    let kinds: Vec<(&str, &str)> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kty"].as_str().unwrap(), k["alg"].as_str().unwrap()))
+        .collect();
+    assert_eq!(kinds, [("EC", "ES256"), ("OKP", "EdDSA")]);
+    assert_eq!(jwks["keys"][0]["kid"], header["kid"]);
+    assert_eq!(app.with_token(&app.publisher.token).get("/v1/listings?status=draft").await.status, StatusCode::OK);
+    let metadata = app.anonymous().get("/.well-known/oauth-authorization-server").await;
+    assert_eq!(metadata.body["access_token_signing_alg_values_supported"], serde_json::json!(["ES256", "EdDSA"]));
+
+    // A token of the previous key, issued before the change, still verifies.
+    let previous = KeySet::from_pems(&[test_signing_key()], "techex", "techex-api").unwrap();
+    let mut claims: techex_api::auth::Claims = serde_json::from_value(claims_of(&app.publisher.token)).unwrap();
+    claims.jti = uuid::Uuid::now_v7().to_string();
+    let old_kind = previous.sign(&claims);
+    assert_eq!(header_of(&old_kind)["alg"], "EdDSA");
+    assert_eq!(app.with_token(&old_kind).get("/v1/listings?status=draft").await.status, StatusCode::OK);
+}
+
+/// `TECHEX_CORS_ORIGINS=*`: any page may read anonymously; writes and tokens are not offered.
+async fn any_origin_may_read_when_the_operator_says_so(backend: TestBackend) {
+    let app = TestApp::start_with(backend, Options { cors_origins: vec!["*".into()], ..Options::default() }).await;
+    let read = app
+        .anonymous()
+        .send(TestRequest::get().uri("/v1/listings").insert_header(("origin", "https://any.example")))
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.header("access-control-allow-origin"), Some("*"));
+    assert!(read.header("access-control-allow-credentials").is_none());
+    let preflight = |method: &str, headers: &str| {
+        TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri("/v1/listings")
+            .insert_header(("origin", "https://any.example"))
+            .insert_header(("access-control-request-method", method.to_owned()))
+            .insert_header(("access-control-request-headers", headers.to_owned()))
+    };
+    let get = app.anonymous().send(preflight("GET", "if-none-match")).await;
+    assert_eq!(get.header("access-control-allow-origin"), Some("*"), "{:?}", get.headers);
+    let post = app.anonymous().send(preflight("POST", "content-type")).await;
+    assert!(post.header("access-control-allow-origin").is_none(), "{:?}", post.headers);
+    let with_token = app.anonymous().send(preflight("GET", "authorization")).await;
+    assert!(with_token.header("access-control-allow-origin").is_none(), "{:?}", with_token.headers);
+}
+
+#[actix_web::test]
+async fn sqlite() {
+    metadata_and_issuer_follow_the_public_url(TestBackend::Sqlite).await;
+    es256_tokens_and_a_jwks_of_both_kinds_during_a_change(TestBackend::Sqlite).await;
+    any_origin_may_read_when_the_operator_says_so(TestBackend::Sqlite).await;
+}
+
+#[actix_web::test]
+#[cfg_attr(not(techex_postgres), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
+async fn postgres() {
+    metadata_and_issuer_follow_the_public_url(TestBackend::Postgres).await;
+    es256_tokens_and_a_jwks_of_both_kinds_during_a_change(TestBackend::Postgres).await;
+    any_origin_may_read_when_the_operator_says_so(TestBackend::Postgres).await;
+}
