@@ -157,6 +157,7 @@ pub fn build_app(
         .app_data(web::Data::new(state.body_timeout))
         .app_data(web::Data::new(PublicUrl(state.public_url)))
         .app_data(web::Data::new(state.rate_limits.trusted_proxies()))
+        .app_data(web::Data::new(routes::ops::OpenApi30(crate::openapi30::downgrade(&spec))))
         .app_data(web::Data::new(spec))
         .app_data(routes)
         .app_data(web::PayloadConfig::new(BODY_LIMIT))

@@ -28,7 +28,11 @@ pub enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the OpenAPI document and exit.
-    Openapi,
+    Openapi {
+        /// `3.1` (the contract) or `3.0` (the same contract for older client generators).
+        #[arg(long = "spec-version", default_value = "3.1", value_parser = ["3.1", "3.0"])]
+        spec_version: String,
+    },
     /// Load data into an empty database.
     Seed {
         /// The demo exchange, its API client and the demo listings.

@@ -8,8 +8,20 @@ pub mod error;
 pub mod etag;
 pub mod extract;
 pub mod jobs;
+pub mod openapi30;
 pub mod pagination;
 pub mod routes;
 pub mod strict;
 
 pub use app::{AppState, build_app, openapi};
+
+/// The contract as pretty JSON, in OpenAPI `3.1` (as written) or `3.0` (for older generators),
+/// exactly as committed under `openapi/`.
+pub fn openapi_text(version: &str) -> String {
+    let document = openapi();
+    if version == "3.0" {
+        serde_json::to_string_pretty(&openapi30::downgrade(&document)).expect("the OpenAPI document serializes")
+    } else {
+        document.to_pretty_json().expect("the OpenAPI document serializes")
+    }
+}

@@ -22,8 +22,8 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Some(Command::Openapi) => {
-            println!("{}", techex_api::openapi().to_pretty_json().expect("the OpenAPI document serializes"));
+        Some(Command::Openapi { spec_version }) => {
+            println!("{}", techex_api::openapi_text(&spec_version));
             Ok(())
         }
         Some(Command::Migrate) => {

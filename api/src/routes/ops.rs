@@ -56,10 +56,26 @@ pub async fn openapi_json(spec: web::Data<utoipa::openapi::OpenApi>) -> HttpResp
     HttpResponse::Ok().json(spec.as_ref())
 }
 
+/// The contract rendered as OpenAPI 3.0.3 (see [`crate::openapi30`]).
+pub struct OpenApi30(pub serde_json::Value);
+
+/// This API's description as OpenAPI 3.0.3, for client generators that read 3.1 poorly (NSwag,
+/// AutoRest, older openapi-generator versions). The same contract as `/openapi.json`.
+#[utoipa::path(
+    tag = "operations",
+    operation_id = "openapi_3_0",
+    responses((status = 200, description = "The OpenAPI 3.0.3 document", content_type = "application/json", body = Object))
+)]
+#[get("/openapi-3.0.json")]
+pub async fn openapi_30_json(spec: web::Data<OpenApi30>) -> HttpResponse {
+    HttpResponse::Ok().json(&spec.0)
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(healthz)
         .service(readyz)
         .service(openapi_json)
+        .service(openapi_30_json)
         .service(crate::routes::auth::jwks)
         .service(crate::routes::auth::authorization_server_metadata);
 }

@@ -9,20 +9,53 @@ fn workspace_file(relative: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
 }
 
-/// The committed `openapi/openapi.json` is what the code generates. Run with
-/// `UPDATE_OPENAPI=1` to rewrite it after a deliberate change of the contract.
+/// The committed `openapi/openapi.json` and `openapi/openapi-3.0.json` are what the code
+/// generates. Run with `UPDATE_OPENAPI=1` to rewrite them after a deliberate change of the
+/// contract.
 #[test]
 fn committed_openapi_document_is_current() {
-    let generated = techex_api::openapi().to_pretty_json().unwrap() + "\n";
-    let path = workspace_file("openapi/openapi.json");
-    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, &generated).unwrap();
+    for (version, file) in [("3.1", "openapi/openapi.json"), ("3.0", "openapi/openapi-3.0.json")] {
+        let generated = techex_api::openapi_text(version) + "\n";
+        let path = workspace_file(file);
+        if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "{file} is stale: run `UPDATE_OPENAPI=1 cargo test -p techex-tests committed_openapi` and commit it"
+        );
     }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "openapi/openapi.json is stale: run `UPDATE_OPENAPI=1 cargo test -p techex-tests committed_openapi` and commit it"
-    );
+}
+
+/// The 3.0 rendering describes the same contract: the same operations with the same answers,
+/// parameters and schemas, with every schema property kept.
+#[test]
+fn the_3_0_document_is_the_same_contract() {
+    let full: Value = serde_json::from_str(&techex_api::openapi_text("3.1")).unwrap();
+    let old: Value = serde_json::from_str(&techex_api::openapi_text("3.0")).unwrap();
+    assert_eq!(old["openapi"], "3.0.3");
+    assert_eq!(keys(&full["paths"]), keys(&old["paths"]));
+    for (path, item) in full["paths"].as_object().unwrap() {
+        assert_eq!(keys(item), keys(&old["paths"][path]), "{path}");
+        for (method, operation) in item.as_object().unwrap() {
+            let twin = &old["paths"][path][method];
+            assert_eq!(operation["operationId"], twin["operationId"]);
+            assert_eq!(keys(&operation["responses"]), keys(&twin["responses"]), "{method} {path}");
+            assert_eq!(operation["parameters"].as_array().map(Vec::len), twin["parameters"].as_array().map(Vec::len));
+        }
+    }
+    assert_eq!(keys(&full["components"]["schemas"]), keys(&old["components"]["schemas"]));
+    for (name, schema) in full["components"]["schemas"].as_object().unwrap() {
+        let twin = &old["components"]["schemas"][name];
+        assert_eq!(keys(&schema["properties"]), keys(&twin["properties"]), "{name}");
+        assert_eq!(schema["required"], twin["required"], "{name}");
+    }
+    assert_eq!(full["components"]["securitySchemes"], old["components"]["securitySchemes"]);
+}
+
+fn keys(value: &Value) -> Vec<String> {
+    value.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
 }
 
 #[test]

@@ -1,0 +1,194 @@
+//! The contract as OpenAPI 3.0.3, for the client generators of .NET and Java teams (NSwag,
+//! AutoRest, older openapi-generator versions) that read 3.1 poorly. The same document as the
+//! 3.1 one, each 3.1-only construct written the 3.0 way:
+//!
+//! - `type: [T, "null"]` becomes `type: T` with `nullable: true`;
+//! - `oneOf: [X, {type: null}]` becomes `allOf: [X]` with `nullable: true` (3.0 ignores
+//!   `nullable` beside a bare `$ref`);
+//! - `examples: [..]` in a schema becomes `example`, `const` a one-value `enum`, a numeric
+//!   `exclusiveMinimum`/`exclusiveMaximum` the boolean form beside `minimum`/`maximum`;
+//! - keywords 3.0 lacks (`propertyNames`, `$schema`, `license.identifier`, ...) are left out: they
+//!   only narrow what a validator accepts, never what the server sends.
+
+use serde_json::{Map, Value};
+
+/// The 3.0.3 rendering of a 3.1 document.
+pub fn downgrade(document: &utoipa::openapi::OpenApi) -> Value {
+    let mut value = serde_json::to_value(document).expect("the OpenAPI document serializes");
+    let root = value.as_object_mut().expect("an OpenAPI document is an object");
+    root.insert("openapi".into(), Value::from("3.0.3"));
+    root.remove("jsonSchemaDialect");
+    root.remove("webhooks");
+    if let Some(license) = root.get_mut("info").and_then(|info| info.get_mut("license")).and_then(Value::as_object_mut)
+    {
+        license.remove("identifier");
+    }
+    if let Some(paths) = root.get_mut("paths") {
+        rewrite_schemas_in(paths);
+    }
+    if let Some(components) = root.get_mut("components").and_then(Value::as_object_mut) {
+        components.remove("pathItems");
+        if let Some(schemas) = components.get_mut("schemas").and_then(Value::as_object_mut) {
+            for schema in schemas.values_mut() {
+                rewrite_schema(schema);
+            }
+        }
+        for section in ["responses", "parameters", "requestBodies", "headers"] {
+            if let Some(part) = components.get_mut(section) {
+                rewrite_schemas_in(part);
+            }
+        }
+    }
+    value
+}
+
+/// Rewrites every `schema` found below `value` (parameters, bodies, responses, headers).
+fn rewrite_schemas_in(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            for (key, child) in object.iter_mut() {
+                if key == "schema" {
+                    rewrite_schema(child);
+                } else {
+                    rewrite_schemas_in(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(rewrite_schemas_in),
+        _ => {}
+    }
+}
+
+fn rewrite_schema(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else { return };
+    for key in ["propertyNames", "$schema", "$id", "contentEncoding", "contentMediaType", "unevaluatedProperties"] {
+        object.remove(key);
+    }
+    if let Some(Value::Array(types)) = object.get("type").cloned() {
+        let nullable = types.iter().any(|t| t == "null");
+        let rest: Vec<Value> = types.into_iter().filter(|t| t != "null").collect();
+        match rest.as_slice() {
+            [only] => {
+                object.insert("type".into(), only.clone());
+            }
+            _ => {
+                object.remove("type");
+                let alternatives = rest.into_iter().map(|t| Value::Object(Map::from_iter([("type".into(), t)])));
+                object.insert("oneOf".into(), Value::Array(alternatives.collect()));
+            }
+        }
+        if nullable {
+            object.insert("nullable".into(), Value::Bool(true));
+        }
+    }
+    for combinator in ["oneOf", "anyOf"] {
+        let Some(Value::Array(alternatives)) = object.get(combinator).cloned() else { continue };
+        let is_null = |s: &Value| s.get("type") == Some(&Value::from("null"));
+        if !alternatives.iter().any(is_null) {
+            continue;
+        }
+        let rest: Vec<Value> = alternatives.into_iter().filter(|s| !is_null(s)).collect();
+        object.remove(combinator);
+        object.insert("nullable".into(), Value::Bool(true));
+        if let [only] = rest.as_slice() {
+            // A description beside the $ref moves up, where 3.0 reads it.
+            let mut only = only.clone();
+            if let Some(description) = only.as_object_mut().and_then(|o| o.remove("description")) {
+                object.entry("description").or_insert(description);
+            }
+            object.insert("allOf".into(), Value::Array(vec![only]));
+        } else {
+            object.insert(combinator.into(), Value::Array(rest));
+        }
+    }
+    if let Some(Value::Array(examples)) = object.remove("examples")
+        && let Some(first) = examples.into_iter().next()
+    {
+        object.entry("example").or_insert(first);
+    }
+    if let Some(constant) = object.remove("const") {
+        object.insert("enum".into(), Value::Array(vec![constant]));
+    }
+    for (exclusive, inclusive) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+        if let Some(bound) = object.get(exclusive).filter(|b| b.is_number()).cloned() {
+            object.insert(inclusive.into(), bound);
+            object.insert(exclusive.into(), Value::Bool(true));
+        }
+    }
+    for key in ["properties", "patternProperties", "$defs", "definitions"] {
+        if let Some(Value::Object(children)) = object.get_mut(key) {
+            children.values_mut().for_each(rewrite_schema);
+        }
+    }
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(child) = object.get_mut(key) {
+            rewrite_schema(child);
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf", "prefixItems"] {
+        if let Some(Value::Array(children)) = object.get_mut(key) {
+            children.iter_mut().for_each(rewrite_schema);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema_of(value: Value) -> Value {
+        let mut schema = value;
+        rewrite_schema(&mut schema);
+        schema
+    }
+
+    #[test]
+    fn nullable_types_and_references_are_written_the_3_0_way() {
+        assert_eq!(schema_of(json!({"type": ["string", "null"]})), json!({"type": "string", "nullable": true}));
+        assert_eq!(
+            schema_of(
+                json!({"oneOf": [{"$ref": "#/components/schemas/Source", "description": "Where from"}, {"type": "null"}]})
+            ),
+            json!({"allOf": [{"$ref": "#/components/schemas/Source"}], "nullable": true, "description": "Where from"})
+        );
+        assert_eq!(
+            schema_of(json!({"type": ["string", "integer"]})),
+            json!({"oneOf": [{"type": "string"}, {"type": "integer"}]})
+        );
+    }
+
+    #[test]
+    fn other_3_1_keywords_are_rewritten_or_left_out_at_any_depth() {
+        let rewritten = schema_of(json!({
+            "type": "object",
+            "propertyNames": {"type": "string"},
+            "properties": {
+                "a": {"type": "array", "items": {"type": ["integer", "null"], "exclusiveMinimum": 0, "examples": [7]}},
+                "b": {"const": "offer"}
+            },
+            "additionalProperties": {"type": ["array", "null"], "items": {"$ref": "#/x"}}
+        }));
+        assert_eq!(
+            rewritten,
+            json!({
+                "type": "object",
+                "properties": {
+                    "a": {"type": "array", "items": {"type": "integer", "nullable": true, "minimum": 0, "exclusiveMinimum": true, "example": 7}},
+                    "b": {"enum": ["offer"]}
+                },
+                "additionalProperties": {"type": "array", "nullable": true, "items": {"$ref": "#/x"}}
+            })
+        );
+    }
+
+    #[test]
+    fn the_whole_contract_has_no_3_1_construct_left() {
+        let document = downgrade(&crate::openapi());
+        assert_eq!(document["openapi"], "3.0.3");
+        let text = document.to_string();
+        for construct in [r#""null""#, "propertyNames", "\"identifier\"", "\"examples\""] {
+            assert!(!text.contains(construct), "{construct} is left");
+        }
+    }
+}
