@@ -29,6 +29,7 @@ use uuid::Uuid;
 use crate::auth::KeySet;
 use crate::auth::TokenLifetime;
 use crate::auth::rate_limit::RateLimits;
+use crate::clock::Clock;
 use crate::error::{ApiError, Problem};
 use crate::extract::{BODY_LIMIT, field_error_from_message};
 use crate::{etag, routes};
@@ -105,6 +106,8 @@ pub struct AppState {
     /// Origins allowed to call from browsers; none means no cross-origin calls.
     pub cors_origins: Vec<String>,
     pub rate_limits: RateLimits,
+    /// The time writes are stamped with and expiries are judged by.
+    pub clock: Clock,
 }
 
 fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -138,6 +141,7 @@ pub fn build_app(
     app.app_data(web::Data::new(state.db))
         .app_data(web::Data::new(state.keys))
         .app_data(web::Data::new(state.token_lifetime))
+        .app_data(web::Data::new(state.clock))
         .app_data(web::Data::new(spec))
         .app_data(routes)
         .app_data(web::PayloadConfig::new(BODY_LIMIT))

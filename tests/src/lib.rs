@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use techex_api::AppState;
 use techex_api::auth::rate_limit::{Quota, RateLimits};
 use techex_api::auth::{KeySet, TokenLifetime};
+use techex_api::clock::Clock;
 use techex_api::routes::clients::register_client;
 use techex_domain::organization::{Organization, OrganizationContent};
 use techex_persistence::change_log::{self, Author, Change};
@@ -69,6 +70,8 @@ type Call = Rc<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, ServiceRes
 pub struct TestApp {
     call: Call,
     pub db: Db,
+    /// The app's clock: move it forward instead of waiting.
+    pub clock: Clock,
     pub publisher: TestClient,
     _sqlite_dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
@@ -211,6 +214,7 @@ impl TestApp {
         };
         assert_eq!(db.backend() == Backend::Postgres, backend == TestBackend::Postgres);
         let keys = Arc::new(KeySet::from_pems(&[test_signing_key()], "techex", "techex-api").unwrap());
+        let clock = Clock::system();
         let state = AppState {
             db: db.clone(),
             rate_limits: RateLimits::new(
@@ -222,6 +226,7 @@ impl TestApp {
             keys,
             token_lifetime: TokenLifetime(options.token_ttl_seconds),
             cors_origins: options.cors_origins,
+            clock: clock.clone(),
         };
         let service = Rc::new(test::init_service(techex_api::build_app(state)).await);
         let call: Call = Rc::new(move |req| {
@@ -239,9 +244,22 @@ impl TestApp {
             organization_id: String::new(),
             token: String::new(),
         };
-        let mut app = TestApp { call, db, publisher: placeholder, _sqlite_dir: sqlite_dir, pg_schema };
+        let mut app = TestApp { call, db, clock, publisher: placeholder, _sqlite_dir: sqlite_dir, pg_schema };
         app.publisher = app.new_client(&["listings:write", "listings:publish"]).await;
         app
+    }
+
+    /// The backend this app stores on.
+    pub fn backend(&self) -> TestBackend {
+        match self.db.backend() {
+            Backend::Sqlite => TestBackend::Sqlite,
+            Backend::Postgres => TestBackend::Postgres,
+        }
+    }
+
+    /// `sqlite` or `postgres`, as `/readyz` names it.
+    pub fn backend_name(&self) -> &'static str {
+        self.db.backend().as_str()
     }
 
     /// A new organization with a client holding `scopes`, and a token for them.

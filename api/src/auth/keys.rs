@@ -228,8 +228,9 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_name_their_key() {
         let keys = KeySet::from_pems(&[KeySet::generate_pem()], "techex", "techex-api").unwrap();
-        let token = keys.sign(&claims(&keys));
-        assert_eq!(keys.verify(&token).unwrap(), claims(&keys));
+        let claims = claims(&keys);
+        let token = keys.sign(&claims);
+        assert_eq!(keys.verify(&token).unwrap(), claims);
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.kid.as_deref(), Some(keys.signing_kid()));
         assert_eq!(keys.jwks().keys[0].kid, keys.signing_kid());

@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::CallerOf;
+use crate::clock::Clock;
 use crate::error::{ApiError, Problem};
 use crate::etag;
 use crate::extract::{JsonBody, if_match, path_param};
@@ -140,7 +141,7 @@ pub struct ListingQuery {
 }
 
 impl ListingQuery {
-    fn into_filter(self, caller: &Caller) -> Result<ListingFilter, ApiError> {
+    fn into_filter(self, caller: &Caller, now: DateTime<Utc>) -> Result<ListingFilter, ApiError> {
         let mut errors = ValidationErrors::default();
         let status = match self.status.as_deref().map(str::parse::<ListingStatus>) {
             None => ListingStatus::Published,
@@ -187,7 +188,7 @@ impl ListingQuery {
             field_prefix: self.field,
             after,
             limit,
-            live_at: techex_domain::now(),
+            live_at: now,
         })
     }
 }
@@ -220,8 +221,9 @@ pub async fn list_listings(
     db: web::Data<Db>,
     caller: CallerOf,
     query: web::Query<ListingQuery>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = query.into_inner().into_filter(&caller.0)?;
+    let filter = query.into_inner().into_filter(&caller.0, clock.now())?;
     let public = filter.status == ListingStatus::Published;
     let limit = filter.limit;
     let rows = with_conn(&db, move |conn| {
@@ -319,10 +321,15 @@ pub async fn get_listing(
     )
 )]
 #[post("/listings")]
-pub async fn create_listing(db: web::Data<Db>, caller: CallerOf, body: JsonBody) -> Result<HttpResponse, ApiError> {
+pub async fn create_listing(
+    db: web::Data<Db>,
+    caller: CallerOf,
+    body: JsonBody,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
     let actor = access::may_create_listing(&caller)?;
-    let now = techex_domain::now();
+    let now = clock.now();
     let valid = body.parse::<ListingContent>()?.validate(now).map_err(ApiError::Validation)?;
     let listing = Listing::draft(valid, Some(actor.organization_id), now);
     let author = author(actor);
@@ -366,6 +373,7 @@ pub async fn update_listing(
     caller: CallerOf,
     id: web::Path<String>,
     body: JsonBody,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
     let expected = if_match(&req);
@@ -378,7 +386,7 @@ pub async fn update_listing(
             access::may_edit_listing(&writer, listing)?;
             check_version("listing", listing.version, expected.as_deref())?;
             let content = patched(&listing.content, &patch)?;
-            let now = techex_domain::now();
+            let now = clock.now();
             let valid = content.validate(now).map_err(ApiError::Validation)?;
             if valid.content == listing.content {
                 return Ok(ListingWrite::Unchanged);
@@ -413,6 +421,7 @@ pub async fn delete_listing(
     db: web::Data<Db>,
     caller: CallerOf,
     id: web::Path<String>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
     let expected = if_match(&req);
@@ -422,7 +431,7 @@ pub async fn delete_listing(
         listings::modify(conn, id, &author, |listing| {
             access::may_edit_listing(&caller, listing)?;
             check_version("listing", listing.version, expected.as_deref())?;
-            listing.withdraw_for_deletion(techex_domain::now());
+            listing.withdraw_for_deletion(clock.now());
             Ok(ListingWrite::Deleted)
         })
     })
@@ -435,6 +444,7 @@ async fn move_listing(
     db: web::Data<Db>,
     caller: CallerOf,
     id: web::Path<String>,
+    clock: web::Data<Clock>,
     requested: LifecycleAction,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
@@ -446,7 +456,7 @@ async fn move_listing(
         listings::modify(conn, id, &author, |listing| {
             let (_, action) = lifecycle_action(&mover, listing, requested)?;
             check_version("listing", listing.version, expected.as_deref())?;
-            listing.apply(action, techex_domain::now())?;
+            listing.apply(action, clock.now())?;
             Ok(ListingWrite::Moved(action))
         })
     })
@@ -481,8 +491,9 @@ macro_rules! lifecycle_endpoint {
             db: web::Data<Db>,
             caller: CallerOf,
             id: web::Path<String>,
+            clock: web::Data<Clock>,
         ) -> Result<HttpResponse, ApiError> {
-            move_listing(req, db, caller, id, $action).await
+            move_listing(req, db, caller, id, clock, $action).await
         }
     };
 }
