@@ -291,7 +291,7 @@ pub async fn get_listing(
     let tag = etag::of_version(listing.version);
     let public = listing.status == ListingStatus::Published;
     if let Some(candidates) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
-        && etag::matches(candidates, &tag)
+        && etag::matches_weak(candidates, &tag)
     {
         let mut response = HttpResponse::NotModified();
         cache_headers(&mut response, &caller, public);

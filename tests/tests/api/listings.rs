@@ -145,6 +145,9 @@ backend_tests! {
         assert_eq!(fresh.status, StatusCode::OK);
         let stale = app.send_as_publisher(TestRequest::patch().uri(&path).insert_header(("if-match", "\"v1\"")).set_json(json!({"trl": 9}))).await;
         stale.problem(412, "precondition_failed");
+        // RFC 9110 13.1.1: If-Match compares strongly, so a weak tag never matches, even the current one.
+        let weak = app.send_as_publisher(TestRequest::patch().uri(&path).insert_header(("if-match", "W/\"v2\"")).set_json(json!({"trl": 9}))).await;
+        weak.problem(412, "precondition_failed");
         let stale_move = app.send_as_publisher(TestRequest::post().uri(&format!("{path}/submit")).insert_header(("if-match", "\"v1\""))).await;
         stale_move.problem(412, "precondition_failed");
         let garbage = app.send_as_publisher(TestRequest::delete().uri(&path).insert_header(("if-match", "yesterday"))).await;
@@ -161,6 +164,9 @@ backend_tests! {
         let unchanged = app.send_as_publisher(TestRequest::get().uri(&path).insert_header(("if-none-match", "\"v1\""))).await;
         assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
         assert_eq!(unchanged.header("etag"), Some("\"v1\""));
+        // If-None-Match compares weakly (RFC 9110 13.1.2).
+        let weakly = app.send_as_publisher(TestRequest::get().uri(&path).insert_header(("if-none-match", "W/\"v1\""))).await;
+        assert_eq!(weakly.status, StatusCode::NOT_MODIFIED);
         app.post(&format!("{path}/submit"), &Value::Null).await;
         let changed = app.send_as_publisher(TestRequest::get().uri(&path).insert_header(("if-none-match", "\"v1\""))).await;
         assert_eq!(changed.status, StatusCode::OK);

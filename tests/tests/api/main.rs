@@ -6,5 +6,6 @@ mod listings;
 mod listings_search;
 mod matrix;
 mod ops;
+mod organizations;
 mod reference;
 mod repository;
