@@ -158,6 +158,25 @@ fn postgres() {
 }
 
 #[test]
+fn database_passwords_stay_out_of_the_log() {
+    // Nothing listens on port 1: the connection fails and the error is logged.
+    let url = "postgres://techex:userinfo-s3cret@127.0.0.1:1/techex?sslmode=disable&password=query-s3cret";
+    let output = Command::new(env!("CARGO_BIN_EXE_techex"))
+        .arg("migrate")
+        .env("TECHEX_DATABASE_URL", url)
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        log.contains("cannot open the database postgres://techex:***@127.0.0.1:1/techex?sslmode=disable&password=***"),
+        "{log}"
+    );
+    assert!(!log.contains("s3cret"), "{log}");
+}
+
+#[test]
 fn openapi_command_prints_the_committed_document() {
     let output = Command::new(env!("CARGO_BIN_EXE_techex")).arg("openapi").output().unwrap();
     let printed = String::from_utf8(output.stdout).unwrap();
