@@ -117,10 +117,17 @@ backend_tests! {
                 assert_eq!(reply.header("www-authenticate"), Some("Basic realm=\"techex\""));
             }
         }
+        // Good credentials in a JSON body get no token: RFC 6749 asks for a form.
         let as_json = app
-            .send(TestRequest::post().uri("/v1/auth/token").set_json(json!({"grant_type": "client_credentials"})))
+            .send(TestRequest::post().uri("/v1/auth/token").set_json(json!({
+                "grant_type": "client_credentials", "client_id": client.id, "client_secret": client.secret
+            })))
             .await;
+        assert_eq!(as_json.status.as_u16(), 400, "{:#}", as_json.body);
+        assert_eq!(as_json.header("content-type"), Some("application/json"));
         assert_eq!(as_json.body["error"], "invalid_request");
+        assert!(as_json.body["error_description"].as_str().is_some_and(|d| d.contains("x-www-form-urlencoded")), "{:#}", as_json.body);
+        assert!(as_json.body.get("access_token").is_none());
     }
 
     async fn forged_broken_and_stale_tokens_are_refused(app: TestApp) {
