@@ -314,6 +314,33 @@ backend_tests! {
         foreign.problem(foreign.status.as_u16(), "bad_request");
     }
 
+    async fn cors_answers_simple_requests_for_allowed_origins_only(app: TestApp) {
+        let simple = |origin: &str| TestRequest::get().uri("/v1/reference/trl").insert_header(("origin", origin.to_owned()));
+        let allowed = app.anonymous().send(simple(PORTAL_ORIGIN)).await;
+        assert_eq!(allowed.status, StatusCode::OK);
+        assert_eq!(allowed.header("access-control-allow-origin"), Some(PORTAL_ORIGIN));
+        assert!(allowed.header("access-control-allow-credentials").is_none());
+        let foreign = app.anonymous().send(simple("https://evil.example")).await;
+        assert!(foreign.header("access-control-allow-origin").is_none(), "{:?}", foreign.headers);
+        assert!(foreign.header("access-control-allow-credentials").is_none());
+
+        let closed = TestApp::start_with(app.backend(), Options { cors_origins: Vec::new(), ..Options::default() }).await;
+        let simple_read = closed.anonymous().send(simple(PORTAL_ORIGIN)).await;
+        assert!(simple_read.header("access-control-allow-origin").is_none(), "no origins configured: {:?}", simple_read.headers);
+        let preflight = closed
+            .send(
+                TestRequest::default()
+                    .method(actix_web::http::Method::OPTIONS)
+                    .uri("/v1/listings")
+                    .insert_header(("origin", PORTAL_ORIGIN))
+                    .insert_header(("access-control-request-method", "POST")),
+            )
+            .await;
+        assert!(preflight.status.is_client_error(), "{:?}", preflight.status);
+        assert!(preflight.header("access-control-allow-origin").is_none());
+        preflight.problem(preflight.status.as_u16(), "bad_request");
+    }
+
     async fn no_secret_or_token_reaches_the_log(app: TestApp) {
         techex_tests::capture_logs();
         let portal = app.new_client(&["listings:write"]).await;

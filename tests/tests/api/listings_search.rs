@@ -119,6 +119,18 @@ backend_tests! {
         assert_eq!(cached.status, StatusCode::NOT_MODIFIED);
     }
 
+    async fn a_page_holds_20_listings_unless_asked_otherwise(app: TestApp) {
+        let specs: Vec<(&str, &str, &[&str])> = (0..21).map(|_| ("offer", "79", &["206"][..])).collect();
+        let mut published = publish_all(&app, &specs).await;
+        published.reverse();
+        let first = app.anonymous().get("/v1/listings").await;
+        assert_eq!(ids_of(&first), published[..20]);
+        let cursor = first.body["next_cursor"].as_str().expect("a next page");
+        let rest = app.anonymous().get(&format!("/v1/listings?cursor={cursor}")).await;
+        assert_eq!(ids_of(&rest), published[20..]);
+        assert_eq!(ids_of(&app.anonymous().get("/v1/listings?limit=21").await), published);
+    }
+
     async fn bad_query_parameters_are_refused_not_ignored(app: TestApp) {
         let cases = [
             ("/v1/listings?limit=0", "limit", "out_of_range"),

@@ -9,3 +9,4 @@ mod ops;
 mod organizations;
 mod reference;
 mod repository;
+mod storage;
