@@ -45,10 +45,12 @@ impl Server {
     fn start(dir: &Path, settings: &[(&str, &str)]) -> Server {
         let addr = format!("127.0.0.1:{}", free_port());
         let mut command = Command::new(env!("CARGO_BIN_EXE_techex"));
+        command.arg("serve");
+        // Settings come from this test alone, whatever the environment says.
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("TECHEX_")) {
+            command.env_remove(name);
+        }
         command
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("TECHEX_DATABASE_URL", dir.join("techex.db"))
             .env("TECHEX_DATA_DIR", dir.join("data"))
             .env("TECHEX_BIND", &addr)
@@ -179,6 +181,35 @@ fn field(output: &str, label: &str) -> Option<String> {
     output.lines().find_map(|line| line.trim().strip_prefix(&format!("{label}:"))).map(|v| v.trim().to_owned())
 }
 
+/// Registers an organization and a publishing client on the command line, as the operator
+/// does, and returns the client's id and secret.
+fn operator_client(dir: &Path) -> (String, String) {
+    let techex = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_techex"));
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("TECHEX_")) {
+            command.env_remove(name);
+        }
+        let output = command.args(args).env("TECHEX_DATABASE_URL", dir.join("techex.db")).output().unwrap();
+        assert!(output.status.success(), "techex {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let created = techex(&[
+        "orgs",
+        "create",
+        "--kind",
+        "exchange",
+        "--name-vi",
+        "Sàn giao dịch công nghệ TP.HCM",
+        "--province",
+        "79",
+    ]);
+    let organization = field(&created, "organization_id").unwrap();
+    let scopes = "listings:write listings:publish";
+    let client =
+        techex(&["clients", "create", "--organization", &organization, "--name", "Cổng thử", "--scopes", scopes]);
+    (field(&client, "client_id").unwrap(), field(&client, "client_secret").unwrap())
+}
+
 fn listed(server: &Server) -> usize {
     let (status, page) = server.get("/v1/listings?limit=100", None);
     assert_eq!(status, 200, "{page:#}");
@@ -256,10 +287,9 @@ fn postgresql_gets_no_demo_data_and_its_password_stays_out_of_the_log() {
 #[test]
 fn the_token_lifetime_is_configurable() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path(), &[("TECHEX_TOKEN_TTL_SECONDS", "120")]);
-    let printed = server.stdout();
-    let (status, reply) =
-        server.token(&field(&printed, "client_id").unwrap(), &field(&printed, "client_secret").unwrap());
+    let (id, secret) = operator_client(dir.path());
+    let mut server = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off"), ("TECHEX_TOKEN_TTL_SECONDS", "120")]);
+    let (status, reply) = server.token(&id, &secret);
     assert_eq!(status, 200, "{reply:#}");
     assert_eq!(reply["expires_in"], 120);
     let claims = claims_of(reply["access_token"].as_str().unwrap());
@@ -287,9 +317,8 @@ fn signing_keys_from_files_rotate_end_to_end() {
     let (old, new) = (old.to_str().unwrap().to_owned(), new.to_str().unwrap().to_owned());
     let drafts = "/v1/listings?status=draft";
 
-    let mut before = Server::start(dir.path(), &[("TECHEX_SIGNING_KEYS", &old)]);
-    let printed = before.stdout();
-    let (id, secret) = (field(&printed, "client_id").unwrap(), field(&printed, "client_secret").unwrap());
+    let (id, secret) = operator_client(dir.path());
+    let mut before = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off"), ("TECHEX_SIGNING_KEYS", &old)]);
     let old_token = before.token(&id, &secret).1["access_token"].as_str().unwrap().to_owned();
     let jwks = before.get("/.well-known/jwks.json", None).1;
     let old_kid = kid_of(&old_token);
@@ -300,7 +329,8 @@ fn signing_keys_from_files_rotate_end_to_end() {
     assert!(!dir.path().join("data/jwt-signing-key.pem").exists(), "no key is generated when keys are configured");
 
     // The new key first: it signs, and the old one still verifies.
-    let mut rotating = Server::start(dir.path(), &[("TECHEX_SIGNING_KEYS", &format!("{new},{old}"))]);
+    let mut rotating =
+        Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off"), ("TECHEX_SIGNING_KEYS", &format!("{new},{old}"))]);
     let jwks = rotating.get("/.well-known/jwks.json", None).1;
     let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
     assert_eq!(kids.len(), 2);
@@ -312,7 +342,7 @@ fn signing_keys_from_files_rotate_end_to_end() {
     assert!(rotating.terminate().success());
 
     // The old key dropped: its tokens stop working.
-    let mut after = Server::start(dir.path(), &[("TECHEX_SIGNING_KEYS", &new)]);
+    let mut after = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off"), ("TECHEX_SIGNING_KEYS", &new)]);
     let (status, problem) = after.get(drafts, Some(&old_token));
     assert_eq!((status, problem["code"].as_str()), (401, Some("invalid_token")), "{problem:#}");
     assert_eq!(after.get(drafts, Some(&new_token)).0, 200);
@@ -323,32 +353,34 @@ fn signing_keys_from_files_rotate_end_to_end() {
 #[test]
 fn sigterm_lets_a_request_in_flight_finish_then_stops() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path(), &[]);
-    let printed = server.stdout();
-    let form = format!(
-        "grant_type=client_credentials&client_id={}&client_secret={}",
-        field(&printed, "client_id").unwrap(),
-        field(&printed, "client_secret").unwrap()
-    );
-    let (first_half, second_half) = form.split_at(form.len() / 2);
+    let (id, secret) = operator_client(dir.path());
+    let mut server = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off")]);
+    let form = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
     let mut stream = TcpStream::connect(&server.addr).unwrap();
     stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    // With `Expect: 100-continue` the server says when it has taken the request and waits for
+    // its body: from then on the request is in flight.
     let head = format!(
         "POST /v1/auth/token HTTP/1.1\r\nhost: {}\r\ncontent-type: application/x-www-form-urlencoded\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n",
+         content-length: {}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n",
         server.addr,
         form.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(first_half.as_bytes()).unwrap();
-    stream.flush().unwrap();
+    let mut interim = Vec::new();
+    let mut byte = [0u8; 1];
+    while !interim.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).unwrap();
+        interim.push(byte[0]);
+    }
+    assert!(interim.starts_with(b"HTTP/1.1 100"), "{}", String::from_utf8_lossy(&interim));
 
     server.signal_term();
     server.await_log("graceful shutdown");
     assert!(server.child.try_wait().unwrap().is_none(), "the server waits for the request in flight");
-    stream.write_all(second_half.as_bytes()).unwrap();
+    stream.write_all(form.as_bytes()).unwrap();
     let (status, reply) = read_response(&mut stream);
-    assert_eq!(status, 200, "the request in flight is answered: {reply:#}");
+    assert_eq!(status, 200, "the request in flight is answered: {reply:#}\n{}", server.stderr());
     assert!(reply["access_token"].is_string());
     let exit = server.wait();
     assert!(exit.success(), "a graceful stop exits cleanly: {exit}");
