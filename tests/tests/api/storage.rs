@@ -8,7 +8,7 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Bool, Integer};
 use serde_json::{Value, json};
 use techex_persistence::DbConn;
-use techex_tests::{Reply, TestApp, backend_tests, listing_with};
+use techex_tests::{Reply, TestApp, TestBackend, TestClient, backend_tests, listing_with};
 
 /// Runs SQL on a connection of the app's own pool, on whichever backend it is.
 fn execute(app: &TestApp, sql: &str) {
@@ -55,6 +55,62 @@ struct Pid {
     pid: i32,
 }
 
+/// Writes `change` to a record (row `id` of `table`, organizations or api_clients) as `admin`,
+/// while another writer changes the same record; returns the API's answer and the record as
+/// read back afterwards.
+///
+/// On PostgreSQL the other writer holds the row while the API reads it, so the API's write waits
+/// and then finds the version changed under it. On SQLite writers take the write lock up front,
+/// so the API's write queues behind the other one and applies to what it wrote.
+async fn race(app: &TestApp, admin: &TestClient, table: &str, id: &str, change: &Value) -> (Reply, Value) {
+    let path = match table {
+        "organizations" => format!("/v1/organizations/{id}"),
+        _ => format!("/v1/clients/{id}"),
+    };
+    let operator = app.as_client(admin);
+    let interfere = format!("UPDATE {table} SET version = version + 1 WHERE id = '{id}'");
+    let mut side = app.db.conn().unwrap();
+    let reply = match &mut *side {
+        DbConn::Pg(c) => {
+            c.batch_execute(&format!("BEGIN; SELECT 1 FROM {table} WHERE id = '{id}' FOR UPDATE")).unwrap();
+            let own_pid = diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result::<Pid>(c).unwrap().pid;
+            let other = async {
+                let mut watcher = app.db.conn().unwrap();
+                let DbConn::Pg(w) = &mut *watcher else { unreachable!() };
+                let mut waiting = 0;
+                // Bounded: a write that never waits fails the test instead of hanging it.
+                for _ in 0..6000 {
+                    waiting = diesel::sql_query(
+                        "SELECT count(*) AS count FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+                    )
+                    .bind::<Integer, _>(own_pid)
+                    .get_result::<Count>(w)
+                    .unwrap()
+                    .count;
+                    if waiting > 0 {
+                        break;
+                    }
+                    actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                assert_eq!(waiting, 1, "the API's write waits for the other writer");
+                c.batch_execute(&format!("{interfere}; COMMIT")).unwrap();
+            };
+            futures_util::future::join(operator.patch(&path, change), other).await.0
+        }
+        DbConn::Sqlite(c) => {
+            c.batch_execute(&format!("BEGIN IMMEDIATE; {interfere}")).unwrap();
+            let other = async {
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+                c.batch_execute("COMMIT").unwrap();
+            };
+            futures_util::future::join(operator.patch(&path, change), other).await.0
+        }
+    };
+    drop(side);
+    let after = operator.get(&path).await.body;
+    (reply, after)
+}
+
 backend_tests! {
     async fn a_write_whose_change_log_row_fails_leaves_nothing_behind(app: TestApp) {
         techex_tests::capture_logs();
@@ -99,53 +155,21 @@ backend_tests! {
     async fn a_write_racing_another_is_queued_or_refused_never_lost(app: TestApp) {
         let admin = app.new_client(&["admin"]).await;
         let org = app.publisher.organization_id.clone();
-        let path = format!("/v1/organizations/{org}");
-        let operator = app.as_client(&admin);
-        let change = json!({"province": "79"});
-        let mut side = app.db.conn().unwrap();
-        let interfere = format!("UPDATE organizations SET version = version + 1 WHERE id = '{org}'");
-        match &mut *side {
-            DbConn::Pg(c) => {
-                // Another writer holds the row while the API reads it; the API's write must wait,
-                // then find the version changed under it.
-                c.batch_execute(&format!("BEGIN; SELECT 1 FROM organizations WHERE id = '{org}' FOR UPDATE")).unwrap();
-                let own_pid = diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result::<Pid>(c).unwrap().pid;
-                let write = operator.patch(&path, &change);
-                let other = async {
-                    let mut watcher = app.db.conn().unwrap();
-                    let DbConn::Pg(w) = &mut *watcher else { unreachable!() };
-                    let mut waiting = 0;
-                    for _ in 0..6000 {
-                        waiting = diesel::sql_query("SELECT count(*) AS count FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))")
-                            .bind::<Integer, _>(own_pid)
-                            .get_result::<Count>(w)
-                            .unwrap()
-                            .count;
-                        if waiting > 0 {
-                            break;
-                        }
-                        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
-                    }
-                    assert_eq!(waiting, 1, "the API's write waits for the other writer");
-                    c.batch_execute(&format!("{interfere}; COMMIT")).unwrap();
-                };
-                let (reply, ()) = futures_util::future::join(write, other).await;
+        let client = app.client_in(&org, &["changes:read"]).await;
+        let races = [
+            ("organizations", org.clone(), json!({"province": "79"}), "province", "75", "79"),
+            ("api_clients", client.id.clone(), json!({"name": "Cổng mới"}), "name", "test client", "Cổng mới"),
+        ];
+        for (table, id, change, field, before, wanted) in races {
+            let (reply, after) = race(&app, &admin, table, &id, &change).await;
+            if app.backend() == TestBackend::Postgres {
                 reply.problem(409, "edit_conflict");
-                let after = app.anonymous().get(&path).await.body;
-                assert_eq!((after["version"].as_i64(), after["province"].as_str()), (Some(2), Some("75")), "the refused write changed nothing");
-            }
-            DbConn::Sqlite(c) => {
-                // SQLite writers take the write lock up front, so the API's write queues behind
-                // the other one and applies to what it wrote.
-                c.batch_execute(&format!("BEGIN IMMEDIATE; {interfere}")).unwrap();
-                let write = operator.patch(&path, &change);
-                let other = async {
-                    actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-                    c.batch_execute("COMMIT").unwrap();
-                };
-                let (reply, ()) = futures_util::future::join(write, other).await;
-                assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
-                assert_eq!((reply.body["version"].as_i64(), reply.body["province"].as_str()), (Some(3), Some("79")));
+                let kept = (after["version"].as_i64(), after[field].as_str());
+                assert_eq!(kept, (Some(2), Some(before)), "{table}: the refused write changed nothing");
+            } else {
+                assert_eq!(reply.status, StatusCode::OK, "{table}: {:#}", reply.body);
+                let written = (after["version"].as_i64(), after[field].as_str());
+                assert_eq!(written, (Some(3), Some(wanted)), "{table}: the write applied after the other one");
             }
         }
     }
