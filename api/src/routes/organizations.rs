@@ -123,6 +123,7 @@ pub async fn list_organizations(
     params(("id" = Uuid, Path, description = "Organization id")),
     responses(
         (status = 200, description = "The organization", body = OrganizationResponse, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "The id is not a UUID (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization (`organization_not_found`)", body = Problem, content_type = "application/problem+json"),
     )
