@@ -113,12 +113,13 @@ impl Server {
 
     /// Sends SIGTERM and waits for the process to end.
     fn terminate(&mut self) -> ExitStatus {
-        self.signal_term();
+        self.signal("TERM");
         self.wait()
     }
 
-    fn signal_term(&self) {
-        let sent = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+    /// Sends a signal by name (`TERM`, `INT`).
+    fn signal(&self, name: &str) {
+        let sent = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
         assert!(sent.success());
     }
 
@@ -350,21 +351,15 @@ fn signing_keys_from_files_rotate_end_to_end() {
     assert!(after.terminate().success());
 }
 
-#[test]
-fn sigterm_lets_a_request_in_flight_finish_then_stops() {
-    let dir = tempfile::tempdir().unwrap();
-    let (id, secret) = operator_client(dir.path());
-    let mut server = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off")]);
-    let form = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
+/// Starts a token request on a new connection and returns once the server has taken it and
+/// waits for its body (the server's `100 Continue`): from then on the request is in flight.
+fn request_in_flight(server: &Server, body_length: usize) -> TcpStream {
     let mut stream = TcpStream::connect(&server.addr).unwrap();
     stream.set_read_timeout(Some(PATIENCE)).unwrap();
-    // With `Expect: 100-continue` the server says when it has taken the request and waits for
-    // its body: from then on the request is in flight.
     let head = format!(
         "POST /v1/auth/token HTTP/1.1\r\nhost: {}\r\ncontent-type: application/x-www-form-urlencoded\r\n\
-         content-length: {}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n",
+         content-length: {body_length}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n",
         server.addr,
-        form.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
     let mut interim = Vec::new();
@@ -374,9 +369,19 @@ fn sigterm_lets_a_request_in_flight_finish_then_stops() {
         interim.push(byte[0]);
     }
     assert!(interim.starts_with(b"HTTP/1.1 100"), "{}", String::from_utf8_lossy(&interim));
+    stream
+}
 
-    server.signal_term();
-    server.await_log("graceful shutdown");
+#[test]
+fn sigterm_lets_a_request_in_flight_finish_then_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, secret) = operator_client(dir.path());
+    let mut server = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off")]);
+    let form = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
+    let mut stream = request_in_flight(&server, form.len());
+
+    server.signal("TERM");
+    server.await_log("SIGTERM received; starting graceful shutdown");
     assert!(server.child.try_wait().unwrap().is_none(), "the server waits for the request in flight");
     stream.write_all(form.as_bytes()).unwrap();
     let (status, reply) = read_response(&mut stream);
@@ -384,4 +389,32 @@ fn sigterm_lets_a_request_in_flight_finish_then_stops() {
     assert!(reply["access_token"].is_string());
     let exit = server.wait();
     assert!(exit.success(), "a graceful stop exits cleanly: {exit}");
+}
+
+#[test]
+fn sigterm_gives_up_on_a_request_unfinished_after_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off")]);
+    let mut stream = request_in_flight(&server, 100);
+    server.signal("TERM");
+    server.await_log("graceful worker shutdown; finishing 1 connections");
+    // The body never comes: once the grace period is over the server drops the request and
+    // stops on its own.
+    let (status, _) = read_response(&mut stream);
+    assert_eq!(status, 0, "the unfinished request gets no answer");
+    let exit = server.wait();
+    assert!(exit.success(), "{exit}");
+}
+
+#[test]
+fn ctrl_c_stops_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off")]);
+    let mut stream = request_in_flight(&server, 100);
+    server.signal("INT");
+    server.await_log("SIGINT received; starting forced shutdown");
+    let (status, _) = read_response(&mut stream);
+    assert_eq!(status, 0, "a request in flight is dropped");
+    let exit = server.wait();
+    assert!(exit.success(), "{exit}");
 }

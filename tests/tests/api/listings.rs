@@ -218,7 +218,7 @@ backend_tests! {
         app.clock.advance(chrono::Duration::hours(2));
         // Waits for the job's next runs; bounded so that a job that never runs fails the test.
         let mut status = Value::Null;
-        for _ in 0..500 {
+        for _ in 0..3000 {
             status = app.get(&format!("/v1/listings/{expiring}")).await.body["status"].clone();
             if status == "expired" {
                 break;
