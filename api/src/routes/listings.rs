@@ -350,7 +350,7 @@ pub async fn create_listing(
     operation_id = "update_listing",
     security(("oauth2" = ["listings:write"])),
     params(("id" = Uuid, Path, description = "Listing id"),
-           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"v[0-9]+"$"#, description = "The ETag last read; the update is refused with 412 if the listing changed since")),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|"v[0-9]+"( *, *"v[0-9]+")*)$"#, description = "The ETag last read; the update is refused with 412 if the listing changed since")),
     request_body(content = Object, description = "A merge patch of the listing content, e.g. `{\"trl\": 8, \"title\": {\"vi\": \"...\"}}`",
                  content_type = "application/merge-patch+json"),
     responses(
@@ -405,7 +405,7 @@ pub async fn update_listing(
     operation_id = "delete_listing",
     security(("oauth2" = ["listings:write"])),
     params(("id" = Uuid, Path, description = "Listing id"),
-           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"v[0-9]+"$"#, description = "The ETag last read")),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|"v[0-9]+"( *, *"v[0-9]+")*)$"#, description = "The ETag last read")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed id or If-Match", body = Problem, content_type = "application/problem+json"),
@@ -474,7 +474,7 @@ macro_rules! lifecycle_endpoint {
             description = $rules,
             security(("oauth2" = [])),
             params(("id" = Uuid, Path, description = "Listing id"),
-                   ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"v[0-9]+"$"#, description = "The ETag last read")),
+                   ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|"v[0-9]+"( *, *"v[0-9]+")*)$"#, description = "The ETag last read")),
             responses(
                 (status = 200, description = "The listing in its new status", body = ListingResponse, headers(("ETag" = String))),
                 (status = 400, description = "Malformed id or If-Match", body = Problem, content_type = "application/problem+json"),

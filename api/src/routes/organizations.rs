@@ -178,7 +178,7 @@ pub async fn create_organization(
     operation_id = "update_organization",
     security(("oauth2" = ["admin"])),
     params(("id" = Uuid, Path, description = "Organization id"),
-           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"v[0-9]+"$"#, description = "The ETag last read")),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|"v[0-9]+"( *, *"v[0-9]+")*)$"#, description = "The ETag last read")),
     request_body(content = Object, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated organization", body = OrganizationResponse, headers(("ETag" = String))),

@@ -154,8 +154,10 @@ backend_tests! {
         garbage.problem(412, "precondition_failed");
         let listed = app.send_as_publisher(TestRequest::post().uri(&format!("{path}/submit")).insert_header(("if-match", "\"v1\", \"v2\""))).await;
         assert_eq!(listed.status, StatusCode::OK, "a list of tags matches when one does");
-        assert_eq!(app.get(&path).await.body["trl"], 8);
-        assert_eq!(app.change_count(), 3);
+        let any = app.send_as_publisher(TestRequest::patch().uri(&path).insert_header(("if-match", "*")).set_json(json!({"trl": 9}))).await;
+        assert_eq!((any.status, any.body["version"].as_i64()), (StatusCode::OK, Some(4)), "* matches any current version: {:#}", any.body);
+        assert_eq!(app.get(&path).await.body["trl"], 9);
+        assert_eq!(app.change_count(), 4, "the create and the three writes whose If-Match matched");
     }
 
     async fn reads_answer_304_when_the_etag_still_matches(app: TestApp) {
