@@ -30,6 +30,7 @@ use crate::auth::KeySet;
 use crate::auth::TokenLifetime;
 use crate::auth::rate_limit::RateLimits;
 use crate::auth::token_guard::TokenGuard;
+use crate::clock::Clock;
 use crate::error::{ApiError, Problem};
 use crate::extract::{BODY_LIMIT, BodyTimeout, field_error_from_message};
 use crate::{etag, routes};
@@ -117,6 +118,8 @@ pub struct AppState {
     /// Bounds the work of the token endpoint; shared by every worker.
     pub token_guard: Arc<TokenGuard>,
     pub body_timeout: BodyTimeout,
+    /// The time writes are stamped with and expiries are judged by.
+    pub clock: Clock,
 }
 
 fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -158,6 +161,7 @@ pub fn build_app(
         .app_data(web::Data::new(PublicUrl(state.public_url)))
         .app_data(web::Data::new(state.rate_limits.trusted_proxies()))
         .app_data(web::Data::new(routes::ops::OpenApi30(crate::openapi30::downgrade(&spec))))
+        .app_data(web::Data::new(state.clock))
         .app_data(web::Data::new(spec))
         .app_data(routes)
         .app_data(web::PayloadConfig::new(BODY_LIMIT))
@@ -379,6 +383,9 @@ async fn finish_response(
     let response = next.call(req).await?;
     let mut response = if needs_problem_body(&response) {
         as_problem(response).await
+    } else if read && own_etag_matches(&response, if_none_match.as_deref()) {
+        let (request, response) = response.into_parts();
+        ServiceResponse::new(request, not_modified(response.headers()))
     } else if read && needs_content_etag(&response) {
         with_content_etag(response, if_none_match.as_deref()).await
     } else {
@@ -426,6 +433,29 @@ fn needs_content_etag<B: MessageBody>(response: &ServiceResponse<B>) -> bool {
         && response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
 }
 
+/// A successful read that carries its own ETag (a record's version) which `if_none_match` names.
+fn own_etag_matches<B>(response: &ServiceResponse<B>, if_none_match: Option<&str>) -> bool {
+    response.status() == StatusCode::OK
+        && if_none_match.is_some_and(|candidates| {
+            response
+                .headers()
+                .get(header::ETAG)
+                .and_then(|tag| tag.to_str().ok())
+                .is_some_and(|tag| etag::matches_weak(candidates, tag))
+        })
+}
+
+/// A 304 carrying the headers of the response it stands for, less those of its body.
+fn not_modified(headers: &actix_web::http::header::HeaderMap) -> HttpResponse {
+    let mut response = HttpResponse::NotModified().finish();
+    for (name, value) in
+        headers.iter().filter(|(name, _)| *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH)
+    {
+        response.headers_mut().append(name.clone(), value.clone());
+    }
+    response
+}
+
 /// Tags a read with the SHA-256 of its body, or answers 304 when `if_none_match` names it.
 async fn with_content_etag(
     response: ServiceResponse<impl MessageBody + 'static>,
@@ -437,14 +467,8 @@ async fn with_content_etag(
         return ServiceResponse::new(request, HttpResponse::InternalServerError().finish());
     };
     let tag = format!("\"{}\"", &URL_SAFE_NO_PAD.encode(Sha256::digest(&bytes))[..27]);
-    let mut rebuilt = if if_none_match.is_some_and(|candidates| etag::matches(candidates, &tag)) {
-        let mut not_modified = HttpResponse::NotModified().finish();
-        for (name, value) in
-            head.headers().iter().filter(|(name, _)| *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH)
-        {
-            not_modified.headers_mut().append(name.clone(), value.clone());
-        }
-        not_modified
+    let mut rebuilt = if if_none_match.is_some_and(|candidates| etag::matches_weak(candidates, &tag)) {
+        not_modified(head.headers())
     } else {
         head.set_body(bytes).map_into_boxed_body()
     };

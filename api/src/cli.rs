@@ -215,14 +215,60 @@ impl ServeArgs {
     }
 }
 
-/// The URL with any password replaced, fit for a log line.
+/// The URL with every password replaced, fit for a log line: the one in the user information
+/// (`postgres://user:secret@host/db`) and any query parameter whose name says password
+/// (`?password=secret`, `?sslpassword=…`, in any case or percent-encoding).
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else { return url.to_owned() };
-    match userinfo.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let (query, fragment) = match query.split_once('#') {
+                Some((query, fragment)) => (query, Some(fragment)),
+                None => (query, None),
+            };
+            let params: Vec<String> = query
+                .split('&')
+                .map(|param| match param.split_once('=') {
+                    Some((key, _value)) if names_a_password(key) => format!("{key}=***"),
+                    _ => param.to_owned(),
+                })
+                .collect();
+            let fragment = fragment.map(|f| format!("#{f}")).unwrap_or_default();
+            format!("{path}?{}{fragment}", params.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+/// Whether a query parameter's name, percent-decoded, mentions a password.
+fn names_a_password(key: &str) -> bool {
+    let mut decoded = Vec::with_capacity(key.len());
+    let bytes = key.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(high), Some(low)) => {
+                decoded.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
     }
+    String::from_utf8_lossy(&decoded).to_ascii_lowercase().contains("password")
 }
 
 #[cfg(test)]
@@ -250,9 +296,32 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_the_log() {
-        assert_eq!(redact_url("postgres://techex:s3cret@db:5432/techex"), "postgres://techex:***@db:5432/techex");
-        assert_eq!(redact_url("postgres://techex@db/techex"), "postgres://techex@db/techex");
-        assert_eq!(redact_url("data/techex.db"), "data/techex.db");
+        let cases = [
+            ("postgres://techex:s3cret@db:5432/techex", "postgres://techex:***@db:5432/techex"),
+            ("postgresql://:s3cret@db/techex", "postgresql://:***@db/techex"),
+            ("postgres://techex:p@ss:w0rd@db/techex", "postgres://techex:***@db/techex"),
+            (
+                "postgres://techex:s3cret@db1,db2/techex?sslmode=require",
+                "postgres://techex:***@db1,db2/techex?sslmode=require",
+            ),
+            ("postgres://db/techex?password=s3cret", "postgres://db/techex?password=***"),
+            ("postgres://techex@db?password=s3cret", "postgres://techex@db?password=***"),
+            (
+                "postgres://techex@db/techex?sslmode=require&password=s3cret&application_name=hub",
+                "postgres://techex@db/techex?sslmode=require&password=***&application_name=hub",
+            ),
+            ("postgres://db/techex?PASSWORD=s3cret", "postgres://db/techex?PASSWORD=***"),
+            ("postgres://db/techex?pass%77ord=s3cret", "postgres://db/techex?pass%77ord=***"),
+            ("postgres://db/techex?sslpassword=s3cret", "postgres://db/techex?sslpassword=***"),
+            ("postgres://u:s3cret@db/techex?password=s3cret@x", "postgres://u:***@db/techex?password=***"),
+            ("postgres://techex@db/techex", "postgres://techex@db/techex"),
+            ("postgres://db/techex?user=techex@corp", "postgres://db/techex?user=techex@corp"),
+            ("data/techex.db", "data/techex.db"),
+        ];
+        for (url, redacted) in cases {
+            assert_eq!(redact_url(url), redacted, "{url}");
+            assert!(!redact_url(url).contains("s3cret"), "{url}");
+        }
     }
 
     #[test]

@@ -8,6 +8,8 @@ use techex_persistence::change_log::Author;
 use techex_persistence::listings::{self, ListingWrite};
 use techex_persistence::{Db, StoreError};
 
+use crate::clock::Clock;
+
 /// How often expired listings are taken off the market.
 pub const EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -49,13 +51,15 @@ pub fn expire_listings(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError>
     }
 }
 
-/// Runs [`expire_listings`] every [`EXPIRY_INTERVAL`] until the server stops.
-pub async fn expire_periodically(db: Db) {
-    let mut interval = actix_web::rt::time::interval(EXPIRY_INTERVAL);
+/// Runs [`expire_listings`] every `every` (the server: [`EXPIRY_INTERVAL`]) until the server
+/// stops, judging expiry by `clock`.
+pub async fn expire_periodically(db: Db, clock: Clock, every: Duration) {
+    let mut interval = actix_web::rt::time::interval(every);
     loop {
         interval.tick().await;
         let db = db.clone();
-        match actix_web::web::block(move || expire_listings(&db, techex_domain::now())).await {
+        let now = clock.now();
+        match actix_web::web::block(move || expire_listings(&db, now)).await {
             Ok(Ok(0)) => {}
             Ok(Ok(count)) => log::info!("expired {count} listing(s)"),
             Ok(Err(error)) => log::error!("expiring listings failed: {error}"),

@@ -9,8 +9,10 @@ use techex_api::auth::rate_limit::{Quota, RateLimits};
 use techex_api::auth::token_guard::{TokenGuard, TokenGuardConfig};
 use techex_api::auth::{KeySet, TokenLifetime};
 use techex_api::cli::{Cli, ClientsCommand, Command, OrgsCommand, ServeArgs, redact_url};
+use techex_api::clock::Clock;
 use techex_api::error::ApiError;
 use techex_api::extract::BodyTimeout;
+use techex_api::jobs::EXPIRY_INTERVAL;
 use techex_api::routes::clients::{register_client, revoke, rotate_secret};
 use techex_api::{AppState, demo};
 use techex_domain::access::{format_scopes, parse_scopes};
@@ -177,6 +179,7 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
             ..TokenGuardConfig::default()
         })),
         body_timeout: BodyTimeout(std::time::Duration::from_secs(args.body_timeout_seconds)),
+        clock: Clock::system(),
     };
     log::info!(
         "techex serving on http://{} with {} ({}); API docs at http://{}/docs/",
@@ -185,10 +188,10 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         redact_url(url),
         args.bind
     );
-    let expiry_db = db.clone();
+    let (expiry_db, expiry_clock) = (db.clone(), state.clock.clone());
     let system = actix_web::rt::System::new();
     system.block_on(async move {
-        actix_web::rt::spawn(techex_api::jobs::expire_periodically(expiry_db));
+        actix_web::rt::spawn(techex_api::jobs::expire_periodically(expiry_db, expiry_clock, EXPIRY_INTERVAL));
         let mut server = HttpServer::new(move || techex_api::build_app(state.clone()))
             // In-flight requests get this long to finish after SIGTERM or SIGINT.
             .shutdown_timeout(30);

@@ -116,6 +116,30 @@ fn bad_input_is_refused_with_a_reason(db: &Database) {
     assert!(!bad_org.status.success());
     let stderr = String::from_utf8_lossy(&bad_org.stderr);
     assert!(stderr.contains("province") && stderr.contains("tax_code"), "{stderr}");
+    let org_with_tax_code = |tax_code: &str| {
+        db.techex(&[
+            "orgs",
+            "create",
+            "--kind",
+            "enterprise",
+            "--name-vi",
+            "Công ty TNHH Cơ khí Tân Uyên",
+            "--province",
+            "74",
+            "--tax-code",
+            tax_code,
+        ])
+    };
+    let wrong_check_digit = org_with_tax_code("0300588568");
+    assert!(!wrong_check_digit.status.success());
+    let stderr = String::from_utf8_lossy(&wrong_check_digit.stderr);
+    assert!(stderr.contains("tax_code") && stderr.contains("check digit"), "{stderr}");
+    let valid = org_with_tax_code("0300588569");
+    assert!(valid.status.success(), "{}", String::from_utf8_lossy(&valid.stderr));
+    assert!(uuid::Uuid::parse_str(&field(&String::from_utf8_lossy(&valid.stdout), "organization_id")).is_ok());
+    let duplicate = org_with_tax_code("0300588569");
+    assert!(!duplicate.status.success());
+    assert!(String::from_utf8_lossy(&duplicate.stderr).contains("tax code"), "{duplicate:?}");
     let create_client = |scopes: &str| {
         let org = uuid::Uuid::now_v7().to_string();
         db.techex(&["clients", "create", "--organization", &org, "--name", "x", "--scopes", scopes])
@@ -155,6 +179,25 @@ fn postgres() {
     ] {
         check(&Database::postgres().expect("TEST_DATABASE_URL"));
     }
+}
+
+#[test]
+fn database_passwords_stay_out_of_the_log() {
+    // Nothing listens on port 1: the connection fails and the error is logged.
+    let url = "postgres://techex:userinfo-s3cret@127.0.0.1:1/techex?sslmode=disable&password=query-s3cret";
+    let output = Command::new(env!("CARGO_BIN_EXE_techex"))
+        .arg("migrate")
+        .env("TECHEX_DATABASE_URL", url)
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        log.contains("cannot open the database postgres://techex:***@127.0.0.1:1/techex?sslmode=disable&password=***"),
+        "{log}"
+    );
+    assert!(!log.contains("s3cret"), "{log}");
 }
 
 #[test]

@@ -18,6 +18,7 @@ use techex_api::AppState;
 use techex_api::auth::rate_limit::{Quota, RateLimits};
 use techex_api::auth::token_guard::{TokenGuard, TokenGuardConfig};
 use techex_api::auth::{KeySet, TokenLifetime};
+use techex_api::clock::Clock;
 use techex_api::extract::BodyTimeout;
 use techex_api::routes::clients::register_client;
 use techex_domain::organization::{Organization, OrganizationContent};
@@ -71,6 +72,8 @@ type Call = Rc<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, ServiceRes
 pub struct TestApp {
     call: Call,
     pub db: Db,
+    /// The app's clock: move it forward instead of waiting.
+    pub clock: Clock,
     pub publisher: TestClient,
     /// The token endpoint's guard, to read how many verifications ran at once.
     pub token_guard: Arc<TokenGuard>,
@@ -230,6 +233,7 @@ impl TestApp {
         let issuer = options.public_url.clone().unwrap_or_else(|| "techex".to_owned());
         let keys = Arc::new(KeySet::from_pems(&options.signing_keys, &issuer, "techex-api").unwrap());
         let token_guard = Arc::new(TokenGuard::new(options.token_guard));
+        let clock = Clock::system();
         let state = AppState {
             db: db.clone(),
             rate_limits: RateLimits::new(
@@ -244,6 +248,7 @@ impl TestApp {
             public_url: options.public_url,
             token_guard: token_guard.clone(),
             body_timeout: options.body_timeout,
+            clock: clock.clone(),
         };
         let service = Rc::new(test::init_service(techex_api::build_app(state)).await);
         let call: Call = Rc::new(move |req| {
@@ -261,9 +266,23 @@ impl TestApp {
             organization_id: String::new(),
             token: String::new(),
         };
-        let mut app = TestApp { call, db, publisher: placeholder, token_guard, _sqlite_dir: sqlite_dir, pg_schema };
+        let mut app =
+            TestApp { call, db, clock, publisher: placeholder, token_guard, _sqlite_dir: sqlite_dir, pg_schema };
         app.publisher = app.new_client_holding(&["listings:write", "listings:publish"], &[FIXTURE_EXCHANGE]).await;
         app
+    }
+
+    /// The backend this app stores on.
+    pub fn backend(&self) -> TestBackend {
+        match self.db.backend() {
+            Backend::Sqlite => TestBackend::Sqlite,
+            Backend::Postgres => TestBackend::Postgres,
+        }
+    }
+
+    /// `sqlite` or `postgres`, as `/readyz` names it.
+    pub fn backend_name(&self) -> &'static str {
+        self.db.backend().as_str()
     }
 
     /// A new organization with a client holding `scopes`, and a token for them.

@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::CallerOf;
+use crate::clock::Clock;
 use crate::error::{ApiError, Problem};
 use crate::etag;
 use crate::extract::{JsonBody, if_match, path_param};
@@ -140,7 +141,7 @@ pub struct ListingQuery {
 }
 
 impl ListingQuery {
-    fn into_filter(self, caller: &Caller) -> Result<ListingFilter, ApiError> {
+    fn into_filter(self, caller: &Caller, now: DateTime<Utc>) -> Result<ListingFilter, ApiError> {
         let mut errors = ValidationErrors::default();
         let status = match self.status.as_deref().map(str::parse::<ListingStatus>) {
             None => ListingStatus::Published,
@@ -187,7 +188,7 @@ impl ListingQuery {
             field_prefix: self.field,
             after,
             limit,
-            live_at: techex_domain::now(),
+            live_at: now,
         })
     }
 }
@@ -220,8 +221,9 @@ pub async fn list_listings(
     db: web::Data<Db>,
     caller: CallerOf,
     query: web::Query<ListingQuery>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = query.into_inner().into_filter(&caller.0)?;
+    let filter = query.into_inner().into_filter(&caller.0, clock.now())?;
     let public = filter.status == ListingStatus::Published;
     let limit = filter.limit;
     let rows = with_conn(&db, move |conn| {
@@ -329,7 +331,7 @@ pub async fn get_listing(
     let tag = etag::of_version(listing.version);
     let public = listing.status == ListingStatus::Published;
     if let Some(candidates) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
-        && etag::matches(candidates, &tag)
+        && etag::matches_weak(candidates, &tag)
     {
         let mut response = HttpResponse::NotModified();
         cache_headers(&mut response, &caller, public);
@@ -359,10 +361,15 @@ pub async fn get_listing(
     )
 )]
 #[post("/listings")]
-pub async fn create_listing(db: web::Data<Db>, caller: CallerOf, body: JsonBody) -> Result<HttpResponse, ApiError> {
+pub async fn create_listing(
+    db: web::Data<Db>,
+    caller: CallerOf,
+    body: JsonBody,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
     let actor = access::may_create_listing(&caller)?.clone();
-    let now = techex_domain::now();
+    let now = clock.now();
     let valid =
         web::block(move || body.parse::<ListingContent>()?.validate(now).map_err(ApiError::Validation)).await??;
     let listing = Listing::draft(valid, Some(actor.organization_id), now);
@@ -385,7 +392,7 @@ pub async fn create_listing(db: web::Data<Db>, caller: CallerOf, body: JsonBody)
     operation_id = "update_listing",
     security(("oauth2" = ["listings:write"])),
     params(("id" = Uuid, Path, description = "Listing id"),
-           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"v[0-9]+"$"#, description = "The ETag last read; the update is refused with 412 if the listing changed since")),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|"v[0-9]+"( *, *"v[0-9]+")*)$"#, description = "The ETag last read; the update is refused with 412 if the listing changed since")),
     request_body(content = Object, description = "A merge patch of the listing content, e.g. `{\"trl\": 8, \"title\": {\"vi\": \"...\"}}`",
                  content_type = "application/merge-patch+json"),
     responses(
@@ -408,6 +415,7 @@ pub async fn update_listing(
     caller: CallerOf,
     id: web::Path<String>,
     body: JsonBody,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
     let expected = if_match(&req);
@@ -420,7 +428,7 @@ pub async fn update_listing(
             let actor = access::may_edit_listing(&writer, listing)?;
             check_version("listing", listing.version, expected.as_deref())?;
             let content = patched(&listing.content, &patch)?;
-            let now = techex_domain::now();
+            let now = clock.now();
             let valid = content.validate(now).map_err(ApiError::Validation)?;
             if valid.content == listing.content {
                 return Ok(ListingWrite::Unchanged);
@@ -441,7 +449,7 @@ pub async fn update_listing(
     operation_id = "delete_listing",
     security(("oauth2" = ["listings:write"])),
     params(("id" = Uuid, Path, description = "Listing id"),
-           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"v[0-9]+"$"#, description = "The ETag last read")),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|"v[0-9]+"( *, *"v[0-9]+")*)$"#, description = "The ETag last read")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed id or If-Match", body = Problem, content_type = "application/problem+json"),
@@ -457,6 +465,7 @@ pub async fn delete_listing(
     db: web::Data<Db>,
     caller: CallerOf,
     id: web::Path<String>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
     let expected = if_match(&req);
@@ -466,7 +475,7 @@ pub async fn delete_listing(
         listings::modify(conn, id, &author, |_, listing| {
             access::may_edit_listing(&caller, listing)?;
             check_version("listing", listing.version, expected.as_deref())?;
-            listing.withdraw_for_deletion(techex_domain::now());
+            listing.withdraw_for_deletion(clock.now());
             Ok(ListingWrite::Deleted)
         })
     })
@@ -479,6 +488,7 @@ async fn move_listing(
     db: web::Data<Db>,
     caller: CallerOf,
     id: web::Path<String>,
+    clock: web::Data<Clock>,
     requested: LifecycleAction,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
@@ -495,7 +505,7 @@ async fn move_listing(
                 ));
             }
             check_version("listing", listing.version, expected.as_deref())?;
-            listing.apply(action, techex_domain::now())?;
+            listing.apply(action, clock.now())?;
             Ok(ListingWrite::Moved(action))
         })
     })
@@ -513,7 +523,7 @@ macro_rules! lifecycle_endpoint {
             description = $rules,
             security(("oauth2" = [])),
             params(("id" = Uuid, Path, description = "Listing id"),
-                   ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"v[0-9]+"$"#, description = "The ETag last read")),
+                   ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|"v[0-9]+"( *, *"v[0-9]+")*)$"#, description = "The ETag last read")),
             responses(
                 (status = 200, description = "The listing in its new status", body = ListingResponse, headers(("ETag" = String))),
                 (status = 400, description = "Malformed id or If-Match", body = Problem, content_type = "application/problem+json"),
@@ -530,8 +540,9 @@ macro_rules! lifecycle_endpoint {
             db: web::Data<Db>,
             caller: CallerOf,
             id: web::Path<String>,
+            clock: web::Data<Clock>,
         ) -> Result<HttpResponse, ApiError> {
-            move_listing(req, db, caller, id, $action).await
+            move_listing(req, db, caller, id, clock, $action).await
         }
     };
 }

@@ -63,7 +63,7 @@ pub fn patched<T: Serialize + DeserializeOwned>(current: &T, patch: &serde_json:
 /// Refuses a write whose `If-Match` does not name the record's current version.
 pub fn check_version(entity: &'static str, current: i64, if_match: Option<&str>) -> Result<(), ApiError> {
     match if_match {
-        Some(header) if !crate::etag::matches(header, &crate::etag::of_version(current)) => {
+        Some(header) if !crate::etag::matches_strong(header, &crate::etag::of_version(current)) => {
             Err(ApiError::PreconditionFailed { entity, current })
         }
         _ => Ok(()),

@@ -127,6 +127,7 @@ pub async fn list_organizations(
     params(("id" = Uuid, Path, description = "Organization id")),
     responses(
         (status = 200, description = "The organization", body = OrganizationResponse, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "The id is not a UUID (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization (`organization_not_found`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -181,7 +182,7 @@ pub async fn create_organization(
     operation_id = "update_organization",
     security(("oauth2" = ["admin"])),
     params(("id" = Uuid, Path, description = "Organization id"),
-           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"v[0-9]+"$"#, description = "The ETag last read")),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|"v[0-9]+"( *, *"v[0-9]+")*)$"#, description = "The ETag last read")),
     request_body(content = Object, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated organization", body = OrganizationResponse, headers(("ETag" = String))),

@@ -117,10 +117,17 @@ backend_tests! {
                 assert_eq!(reply.header("www-authenticate"), Some("Basic realm=\"techex\""));
             }
         }
+        // Good credentials in a JSON body get no token: RFC 6749 asks for a form.
         let as_json = app
-            .send(TestRequest::post().uri("/v1/auth/token").set_json(json!({"grant_type": "client_credentials"})))
+            .send(TestRequest::post().uri("/v1/auth/token").set_json(json!({
+                "grant_type": "client_credentials", "client_id": client.id, "client_secret": client.secret
+            })))
             .await;
+        assert_eq!(as_json.status.as_u16(), 400, "{:#}", as_json.body);
+        assert_eq!(as_json.header("content-type"), Some("application/json"));
         assert_eq!(as_json.body["error"], "invalid_request");
+        assert!(as_json.body["error_description"].as_str().is_some_and(|d| d.contains("x-www-form-urlencoded")), "{:#}", as_json.body);
+        assert!(as_json.body.get("access_token").is_none());
     }
 
     async fn forged_broken_and_stale_tokens_are_refused(app: TestApp) {
@@ -309,6 +316,33 @@ backend_tests! {
         assert!(foreign.status.is_client_error());
         assert!(foreign.header("access-control-allow-origin").is_none());
         foreign.problem(foreign.status.as_u16(), "bad_request");
+    }
+
+    async fn cors_answers_simple_requests_for_allowed_origins_only(app: TestApp) {
+        let simple = |origin: &str| TestRequest::get().uri("/v1/reference/trl").insert_header(("origin", origin.to_owned()));
+        let allowed = app.anonymous().send(simple(PORTAL_ORIGIN)).await;
+        assert_eq!(allowed.status, StatusCode::OK);
+        assert_eq!(allowed.header("access-control-allow-origin"), Some(PORTAL_ORIGIN));
+        assert!(allowed.header("access-control-allow-credentials").is_none());
+        let foreign = app.anonymous().send(simple("https://evil.example")).await;
+        assert!(foreign.header("access-control-allow-origin").is_none(), "{:?}", foreign.headers);
+        assert!(foreign.header("access-control-allow-credentials").is_none());
+
+        let closed = TestApp::start_with(app.backend(), Options { cors_origins: Vec::new(), ..Options::default() }).await;
+        let simple_read = closed.anonymous().send(simple(PORTAL_ORIGIN)).await;
+        assert!(simple_read.header("access-control-allow-origin").is_none(), "no origins configured: {:?}", simple_read.headers);
+        let preflight = closed
+            .send(
+                TestRequest::default()
+                    .method(actix_web::http::Method::OPTIONS)
+                    .uri("/v1/listings")
+                    .insert_header(("origin", PORTAL_ORIGIN))
+                    .insert_header(("access-control-request-method", "POST")),
+            )
+            .await;
+        assert!(preflight.status.is_client_error(), "{:?}", preflight.status);
+        assert!(preflight.header("access-control-allow-origin").is_none());
+        preflight.problem(preflight.status.as_u16(), "bad_request");
     }
 
     async fn no_secret_or_token_reaches_the_log(app: TestApp) {

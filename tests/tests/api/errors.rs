@@ -93,6 +93,28 @@ backend_tests! {
         assert_nothing_stored(&app).await;
     }
 
+    async fn the_body_limit_is_exactly_1_mib(app: TestApp) {
+        let limit = 1024 * 1024;
+        let json = listing_with(json!({"source": null})).to_string();
+        let padded = |size: usize| format!("{json}{}", " ".repeat(size - json.len()));
+        let over = create_raw(&app, &padded(limit + 1)).await;
+        over.problem(413, "body_too_large");
+        assert_nothing_stored(&app).await;
+        let at_limit = create_raw(&app, &padded(limit)).await;
+        assert_eq!(at_limit.status.as_u16(), 201, "a body of exactly 1 MiB is taken: {:#}", at_limit.body);
+        assert_eq!(app.change_count(), 1);
+    }
+
+    async fn a_body_without_a_content_type_is_415(app: TestApp) {
+        let reply = app.send_as_publisher(TestRequest::post().uri("/v1/listings").set_payload(listing_body().to_string())).await;
+        reply.problem(415, "unsupported_media_type");
+        let id = app.create_listing(&listing_body()).await;
+        let patch = app.send_as_publisher(TestRequest::patch().uri(&format!("/v1/listings/{id}")).set_payload(r#"{"trl": 8}"#)).await;
+        patch.problem(415, "unsupported_media_type");
+        assert_eq!(app.get(&format!("/v1/listings/{id}")).await.body["trl"], 7);
+        assert_eq!(app.change_count(), 1);
+    }
+
     async fn bodies_must_be_json(app: TestApp) {
         let reply = app
             .send_as_publisher(TestRequest::post().uri("/v1/listings").insert_header(("content-type", "text/plain")).set_payload(listing_body().to_string()))
@@ -127,6 +149,7 @@ backend_tests! {
         reply.problem(405, "method_not_allowed");
         assert_eq!(reply.header("allow"), Some("GET, PATCH, DELETE"));
         let reply = app.get(&format!("/v1/listings/{id}/publish")).await;
+        reply.problem(405, "method_not_allowed");
         assert_eq!(reply.header("allow"), Some("POST"));
         app.send(TestRequest::delete().uri("/healthz")).await.problem(405, "method_not_allowed");
     }

@@ -3,6 +3,11 @@ use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 use techex_tests::{FIXTURE_EXCHANGE, backend_tests, listing_body, listing_with};
 
+/// The ids of a page of listings, in order.
+fn ids(page: &Value) -> Vec<String> {
+    page["items"].as_array().expect("a page").iter().map(|l| l["id"].as_str().unwrap().to_owned()).collect()
+}
+
 backend_tests! {
     async fn create_answers_the_listing_as_the_hub_holds_it(app: TestApp) {
         let reply = app.post("/v1/listings", &listing_body()).await;
@@ -140,14 +145,19 @@ backend_tests! {
         assert_eq!(fresh.status, StatusCode::OK);
         let stale = app.send_as_publisher(TestRequest::patch().uri(&path).insert_header(("if-match", "\"v1\"")).set_json(json!({"trl": 9}))).await;
         stale.problem(412, "precondition_failed");
+        // RFC 9110 13.1.1: If-Match compares strongly, so a weak tag never matches, even the current one.
+        let weak = app.send_as_publisher(TestRequest::patch().uri(&path).insert_header(("if-match", "W/\"v2\"")).set_json(json!({"trl": 9}))).await;
+        weak.problem(412, "precondition_failed");
         let stale_move = app.send_as_publisher(TestRequest::post().uri(&format!("{path}/submit")).insert_header(("if-match", "\"v1\""))).await;
         stale_move.problem(412, "precondition_failed");
         let garbage = app.send_as_publisher(TestRequest::delete().uri(&path).insert_header(("if-match", "yesterday"))).await;
         garbage.problem(412, "precondition_failed");
         let listed = app.send_as_publisher(TestRequest::post().uri(&format!("{path}/submit")).insert_header(("if-match", "\"v1\", \"v2\""))).await;
         assert_eq!(listed.status, StatusCode::OK, "a list of tags matches when one does");
-        assert_eq!(app.get(&path).await.body["trl"], 8);
-        assert_eq!(app.change_count(), 3);
+        let any = app.send_as_publisher(TestRequest::patch().uri(&path).insert_header(("if-match", "*")).set_json(json!({"trl": 9}))).await;
+        assert_eq!((any.status, any.body["version"].as_i64()), (StatusCode::OK, Some(4)), "* matches any current version: {:#}", any.body);
+        assert_eq!(app.get(&path).await.body["trl"], 9);
+        assert_eq!(app.change_count(), 4, "the create and the three writes whose If-Match matched");
     }
 
     async fn reads_answer_304_when_the_etag_still_matches(app: TestApp) {
@@ -156,6 +166,9 @@ backend_tests! {
         let unchanged = app.send_as_publisher(TestRequest::get().uri(&path).insert_header(("if-none-match", "\"v1\""))).await;
         assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
         assert_eq!(unchanged.header("etag"), Some("\"v1\""));
+        // If-None-Match compares weakly (RFC 9110 13.1.2).
+        let weakly = app.send_as_publisher(TestRequest::get().uri(&path).insert_header(("if-none-match", "W/\"v1\""))).await;
+        assert_eq!(weakly.status, StatusCode::NOT_MODIFIED);
         app.post(&format!("{path}/submit"), &Value::Null).await;
         let changed = app.send_as_publisher(TestRequest::get().uri(&path).insert_header(("if-none-match", "\"v1\""))).await;
         assert_eq!(changed.status, StatusCode::OK);
@@ -175,22 +188,49 @@ backend_tests! {
     }
 
     async fn expired_listings_leave_the_market_and_the_log_says_so(app: TestApp) {
-        let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(800)).to_rfc3339();
-        let expiring = app.publish_listing(&listing_with(json!({"source": null, "expires_at": soon}))).await;
+        let in_an_hour = (app.clock.now() + chrono::Duration::hours(1)).to_rfc3339();
+        let expiring = app.publish_listing(&listing_with(json!({"source": null, "expires_at": in_an_hour}))).await;
         let lasting = app.publish_listing(&listing_with(json!({"source": null}))).await;
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(1000)).await;
-        let public: Vec<Value> = app.anonymous().get("/v1/listings").await.body["items"].as_array().unwrap().clone();
-        let ids: Vec<&str> = public.iter().map(|l| l["id"].as_str().unwrap()).collect();
-        assert_eq!(ids, [lasting.as_str()], "past its expiry a listing leaves search before the periodic job runs");
+        let ids_listed = || async { ids(&app.anonymous().get("/v1/listings").await.body) };
+        assert_eq!(ids_listed().await, [lasting.as_str(), expiring.as_str()], "before its expiry a listing is found");
+        assert_eq!(techex_api::jobs::expire_listings(&app.db, app.clock.now()).unwrap(), 0, "not due yet");
 
-        assert_eq!(techex_api::jobs::expire_listings(&app.db, techex_domain::now()).unwrap(), 1);
+        app.clock.advance(chrono::Duration::minutes(61));
+        assert_eq!(ids_listed().await, [lasting.as_str()], "past its expiry a listing leaves search before the periodic job runs");
+        assert_eq!(app.get(&format!("/v1/listings/{expiring}")).await.body["status"], "published", "the job has not run yet");
+
+        assert_eq!(techex_api::jobs::expire_listings(&app.db, app.clock.now()).unwrap(), 1);
         let listing = app.get(&format!("/v1/listings/{expiring}")).await.body;
         assert_eq!((listing["status"].as_str(), listing["allowed_actions"].clone()), (Some("expired"), json!([])));
         app.anonymous().get(&format!("/v1/listings/{expiring}")).await.problem(404, "listing_not_found");
         let last = app.history(&expiring).pop().unwrap();
         assert_eq!((last.op.as_str(), last.actor.as_deref(), last.version), ("expire", Some("system"), 3));
-        assert_eq!(techex_api::jobs::expire_listings(&app.db, techex_domain::now()).unwrap(), 0, "once only");
+        assert_eq!(techex_api::jobs::expire_listings(&app.db, app.clock.now()).unwrap(), 0, "once only");
         assert_eq!(app.get(&format!("/v1/listings/{lasting}")).await.body["status"], "published");
+    }
+
+    async fn the_expiry_job_runs_on_its_own_schedule(app: TestApp) {
+        let in_an_hour = (app.clock.now() + chrono::Duration::hours(1)).to_rfc3339();
+        let expiring = app.publish_listing(&listing_with(json!({"source": null, "expires_at": in_an_hour}))).await;
+        let job = actix_web::rt::spawn(techex_api::jobs::expire_periodically(
+            app.db.clone(),
+            app.clock.clone(),
+            std::time::Duration::from_millis(10),
+        ));
+        app.clock.advance(chrono::Duration::hours(2));
+        // Waits for the job's next runs; bounded so that a job that never runs fails the test.
+        let mut status = Value::Null;
+        for _ in 0..3000 {
+            status = app.get(&format!("/v1/listings/{expiring}")).await.body["status"].clone();
+            if status == "expired" {
+                break;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        job.abort();
+        assert_eq!(status, "expired", "the periodic job took the listing off the market");
+        let last = app.history(&expiring).pop().unwrap();
+        assert_eq!((last.op.as_str(), last.actor.as_deref()), ("expire", Some("system")));
     }
 
     async fn one_source_record_is_one_listing(app: TestApp) {

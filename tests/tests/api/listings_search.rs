@@ -25,10 +25,13 @@ backend_tests! {
         let published = publish_all(&app, &[("offer", "79", &["206"]), ("demand", "75", &["401"])]).await;
         let draft = app.create_listing(&listing_with(json!({"source": null}))).await;
         let pending = app.create_listing(&listing_with(json!({"source": null}))).await;
-        app.post(&format!("/v1/listings/{pending}/submit"), &Value::Null).await;
+        let submitted = app.post(&format!("/v1/listings/{pending}/submit"), &Value::Null).await;
+        assert_eq!((submitted.status, submitted.body["status"].as_str()), (StatusCode::OK, Some("pending_review")), "{:#}", submitted.body);
+        let under_review = ids_of(&app.get("/v1/listings?status=pending_review").await);
+        assert_eq!(under_review, std::slice::from_ref(&pending), "the set-up holds one listing under review");
         let reply = app.get("/v1/listings").await;
         assert_eq!(ids_of(&reply), [published[1].clone(), published[0].clone()]);
-        assert!(!ids_of(&reply).contains(&draft));
+        assert!(!ids_of(&reply).contains(&draft) && !ids_of(&reply).contains(&pending));
         assert!(reply.body["next_cursor"].is_null());
         assert_eq!(reply.header("cache-control"), Some("private, no-cache"), "what a client sees is its own");
         let anonymous = app.anonymous().get("/v1/listings").await;
@@ -116,6 +119,18 @@ backend_tests! {
         assert_eq!(cached.status, StatusCode::NOT_MODIFIED);
     }
 
+    async fn a_page_holds_20_listings_unless_asked_otherwise(app: TestApp) {
+        let specs: Vec<(&str, &str, &[&str])> = (0..21).map(|_| ("offer", "79", &["206"][..])).collect();
+        let mut published = publish_all(&app, &specs).await;
+        published.reverse();
+        let first = app.anonymous().get("/v1/listings").await;
+        assert_eq!(ids_of(&first), published[..20]);
+        let cursor = first.body["next_cursor"].as_str().expect("a next page");
+        let rest = app.anonymous().get(&format!("/v1/listings?cursor={cursor}")).await;
+        assert_eq!(ids_of(&rest), published[20..]);
+        assert_eq!(ids_of(&app.anonymous().get("/v1/listings?limit=21").await), published);
+    }
+
     async fn bad_query_parameters_are_refused_not_ignored(app: TestApp) {
         let cases = [
             ("/v1/listings?limit=0", "limit", "out_of_range"),
@@ -157,7 +172,8 @@ backend_tests! {
 
         for id in [&mine, &theirs] {
             let session = if *id == mine { app.as_client(&app.publisher) } else { app.as_client(&other) };
-            session.post_empty(&format!("/v1/listings/{id}/submit")).await;
+            let submitted = session.post_empty(&format!("/v1/listings/{id}/submit")).await;
+            assert_eq!(submitted.body["status"], "pending_review", "{:#}", submitted.body);
         }
         let moderator = app.new_client(&["listings:moderate"]).await;
         let queue = ids_of(&app.as_client(&moderator).get("/v1/listings?status=pending_review").await);

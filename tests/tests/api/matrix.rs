@@ -1,10 +1,11 @@
 //! Who may do what, cell by cell: every write endpoint against every kind of caller, each cell
-//! on fresh data, each refusal checked to have changed nothing.
+//! on fresh data. Each refusal is checked for its problem code and to have changed nothing;
+//! each success to have had its effect.
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
-use techex_tests::{TestApp, TestClient, backend_tests, listing_with};
+use techex_tests::{Reply, TestApp, TestClient, backend_tests, listing_with};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -23,6 +24,48 @@ enum Role {
 const ROLES: [Role; 6] =
     [Role::Anonymous, Role::OtherTenant, Role::OwnWithoutScope, Role::OwnWithScope, Role::Moderator, Role::Admin];
 
+/// What one caller gets from one endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cell {
+    /// Done, with this status.
+    Done(u16),
+    /// Refused with this status and problem code.
+    Refused(u16, &'static str),
+}
+
+const OK: Cell = Cell::Done(200);
+const CREATED: Cell = Cell::Done(201);
+const GONE: Cell = Cell::Done(204);
+/// No token.
+const ANON: Cell = Cell::Refused(401, "unauthorized");
+/// The token lacks a scope the operation needs.
+const SCOPE: Cell = Cell::Refused(403, "insufficient_scope");
+/// The listing belongs to another organization.
+const NOT_OWNER: Cell = Cell::Refused(403, "forbidden");
+/// The listing belongs to another organization, which keeps it out of this caller's sight.
+const HIDDEN: Cell = Cell::Refused(404, "listing_not_found");
+
+/// Expected cells in the order of `ROLES`.
+type Row = [Cell; 6];
+
+impl Cell {
+    /// Asserts the reply is this cell: the status, and for a refusal its problem code.
+    #[track_caller]
+    fn check(self, reply: &Reply, what: &str) {
+        match self {
+            Cell::Done(status) => assert_eq!(reply.status.as_u16(), status, "{what}: {:#}", reply.body),
+            Cell::Refused(status, code) => {
+                assert_eq!(reply.status.as_u16(), status, "{what}: {:#}", reply.body);
+                reply.problem(status, code);
+            }
+        }
+    }
+
+    fn refused(self) -> bool {
+        matches!(self, Cell::Refused(..))
+    }
+}
+
 struct Callers {
     other_tenant: TestClient,
     own_without_scope: TestClient,
@@ -40,16 +83,27 @@ impl Callers {
         }
     }
 
-    async fn send(&self, app: &TestApp, role: Role, req: TestRequest) -> techex_tests::Reply {
-        let client = match role {
-            Role::Anonymous => return app.anonymous().send(req).await,
-            Role::OtherTenant => &self.other_tenant,
-            Role::OwnWithoutScope => &self.own_without_scope,
-            Role::OwnWithScope => &app.publisher,
-            Role::Moderator => &self.moderator,
-            Role::Admin => &self.admin,
-        };
-        app.as_client(client).send(req).await
+    fn client(&self, app: &TestApp, role: Role) -> Option<TestClient> {
+        match role {
+            Role::Anonymous => None,
+            Role::OtherTenant => Some(self.other_tenant.clone()),
+            Role::OwnWithoutScope => Some(self.own_without_scope.clone()),
+            Role::OwnWithScope => Some(app.publisher.clone()),
+            Role::Moderator => Some(self.moderator.clone()),
+            Role::Admin => Some(self.admin.clone()),
+        }
+    }
+
+    async fn send(&self, app: &TestApp, role: Role, req: TestRequest) -> Reply {
+        match self.client(app, role) {
+            None => app.anonymous().send(req).await,
+            Some(client) => app.as_client(&client).send(req).await,
+        }
+    }
+
+    /// Reads as the operator, who sees everything.
+    async fn read(&self, app: &TestApp, path: &str) -> Reply {
+        app.as_client(&self.admin).get(path).await
     }
 }
 
@@ -63,92 +117,215 @@ async fn listing_in(app: &TestApp, status: &str) -> String {
         other => panic!("no setup for {other}"),
     };
     for action in moves {
-        app.post(&format!("/v1/listings/{id}/{action}"), &Value::Null).await;
+        let reply = app.post(&format!("/v1/listings/{id}/{action}"), &Value::Null).await;
+        assert_eq!(reply.body["status"], status, "setting up a {status} listing: {:#}", reply.body);
     }
     id
 }
 
-/// Expected statuses in the order of `ROLES`.
-type Row = [u16; 6];
-
 async fn check_listing_endpoint(app: &TestApp, callers: &Callers, name: &str, status: &str, expected: Row) {
-    for (role, want) in ROLES.into_iter().zip(expected) {
+    for (role, cell) in ROLES.into_iter().zip(expected) {
         let id = listing_in(app, status).await;
-        let before = app.get(&format!("/v1/listings/{id}")).await.body;
-        // Every write names the version it read, as an approval must.
+        let path = format!("/v1/listings/{id}");
+        let before = callers.read(app, &path).await.body;
+        let logged_before = app.history(&id).len();
         let req = match name {
-            "update" => TestRequest::patch().uri(&format!("/v1/listings/{id}")).set_json(json!({"trl": 9})),
-            "delete" => TestRequest::delete().uri(&format!("/v1/listings/{id}")),
-            action => TestRequest::post().uri(&format!("/v1/listings/{id}/{action}")),
+            "update" => TestRequest::patch().uri(&path).set_json(json!({"trl": 9})),
+            "delete" => TestRequest::delete().uri(&path),
+            action => TestRequest::post().uri(&format!("{path}/{action}")),
         }
+        // Every write names the version it read, as an approval must.
         .insert_header(("if-match", format!("\"v{}\"", before["version"])));
         let reply = callers.send(app, role, req).await;
-        assert_eq!(reply.status.as_u16(), want, "{name} on a {status} listing as {role:?}: {:#}", reply.body);
-        if want >= 400 {
-            let after = app.get(&format!("/v1/listings/{id}")).await.body;
-            assert_eq!(after, before, "a refused {name} as {role:?} changed the listing");
+        let what = format!("{name} on a {status} listing as {role:?}");
+        cell.check(&reply, &what);
+        let after = callers.read(app, &path).await;
+        let history = app.history(&id);
+        if cell.refused() {
+            assert_eq!(after.body, before, "a refused {what} changed the listing");
+            assert_eq!(history.len(), logged_before, "a refused {what} logged a change");
+            continue;
+        }
+        assert_eq!(history.len(), logged_before + 1, "{what} logged one change");
+        let last = history.last().unwrap();
+        let actor = format!("client:{}", callers.client(app, role).unwrap().id);
+        assert_eq!(last.actor.as_deref(), Some(actor.as_str()), "{what} is recorded as its caller's");
+        match name {
+            "update" => {
+                assert_eq!((after.body["trl"].as_i64(), after.body["version"].as_i64()), (Some(9), Some(2)), "{what}");
+                assert_eq!(last.op, "update");
+            }
+            "delete" => {
+                after.problem(404, "listing_not_found");
+                assert_eq!((last.op.as_str(), last.data["status"].as_str()), ("delete", Some("withdrawn")), "{what}");
+            }
+            action => {
+                let moved_to = match action {
+                    "submit" => "pending_review",
+                    "publish" => "published",
+                    "reject" => "rejected",
+                    "withdraw" => "withdrawn",
+                    "close" => "closed",
+                    other => panic!("no expected status for {other}"),
+                };
+                assert_eq!(after.body["status"], moved_to, "{what}");
+                assert_eq!(reply.body["status"], moved_to, "{what} answers the listing as moved");
+                assert_eq!(last.op, action, "{what}");
+            }
         }
     }
+}
+
+/// The clients of the publisher's organization, as the operator lists them.
+async fn client_ids(app: &TestApp, callers: &Callers) -> Vec<String> {
+    let path = format!("/v1/clients?organization={}&limit=100", app.publisher.organization_id);
+    let listed = callers.read(app, &path).await;
+    assert_eq!(listed.status.as_u16(), 200, "{:#}", listed.body);
+    listed.body["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Every organization, as anyone lists them.
+async fn organization_ids(app: &TestApp) -> Vec<String> {
+    let listed = app.anonymous().get("/v1/organizations?limit=100").await;
+    assert_eq!(listed.status.as_u16(), 200, "{:#}", listed.body);
+    listed.body["items"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect()
 }
 
 backend_tests! {
     async fn listing_writes_follow_the_matrix(app: TestApp) {
         let callers = Callers::new(&app).await;
-        //                                  anon other own-  own+ mod  admin
-        let create: Row =                  [401, 201, 403, 201, 403, 201];
-        for (role, want) in ROLES.into_iter().zip(create) {
-            let reply = callers.send(&app, role, TestRequest::post().uri("/v1/listings").set_json(listing_with(json!({"source": null})))).await;
-            assert_eq!(reply.status.as_u16(), want, "create as {role:?}: {:#}", reply.body);
+        //                    anon  other      own-   own+     mod        admin
+        let create: Row =    [ANON, CREATED,   SCOPE, CREATED, SCOPE,     CREATED];
+        for (role, cell) in ROLES.into_iter().zip(create) {
+            let listed_before = app.change_count();
+            let req = TestRequest::post().uri("/v1/listings").set_json(listing_with(json!({"source": null})));
+            let reply = callers.send(&app, role, req).await;
+            let what = format!("create as {role:?}");
+            cell.check(&reply, &what);
+            if cell.refused() {
+                assert_eq!(app.change_count(), listed_before, "a refused {what} stored something");
+                continue;
+            }
+            let id = reply.body["id"].as_str().unwrap();
+            let stored = callers.read(&app, &format!("/v1/listings/{id}")).await.body;
+            let organization = callers.client(&app, role).unwrap().organization_id;
+            assert_eq!((stored["status"].as_str(), stored["publisher"].as_str()), (Some("draft"), Some(organization.as_str())), "{what}");
+            assert_eq!(app.change_count(), listed_before + 1);
         }
         // Another organization cannot see drafts or listings under review: its writes are 404
         // like its reads, never a 403 that would tell the listing exists.
-        check_listing_endpoint(&app, &callers, "update", "draft",            [401, 404, 403, 200, 403, 200]).await;
-        check_listing_endpoint(&app, &callers, "delete", "draft",            [401, 404, 403, 204, 403, 204]).await;
-        check_listing_endpoint(&app, &callers, "submit", "draft",            [401, 404, 403, 200, 403, 200]).await;
-        check_listing_endpoint(&app, &callers, "publish", "pending_review",  [401, 404, 403, 200, 200, 200]).await;
-        check_listing_endpoint(&app, &callers, "reject", "pending_review",   [401, 404, 403, 403, 200, 200]).await;
-        check_listing_endpoint(&app, &callers, "withdraw", "published",      [401, 403, 403, 200, 200, 200]).await;
-        check_listing_endpoint(&app, &callers, "close", "published",         [401, 403, 403, 200, 403, 200]).await;
+        check_listing_endpoint(&app, &callers, "update", "draft",           [ANON, HIDDEN,    SCOPE, OK,    SCOPE,     OK]).await;
+        check_listing_endpoint(&app, &callers, "delete", "draft",           [ANON, HIDDEN,    SCOPE, GONE,  SCOPE,     GONE]).await;
+        check_listing_endpoint(&app, &callers, "submit", "draft",           [ANON, HIDDEN,    SCOPE, OK,    NOT_OWNER, OK]).await;
+        check_listing_endpoint(&app, &callers, "publish", "pending_review", [ANON, HIDDEN,    SCOPE, OK,    OK,        OK]).await;
+        check_listing_endpoint(&app, &callers, "reject", "pending_review",  [ANON, HIDDEN,    SCOPE, SCOPE, OK,        OK]).await;
+        check_listing_endpoint(&app, &callers, "withdraw", "published",     [ANON, NOT_OWNER, SCOPE, OK,    OK,        OK]).await;
+        check_listing_endpoint(&app, &callers, "close", "published",        [ANON, NOT_OWNER, SCOPE, OK,    NOT_OWNER, OK]).await;
     }
 
     async fn organization_and_client_writes_are_the_operators(app: TestApp) {
         let callers = Callers::new(&app).await;
+        let operator_only: Row = [ANON, SCOPE, SCOPE, SCOPE, SCOPE, OK];
+        let with_admin = |done: Cell| -> Row { [ANON, SCOPE, SCOPE, SCOPE, SCOPE, done] };
+
         let organization = json!({"kind": "enterprise", "name": {"vi": "Công ty TNHH Cơ khí Biên Hòa"}, "province": "75"});
-        for (role, want) in ROLES.into_iter().zip([401, 403, 403, 403, 403, 201]) {
+        for (role, cell) in ROLES.into_iter().zip(with_admin(CREATED)) {
+            let before = organization_ids(&app).await;
             let reply = callers.send(&app, role, TestRequest::post().uri("/v1/organizations").set_json(&organization)).await;
-            assert_eq!(reply.status.as_u16(), want, "create organization as {role:?}: {:#}", reply.body);
+            let what = format!("create organization as {role:?}");
+            cell.check(&reply, &what);
+            let after = organization_ids(&app).await;
+            if cell.refused() {
+                assert_eq!(after, before, "a refused {what} registered one");
+            } else {
+                let id = reply.body["id"].as_str().unwrap().to_owned();
+                assert_eq!(after.len(), before.len() + 1, "{what}");
+                assert!(after.contains(&id), "{what}");
+                let stored = app.anonymous().get(&format!("/v1/organizations/{id}")).await.body;
+                assert_eq!(stored["name"]["vi"], "Công ty TNHH Cơ khí Biên Hòa");
+            }
         }
-        let org = &app.publisher.organization_id;
-        for (role, want) in ROLES.into_iter().zip([401, 403, 403, 403, 403, 200]) {
-            let reply = callers.send(&app, role, TestRequest::patch().uri(&format!("/v1/organizations/{org}")).set_json(json!({"province": "79"}))).await;
-            assert_eq!(reply.status.as_u16(), want, "update organization as {role:?}: {:#}", reply.body);
+
+        let org = app.publisher.organization_id.clone();
+        let org_path = format!("/v1/organizations/{org}");
+        for (role, cell) in ROLES.into_iter().zip(operator_only) {
+            let before = app.anonymous().get(&org_path).await.body;
+            let reply = callers.send(&app, role, TestRequest::patch().uri(&org_path).set_json(json!({"province": "79"}))).await;
+            let what = format!("update organization as {role:?}");
+            cell.check(&reply, &what);
+            let after = app.anonymous().get(&org_path).await.body;
+            if cell.refused() {
+                assert_eq!(after, before, "a refused {what} changed it");
+            } else {
+                assert_eq!((after["province"].as_str(), after["version"].as_i64()), (Some("79"), Some(2)), "{what}");
+            }
         }
 
         let create_client = json!({"organization_id": org, "name": "Cổng Sở KH&CN", "scopes": ["listings:write"]});
-        for (role, want) in ROLES.into_iter().zip([401, 403, 403, 403, 403, 201]) {
+        for (role, cell) in ROLES.into_iter().zip(with_admin(CREATED)) {
+            let before = client_ids(&app, &callers).await;
             let reply = callers.send(&app, role, TestRequest::post().uri("/v1/clients").set_json(&create_client)).await;
-            assert_eq!(reply.status.as_u16(), want, "create client as {role:?}: {:#}", reply.body);
+            let what = format!("create client as {role:?}");
+            cell.check(&reply, &what);
+            let after = client_ids(&app, &callers).await;
+            if cell.refused() {
+                assert_eq!(after, before, "a refused {what} registered one");
+            } else {
+                let (id, secret) = (reply.body["client"]["id"].as_str().unwrap(), reply.body["client_secret"].as_str().unwrap());
+                assert_eq!(after.len(), before.len() + 1, "{what}");
+                app.token_for(id, secret).await;
+            }
         }
-        let cells: [(&str, Method, Option<Value>, u16); 5] = [
-            ("", Method::GET, None, 200),
-            ("", Method::PATCH, Some(json!({"name": "Cổng mới"})), 200),
-            ("/rotate-secret", Method::POST, None, 200),
-            ("/revoke", Method::POST, None, 200),
-            ("list", Method::GET, None, 200),
-        ];
-        for (suffix, method, body, admin_status) in cells {
-            for (role, want) in ROLES.into_iter().zip([401, 403, 403, 403, 403, admin_status]) {
-                let target = app.client_in(org, &["changes:read"]).await;
-                let uri = if suffix == "list" { "/v1/clients".to_owned() } else { format!("/v1/clients/{}{suffix}", target.id) };
+
+        for (suffix, method, body) in [
+            ("", Method::GET, None),
+            ("", Method::PATCH, Some(json!({"name": "Cổng mới"}))),
+            ("/rotate-secret", Method::POST, None),
+            ("/revoke", Method::POST, None),
+            ("list", Method::GET, None),
+        ] {
+            for (role, cell) in ROLES.into_iter().zip(operator_only) {
+                let target = app.client_in(&org, &["changes:read"]).await;
+                let target_path = format!("/v1/clients/{}", target.id);
+                let uri = if suffix == "list" { "/v1/clients?limit=100".to_owned() } else { format!("{target_path}{suffix}") };
+                let before = callers.read(&app, &target_path).await.body;
                 let mut req = TestRequest::default().method(method.clone()).uri(&uri);
                 if let Some(body) = &body {
                     req = req.set_json(body);
                 }
                 let reply = callers.send(&app, role, req).await;
-                assert_eq!(reply.status.as_u16(), want, "{method} {uri} as {role:?}: {:#}", reply.body);
-                if want >= 400 {
-                    let still = app.token_for(&target.id, &target.secret).await;
-                    assert!(!still.is_empty(), "a refused {method} {uri} changed the client");
+                let what = format!("{method} {uri} as {role:?}");
+                cell.check(&reply, &what);
+                let after = callers.read(&app, &target_path).await.body;
+                let old_secret = app.request_token(&format!("grant_type=client_credentials&client_id={}&client_secret={}", target.id, target.secret), None).await;
+                if cell.refused() {
+                    assert_eq!(after, before, "a refused {what} changed the client");
+                    assert_eq!(old_secret.status.as_u16(), 200, "a refused {what} changed the client's secret");
+                    assert!(reply.body.get("client_secret").is_none());
+                    continue;
+                }
+                match (suffix, method.as_str()) {
+                    ("", "GET") => {
+                        assert_eq!(reply.body["id"], target.id.as_str());
+                        assert_eq!(after, before, "{what} is a read");
+                    }
+                    ("", "PATCH") => {
+                        assert_eq!((after["name"].as_str(), after["version"].as_i64()), (Some("Cổng mới"), Some(2)), "{what}");
+                    }
+                    ("/rotate-secret", _) => {
+                        assert_eq!(old_secret.body["error"], "invalid_client", "{what}: the old secret is retired");
+                        app.token_for(&target.id, reply.body["client_secret"].as_str().unwrap()).await;
+                    }
+                    ("/revoke", _) => {
+                        assert_eq!(after["active"], false, "{what}");
+                        assert_eq!(old_secret.body["error"], "invalid_client", "{what}: a revoked client gets no token");
+                    }
+                    ("list", _) => {
+                        let ids: Vec<&str> = reply.body["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+                        assert!(ids.contains(&target.id.as_str()), "{what}");
+                        assert_eq!(after, before, "{what} is a read");
+                    }
+                    other => panic!("no effect to check for {other:?}"),
                 }
             }
         }

@@ -49,6 +49,7 @@ backend_tests! {
                 }
                 let request = TestRequest::default().method(method.to_uppercase().parse().unwrap()).uri(&uri);
                 let reply = app.send(request).await;
+                assert!(!reply.status.is_server_error(), "{method} {path} fails: {:#}", reply.body);
                 assert!(
                     !matches!(reply.body["code"].as_str(), Some("not_found" | "method_not_allowed")),
                     "{method} {path} is documented but not served: {:#}",

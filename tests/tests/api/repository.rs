@@ -2,7 +2,12 @@
 
 use std::path::Path;
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use diesel::sql_types::{Bool, Integer, Text};
+use diesel::{QueryableByName, RunQueryDsl};
 use serde_json::Value;
+use techex_persistence::{Db, DbConn};
 use techex_tests::{TestApp, TestBackend, backend_tests};
 
 fn workspace_file(relative: &str) -> std::path::PathBuf {
@@ -133,16 +138,265 @@ fn both_backends_have_the_same_migrations() {
     }
 }
 
+/// One column as the database describes it: its type, normalized across the backends (SQLite's
+/// `INTEGER` and `BIGINT` are both 64-bit, PostgreSQL's `bigint`), and whether it is `NOT NULL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Column {
+    ty: String,
+    not_null: bool,
+}
+
+/// One index: its columns in order, and whether it is unique.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Index {
+    table: String,
+    columns: Vec<String>,
+    unique: bool,
+}
+
+/// A database's schema as the database itself reports it (diesel's own bookkeeping left out).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Schema {
+    /// `table.column` -> column.
+    columns: BTreeMap<String, Column>,
+    /// table -> primary-key columns in order.
+    primary_keys: BTreeMap<String, Vec<String>>,
+    /// index name -> index (primary keys' own indexes left out).
+    indexes: BTreeMap<String, Index>,
+}
+
+fn normalized_type(ty: &str) -> String {
+    let ty = ty.trim().to_ascii_lowercase();
+    match ty.as_str() {
+        "integer" | "bigint" | "int8" | "bigserial" => "bigint".to_owned(),
+        "timestamp" | "timestamp without time zone" => "timestamp".to_owned(),
+        _ => ty,
+    }
+}
+
+#[derive(QueryableByName)]
+struct Named {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct SqliteColumn {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    ty: String,
+    #[diesel(sql_type = Integer)]
+    required: i32,
+    #[diesel(sql_type = Integer)]
+    pk: i32,
+}
+
+#[derive(QueryableByName)]
+struct SqliteIndex {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Integer)]
+    is_unique: i32,
+    #[diesel(sql_type = Text)]
+    origin: String,
+}
+
+#[derive(QueryableByName)]
+struct PgColumn {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    ty: String,
+    #[diesel(sql_type = Bool)]
+    not_null: bool,
+}
+
+#[derive(QueryableByName)]
+struct PgIndex {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Bool)]
+    is_unique: bool,
+    #[diesel(sql_type = Bool)]
+    is_primary: bool,
+    #[diesel(sql_type = Text)]
+    columns: String,
+}
+
+fn schema_of(db: &Db) -> Schema {
+    let mut conn = db.conn().unwrap();
+    let mut schema = Schema::default();
+    match &mut *conn {
+        DbConn::Sqlite(c) => {
+            let tables: Vec<Named> = diesel::sql_query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+                 AND name <> '__diesel_schema_migrations' ORDER BY name",
+            )
+            .load(c)
+            .unwrap();
+            for table in tables.into_iter().map(|t| t.name) {
+                let columns: Vec<SqliteColumn> = diesel::sql_query(
+                    "SELECT name, type AS ty, \"notnull\" AS required, pk FROM pragma_table_info(?) ORDER BY cid",
+                )
+                .bind::<Text, _>(&table)
+                .load(c)
+                .unwrap();
+                let mut key: Vec<(i32, String)> = Vec::new();
+                let single_key = columns.iter().filter(|col| col.pk > 0).count() == 1;
+                for col in columns {
+                    // An INTEGER PRIMARY KEY is the rowid, which is never null.
+                    let rowid = single_key && col.pk > 0 && col.ty.eq_ignore_ascii_case("integer");
+                    let column = Column { ty: normalized_type(&col.ty), not_null: col.required == 1 || rowid };
+                    if col.pk > 0 {
+                        key.push((col.pk, col.name.clone()));
+                    }
+                    schema.columns.insert(format!("{table}.{}", col.name), column);
+                }
+                key.sort();
+                schema.primary_keys.insert(table.clone(), key.into_iter().map(|(_, name)| name).collect());
+                let indexes: Vec<SqliteIndex> =
+                    diesel::sql_query("SELECT name, \"unique\" AS is_unique, origin FROM pragma_index_list(?)")
+                        .bind::<Text, _>(&table)
+                        .load(c)
+                        .unwrap();
+                for index in indexes.into_iter().filter(|i| i.origin != "pk") {
+                    let columns: Vec<Named> = diesel::sql_query("SELECT name FROM pragma_index_info(?) ORDER BY seqno")
+                        .bind::<Text, _>(&index.name)
+                        .load(c)
+                        .unwrap();
+                    let columns = columns.into_iter().map(|n| n.name).collect();
+                    schema
+                        .indexes
+                        .insert(index.name, Index { table: table.clone(), columns, unique: index.is_unique == 1 });
+                }
+            }
+        }
+        DbConn::Pg(c) => {
+            let columns: Vec<PgColumn> = diesel::sql_query(
+                "SELECT table_name::text AS table_name, column_name::text AS name, data_type::text AS ty, \
+                 is_nullable = 'NO' AS not_null FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name <> '__diesel_schema_migrations'",
+            )
+            .load(c)
+            .unwrap();
+            for col in columns {
+                schema.columns.insert(
+                    format!("{}.{}", col.table_name, col.name),
+                    Column { ty: normalized_type(&col.ty), not_null: col.not_null },
+                );
+            }
+            let indexes: Vec<PgIndex> = diesel::sql_query(
+                "SELECT t.relname::text AS table_name, i.relname::text AS name, x.indisunique AS is_unique, \
+                 x.indisprimary AS is_primary, \
+                 array_to_string(ARRAY(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, n) \
+                   JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.n), ',') AS columns \
+                 FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid \
+                 JOIN pg_namespace s ON s.oid = t.relnamespace \
+                 WHERE s.nspname = current_schema() AND t.relname <> '__diesel_schema_migrations'",
+            )
+            .load(c)
+            .unwrap();
+            for index in indexes {
+                let columns: Vec<String> = index.columns.split(',').map(str::to_owned).collect();
+                if index.is_primary {
+                    schema.primary_keys.insert(index.table_name, columns);
+                } else {
+                    schema
+                        .indexes
+                        .insert(index.name, Index { table: index.table_name, columns, unique: index.is_unique });
+                }
+            }
+        }
+    }
+    schema
+}
+
+#[actix_web::test]
+#[cfg_attr(not(techex_postgres), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
+async fn both_backends_migrate_to_the_same_schema() {
+    let sqlite = schema_of(&TestApp::start(TestBackend::Sqlite).await.db);
+    let mut postgres = schema_of(&TestApp::start(TestBackend::Postgres).await.db);
+    // The one deliberate difference: PostgreSQL records each change's writing transaction, so a
+    // feed can hand changes out in commit order (SQLite's single writer makes `seq` that order).
+    let txid = postgres.columns.remove("change_log.txid");
+    assert_eq!(txid, Some(Column { ty: "xid8".into(), not_null: true }));
+    assert_eq!(
+        sqlite.columns.keys().map(|k| k.split('.').next().unwrap()).collect::<BTreeSet<_>>(),
+        BTreeSet::from([
+            "api_clients",
+            "change_log",
+            "listing_fields",
+            "listings",
+            "organizations",
+            "source_exchanges"
+        ]),
+        "the tables of the hub"
+    );
+    for (name, column) in &sqlite.columns {
+        assert_eq!(postgres.columns.get(name), Some(column), "column {name}");
+    }
+    assert_eq!(sqlite.columns, postgres.columns, "the same columns");
+    assert_eq!(sqlite.primary_keys, postgres.primary_keys, "the same primary keys");
+    assert_eq!(sqlite.indexes, postgres.indexes, "the same indexes");
+}
+
+#[actix_web::test]
+async fn the_schema_is_read_from_the_database() {
+    let app = TestApp::start(TestBackend::Sqlite).await;
+    let schema = schema_of(&app.db);
+    assert_eq!(schema.columns["listings.id"], Column { ty: "text".into(), not_null: true });
+    assert_eq!(schema.columns["listings.trl"], Column { ty: "bigint".into(), not_null: false });
+    assert_eq!(schema.columns["change_log.seq"], Column { ty: "bigint".into(), not_null: true });
+    assert_eq!(schema.primary_keys["listing_fields"], ["listing_id", "field_code"]);
+    let source = Index {
+        table: "listings".into(),
+        columns: vec!["source_exchange".into(), "source_external_id".into()],
+        unique: true,
+    };
+    assert_eq!(schema.indexes["listings_source"], source);
+}
+
+/// The demo data set as shipped: its number of listings in each starting status.
+fn demo_statuses() -> BTreeMap<String, usize> {
+    let items: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(workspace_file("api/demo/listings.json")).unwrap()).unwrap();
+    let mut statuses = BTreeMap::new();
+    for item in items {
+        *statuses.entry(item["status"].as_str().unwrap().to_owned()).or_insert(0) += 1;
+    }
+    statuses
+}
+
 backend_tests! {
     async fn demo_data_loads_and_is_listed(app: TestApp) {
-        let loaded = techex_api::demo::load(&app.db, techex_domain::now()).unwrap().listings;
-        assert_eq!(loaded, 40);
-        let page = app.get("/v1/listings?limit=100").await.body;
+        let demo = techex_api::demo::load(&app.db, techex_domain::now()).unwrap();
+        assert_eq!(demo.listings, 40, "the README promises a demo exchange with 40 listings");
+        let statuses = demo_statuses();
+        assert_eq!(statuses.values().sum::<usize>(), 40);
+
+        let page = app.anonymous().get("/v1/listings?limit=100").await.body;
         let items = page["items"].as_array().unwrap();
-        assert!(items.len() >= 25 && items.len() < loaded, "only published demo listings are public");
+        assert_eq!(items.len(), statuses["published"], "every published demo listing is public, and only those");
+        assert!(page["next_cursor"].is_null());
         let provinces: std::collections::HashSet<&str> = items.iter().map(|l| l["province"].as_str().unwrap()).collect();
         assert!(provinces.contains("79") && provinces.contains("75"), "{provinces:?}");
         assert!(items.iter().any(|l| l["province_as_sent"] == "74" && l["province"] == "79"));
+
+        // The demo client sees the rest: its drafts and its listings under review.
+        let token = app.token_for(&demo.client.id.to_string(), &demo.client_secret).await;
+        let mut seen = items.len();
+        for status in ["draft", "pending_review"] {
+            let own = app.with_token(&token).get(&format!("/v1/listings?status={status}&limit=100")).await.body;
+            let count = own["items"].as_array().unwrap().len();
+            assert_eq!(count, statuses.get(status).copied().unwrap_or(0), "{status}");
+            seen += count;
+        }
+        assert_eq!(seen, 40, "all 40 demo listings are there");
     }
 
     async fn demo_data_loads_with_the_clock_years_ahead(app: TestApp) {
@@ -163,10 +417,16 @@ backend_tests! {
     }
 
     async fn migrations_can_run_again_on_an_up_to_date_database(app: TestApp) {
+        let before = schema_of(&app.db);
+        assert!(!before.columns.is_empty());
         app.db.migrate().unwrap();
         app.db.migrate().unwrap();
-        let again = TestApp::start(TestBackend::Sqlite).await;
+        assert_eq!(schema_of(&app.db), before, "running the migrations again changes nothing");
+        let again = TestApp::start(app.backend()).await;
+        assert_eq!(again.backend(), app.backend());
         again.db.migrate().unwrap();
+        assert_eq!(schema_of(&again.db), before, "a fresh database gets the same schema");
         assert_eq!(app.get("/readyz").await.status, actix_web::http::StatusCode::OK);
+        assert_eq!(again.get("/readyz").await.body["database"], app.backend_name());
     }
 }
