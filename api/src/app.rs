@@ -10,7 +10,7 @@ use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceRespons
 use actix_web::error::QueryPayloadError;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::middleware::{Logger, Next, from_fn};
+use actix_web::middleware::{Compress, Logger, Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -181,6 +181,8 @@ pub fn build_app(
         .wrap(Governor::new(&state.rate_limits.addresses))
         .wrap(state.cors.middleware())
         .wrap(from_fn(finish_response))
+        .wrap(Compress::default())
+        .wrap(from_fn(tag_content_coding))
         .wrap(
             Logger::new(r#"%{r}a "%{request_line}xi" %s %b %Dms request_id=%{x-request-id}o"#)
                 .custom_request_replace("request_line", |req| redacted_request_line(req.request())),
@@ -400,6 +402,36 @@ async fn finish_response(
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         let policy = if is_docs { DOCS_POLICY } else { API_POLICY };
         headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    }
+    Ok(response)
+}
+
+/// Gives a compressed answer the tag of its coding (`"v3-gzip"`, see [`etag`]), and a 304 the
+/// tag the caller holds when that is a coded one.
+async fn tag_content_coding(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut response = next.call(req).await?;
+    let Some(tag) = response.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned) else {
+        return Ok(response);
+    };
+    let coding = response.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let coded = match coding {
+        Some(coding) if etag::CODINGS.contains(&coding.as_str()) => Some(etag::for_coding(&tag, &coding)),
+        Some(_) => None,
+        None if response.status() == StatusCode::NOT_MODIFIED => if_none_match.and_then(|held| {
+            etag::CODINGS.iter().map(|c| etag::for_coding(&tag, c)).find(|coded| held.contains(coded.as_str()))
+        }),
+        None => None,
+    };
+    if let Some(value) = coded.and_then(|coded| HeaderValue::from_str(&coded).ok()) {
+        let headers = response.headers_mut();
+        headers.insert(header::ETAG, value);
+        if response.status() == StatusCode::NOT_MODIFIED {
+            response.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
     }
     Ok(response)
 }

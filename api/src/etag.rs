@@ -1,7 +1,33 @@
 //! Entity tags built on record versions: `"v3"` is version 3.
+//!
+//! A compressed answer carries its content coding in its tag (`"v3-gzip"`, `"v3-br"`), so each
+//! coding of a representation has its own strong validator as RFC 9110 asks, while preconditions
+//! compare the representation underneath: `"v3-gzip"` and `"v3"` name the same version, whichever
+//! of them a client kept.
+
+/// The content codings the server answers with, as they appear in a tag's suffix.
+pub const CODINGS: [&str; 3] = ["gzip", "br", "zstd"];
 
 pub fn of_version(version: i64) -> String {
     format!("\"v{version}\"")
+}
+
+/// The tag of `etag`'s representation sent with content coding `coding`.
+pub fn for_coding(etag: &str, coding: &str) -> String {
+    match etag.strip_suffix('"') {
+        Some(open) => format!("{open}-{coding}\""),
+        None => etag.to_owned(),
+    }
+}
+
+/// The tag without a content-coding suffix.
+fn uncoded(tag: &str) -> std::borrow::Cow<'_, str> {
+    for coding in CODINGS {
+        if let Some(open) = tag.strip_suffix(&format!("-{coding}\"")) {
+            return format!("{open}\"").into();
+        }
+    }
+    tag.into()
 }
 
 /// Whether an `If-Match` header names `etag`: `*`, or one of a list of tags compared strongly
@@ -9,13 +35,15 @@ pub fn of_version(version: i64) -> String {
 /// promise the bytes a write would replace. Anything else, malformed tags included, names
 /// something else.
 pub fn matches_strong(header: &str, etag: &str) -> bool {
-    !is_weak(etag) && candidates(header).any(|candidate| candidate == "*" || (!is_weak(candidate) && candidate == etag))
+    !is_weak(etag)
+        && candidates(header)
+            .any(|candidate| candidate == "*" || (!is_weak(candidate) && uncoded(candidate) == uncoded(etag)))
 }
 
 /// Whether an `If-None-Match` header names `etag`: `*`, or one of a list of tags compared weakly
 /// (RFC 9110 section 13.1.2): `W/"v2"` and `"v2"` name the same representation.
 pub fn matches_weak(header: &str, etag: &str) -> bool {
-    candidates(header).any(|candidate| candidate == "*" || opaque(candidate) == opaque(etag))
+    candidates(header).any(|candidate| candidate == "*" || uncoded(opaque(candidate)) == uncoded(opaque(etag)))
 }
 
 fn candidates(header: &str) -> impl Iterator<Item = &str> {
@@ -48,6 +76,19 @@ mod tests {
         assert!(!matches_strong("v2", "\"v2\""));
         assert!(!matches_strong("\"v85710445734796001182559\"", "\"v2\""));
         assert!(!matches_strong("", "\"v2\""));
+    }
+
+    #[test]
+    fn coded_tags_name_the_same_version_as_the_plain_one() {
+        assert_eq!(for_coding("\"v3\"", "gzip"), "\"v3-gzip\"");
+        assert_eq!(for_coding("W/\"abc\"", "br"), "W/\"abc-br\"");
+        assert!(matches_strong("\"v3-gzip\"", "\"v3\""));
+        assert!(matches_strong("\"v3-br\"", "\"v3\""));
+        assert!(!matches_strong("\"v2-gzip\"", "\"v3\""));
+        assert!(!matches_strong("W/\"v3-gzip\"", "\"v3\""));
+        assert!(matches_weak("\"v3-zstd\"", "\"v3\""));
+        assert!(matches_weak("W/\"v3-gzip\"", "\"v3\""));
+        assert!(!matches_weak("\"v3-deflate\"", "\"v3\""), "a coding the server never sends is another tag");
     }
 
     #[test]

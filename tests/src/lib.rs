@@ -356,6 +356,11 @@ impl TestApp {
         self.send_request(req.to_request()).await
     }
 
+    /// The response as the app sent it, its body unread (compressed answers, for one).
+    pub async fn call_raw(&self, req: actix_http::Request) -> ServiceResponse<BoxBody> {
+        (self.call)(req).await
+    }
+
     /// Sends a request built by hand (a streamed body, for one).
     pub async fn send_request(&self, req: actix_http::Request) -> Reply {
         let response = (self.call)(req).await;

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use techex_api::auth::KeySet;
 use techex_api::auth::keys::SigningAlgorithm;
-use techex_tests::{Options, TestApp, TestBackend, test_signing_key};
+use techex_tests::{Options, TestApp, TestBackend, backend_tests, listing_with, test_signing_key};
 
 fn header_of(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap()
@@ -123,4 +123,59 @@ async fn postgres() {
     metadata_and_issuer_follow_the_public_url(TestBackend::Postgres).await;
     es256_tokens_and_a_jwks_of_both_kinds_during_a_change(TestBackend::Postgres).await;
     any_origin_may_read_when_the_operator_says_so(TestBackend::Postgres).await;
+}
+
+/// A body compressed with gzip, as the client would read it.
+fn gunzip(bytes: &[u8]) -> Value {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(bytes).read_to_string(&mut text).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+async fn raw(app: &TestApp, req: TestRequest) -> (StatusCode, actix_web::http::header::HeaderMap, Vec<u8>) {
+    let response = app.call_raw(req.to_request()).await;
+    let (status, headers) = (response.status(), response.headers().clone());
+    (status, headers, actix_web::test::read_body(response).await.to_vec())
+}
+
+backend_tests! {
+    // Compressed answers keep validators that work: the coded tag gets 304 and satisfies
+    // If-Match as the plain one does; pages carry the coded hash.
+    async fn compressed_answers_keep_their_etags_working(app: TestApp) {
+        let id = app.create_listing(&listing_with(serde_json::json!({"source": null}))).await;
+        let path = format!("/v1/listings/{id}");
+        let plain = app.get(&path).await;
+        let gzip = |req: TestRequest| req.insert_header(("authorization", format!("Bearer {}", app.publisher.token))).insert_header(("accept-encoding", "gzip"));
+        let (status, headers, body) = raw(&app, gzip(TestRequest::get().uri(&path))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers.get("content-encoding").unwrap(), "gzip");
+        assert_eq!(headers.get("etag").unwrap(), "\"v1-gzip\"");
+        assert!(headers.get_all("vary").any(|v| v.to_str().unwrap().to_ascii_lowercase().contains("accept-encoding")));
+        assert_eq!(gunzip(&body), plain.body);
+
+        for held in ["\"v1-gzip\"", "\"v1\""] {
+            let (status, headers, body) = raw(&app, gzip(TestRequest::get().uri(&path)).insert_header(("if-none-match", held))).await;
+            assert_eq!(status, StatusCode::NOT_MODIFIED, "{held}");
+            assert!(body.is_empty());
+            assert_eq!(headers.get("etag").unwrap(), held);
+        }
+        let stale = app.send_as_publisher(TestRequest::patch().uri(&path).insert_header(("if-match", "\"v0-gzip\"")).set_json(serde_json::json!({"trl": 8}))).await;
+        stale.problem(412, "precondition_failed");
+        let fresh = app.send_as_publisher(TestRequest::patch().uri(&path).insert_header(("if-match", "\"v1-gzip\"")).set_json(serde_json::json!({"trl": 8}))).await;
+        assert_eq!(fresh.status, StatusCode::OK, "{:#}", fresh.body);
+
+        let page = |req: TestRequest| req.uri("/v1/listings").insert_header(("accept-encoding", "gzip"));
+        let (_, headers, body) = raw(&app, page(TestRequest::get())).await;
+        let tag = headers.get("etag").unwrap().to_str().unwrap().to_owned();
+        assert!(tag.ends_with("-gzip\""), "{tag}");
+        assert_eq!(gunzip(&body), app.anonymous().get("/v1/listings").await.body);
+        let (status, _, _) = raw(&app, page(TestRequest::get()).insert_header(("if-none-match", tag.as_str()))).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED);
+
+        let (_, headers, _) = raw(&app, TestRequest::get().uri("/v1/listings").insert_header(("accept-encoding", "br"))).await;
+        assert_eq!(headers.get("content-encoding").unwrap(), "br");
+        let (_, headers, _) = raw(&app, TestRequest::get().uri("/v1/listings")).await;
+        assert!(headers.get("content-encoding").is_none(), "identity unless asked");
+    }
 }
