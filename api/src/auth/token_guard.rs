@@ -2,6 +2,11 @@
 //! often: a fixed number of secret verifications at a time (the rest wait briefly, then hear
 //! 503), and failed attempts counted per client id and per address (past the limit, 429 until
 //! the window ends). Database connections are never held while a secret is checked.
+//!
+//! Verifications run on threads of their own, as many as may run at once. An argon2 check (the
+//! hashes of earlier versions) takes 19 MiB; the allocator keeps what a thread freed for that
+//! thread, so on the shared blocking pool a burst left tens of threads each holding 19 MiB.
+//! On a fixed few threads the memory is reused, and the burst leaves the server as it found it.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -9,7 +14,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use std::sync::mpsc;
+
+use tokio::sync::{Semaphore, oneshot};
 use uuid::Uuid;
 
 /// How the token endpoint limits its work; the defaults suit a 2-core server.
@@ -62,9 +69,13 @@ struct Window {
 /// has expired, new attempters go uncounted (the verification slots still bound their cost).
 const TRACKED_MAX: usize = 100_000;
 
+type Job = Box<dyn FnOnce() + Send>;
+
 pub struct TokenGuard {
     config: TokenGuardConfig,
     slots: Semaphore,
+    /// Hands verifications to the verifier threads; they end when the guard goes.
+    verifiers: Mutex<mpsc::Sender<Job>>,
     running: AtomicUsize,
     peak: AtomicUsize,
     failures: Mutex<HashMap<Attempter, Window>>,
@@ -72,8 +83,27 @@ pub struct TokenGuard {
 
 impl TokenGuard {
     pub fn new(config: TokenGuardConfig) -> Self {
+        let threads = config.concurrent_verifications.max(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = std::sync::Arc::new(Mutex::new(queue));
+        for i in 0..threads {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("techex-verify-{i}"))
+                .spawn(move || {
+                    loop {
+                        let next = queue.lock().map(|queue| queue.recv());
+                        match next {
+                            Ok(Ok(job)) => job(),
+                            _ => break,
+                        }
+                    }
+                })
+                .expect("the operating system starts a verifier thread");
+        }
         TokenGuard {
-            slots: Semaphore::new(config.concurrent_verifications.max(1)),
+            verifiers: Mutex::new(jobs),
+            slots: Semaphore::new(threads),
             config,
             running: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
@@ -132,7 +162,7 @@ impl TokenGuard {
         self.failures.lock().expect("failure counts are never left poisoned").remove(&Attempter::Client(client));
     }
 
-    /// Runs `verify` on the blocking pool once a verification slot is free, waiting at most the
+    /// Runs `verify` on a verifier thread once a verification slot is free, waiting at most the
     /// configured time for one.
     pub async fn verify<T: Send + 'static>(
         &self,
@@ -144,10 +174,18 @@ impl TokenGuard {
             .map_err(|_| VerifyError::Failed("the verification slots are closed".into()))?;
         let running = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak.fetch_max(running, Ordering::SeqCst);
-        let outcome = actix_web::web::block(verify).await;
+        let (done, outcome) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(verify());
+        });
+        let handed = self.verifiers.lock().map_err(|_| ()).and_then(|jobs| jobs.send(job).map_err(|_| ()));
+        let outcome = match handed {
+            Ok(()) => outcome.await.map_err(|_| VerifyError::Failed("a verifier thread stopped".into())),
+            Err(()) => Err(VerifyError::Failed("the verifier threads are gone".into())),
+        };
         self.running.fetch_sub(1, Ordering::SeqCst);
         drop(permit);
-        outcome.map_err(|e| VerifyError::Failed(e.to_string()))
+        outcome
     }
 
     /// Takes every verification slot until the value is dropped, as if that many verifications
@@ -240,6 +278,18 @@ mod tests {
             assert!(run.await.unwrap().is_ok());
         }
         assert_eq!(guard.peak_concurrent_verifications(), 2);
+    }
+
+    #[actix_web::test]
+    async fn verifications_run_on_the_guards_own_few_threads() {
+        let guard = TokenGuard::new(TokenGuardConfig { concurrent_verifications: 2, ..TokenGuardConfig::default() });
+        let mut names = std::collections::BTreeSet::new();
+        for _ in 0..20 {
+            let name = guard.verify(|| std::thread::current().name().map(str::to_owned)).await.unwrap();
+            names.insert(name.unwrap_or_default());
+        }
+        assert!(names.iter().all(|n| n.starts_with("techex-verify-")), "{names:?}");
+        assert!(names.len() <= 2, "{names:?}");
     }
 
     #[actix_web::test]
