@@ -191,7 +191,102 @@ async fn organization_ids(app: &TestApp) -> Vec<String> {
     listed.body["items"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect()
 }
 
+/// One cell of review and ownership: who sends what to a listing in which status, what it
+/// hears, and the status the listing is in afterwards.
+struct ReviewCell {
+    who: &'static str,
+    status: &'static str,
+    request: &'static str,
+    if_match: bool,
+    expected: Cell,
+    then: &'static str,
+}
+
 backend_tests! {
+    // Review holds for what is public: edits after approval, approval of the version read,
+    // approval by another organization. Each cell on a fresh listing of the publisher.
+    async fn review_follows_the_matrix(app: TestApp) {
+        let callers = Callers::new(&app).await;
+        let org = app.publisher.organization_id.clone();
+        let writer = app.client_in(&org, &["listings:write"]).await;
+        let own_moderator = app.client_in(&org, &["listings:write", "listings:moderate"]).await;
+        let cells = [
+            // An edit by a writer without listings:publish takes a published listing back to review.
+            ReviewCell { who: "writer", status: "published", request: "edit", if_match: false, expected: OK, then: "pending_review" },
+            ReviewCell { who: "publisher", status: "published", request: "edit", if_match: false, expected: OK, then: "published" },
+            ReviewCell { who: "admin", status: "published", request: "edit", if_match: false, expected: OK, then: "published" },
+            ReviewCell { who: "writer", status: "pending_review", request: "edit", if_match: false, expected: OK, then: "pending_review" },
+            // Approval names the version read, and comes from another organization.
+            ReviewCell { who: "moderator", status: "pending_review", request: "publish", if_match: true, expected: OK, then: "published" },
+            ReviewCell { who: "moderator", status: "pending_review", request: "publish", if_match: false, expected: Cell::Refused(428, "precondition_required"), then: "pending_review" },
+            ReviewCell { who: "admin", status: "pending_review", request: "publish", if_match: false, expected: Cell::Refused(428, "precondition_required"), then: "pending_review" },
+            ReviewCell { who: "own_moderator", status: "pending_review", request: "publish", if_match: true, expected: Cell::Refused(403, "self_approval"), then: "pending_review" },
+            ReviewCell { who: "publisher", status: "pending_review", request: "publish", if_match: false, expected: OK, then: "published" },
+            ReviewCell { who: "own_moderator", status: "pending_review", request: "reject", if_match: false, expected: OK, then: "rejected" },
+        ];
+        for cell in cells {
+            let client = match cell.who {
+                "writer" => writer.clone(),
+                "own_moderator" => own_moderator.clone(),
+                "publisher" => app.publisher.clone(),
+                "moderator" => callers.moderator.clone(),
+                "admin" => callers.admin.clone(),
+                other => panic!("no caller {other}"),
+            };
+            let id = listing_in(&app, cell.status).await;
+            let path = format!("/v1/listings/{id}");
+            let before = callers.read(&app, &path).await;
+            let mut req = match cell.request {
+                "edit" => TestRequest::patch().uri(&path).set_json(json!({"title": {"vi": "Nội dung sửa sau khi duyệt"}})),
+                action => TestRequest::post().uri(&format!("{path}/{action}")),
+            };
+            if cell.if_match {
+                req = req.insert_header(("if-match", before.header("etag").unwrap().to_owned()));
+            }
+            let reply = app.as_client(&client).send(req).await;
+            let what = format!("{} {} on a {} listing", cell.who, cell.request, cell.status);
+            cell.expected.check(&reply, &what);
+            let after = callers.read(&app, &path).await.body;
+            assert_eq!(after["status"], cell.then, "{what}");
+            if cell.expected.refused() {
+                assert_eq!(after, before.body, "a refused {what} changed the listing");
+            }
+        }
+    }
+
+    // A listing's owner: the publisher's own organization, any existing one for the operator.
+    async fn owner_claims_follow_the_matrix(app: TestApp) {
+        let callers = Callers::new(&app).await;
+        let other_org = callers.other_tenant.organization_id.clone();
+        let own_org = app.publisher.organization_id.clone();
+        let nil = uuid::Uuid::nil().to_string();
+        let not_yours = Cell::Refused(422, "validation_failed");
+        let cells: [(Role, &str, Cell, Option<&str>); 7] = [
+            (Role::OwnWithScope, &own_org, CREATED, None),
+            (Role::OwnWithScope, &other_org, not_yours, Some("not_your_organization")),
+            (Role::OwnWithScope, &nil, not_yours, Some("not_your_organization")),
+            (Role::OtherTenant, &own_org, not_yours, Some("not_your_organization")),
+            (Role::Admin, &other_org, CREATED, None),
+            (Role::Admin, &nil, not_yours, Some("unknown_organization")),
+            (Role::Moderator, &own_org, SCOPE, None),
+        ];
+        for (role, owner, expected, field_code) in cells {
+            let logged_before = app.change_count();
+            let body = listing_with(json!({"source": null, "owner": {"organization_id": owner, "name": "Chủ sở hữu"}}));
+            let reply = callers.send(&app, role, TestRequest::post().uri("/v1/listings").set_json(body)).await;
+            let what = format!("{role:?} naming {owner} as owner");
+            expected.check(&reply, &what);
+            if let Some(code) = field_code {
+                assert_eq!(reply.field_errors(), [("owner.organization_id".to_owned(), code.to_owned())], "{what}");
+            }
+            let logged = app.change_count() - logged_before;
+            assert_eq!(logged, i64::from(!expected.refused()), "{what}");
+            if !expected.refused() {
+                assert_eq!(reply.body["owner"]["organization_id"], owner, "{what}");
+            }
+        }
+    }
+
     async fn listing_writes_follow_the_matrix(app: TestApp) {
         let callers = Callers::new(&app).await;
         //                    anon  other      own-   own+     mod        admin
