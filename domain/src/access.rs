@@ -230,6 +230,19 @@ pub fn lifecycle_action<'a>(
     })
 }
 
+/// The lifecycle actions this caller may take on the listing now: those its status allows and
+/// the caller's rights permit, each doing what it says (for a writer without `listings:publish`,
+/// `publish` on a draft would only submit it, so only `submit` is offered). Anonymous callers may
+/// do nothing.
+pub fn allowed_actions(caller: &Caller, listing: &Listing) -> Vec<LifecycleAction> {
+    listing
+        .status
+        .allowed_actions()
+        .into_iter()
+        .filter(|action| lifecycle_action(caller, listing, *action).is_ok_and(|(_, done)| done == *action))
+        .collect()
+}
+
 /// Whether a caller may read a listing at all: published ones are public, others only for the
 /// publishing organization and moderators.
 pub fn may_read_listing(caller: &Caller, listing: &Listing) -> bool {
@@ -412,6 +425,27 @@ mod tests {
         assert!(edits_skip_review(&writer));
         assert!(!edits_skip_review(&actor(mine, &[Scope::ListingsWrite]).unwrap()));
         assert!(edits_skip_review(&actor(mine, &[Scope::Admin]).unwrap()));
+    }
+
+    #[test]
+    fn allowed_actions_are_what_this_caller_may_do_now() {
+        use LifecycleAction as A;
+        let org = Uuid::now_v7();
+        let draft = listing_of(org, ListingStatus::Draft);
+        let published = listing_of(org, ListingStatus::Published);
+        let pending = listing_of(org, ListingStatus::PendingReview);
+        assert!(allowed_actions(&None, &published).is_empty());
+        let writer = actor(org, &[Scope::ListingsWrite]);
+        assert_eq!(allowed_actions(&writer, &draft), [A::Submit]);
+        assert_eq!(allowed_actions(&writer, &published), [A::Withdraw, A::Close]);
+        let publisher = actor(org, &[Scope::ListingsWrite, Scope::ListingsPublish]);
+        assert_eq!(allowed_actions(&publisher, &draft), [A::Submit, A::Publish]);
+        let moderator = actor(Uuid::now_v7(), &[Scope::ListingsModerate]);
+        assert_eq!(allowed_actions(&moderator, &pending), [A::Publish, A::Reject, A::Withdraw]);
+        assert_eq!(allowed_actions(&moderator, &published), [A::Withdraw]);
+        let stranger = actor(Uuid::now_v7(), &[Scope::ListingsWrite, Scope::ListingsPublish]);
+        assert!(allowed_actions(&stranger, &published).is_empty());
+        assert!(allowed_actions(&stranger, &draft).is_empty());
     }
 
     #[test]

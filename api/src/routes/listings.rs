@@ -57,7 +57,7 @@ pub struct ListingResponse {
     pub source: Option<Source>,
     /// The organization whose client published the listing.
     pub publisher: Option<Uuid>,
-    /// Lifecycle actions the listing's status allows now.
+    /// The lifecycle actions this caller may take on the listing now (none for anonymous callers).
     pub allowed_actions: Vec<LifecycleAction>,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -68,6 +68,7 @@ pub struct ListingResponse {
 impl ListingResponse {
     /// The listing as this caller may see it: contact details only for authenticated callers.
     pub fn for_caller(listing: Listing, caller: &Caller) -> Self {
+        let allowed_actions = access::allowed_actions(caller, &listing);
         let c = listing.content;
         ListingResponse {
             id: listing.id.0,
@@ -93,7 +94,7 @@ impl ListingResponse {
             media: c.media,
             source: c.source,
             publisher: listing.publisher,
-            allowed_actions: listing.status.allowed_actions(),
+            allowed_actions,
             expires_at: c.expires_at,
             created_at: listing.created_at,
             updated_at: listing.updated_at,

@@ -140,6 +140,26 @@ async fn raw(app: &TestApp, req: TestRequest) -> (StatusCode, actix_web::http::h
 }
 
 backend_tests! {
+    // Buttons a portal shows come from allowed_actions: what this caller may do now.
+    async fn allowed_actions_are_those_of_the_caller(app: TestApp) {
+        let writer = app.client_in(&app.publisher.organization_id, &["listings:write"]).await;
+        let moderator = app.new_client(&["listings:moderate"]).await;
+        let body = listing_with(serde_json::json!({"source": null}));
+        let draft = app.as_client(&writer).post("/v1/listings", &body).await;
+        assert_eq!(draft.body["allowed_actions"], serde_json::json!(["submit"]), "publishing would only submit");
+        let id = draft.body["id"].as_str().unwrap().to_owned();
+        let path = format!("/v1/listings/{id}");
+        assert_eq!(app.get(&path).await.body["allowed_actions"], serde_json::json!(["submit", "publish"]));
+        app.as_client(&writer).post_empty(&format!("{path}/submit")).await;
+        assert_eq!(app.as_client(&moderator).get(&path).await.body["allowed_actions"], serde_json::json!(["publish", "reject", "withdraw"]));
+        assert_eq!(app.as_client(&writer).get(&path).await.body["allowed_actions"], serde_json::json!(["withdraw"]));
+        let published = app.publish_listing(&body).await;
+        let public = app.anonymous().get(&format!("/v1/listings/{published}")).await;
+        assert_eq!(public.body["allowed_actions"], serde_json::json!([]), "anonymous callers may do nothing");
+        let page = app.anonymous().get("/v1/listings").await;
+        assert!(page.body["items"].as_array().unwrap().iter().all(|l| l["allowed_actions"] == serde_json::json!([])));
+    }
+
     // Compressed answers keep validators that work: the coded tag gets 304 and satisfies
     // If-Match as the plain one does; pages carry the coded hash.
     async fn compressed_answers_keep_their_etags_working(app: TestApp) {
