@@ -8,8 +8,10 @@ pub mod error;
 pub mod etag;
 pub mod extract;
 pub mod jobs;
+pub mod kit;
 pub mod pagination;
 pub mod routes;
 pub mod strict;
+pub mod usecases;
 
 pub use app::{AppState, build_app, openapi};

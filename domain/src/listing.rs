@@ -167,7 +167,6 @@ impl ListingStatus {
 /// Text in Vietnamese, the language of record, and optionally in English.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct LocalizedText {
     #[cfg_attr(feature = "openapi", schema(example = "Máy sấy nông sản dùng năng lượng mặt trời", min_length = 1))]
     pub vi: String,
@@ -180,7 +179,6 @@ pub struct LocalizedText {
 /// the price is only negotiable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Price {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(example = 450000000, minimum = 0))]
@@ -204,7 +202,6 @@ impl Default for Price {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Owner {
     /// The owner's organization in techex, when it has one.
     #[serde(default)]
@@ -216,7 +213,6 @@ pub struct Owner {
 /// How to reach the people behind a listing; never shown to anonymous callers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Contact {
     #[serde(default)]
     pub name: Option<String>,
@@ -228,7 +224,6 @@ pub struct Contact {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Media {
     #[cfg_attr(feature = "openapi", schema(example = "https://example.vn/may-say.jpg"))]
     pub url: String,
@@ -241,7 +236,6 @@ pub struct Media {
 /// name and the record's id there. The pair identifies one listing across pushes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Source {
     #[cfg_attr(feature = "openapi", schema(example = "binhduong"))]
     pub exchange: String,
@@ -255,7 +249,6 @@ pub struct Source {
 /// `PATCH` merges into.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct ListingContent {
     pub kind: ListingKind,
     pub title: LocalizedText,

@@ -25,7 +25,6 @@ word_enum!(
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct OrganizationContact {
     #[serde(default)]
     pub email: Option<String>,
@@ -41,7 +40,6 @@ pub struct OrganizationContact {
 /// What the operator writes about an organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct OrganizationContent {
     pub kind: OrganizationKind,
     pub name: LocalizedText,

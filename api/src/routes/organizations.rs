@@ -9,16 +9,16 @@ use techex_domain::access::{Caller, Denied, Scope};
 use techex_domain::listing::LocalizedText;
 use techex_domain::organization::{Organization, OrganizationContact, OrganizationContent, OrganizationKind};
 use techex_persistence::change_log::Author;
-use techex_persistence::{Db, organizations};
-use utoipa::{IntoParams, ToSchema};
+use techex_persistence::{Db, Entity, organizations};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::CallerOf;
 use crate::error::{ApiError, OperatorOnly, Problem};
-use crate::etag;
-use crate::extract::{JsonBody, if_match, path_param};
-use crate::pagination::{link_next, page_request, split_page};
-use crate::routes::{check_version, merge_patch_body, patched, with_conn};
+use crate::extract::JsonBody;
+use crate::kit::{self, PageQuery, PageRequest, Resource};
+use crate::routes::{merge_patch_body, patched, with_conn};
+use crate::usecases::register_organization;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrganizationResponse {
@@ -40,14 +40,14 @@ pub struct OrganizationResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<Organization> for OrganizationResponse {
-    fn from(org: Organization) -> Self {
-        let c = org.content;
+impl From<&Organization> for OrganizationResponse {
+    fn from(org: &Organization) -> Self {
+        let c = org.content.clone();
         OrganizationResponse {
             id: org.id,
             kind: c.kind,
             name: c.name,
-            province: org.province,
+            province: org.province.clone(),
             province_as_sent: c.province,
             tax_code: c.tax_code,
             source_exchanges: c.source_exchanges,
@@ -59,22 +59,16 @@ impl From<Organization> for OrganizationResponse {
     }
 }
 
+impl Resource for Organization {
+    fn public(&self) -> serde_json::Value {
+        serde_json::to_value(OrganizationResponse::from(self)).expect("organizations serialize")
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrganizationPage {
     pub items: Vec<OrganizationResponse>,
     pub next_cursor: Option<String>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1 to 100 (default 20).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    limit: Option<String>,
-    /// The `next_cursor` of the previous page.
-    #[param(min_length = 1)]
-    cursor: Option<String>,
 }
 
 /// The operator's author stamp, or why the caller is not the operator.
@@ -85,12 +79,11 @@ pub(crate) fn admin(caller: &Caller) -> Result<Author, ApiError> {
 }
 
 fn organization_id(raw: &str) -> Result<Uuid, ApiError> {
-    path_param("id", raw, "an organization id (UUID)")
+    kit::id_param(Entity::Organization, raw)
 }
 
-fn with_etag(mut response: actix_web::HttpResponseBuilder, org: Organization) -> HttpResponse {
-    response.insert_header((header::ETAG, etag::of_version(org.version)));
-    response.json(OrganizationResponse::from(org))
+fn with_etag(response: actix_web::HttpResponseBuilder, org: &Organization) -> HttpResponse {
+    kit::with_etag(response, org, OrganizationResponse::from(org))
 }
 
 /// List organizations in the order they were registered.
@@ -110,14 +103,12 @@ pub async fn list_organizations(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = ValidationErrors::default();
-    let (limit, after) = page_request(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
+    let page = PageRequest::read(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
     errors.finish(()).map_err(ApiError::InvalidQuery)?;
-    let rows = with_conn(&db, move |conn| Ok(organizations::list(conn, after, limit + 1)?)).await?;
-    let (items, next_cursor) = split_page(rows, limit, |o| o.id);
-    let mut response = HttpResponse::Ok();
+    let rows = with_conn(&db, move |conn| Ok(organizations::list(conn, page.after, page.probe())?)).await?;
+    let (items, next_cursor, mut response) = kit::page(&req, rows, page, |o| o.id);
     response.insert_header((header::CACHE_CONTROL, "public, max-age=60"));
-    link_next(&mut response, &req, next_cursor.as_deref());
-    Ok(response.json(OrganizationPage { items: items.into_iter().map(Into::into).collect(), next_cursor }))
+    Ok(response.json(OrganizationPage { items: items.iter().map(Into::into).collect(), next_cursor }))
 }
 
 /// Read one organization.
@@ -134,10 +125,8 @@ pub async fn list_organizations(
 #[get("/organizations/{id}")]
 pub async fn get_organization(db: web::Data<Db>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = organization_id(&id)?;
-    let org =
-        with_conn(&db, move |conn| organizations::find(conn, id)?.ok_or(ApiError::NotFound { entity: "organization" }))
-            .await?;
-    Ok(with_etag(HttpResponse::Ok(), org))
+    let org = with_conn(&db, move |conn| kit::find::<Organization>(conn, id)).await?;
+    Ok(with_etag(HttpResponse::Ok(), &org))
 }
 
 /// Register an organization (operator only).
@@ -163,16 +152,11 @@ pub async fn create_organization(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let author = admin(&caller.0)?;
-    let valid = body.parse::<OrganizationContent>()?.validate().map_err(ApiError::Validation)?;
-    let org = Organization::new(valid, techex_domain::now());
-    let org = with_conn(&db, move |conn| {
-        organizations::create(conn, &org, &author)?;
-        Ok(org)
-    })
-    .await?;
+    let content = body.parse::<OrganizationContent>()?;
+    let org = with_conn(&db, move |conn| register_organization(conn, content, &author)).await?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, format!("/v1/organizations/{}", org.id)));
-    Ok(with_etag(response, org))
+    Ok(with_etag(response, &org))
 }
 
 /// Change an organization with a JSON merge patch (operator only).
@@ -204,12 +188,12 @@ pub async fn update_organization(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = organization_id(&id)?;
-    let expected = if_match(&req);
+    let expected = kit::if_match(&req)?;
     let author = admin(&caller.0)?;
     let patch = merge_patch_body(body)?;
     let org = with_conn(&db, move |conn| {
-        organizations::modify(conn, id, &author, |org| {
-            check_version("organization", org.version, expected.as_deref())?;
+        kit::modify(conn, id, &author, |_, org: &mut Organization| {
+            kit::check_version(org, expected.as_deref())?;
             let content: OrganizationContent = patched(&org.content, &patch)?;
             let valid = content.validate().map_err(ApiError::Validation)?;
             if valid.content == org.content {
@@ -220,7 +204,7 @@ pub async fn update_organization(
         })
     })
     .await?;
-    Ok(with_etag(HttpResponse::Ok(), org))
+    Ok(with_etag(HttpResponse::Ok(), &org))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -2,10 +2,12 @@
 
 mod auth;
 mod errors;
+mod kit;
 mod listings;
 mod listings_search;
 mod matrix;
 mod ops;
+mod organizations;
 mod reference;
 mod repository;
 mod security;

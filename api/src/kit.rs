@@ -1,0 +1,181 @@
+//! What every versioned resource of the API shares: its public representation (answered by
+//! `GET`, by list pages and logged with every change), writes through the persistence kit, ids
+//! in paths, `If-Match`, ETags and pages. A resource module brings its own rules and DTOs.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use serde::Deserialize;
+use techex_domain::ValidationErrors;
+use techex_persistence::change_log::Author;
+use techex_persistence::versioned::{self, Versioned};
+use techex_persistence::{DbConn, Entity, StoreError};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::etag;
+use crate::extract::path_param;
+use crate::pagination::{link_next, page_request, split_page};
+
+/// A resource as the API shows it: one representation for `GET`, pages and the change log.
+pub trait Resource: Versioned {
+    /// The body of `GET /v1/<resource>/{id}` as the operator sees it at this version.
+    fn public(&self) -> serde_json::Value;
+}
+
+/// Stores a new record (its rows written by `insert`) with its `create` change.
+pub fn create<R: Resource>(
+    conn: &mut DbConn,
+    record: &R,
+    author: &Author,
+    insert: impl FnOnce(&mut DbConn) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    versioned::create(conn, record, author, &R::public, insert)
+}
+
+/// A versioned modification under the row lock, logged as the resource's public representation.
+pub fn modify<R: Resource, E: From<StoreError>>(
+    conn: &mut DbConn,
+    id: R::Id,
+    author: &Author,
+    change: impl FnOnce(&mut DbConn, &mut R) -> Result<R::Write, E>,
+) -> Result<R, E> {
+    versioned::modify(conn, id, author, &R::public, change)
+}
+
+/// The record, or the resource's own `*_not_found`.
+pub fn find<R: Versioned>(conn: &mut DbConn, id: R::Id) -> Result<R, ApiError> {
+    R::find(conn, id)?.ok_or(ApiError::NotFound { entity: R::ENTITY })
+}
+
+/// Parses the `{id}` of a path, reporting a malformed one as `invalid_path`.
+pub fn id_param<I: std::str::FromStr>(entity: Entity, raw: &str) -> Result<I, ApiError> {
+    let expected = match entity {
+        Entity::Listing => "a listing id (UUID)",
+        Entity::Organization => "an organization id (UUID)",
+        Entity::ApiClient => "a client id (UUID)",
+    };
+    path_param("id", raw, expected)
+}
+
+/// An optional id in a query string; a malformed one is reported against `name`.
+pub fn query_id(raw: Option<&str>, name: &str, expected: &str, errors: &mut ValidationErrors) -> Option<Uuid> {
+    raw.and_then(|value| match value.parse::<Uuid>() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            errors.add(name, "invalid_format", expected.to_owned());
+            None
+        }
+    })
+}
+
+/// Refuses a write whose `If-Match` does not name the record's current version.
+pub fn check_version<R: Versioned>(record: &R, if_match: Option<&str>) -> Result<(), ApiError> {
+    match if_match {
+        Some(header) if !etag::matches(header, &etag::of_version(record.version())) => {
+            Err(ApiError::PreconditionFailed { entity: R::ENTITY, current: record.version() })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The `If-Match` header of a request, if it has one: `*` or a list of entity tags. An empty or
+/// malformed one is the caller's mistake (400), not a version that fails to match.
+pub fn if_match(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
+    let malformed = |reason| ApiError::InvalidHeader { name: "If-Match", reason };
+    let text = value.to_str().map_err(|_| malformed("it is not visible ASCII"))?;
+    if !is_entity_tag_list(text) {
+        return Err(malformed(r#"send `*` or entity tags such as "v3", as the ETag header gave them"#));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// `*`, or one or more entity tags (RFC 9110 section 8.8.3) separated by commas.
+fn is_entity_tag_list(text: &str) -> bool {
+    let text = text.trim();
+    if text == "*" {
+        return true;
+    }
+    let is_tag = |tag: &str| {
+        let opaque = tag.strip_prefix("W/").unwrap_or(tag);
+        opaque.len() >= 2
+            && opaque.starts_with('"')
+            && opaque.ends_with('"')
+            && opaque[1..opaque.len() - 1].bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b))
+    };
+    let tags: Vec<&str> = text.split(',').map(str::trim).filter(|t| !t.is_empty()).collect();
+    !tags.is_empty() && tags.into_iter().all(is_tag)
+}
+
+/// The answer to a read of one record: its representation with the version as ETag.
+pub fn with_etag<R: Resource>(
+    mut response: HttpResponseBuilder,
+    record: &R,
+    body: impl serde::Serialize,
+) -> HttpResponse {
+    response.insert_header((header::ETAG, etag::of_version(record.version())));
+    response.json(body)
+}
+
+/// `limit` and `cursor` of every list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    #[param(min_length = 1)]
+    pub cursor: Option<String>,
+}
+
+/// A page asked for: how many and after which id.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub limit: i64,
+    pub after: Option<Uuid>,
+}
+
+impl PageRequest {
+    /// Reads `limit` and `cursor`; problems go to `errors`.
+    pub fn read(limit: Option<&str>, cursor: Option<&str>, errors: &mut ValidationErrors) -> PageRequest {
+        let (limit, after) = page_request(limit, cursor, errors);
+        PageRequest { limit, after }
+    }
+
+    /// How many rows to fetch: one more than the page, to know whether another follows.
+    pub fn probe(self) -> i64 {
+        self.limit + 1
+    }
+}
+
+/// A page's items and the response that will carry them, with its `Link` to the next page and
+/// its cache policy; the caller adds the body.
+pub fn page<T>(
+    req: &HttpRequest,
+    rows: Vec<T>,
+    page: PageRequest,
+    id_of: impl Fn(&T) -> Uuid,
+) -> (Vec<T>, Option<String>, HttpResponseBuilder) {
+    let (items, next_cursor) = split_page(rows, page.limit, id_of);
+    let mut response = HttpResponse::Ok();
+    link_next(&mut response, req, next_cursor.as_deref());
+    (items, next_cursor, response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_entity_tag_list;
+
+    #[test]
+    fn if_match_is_a_wildcard_or_a_list_of_entity_tags() {
+        for good in ["*", "\"v1\"", "W/\"v2\"", "\"v1\", W/\"v2\"", " \"v3\" ", "\"\""] {
+            assert!(is_entity_tag_list(good), "{good}");
+        }
+        for bad in ["", " ", "v1", "\"v1", "W/v1", "\"v1\" \"v2\"", "*, \"v1\"", "\"a b\"", ","] {
+            assert!(!is_entity_tag_list(bad), "{bad}");
+        }
+    }
+}
