@@ -47,6 +47,25 @@ pub enum OperatorOnly {
     NotOperator(Problem),
 }
 
+/// The refusals of a request body, the same for every operation that reads one.
+#[derive(utoipa::IntoResponses)]
+pub enum BodyRefused {
+    /// The body is over 1 MiB (`body_too_large`)
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// The body is not `application/json` or another `+json` type (`unsupported_media_type`)
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(Problem),
+}
+
+/// The refusal of a versioned write whose `If-Match` names another version.
+#[derive(utoipa::IntoResponses)]
+pub enum StaleVersion {
+    /// The record changed since the If-Match version (`precondition_failed`)
+    #[response(status = 412, content_type = "application/problem+json")]
+    Changed(Problem),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("the body is not well-formed JSON: {0}")]

@@ -19,8 +19,13 @@ use crate::pagination::{link_next, page_request, split_page};
 
 /// A resource as the API shows it: one representation for `GET`, pages and the change log.
 pub trait Resource: Versioned {
-    /// The body of `GET /v1/<resource>/{id}` as the operator sees it at this version.
-    fn public(&self) -> serde_json::Value;
+    /// The body of `GET /v1/<resource>/{id}` as the operator sees it.
+    type Public: serde::Serialize + for<'a> From<&'a Self>;
+
+    /// The public representation at this version, as the change log keeps it.
+    fn public(&self) -> serde_json::Value {
+        serde_json::to_value(Self::Public::from(self)).expect("public representations serialize")
+    }
 }
 
 /// Stores a new record (its rows written by `insert`) with its `create` change.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use techex_domain::access::{Scope, format_scopes, parse_scopes};
 use techex_domain::client::ApiClient;
@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
 use crate::schema::api_clients;
-use crate::versioned::{Versioned, WriteKind};
+use crate::versioned::{Versioned, WriteKind, versioned_basics};
 
 const ENTITY: &str = "api_client";
 
@@ -183,28 +183,7 @@ impl Versioned for ApiClient {
     type Id = Uuid;
     type Write = ClientWrite;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
-    }
-
-    fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<ApiClient>, StoreError> {
-        find(conn, id)
-    }
-
-    fn lock(conn: &mut DbConn, id: Uuid) -> Result<(), StoreError> {
-        diesel::update(api_clients::table.filter(api_clients::id.eq(id.to_string())))
-            .set(api_clients::version.eq(api_clients::version))
-            .execute(conn)?;
-        Ok(())
-    }
+    versioned_basics!(api_clients, Uuid);
 
     fn overwrite(&self, conn: &mut DbConn, read_version: i64, write: &ClientWrite) -> Result<usize, StoreError> {
         let target = api_clients::table

@@ -7,7 +7,7 @@ use techex_domain::{LifecycleAction, Listing, ListingId, ListingKind, ListingSta
 use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
 use crate::schema::{listing_fields, listings};
-use crate::versioned::{Versioned, WriteKind};
+use crate::versioned::{Versioned, WriteKind, versioned_basics};
 
 const ENTITY: &str = "listing";
 
@@ -203,28 +203,7 @@ impl Versioned for Listing {
     type Id = ListingId;
     type Write = ListingWrite;
 
-    fn id(&self) -> ListingId {
-        self.id
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
-    }
-
-    fn find(conn: &mut DbConn, id: ListingId) -> Result<Option<Listing>, StoreError> {
-        find(conn, id)
-    }
-
-    fn lock(conn: &mut DbConn, id: ListingId) -> Result<(), StoreError> {
-        diesel::update(listings::table.filter(listings::id.eq(id.to_string())))
-            .set(listings::version.eq(listings::version))
-            .execute(conn)?;
-        Ok(())
-    }
+    versioned_basics!(listings, ListingId);
 
     fn overwrite(&self, conn: &mut DbConn, read_version: i64, write: &ListingWrite) -> Result<usize, StoreError> {
         let deleted_at = (*write == ListingWrite::Deleted).then_some(self.updated_at);

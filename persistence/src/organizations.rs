@@ -1,6 +1,6 @@
 //! Organizations: their SQL and row mapping; writes go through [`crate::versioned`].
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use techex_domain::organization::Organization;
 use uuid::Uuid;
@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
 use crate::schema::{organizations, source_exchanges};
-use crate::versioned::Versioned;
+use crate::versioned::{Versioned, versioned_basics};
 
 const ENTITY: &str = "organization";
 
@@ -101,28 +101,7 @@ impl Versioned for Organization {
     type Id = Uuid;
     type Write = bool;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
-    }
-
-    fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<Organization>, StoreError> {
-        find(conn, id)
-    }
-
-    fn lock(conn: &mut DbConn, id: Uuid) -> Result<(), StoreError> {
-        diesel::update(organizations::table.filter(organizations::id.eq(id.to_string())))
-            .set(organizations::version.eq(organizations::version))
-            .execute(conn)?;
-        Ok(())
-    }
+    versioned_basics!(organizations, Uuid);
 
     fn overwrite(&self, conn: &mut DbConn, read_version: i64, _: &bool) -> Result<usize, StoreError> {
         let updated = diesel::update(organizations::table)

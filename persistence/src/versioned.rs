@@ -47,6 +47,37 @@ pub trait Versioned: Sized {
     fn overwrite(&self, conn: &mut DbConn, read_version: i64, write: &Self::Write) -> Result<usize, StoreError>;
 }
 
+/// The parts of a [`Versioned`] implementation every resource writes alike: the accessors of
+/// its `id`, `version` and `updated_at` fields, `find` through its module's own `find`, and the
+/// row lock on `$table`.
+macro_rules! versioned_basics {
+    ($table:ident, $id:ty) => {
+        fn id(&self) -> $id {
+            self.id
+        }
+
+        fn version(&self) -> i64 {
+            self.version
+        }
+
+        fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+            self.updated_at
+        }
+
+        fn find(conn: &mut DbConn, id: $id) -> Result<Option<Self>, StoreError> {
+            find(conn, id)
+        }
+
+        fn lock(conn: &mut DbConn, id: $id) -> Result<(), StoreError> {
+            diesel::update($table::table.filter($table::id.eq(id.to_string())))
+                .set($table::version.eq($table::version))
+                .execute(conn)?;
+            Ok(())
+        }
+    };
+}
+pub(crate) use versioned_basics;
+
 /// Stores a new record with its `create` change, in one transaction: `insert` writes its rows.
 pub fn create<R: Versioned>(
     conn: &mut DbConn,

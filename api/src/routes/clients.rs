@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::CallerOf;
-use crate::error::{ApiError, OperatorOnly, Problem};
+use crate::error::{ApiError, BodyRefused, OperatorOnly, Problem};
 use crate::extract::JsonBody;
 use crate::kit::{self, PageRequest, Resource};
 use crate::routes::organizations::admin;
@@ -53,9 +53,7 @@ impl From<&ApiClient> for ClientResponse {
 }
 
 impl Resource for ApiClient {
-    fn public(&self) -> serde_json::Value {
-        serde_json::to_value(ClientResponse::from(self)).expect("clients serialize")
-    }
+    type Public = ClientResponse;
 }
 
 /// A client with its secret, shown this once.
@@ -121,8 +119,7 @@ fn client_id(raw: &str) -> Result<Uuid, ApiError> {
     responses(
         (status = 201, description = "Registered; store the secret now", body = ClientWithSecret),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        BodyRefused,
         (status = 422, description = "Invalid name, scope or unknown organization (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         OperatorOnly,
     )
@@ -205,8 +202,7 @@ pub async fn get_client(db: web::Data<Db>, caller: CallerOf, id: web::Path<Strin
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The client is revoked (`client_revoked`), or the change would lock the caller out (`self_lockout`)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        BodyRefused,
         (status = 422, description = "Invalid name or scope", body = Problem, content_type = "application/problem+json"),
         OperatorOnly,
     )

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::CallerOf;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, BodyRefused, Problem, StaleVersion};
 use crate::etag;
 use crate::extract::JsonBody;
 use crate::kit::{self, PageRequest, Resource};
@@ -65,9 +65,13 @@ pub struct ListingResponse {
 }
 
 impl Resource for Listing {
-    /// As an authenticated caller sees it: with the contact.
-    fn public(&self) -> serde_json::Value {
-        serde_json::to_value(ListingResponse::with_contact(self.clone(), true)).expect("listings serialize")
+    type Public = ListingResponse;
+}
+
+/// The listing as the operator and its publisher see it: with the contact.
+impl From<&Listing> for ListingResponse {
+    fn from(listing: &Listing) -> Self {
+        ListingResponse::with_contact(listing.clone(), true)
     }
 }
 
@@ -355,8 +359,7 @@ pub async fn get_listing(
         (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `listings:write` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another listing has the same `source` (`duplicate_source`)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 1 MiB (`body_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        BodyRefused,
         (status = 422, description = "A field is invalid (`validation_failed`); `errors` names each", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -397,9 +400,8 @@ pub async fn create_listing(db: web::Data<Db>, caller: CallerOf, body: JsonBody)
         (status = 403, description = "Not the publisher's client (`forbidden`) or no `listings:write` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Duplicate source or a concurrent edit", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The listing changed since the If-Match version (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        StaleVersion,
+        BodyRefused,
         (status = 422, description = "The patched listing is invalid (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -450,7 +452,7 @@ pub async fn update_listing(
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the publisher's client, or no `listings:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The listing changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
+        StaleVersion,
     )
 )]
 #[delete("/listings/{id}")]
@@ -523,7 +525,7 @@ macro_rules! lifecycle_endpoint {
                 (status = 403, description = "The caller may not make this move (`forbidden`, `insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
                 (status = 409, description = "The listing's status does not allow this move (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
-                (status = 412, description = "The listing changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
+                StaleVersion,
             )
         )]
         #[post($path)]

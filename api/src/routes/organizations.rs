@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::CallerOf;
-use crate::error::{ApiError, OperatorOnly, Problem};
+use crate::error::{ApiError, BodyRefused, OperatorOnly, Problem, StaleVersion};
 use crate::extract::JsonBody;
 use crate::kit::{self, PageQuery, PageRequest, Resource};
 use crate::routes::{merge_patch_body, patched, with_conn};
@@ -60,9 +60,7 @@ impl From<&Organization> for OrganizationResponse {
 }
 
 impl Resource for Organization {
-    fn public(&self) -> serde_json::Value {
-        serde_json::to_value(OrganizationResponse::from(self)).expect("organizations serialize")
-    }
+    type Public = OrganizationResponse;
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -139,8 +137,7 @@ pub async fn get_organization(db: web::Data<Db>, id: web::Path<String>) -> Resul
         (status = 201, description = "Registered", body = OrganizationResponse, headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another organization has this tax code (`duplicate_tax_code`) or one of these source exchanges (`duplicate_source_exchange`)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        BodyRefused,
         (status = 422, description = "A field is invalid (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         OperatorOnly,
     )
@@ -172,9 +169,8 @@ pub async fn create_organization(
         (status = 400, description = "Malformed JSON, id or If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Duplicate tax code (`duplicate_tax_code`), a source exchange held by another organization (`duplicate_source_exchange`), or a concurrent edit", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        StaleVersion,
+        BodyRefused,
         (status = 422, description = "The patched organization is invalid", body = Problem, content_type = "application/problem+json"),
         OperatorOnly,
     )
