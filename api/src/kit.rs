@@ -2,16 +2,22 @@
 //! `GET`, by list pages and logged with every change), writes through the persistence kit, ids
 //! in paths, `If-Match`, ETags and pages. A resource module brings its own rules and DTOs.
 
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde::Deserialize;
 use techex_domain::ValidationErrors;
+use techex_domain::access::Caller;
 use techex_persistence::change_log::Author;
 use techex_persistence::versioned::{self, Versioned};
-use techex_persistence::{DbConn, Entity, StoreError};
+use techex_persistence::{Db, DbConn, Entity, StoreError};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use crate::auth::CallerOf;
 use crate::error::ApiError;
 use crate::etag;
 use crate::extract::path_param;
@@ -72,6 +78,38 @@ pub fn query_id(raw: Option<&str>, name: &str, expected: &str, errors: &mut Vali
             None
         }
     })
+}
+
+/// What a request about one record brings: the database, the caller, the record's id from the
+/// `{id}` of the path and the versions its `If-Match` names. Extracted in the order a client is
+/// answered: an invalid token (401), then a malformed id or `If-Match` (400).
+pub struct Target<R: Versioned> {
+    pub db: web::Data<Db>,
+    pub caller: Caller,
+    pub id: R::Id,
+    pub if_match: Option<String>,
+}
+
+impl<R: Versioned + 'static> FromRequest for Target<R>
+where
+    R::Id: std::str::FromStr,
+{
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = CallerOf::from_request(req, payload);
+        let db = req.app_data::<web::Data<Db>>().cloned();
+        let raw_id = req.match_info().get("id").unwrap_or_default().to_owned();
+        let if_match = if_match(req);
+        Box::pin(async move {
+            let caller = caller.await?.0;
+            let id = id_param(R::ENTITY, &raw_id)?;
+            let if_match = if_match?;
+            let db = db.ok_or_else(|| ApiError::internal("the app has no database"))?;
+            Ok(Target { db, caller, id, if_match })
+        })
+    }
 }
 
 /// Refuses a write whose `If-Match` does not name the record's current version.

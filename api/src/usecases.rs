@@ -82,22 +82,31 @@ pub fn register_client(
     Ok((client, secret))
 }
 
-/// Renames a client or replaces its scopes. `own_client` is whether the caller is this client:
-/// it may not take `admin` from itself.
+/// What an operator asks to change of a client.
+#[derive(Debug, Clone, Default)]
+pub struct ClientChange {
+    pub name: Option<String>,
+    pub scopes: Option<BTreeSet<Scope>>,
+    /// Whether the caller is this client: it may not take `admin` from itself.
+    pub own_client: bool,
+    /// The `If-Match` of the request, if any.
+    pub if_match: Option<String>,
+}
+
+/// Renames a client or replaces its scopes.
 pub fn revise_client(
     conn: &mut DbConn,
     id: Uuid,
-    name: Option<String>,
-    scopes: Option<BTreeSet<Scope>>,
-    own_client: bool,
+    change: ClientChange,
     author: &Author,
 ) -> Result<ApiClient, ApiError> {
     kit::modify(conn, id, author, |_, client: &mut ApiClient| {
-        let keeps_admin = scopes.as_ref().unwrap_or(&client.scopes).contains(&Scope::Admin);
-        if own_client && client.is_active() && !keeps_admin {
+        kit::check_version(client, change.if_match.as_deref())?;
+        let keeps_admin = change.scopes.as_ref().unwrap_or(&client.scopes).contains(&Scope::Admin);
+        if change.own_client && client.is_active() && !keeps_admin {
             return Err(ApiError::SelfLockout);
         }
-        let changed = client.revise(name, scopes, techex_domain::now())?;
+        let changed = client.revise(change.name, change.scopes, techex_domain::now())?;
         Ok(if changed { ClientWrite::Updated } else { ClientWrite::Unchanged })
     })
 }

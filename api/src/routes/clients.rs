@@ -14,12 +14,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::CallerOf;
-use crate::error::{ApiError, BodyRefused, OperatorOnly, Problem};
+use crate::error::{ApiError, BodyRefused, OperatorOnly, Problem, StaleVersion};
 use crate::extract::JsonBody;
 use crate::kit::{self, PageRequest, Resource};
 use crate::routes::organizations::admin;
 use crate::routes::with_conn;
-use crate::usecases::{register_client, revise_client, revoke, rotate_secret};
+use crate::usecases::{ClientChange, register_client, revise_client, revoke, rotate_secret};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ClientResponse {
@@ -176,7 +176,7 @@ pub async fn list_clients(
     security(("oauth2" = ["admin"])),
     params(("id" = Uuid, Path, description = "Client id")),
     responses(
-        (status = 200, description = "The client, without its secret", body = ClientResponse),
+        (status = 200, description = "The client, without its secret", body = ClientResponse, headers(("ETag" = String))),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client (`client_not_found`)", body = Problem, content_type = "application/problem+json"),
         OperatorOnly,
@@ -187,7 +187,7 @@ pub async fn get_client(db: web::Data<Db>, caller: CallerOf, id: web::Path<Strin
     admin(&caller.0)?;
     let id = client_id(&id)?;
     let client = with_conn(&db, move |conn| kit::find::<ApiClient>(conn, id)).await?;
-    Ok(HttpResponse::Ok().json(ClientResponse::from(&client)))
+    Ok(kit::with_etag(HttpResponse::Ok(), &client, ClientResponse::from(&client)))
 }
 
 /// Rename a client or change its scopes (operator only).
@@ -195,13 +195,15 @@ pub async fn get_client(db: web::Data<Db>, caller: CallerOf, id: web::Path<Strin
     tag = "clients",
     operation_id = "update_client",
     security(("oauth2" = ["admin"])),
-    params(("id" = Uuid, Path, description = "Client id")),
+    params(("id" = Uuid, Path, description = "Client id"),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"v[0-9]+"$"#, description = "The ETag last read")),
     request_body(content = UpdateClientRequest),
     responses(
-        (status = 200, description = "The updated client", body = ClientResponse),
-        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The updated client", body = ClientResponse, headers(("ETag" = String))),
+        (status = 400, description = "Malformed JSON, id or If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The client is revoked (`client_revoked`), or the change would lock the caller out (`self_lockout`)", body = Problem, content_type = "application/problem+json"),
+        StaleVersion,
         BodyRefused,
         (status = 422, description = "Invalid name or scope", body = Problem, content_type = "application/problem+json"),
         OperatorOnly,
@@ -209,6 +211,7 @@ pub async fn get_client(db: web::Data<Db>, caller: CallerOf, id: web::Path<Strin
 )]
 #[patch("/clients/{id}")]
 pub async fn update_client(
+    req: HttpRequest,
     db: web::Data<Db>,
     caller: CallerOf,
     id: web::Path<String>,
@@ -216,12 +219,14 @@ pub async fn update_client(
 ) -> Result<HttpResponse, ApiError> {
     let author = admin(&caller.0)?;
     let id = client_id(&id)?;
+    let expected = kit::if_match(&req)?;
     let request: UpdateClientRequest = body.parse()?;
     let name = request.name.as_deref().map(check_client_name).transpose().map_err(ApiError::Validation)?;
     let scopes = request.scopes.map(check_scopes).transpose().map_err(ApiError::Validation)?;
     let own_client = caller.0.as_ref().is_some_and(|actor| actor.client_id == id);
-    let client = with_conn(&db, move |conn| revise_client(conn, id, name, scopes, own_client, &author)).await?;
-    Ok(HttpResponse::Ok().json(ClientResponse::from(&client)))
+    let change = ClientChange { name, scopes, own_client, if_match: expected };
+    let client = with_conn(&db, move |conn| revise_client(conn, id, change, &author)).await?;
+    Ok(kit::with_etag(HttpResponse::Ok(), &client, ClientResponse::from(&client)))
 }
 
 /// Give a client a new secret (operator only); the old one stops working at once.

@@ -20,7 +20,7 @@ use crate::auth::CallerOf;
 use crate::error::{ApiError, BodyRefused, Problem, StaleVersion};
 use crate::etag;
 use crate::extract::JsonBody;
-use crate::kit::{self, PageRequest, Resource};
+use crate::kit::{self, PageRequest, Resource, Target};
 use crate::routes::{merge_patch_body, patched, with_conn};
 
 /// A listing as the hub answers it.
@@ -406,16 +406,8 @@ pub async fn create_listing(db: web::Data<Db>, caller: CallerOf, body: JsonBody)
     )
 )]
 #[patch("/listings/{id}")]
-pub async fn update_listing(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    caller: CallerOf,
-    id: web::Path<String>,
-    body: JsonBody,
-) -> Result<HttpResponse, ApiError> {
-    let id = listing_id(&id)?;
-    let expected = kit::if_match(&req)?;
-    let caller = caller.0;
+pub async fn update_listing(target: Target<Listing>, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    let Target { db, caller, id, if_match: expected } = target;
     let author = author_of(&caller)?;
     let writer = caller.clone();
     let listing = with_conn(&db, move |conn| {
@@ -456,15 +448,8 @@ pub async fn update_listing(
     )
 )]
 #[delete("/listings/{id}")]
-pub async fn delete_listing(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    caller: CallerOf,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = listing_id(&id)?;
-    let expected = kit::if_match(&req)?;
-    let caller = caller.0;
+pub async fn delete_listing(target: Target<Listing>) -> Result<HttpResponse, ApiError> {
+    let Target { db, caller, id, if_match: expected } = target;
     let author = author_of(&caller)?;
     with_conn(&db, move |conn| {
         kit::modify(conn, id, &author, |_, listing: &mut Listing| {
@@ -478,16 +463,8 @@ pub async fn delete_listing(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn move_listing(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    caller: CallerOf,
-    id: web::Path<String>,
-    requested: LifecycleAction,
-) -> Result<HttpResponse, ApiError> {
-    let id = listing_id(&id)?;
-    let expected = kit::if_match(&req)?;
-    let caller = caller.0;
+async fn move_listing(target: Target<Listing>, requested: LifecycleAction) -> Result<HttpResponse, ApiError> {
+    let Target { db, caller, id, if_match: expected } = target;
     let author = author_of(&caller)?;
     let mover = caller.clone();
     let listing = with_conn(&db, move |conn| {
@@ -529,13 +506,8 @@ macro_rules! lifecycle_endpoint {
             )
         )]
         #[post($path)]
-        pub async fn $name(
-            req: HttpRequest,
-            db: web::Data<Db>,
-            caller: CallerOf,
-            id: web::Path<String>,
-        ) -> Result<HttpResponse, ApiError> {
-            move_listing(req, db, caller, id, $action).await
+        pub async fn $name(target: Target<Listing>) -> Result<HttpResponse, ApiError> {
+            move_listing(target, $action).await
         }
     };
 }

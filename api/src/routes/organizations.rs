@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::auth::CallerOf;
 use crate::error::{ApiError, BodyRefused, OperatorOnly, Problem, StaleVersion};
 use crate::extract::JsonBody;
-use crate::kit::{self, PageQuery, PageRequest, Resource};
+use crate::kit::{self, PageQuery, PageRequest, Resource, Target};
 use crate::routes::{merge_patch_body, patched, with_conn};
 use crate::usecases::register_organization;
 
@@ -176,16 +176,9 @@ pub async fn create_organization(
     )
 )]
 #[patch("/organizations/{id}")]
-pub async fn update_organization(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    caller: CallerOf,
-    id: web::Path<String>,
-    body: JsonBody,
-) -> Result<HttpResponse, ApiError> {
-    let id = organization_id(&id)?;
-    let expected = kit::if_match(&req)?;
-    let author = admin(&caller.0)?;
+pub async fn update_organization(target: Target<Organization>, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    let Target { db, caller, id, if_match: expected } = target;
+    let author = admin(&caller)?;
     let patch = merge_patch_body(body)?;
     let org = with_conn(&db, move |conn| {
         kit::modify(conn, id, &author, |_, org: &mut Organization| {
