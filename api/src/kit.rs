@@ -10,7 +10,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde::Deserialize;
 use techex_domain::ValidationErrors;
-use techex_domain::access::Caller;
+use techex_domain::access::{Actor, Caller, Denied, Scope};
 use techex_persistence::change_log::Author;
 use techex_persistence::versioned::{self, Versioned};
 use techex_persistence::{Db, DbConn, Entity, StoreError};
@@ -108,6 +108,45 @@ where
             let if_match = if_match?;
             let db = db.ok_or_else(|| ApiError::internal("the app has no database"))?;
             Ok(Target { db, caller, id, if_match })
+        })
+    }
+}
+
+/// The operator's author stamp, or why the caller is not the operator.
+pub fn admin(caller: &Caller) -> Result<Author, ApiError> {
+    let actor = caller.as_ref().ok_or(Denied::Unauthenticated)?;
+    actor.require(Scope::Admin)?;
+    Ok(Author::client(actor.client_id, actor.organization_id))
+}
+
+/// The hub's operator making a request: a caller with `admin`, or the request is refused (401,
+/// 403) before anything else of it is read.
+pub struct Operator {
+    pub db: web::Data<Db>,
+    pub actor: Actor,
+    pub author: Author,
+}
+
+impl Operator {
+    /// Whether `client_id` is the client the operator is calling with.
+    pub fn is_own_client(&self, client_id: Uuid) -> bool {
+        self.actor.client_id == client_id
+    }
+}
+
+impl FromRequest for Operator {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = CallerOf::from_request(req, payload);
+        let db = req.app_data::<web::Data<Db>>().cloned();
+        Box::pin(async move {
+            let caller = caller.await?.0;
+            let author = admin(&caller)?;
+            let actor = caller.expect("admin() refuses anonymous callers");
+            let db = db.ok_or_else(|| ApiError::internal("the app has no database"))?;
+            Ok(Operator { db, actor, author })
         })
     }
 }

@@ -11,17 +11,7 @@ use crate::validation::ValidationErrors;
 
 pub use crate::tax_code::check_tax_code;
 
-word_enum!(
-    OrganizationKind {
-        Exchange => "exchange", "Sàn giao dịch công nghệ", "Technology exchange",
-        StDepartment => "st_department", "Sở Khoa học và Công nghệ", "Department of Science and Technology",
-        ApplicationCenter => "application_center", "Trung tâm ứng dụng tiến bộ KH&CN", "S&T application center",
-        Enterprise => "enterprise", "Doanh nghiệp", "Enterprise",
-        University => "university", "Trường đại học", "University",
-        ResearchInstitute => "research_institute", "Viện nghiên cứu", "Research institute",
-        Other => "other", "Tổ chức khác", "Other organization",
-    }
-);
+pub use crate::vocabulary::OrganizationKind;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

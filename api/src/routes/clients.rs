@@ -9,15 +9,13 @@ use serde::{Deserialize, Serialize};
 use techex_domain::ValidationErrors;
 use techex_domain::access::Scope;
 use techex_domain::client::{ApiClient, check_client_name, check_scopes};
-use techex_persistence::{Db, Entity, clients};
+use techex_persistence::{Entity, clients};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::CallerOf;
-use crate::error::{ApiError, BodyRefused, OperatorOnly, Problem, StaleVersion};
+use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem};
 use crate::extract::JsonBody;
-use crate::kit::{self, PageRequest, Resource};
-use crate::routes::organizations::admin;
+use crate::kit::{self, Operator, PageRequest, Resource};
 use crate::routes::with_conn;
 use crate::usecases::{ClientChange, register_client, revise_client, revoke, rotate_secret};
 
@@ -125,13 +123,14 @@ fn client_id(raw: &str) -> Result<Uuid, ApiError> {
     )
 )]
 #[post("/clients")]
-pub async fn create_client(db: web::Data<Db>, caller: CallerOf, body: JsonBody) -> Result<HttpResponse, ApiError> {
-    let author = admin(&caller.0)?;
+pub async fn create_client(operator: Operator, body: JsonBody) -> Result<HttpResponse, ApiError> {
     let request: CreateClientRequest = body.parse()?;
     let scopes = check_scopes(request.scopes).map_err(ApiError::Validation)?;
-    let (client, secret) =
-        with_conn(&db, move |conn| register_client(conn, request.organization_id, &request.name, scopes, &author))
-            .await?;
+    let author = operator.author;
+    let (client, secret) = with_conn(&operator.db, move |conn| {
+        register_client(conn, request.organization_id, &request.name, scopes, &author)
+    })
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header(("cache-control", "no-store"))
         .insert_header(("location", format!("/v1/clients/{}", client.id)))
@@ -153,17 +152,16 @@ pub async fn create_client(db: web::Data<Db>, caller: CallerOf, body: JsonBody) 
 #[get("/clients")]
 pub async fn list_clients(
     req: HttpRequest,
-    db: web::Data<Db>,
-    caller: CallerOf,
+    operator: Operator,
     query: web::Query<ClientQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    admin(&caller.0)?;
     let mut errors = ValidationErrors::default();
     let page = PageRequest::read(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
     let organization =
         kit::query_id(query.organization.as_deref(), "organization", "an organization id (UUID)", &mut errors);
     errors.finish(()).map_err(ApiError::InvalidQuery)?;
-    let rows = with_conn(&db, move |conn| Ok(clients::list(conn, organization, page.after, page.probe())?)).await?;
+    let rows =
+        with_conn(&operator.db, move |conn| Ok(clients::list(conn, organization, page.after, page.probe())?)).await?;
     let (items, next_cursor, mut response) = kit::page(&req, rows, page, |c| c.id);
     response.insert_header(("cache-control", "private, no-cache"));
     Ok(response.json(ClientPage { items: items.iter().map(Into::into).collect(), next_cursor }))
@@ -183,10 +181,9 @@ pub async fn list_clients(
     )
 )]
 #[get("/clients/{id}")]
-pub async fn get_client(db: web::Data<Db>, caller: CallerOf, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    admin(&caller.0)?;
+pub async fn get_client(operator: Operator, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = client_id(&id)?;
-    let client = with_conn(&db, move |conn| kit::find::<ApiClient>(conn, id)).await?;
+    let client = with_conn(&operator.db, move |conn| kit::find::<ApiClient>(conn, id)).await?;
     Ok(kit::with_etag(HttpResponse::Ok(), &client, ClientResponse::from(&client)))
 }
 
@@ -200,32 +197,25 @@ pub async fn get_client(db: web::Data<Db>, caller: CallerOf, id: web::Path<Strin
     request_body(content = UpdateClientRequest),
     responses(
         (status = 200, description = "The updated client", body = ClientResponse, headers(("ETag" = String))),
-        (status = 400, description = "Malformed JSON, id or If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The client is revoked (`client_revoked`), or the change would lock the caller out (`self_lockout`)", body = Problem, content_type = "application/problem+json"),
-        StaleVersion,
-        BodyRefused,
-        (status = 422, description = "Invalid name or scope", body = Problem, content_type = "application/problem+json"),
-        OperatorOnly,
+        OperatorEditRefused,
     )
 )]
 #[patch("/clients/{id}")]
 pub async fn update_client(
     req: HttpRequest,
-    db: web::Data<Db>,
-    caller: CallerOf,
+    operator: Operator,
     id: web::Path<String>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let author = admin(&caller.0)?;
     let id = client_id(&id)?;
     let expected = kit::if_match(&req)?;
     let request: UpdateClientRequest = body.parse()?;
     let name = request.name.as_deref().map(check_client_name).transpose().map_err(ApiError::Validation)?;
     let scopes = request.scopes.map(check_scopes).transpose().map_err(ApiError::Validation)?;
-    let own_client = caller.0.as_ref().is_some_and(|actor| actor.client_id == id);
-    let change = ClientChange { name, scopes, own_client, if_match: expected };
-    let client = with_conn(&db, move |conn| revise_client(conn, id, change, &author)).await?;
+    let change = ClientChange { name, scopes, own_client: operator.is_own_client(id), if_match: expected };
+    let author = operator.author;
+    let client = with_conn(&operator.db, move |conn| revise_client(conn, id, change, &author)).await?;
     Ok(kit::with_etag(HttpResponse::Ok(), &client, ClientResponse::from(&client)))
 }
 
@@ -244,14 +234,10 @@ pub async fn update_client(
     )
 )]
 #[post("/clients/{id}/rotate-secret")]
-pub async fn rotate_client_secret(
-    db: web::Data<Db>,
-    caller: CallerOf,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let author = admin(&caller.0)?;
+pub async fn rotate_client_secret(operator: Operator, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = client_id(&id)?;
-    let (client, secret) = with_conn(&db, move |conn| rotate_secret(conn, id, &author)).await?;
+    let author = operator.author;
+    let (client, secret) = with_conn(&operator.db, move |conn| rotate_secret(conn, id, &author)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(ClientWithSecret { client: (&client).into(), client_secret: secret }))
@@ -272,17 +258,13 @@ pub async fn rotate_client_secret(
     )
 )]
 #[post("/clients/{id}/revoke")]
-pub async fn revoke_client(
-    db: web::Data<Db>,
-    caller: CallerOf,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let author = admin(&caller.0)?;
+pub async fn revoke_client(operator: Operator, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = client_id(&id)?;
-    if caller.0.as_ref().is_some_and(|actor| actor.client_id == id) {
+    if operator.is_own_client(id) {
         return Err(ApiError::SelfLockout);
     }
-    let client = with_conn(&db, move |conn| revoke(conn, id, &author)).await?;
+    let author = operator.author;
+    let client = with_conn(&operator.db, move |conn| revoke(conn, id, &author)).await?;
     Ok(HttpResponse::Ok().json(ClientResponse::from(&client)))
 }
 

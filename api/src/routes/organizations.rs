@@ -5,18 +5,15 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use techex_domain::ValidationErrors;
-use techex_domain::access::{Caller, Denied, Scope};
 use techex_domain::listing::LocalizedText;
 use techex_domain::organization::{Organization, OrganizationContact, OrganizationContent, OrganizationKind};
-use techex_persistence::change_log::Author;
 use techex_persistence::{Db, Entity, organizations};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::CallerOf;
-use crate::error::{ApiError, BodyRefused, OperatorOnly, Problem, StaleVersion};
+use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem};
 use crate::extract::JsonBody;
-use crate::kit::{self, PageQuery, PageRequest, Resource, Target};
+use crate::kit::{self, Operator, PageQuery, PageRequest, Resource, Target};
 use crate::routes::{merge_patch_body, patched, with_conn};
 use crate::usecases::register_organization;
 
@@ -67,13 +64,6 @@ impl Resource for Organization {
 pub struct OrganizationPage {
     pub items: Vec<OrganizationResponse>,
     pub next_cursor: Option<String>,
-}
-
-/// The operator's author stamp, or why the caller is not the operator.
-pub(crate) fn admin(caller: &Caller) -> Result<Author, ApiError> {
-    let actor = caller.as_ref().ok_or(Denied::Unauthenticated)?;
-    actor.require(Scope::Admin)?;
-    Ok(Author::client(actor.client_id, actor.organization_id))
 }
 
 fn organization_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -143,14 +133,10 @@ pub async fn get_organization(db: web::Data<Db>, id: web::Path<String>) -> Resul
     )
 )]
 #[post("/organizations")]
-pub async fn create_organization(
-    db: web::Data<Db>,
-    caller: CallerOf,
-    body: JsonBody,
-) -> Result<HttpResponse, ApiError> {
-    let author = admin(&caller.0)?;
+pub async fn create_organization(operator: Operator, body: JsonBody) -> Result<HttpResponse, ApiError> {
     let content = body.parse::<OrganizationContent>()?;
-    let org = with_conn(&db, move |conn| register_organization(conn, content, &author)).await?;
+    let author = operator.author;
+    let org = with_conn(&operator.db, move |conn| register_organization(conn, content, &author)).await?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, format!("/v1/organizations/{}", org.id)));
     Ok(with_etag(response, &org))
@@ -166,19 +152,14 @@ pub async fn create_organization(
     request_body(content = Object, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated organization", body = OrganizationResponse, headers(("ETag" = String))),
-        (status = 400, description = "Malformed JSON, id or If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Duplicate tax code (`duplicate_tax_code`), a source exchange held by another organization (`duplicate_source_exchange`), or a concurrent edit", body = Problem, content_type = "application/problem+json"),
-        StaleVersion,
-        BodyRefused,
-        (status = 422, description = "The patched organization is invalid", body = Problem, content_type = "application/problem+json"),
-        OperatorOnly,
+        OperatorEditRefused,
     )
 )]
 #[patch("/organizations/{id}")]
 pub async fn update_organization(target: Target<Organization>, body: JsonBody) -> Result<HttpResponse, ApiError> {
     let Target { db, caller, id, if_match: expected } = target;
-    let author = admin(&caller)?;
+    let author = kit::admin(&caller)?;
     let patch = merge_patch_body(body)?;
     let org = with_conn(&db, move |conn| {
         kit::modify(conn, id, &author, |_, org: &mut Organization| {
