@@ -233,6 +233,54 @@ impl PageRequest {
     }
 }
 
+/// A list without filters of its own reads its page from the query string; anything but
+/// `limit` and `cursor` there is refused (`invalid_query`).
+impl FromRequest for PageRequest {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            web::Query::<PageQuery>::from_query(req.query_string())
+                .map_err(|e| {
+                    let message = match e {
+                        actix_web::error::QueryPayloadError::Deserialize(inner) => inner.to_string(),
+                        other => other.to_string(),
+                    };
+                    ApiError::InvalidQuery(crate::extract::field_error_from_message("", &message))
+                })
+                .and_then(|query| {
+                    let mut errors = ValidationErrors::default();
+                    let page = PageRequest::read(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
+                    errors.finish(page).map_err(ApiError::InvalidQuery)
+                }),
+        )
+    }
+}
+
+/// A request for a page of a list without filters of its own.
+pub struct PageAsked {
+    pub req: HttpRequest,
+    pub db: web::Data<Db>,
+    pub page: PageRequest,
+}
+
+impl FromRequest for PageAsked {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let asked = PageRequest::from_request(req, payload).into_inner().and_then(|page| {
+            let db = req
+                .app_data::<web::Data<Db>>()
+                .cloned()
+                .ok_or_else(|| ApiError::internal("the app has no database"))?;
+            Ok(PageAsked { req: req.clone(), db, page })
+        });
+        std::future::ready(asked)
+    }
+}
+
 /// A page's items and the response that will carry them, with its `Link` to the next page and
 /// its cache policy; the caller adds the body.
 pub fn page<T>(

@@ -1,10 +1,9 @@
 //! `/v1/organizations`: the parties of the exchange. Public to read; written by the operator.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use techex_domain::ValidationErrors;
 use techex_domain::listing::LocalizedText;
 use techex_domain::organization::{Organization, OrganizationContact, OrganizationContent, OrganizationKind};
 use techex_persistence::{Db, Entity, organizations};
@@ -13,7 +12,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem};
 use crate::extract::JsonBody;
-use crate::kit::{self, Operator, PageQuery, PageRequest, Resource, Target};
+use crate::kit::{self, Operator, PageAsked, PageQuery, Resource, Target};
 use crate::routes::{merge_patch_body, patched, with_conn};
 use crate::usecases::register_organization;
 
@@ -80,19 +79,14 @@ fn with_etag(response: actix_web::HttpResponseBuilder, org: &Organization) -> Ht
     operation_id = "list_organizations",
     params(PageQuery),
     responses(
-        (status = 200, description = "A page of organizations", body = OrganizationPage),
+        (status = 200, description = "A page of organizations; `Link: <...>; rel=\"next\"` names the next one", body = OrganizationPage,
+         headers(("Link" = String))),
         (status = 400, description = "Invalid `limit` or `cursor` (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/organizations")]
-pub async fn list_organizations(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let mut errors = ValidationErrors::default();
-    let page = PageRequest::read(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
-    errors.finish(()).map_err(ApiError::InvalidQuery)?;
+pub async fn list_organizations(asked: PageAsked) -> Result<HttpResponse, ApiError> {
+    let PageAsked { req, db, page } = asked;
     let rows = with_conn(&db, move |conn| Ok(organizations::list(conn, page.after, page.probe())?)).await?;
     let (items, next_cursor, mut response) = kit::page(&req, rows, page, |o| o.id);
     response.insert_header((header::CACHE_CONTROL, "public, max-age=60"));
