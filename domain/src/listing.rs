@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::refdata;
-use crate::text::{Lines, clean, fold};
+use crate::text::{Lines, fold};
 use crate::validation::ValidationErrors;
 pub use crate::words::UnknownWord;
 
@@ -45,6 +45,10 @@ impl FromStr for ListingId {
     }
 }
 
+pub use crate::values::{EXCHANGE_CODE_RULE, LocalizedText, SHORT_TEXT_MAX, URL_MAX, is_exchange_code};
+use crate::values::{
+    check_contact_fields, check_localized, check_localized_lines, check_url, cleaned, trim_optional, trim_required,
+};
 pub use crate::vocabulary::{
     IpStatus, LifecycleAction, ListingKind, ListingStatus, MediaKind, Right, TransferForm, TransferMethod,
 };
@@ -89,17 +93,6 @@ impl ListingStatus {
     pub fn allowed_actions(self) -> Vec<LifecycleAction> {
         LifecycleAction::ALL.iter().copied().filter(|a| self.after(*a).is_ok()).collect()
     }
-}
-
-/// Text in Vietnamese, the language of record, and optionally in English.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct LocalizedText {
-    #[cfg_attr(feature = "openapi", schema(example = "Máy sấy nông sản dùng năng lượng mặt trời", min_length = 1))]
-    pub vi: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(example = "Solar crop dryer"))]
-    pub en: Option<String>,
 }
 
 /// A price (offers) or budget (demands) in whole Vietnamese đồng; `amount` may be left out when
@@ -234,8 +227,6 @@ pub const KEYWORD_MAX: usize = 60;
 pub const FIELD_CODES_MAX: usize = 10;
 pub const IP_REFS_MAX: usize = 20;
 pub const MEDIA_MAX: usize = 20;
-pub const URL_MAX: usize = 2_000;
-pub const SHORT_TEXT_MAX: usize = 200;
 /// How far ahead an expiry may lie (ten years): later dates are mistakes or placeholders.
 pub const EXPIRY_MAX_DAYS: i64 = 3_652;
 
@@ -317,92 +308,10 @@ impl ListingContent {
     }
 }
 
-pub(crate) fn check_localized(
-    errors: &mut ValidationErrors,
-    field: &str,
-    text: Option<&mut LocalizedText>,
-    max: usize,
-    required: bool,
-) {
-    let Some(text) = text else {
-        if required {
-            errors.add(format!("{field}.vi"), "required", "Vietnamese text is required");
-        }
-        return;
-    };
-    check_localized_lines(errors, field, text, max, Lines::One);
-}
-
-fn check_localized_lines(
-    errors: &mut ValidationErrors,
-    field: &str,
-    text: &mut LocalizedText,
-    max: usize,
-    lines: Lines,
-) {
-    required_text(errors, &format!("{field}.vi"), &mut text.vi, max, lines);
-    optional_text(errors, &format!("{field}.en"), &mut text.en, max, lines);
-}
-
 /// An optional multi-line text in two languages (a summary, a description).
 fn check_text_block(errors: &mut ValidationErrors, field: &str, text: &mut Option<LocalizedText>, max: usize) {
     if let Some(block) = text.as_mut() {
         check_localized_lines(errors, field, block, max, Lines::Many);
-    }
-}
-
-/// Cleans `value` (see [`clean`]); `None` when it holds a control character, recorded against
-/// `field`.
-fn cleaned(errors: &mut ValidationErrors, field: &str, value: &str, lines: Lines) -> Option<String> {
-    match clean(value, lines) {
-        Ok(text) => Some(text),
-        Err(refused) => {
-            errors.add(field, "control_character", refused.to_string());
-            None
-        }
-    }
-}
-
-pub(crate) fn trim_required(errors: &mut ValidationErrors, field: &str, value: &mut String, max: usize) {
-    required_text(errors, field, value, max, Lines::One);
-}
-
-fn required_text(errors: &mut ValidationErrors, field: &str, value: &mut String, max: usize, lines: Lines) {
-    let Some(text) = cleaned(errors, field, value, lines) else { return };
-    *value = text;
-    if value.is_empty() {
-        errors.add(field, "required", "must not be empty");
-    } else {
-        check_length(errors, field, value, max);
-    }
-}
-
-/// Blank optional text is stored as absent.
-pub(crate) fn trim_optional(errors: &mut ValidationErrors, field: &str, value: &mut Option<String>, max: usize) {
-    optional_text(errors, field, value, max, Lines::One);
-}
-
-pub(crate) fn optional_text(
-    errors: &mut ValidationErrors,
-    field: &str,
-    value: &mut Option<String>,
-    max: usize,
-    lines: Lines,
-) {
-    let Some(text) = value.as_deref() else { return };
-    let Some(text) = cleaned(errors, field, text, lines) else { return };
-    if text.is_empty() {
-        *value = None;
-    } else {
-        check_length(errors, field, &text, max);
-        *value = Some(text);
-    }
-}
-
-fn check_length(errors: &mut ValidationErrors, field: &str, value: &str, max: usize) {
-    let length = value.chars().count();
-    if length > max {
-        errors.add(field, "too_long", format!("at most {max} characters, got {length}"));
     }
 }
 
@@ -484,62 +393,6 @@ fn check_price(errors: &mut ValidationErrors, price: &Price) {
 fn check_contact(errors: &mut ValidationErrors, contact: &mut Contact) {
     trim_optional(errors, "contact.name", &mut contact.name, SHORT_TEXT_MAX);
     check_contact_fields(errors, "contact", &mut contact.email, &mut contact.phone);
-}
-
-/// Checks the e-mail address and phone number of a contact at `prefix`.
-pub(crate) fn check_contact_fields(
-    errors: &mut ValidationErrors,
-    prefix: &str,
-    email: &mut Option<String>,
-    phone: &mut Option<String>,
-) {
-    trim_optional(errors, &format!("{prefix}.email"), email, SHORT_TEXT_MAX);
-    trim_optional(errors, &format!("{prefix}.phone"), phone, 30);
-    if let Some(email) = email.as_deref()
-        && !looks_like_email(email)
-    {
-        errors.add(format!("{prefix}.email"), "invalid_email", format!("'{email}' is not an e-mail address"));
-    }
-    if let Some(phone) = phone.as_deref()
-        && !phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
-    {
-        errors.add(format!("{prefix}.phone"), "invalid_phone", "a phone number has digits, spaces and + - ( ) . only");
-    }
-}
-
-fn looks_like_email(email: &str) -> bool {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !email.chars().any(char::is_whitespace)
-        }
-        None => false,
-    }
-}
-
-pub(crate) fn check_url(errors: &mut ValidationErrors, field: &str, url: &mut String) {
-    let Some(text) = cleaned(errors, field, url, Lines::One) else { return };
-    *url = text;
-    let has_host = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-    if !has_host || url.chars().any(char::is_whitespace) {
-        errors.add(field, "invalid_url", "an absolute http(s) URL is required");
-    } else {
-        check_length(errors, field, url, URL_MAX);
-    }
-}
-
-/// How the short name of a source exchange is written.
-pub const EXCHANGE_CODE_RULE: &str = "1-40 characters of a-z, 0-9, - and _";
-
-pub fn is_exchange_code(code: &str) -> bool {
-    (1..=40).contains(&code.len())
-        && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 fn check_source(errors: &mut ValidationErrors, source: &mut Source) {
