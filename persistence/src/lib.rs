@@ -10,6 +10,7 @@ pub mod error;
 pub mod listings;
 pub mod organizations;
 mod schema;
+pub mod stored;
 pub mod versioned;
 
 pub use db::{Backend, Db, DbConn};

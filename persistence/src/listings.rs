@@ -7,6 +7,7 @@ use techex_domain::{LifecycleAction, Listing, ListingId, ListingKind, ListingSta
 use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
 use crate::schema::{listing_fields, listings};
+use crate::stored;
 use crate::versioned::{Versioned, WriteKind, versioned_basics};
 
 const ENTITY: &str = "listing";
@@ -39,7 +40,7 @@ impl ListingRow {
                 .map(str::parse)
                 .transpose()
                 .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
-            content: serde_json::from_str(&self.content).map_err(|e| corrupt(e.to_string()))?,
+            content: stored::read(&self.content).map_err(corrupt)?,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
             published_at: self.published_at.map(|t| t.and_utc()),
@@ -93,7 +94,7 @@ impl ListingRecord {
             source_external_id: live_source.map(|s| s.external_id.clone()),
             title_vi: c.title.vi.clone(),
             search_text: listing.search_text(),
-            content: serde_json::to_string(c).expect("listing content serializes"),
+            content: stored::write(c),
             version: listing.version,
             created_at: listing.created_at.naive_utc(),
             updated_at: listing.updated_at.naive_utc(),

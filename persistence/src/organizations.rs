@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
 use crate::schema::{organizations, source_exchanges};
+use crate::stored;
 use crate::versioned::{Versioned, versioned_basics};
 
 const ENTITY: &str = "organization";
@@ -29,7 +30,7 @@ impl OrganizationRow {
         Ok(Organization {
             id: self.id.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?,
             province: self.province.clone(),
-            content: serde_json::from_str(&self.content).map_err(|e| corrupt(e.to_string()))?,
+            content: stored::read(&self.content).map_err(corrupt)?,
             version: self.version,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
@@ -59,7 +60,7 @@ impl OrganizationRecord {
             name_vi: org.content.name.vi.clone(),
             province: org.province.clone(),
             tax_code: org.content.tax_code.clone(),
-            content: serde_json::to_string(&org.content).expect("organization content serializes"),
+            content: stored::write(&org.content),
             version: org.version,
             created_at: org.created_at.naive_utc(),
             updated_at: org.updated_at.naive_utc(),
