@@ -9,9 +9,38 @@ use serde_json::{Value, json};
 use techex_api::usecases::{FirstClient, register_organization_with_client};
 use techex_domain::access::Scope;
 use techex_domain::organization::OrganizationContent;
-use techex_persistence::Constraint;
 use techex_persistence::change_log::{self, Author, Change};
+use techex_persistence::{Constraint, DbConn};
 use techex_tests::{TestApp, backend_tests, listing_body, listing_with};
+
+#[derive(diesel::QueryableByName)]
+struct IndexName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// The unique indexes of the database, primary keys included, by the names PostgreSQL gives
+/// them; SQLite names only the ones created by name, the others stand for their table's key.
+fn unique_indexes(app: &TestApp) -> Vec<String> {
+    let mut conn = app.db.conn().unwrap();
+    let mut names: Vec<String> = match &mut *conn {
+        DbConn::Pg(pg) => diesel::sql_query(
+            "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND indexdef LIKE 'CREATE UNIQUE INDEX%'",
+        )
+        .load::<IndexName>(pg),
+        DbConn::Sqlite(sqlite) => diesel::sql_query(
+            "SELECT CASE WHEN name LIKE 'sqlite_autoindex_%' THEN tbl_name || '_pkey' ELSE name END AS name \
+             FROM sqlite_master WHERE type = 'index' AND (sql LIKE 'CREATE UNIQUE INDEX%' OR name LIKE 'sqlite_autoindex_%')",
+        )
+        .load::<IndexName>(sqlite),
+    }
+    .unwrap()
+    .into_iter()
+    .map(|i| i.name)
+    .collect();
+    names.sort();
+    names
+}
 
 fn execute(app: &TestApp, sql: &str) {
     diesel::sql_query(sql).execute(&mut *app.db.conn().unwrap()).unwrap();
@@ -173,6 +202,23 @@ backend_tests! {
             };
             assert_eq!(first.status, StatusCode::CREATED, "{constraint:?}: {:#}", first.body);
             second.problem(409, code);
+        }
+    }
+
+    async fn every_unique_index_is_a_named_rule_or_a_generated_key(app: TestApp) {
+        // Keys the hub generates (UUIDv7 ids, sequence numbers) or rewrites whole (a listing's
+        // field codes), and diesel's record of migrations, cannot be hit by a client's data; every
+        // other unique index must be a `Constraint`, so that hitting it answers 409 with its own
+        // code rather than 500.
+        let generated = ["__diesel_schema_migrations_pkey", "api_clients_pkey", "change_log_pkey", "listing_fields_pkey", "listings_pkey", "organizations_pkey"];
+        let named: Vec<&str> = Constraint::ALL.iter().map(|c| c.index_name()).collect();
+        let indexes = unique_indexes(&app);
+        assert!(indexes.len() >= named.len(), "{indexes:?}");
+        for index in &indexes {
+            assert!(generated.contains(&index.as_str()) || named.contains(&index.as_str()), "unique index {index} maps to no Constraint");
+        }
+        for name in named {
+            assert!(indexes.iter().any(|i| i == name), "Constraint index {name} is not in the database: {indexes:?}");
         }
     }
 
