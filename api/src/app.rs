@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use actix_cors::Cors;
 use actix_governor::Governor;
-use actix_web::body::{BodySize, MessageBody};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::error::QueryPayloadError;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -133,7 +133,34 @@ where
 
 /// The OpenAPI document of every route the app serves.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented(App::new().into_utoipa_app()).split_for_parts().1
+    let mut spec = documented(App::new().into_utoipa_app()).split_for_parts().1;
+    refuse_unknown_fields(&mut spec);
+    spec
+}
+
+/// The domain's request types, which the API reads strictly (see [`crate::strict`]): a key they
+/// do not have is refused, though the types themselves tolerate it (stored records must).
+const STRICT_SCHEMAS: &[&str] = &[
+    "ListingContent",
+    "LocalizedText",
+    "Price",
+    "Owner",
+    "Contact",
+    "Media",
+    "Source",
+    "OrganizationContent",
+    "OrganizationContact",
+];
+
+fn refuse_unknown_fields(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AdditionalProperties, Schema};
+    let Some(components) = spec.components.as_mut() else { return };
+    for name in STRICT_SCHEMAS {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) {
+            object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+    }
 }
 
 /// The whole application.
@@ -152,6 +179,7 @@ pub fn build_app(
     if let Some(url) = &state.public_url {
         spec.servers = Some(vec![utoipa::openapi::server::Server::new(url.clone())]);
     }
+    refuse_unknown_fields(&mut spec);
     let routes = web::Data::new(RouteTable::of(&spec));
     app.app_data(web::Data::new(state.db))
         .app_data(web::Data::new(state.keys))
@@ -183,6 +211,7 @@ pub fn build_app(
         .wrap(from_fn(finish_response))
         .wrap(Compress::default())
         .wrap(from_fn(tag_content_coding))
+        .wrap(from_fn(head_as_get))
         .wrap(
             Logger::new(r#"%{r}a "%{request_line}xi" %s %b %Dms request_id=%{x-request-id}o"#)
                 .custom_request_replace("request_line", |req| redacted_request_line(req.request())),
@@ -357,6 +386,42 @@ fn is_origin(text: &str) -> bool {
     !rest.is_empty()
         && rest.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
         && HeaderValue::from_str(text).is_ok()
+}
+
+/// `HEAD` on every `GET` route (RFC 9110 section 9.3.2): the request is routed as a `GET`, and
+/// the answer keeps its status and headers (`ETag`, `Content-Length`, caching) without the body.
+async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let head = req.method() == Method::HEAD;
+    if head {
+        req.head_mut().method = Method::GET;
+    }
+    let response = next.call(req).await?;
+    Ok(if head {
+        response.map_body(|_, body| BoxBody::new(Bodiless(body.size())))
+    } else {
+        response.map_into_boxed_body()
+    })
+}
+
+/// The body of a `HEAD` answer: the size of the `GET` body, and no bytes.
+struct Bodiless(BodySize);
+
+impl MessageBody for Bodiless {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        self.0
+    }
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<actix_web::web::Bytes, Self::Error>>> {
+        std::task::Poll::Ready(None)
+    }
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

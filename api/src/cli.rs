@@ -49,7 +49,7 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum OrgsCommand {
-    /// Register an organization and print its id.
+    /// Register an organization (and, optionally, its first client) and print its id.
     Create {
         /// exchange, st_department, application_center, enterprise, university, research_institute or other.
         #[arg(long)]
@@ -70,6 +70,13 @@ pub enum OrgsCommand {
         /// dongnai; repeat for several. Nobody else may write listings under it.
         #[arg(long = "source-exchange")]
         source_exchanges: Vec<String>,
+        /// Also register the organization's first API client under this name, in the same
+        /// transaction: both are registered or neither. Its secret is printed once.
+        #[arg(long, requires = "client_scopes")]
+        client_name: Option<String>,
+        /// The first client's space-separated scopes, e.g. "listings:write listings:publish".
+        #[arg(long, requires = "client_name")]
+        client_scopes: Option<String>,
     },
 }
 

@@ -16,10 +16,11 @@ use techex_domain::organization::{Organization, OrganizationContent};
 use techex_domain::{LifecycleAction, Listing, ListingContent, ListingStatus};
 use techex_persistence::change_log::Author;
 use techex_persistence::listings::{self, ListingWrite};
-use techex_persistence::{Db, organizations};
+use techex_persistence::{Db, db, organizations};
 
 use crate::error::ApiError;
-use crate::routes::clients::register_client;
+use crate::kit;
+use crate::usecases::register_client;
 
 const DEMO_LISTINGS: &str = include_str!("../demo/listings.json");
 
@@ -84,7 +85,9 @@ fn demo_exchange() -> OrganizationContent {
 /// The demo listings as loaded at `now`, each with the moves that bring it to its status; every
 /// one validated. They have no publisher yet.
 fn plan(now: DateTime<Utc>) -> Result<Vec<(Listing, &'static [LifecycleAction])>, String> {
-    let items: Vec<DemoItem> = serde_json::from_str(DEMO_LISTINGS).map_err(|e| format!("demo data: {e}"))?;
+    // As strict as a client's request: a misspelt key in the file is an error, not ignored.
+    let items: Vec<DemoItem> =
+        crate::extract::parse_json(DEMO_LISTINGS.as_bytes()).map_err(|e| format!("demo data: {e}"))?;
     let mut planned = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let moves = path_to(item.status)?;
@@ -112,22 +115,25 @@ pub fn load(db: &Db, now: DateTime<Utc>) -> Result<DemoLoad, String> {
     }
 
     let mut conn = db.conn().map_err(|e| e.to_string())?;
-    organizations::create(&mut conn, &exchange, &Author::command_line()).map_err(|e| e.to_string())?;
-    let scopes = BTreeSet::from([Scope::ListingsWrite, Scope::ListingsPublish]);
-    let (client, client_secret) =
-        register_client(&mut conn, exchange.id, "Demo portal", scopes, &Author::command_line())
-            .map_err(|e| e.to_string())?;
-    let author = Author::client(client.id, exchange.id);
-    for (listing, moves) in &planned {
-        listings::create(&mut conn, listing, &author).map_err(|e| e.to_string())?;
-        for action in moves.iter().copied() {
-            listings::modify(&mut conn, listing.id, &author, |_, l| {
-                l.apply(action, now)?;
-                Ok::<_, ApiError>(ListingWrite::Moved(action))
-            })
-            .map_err(|e| e.to_string())?;
+    // All of it or nothing: a failure leaves the database empty, ready for another try.
+    let (client, client_secret) = db::write(&mut conn, |conn| {
+        let operator = Author::command_line();
+        kit::create(conn, &exchange, &operator, |conn| organizations::insert(conn, &exchange))?;
+        let scopes = BTreeSet::from([Scope::ListingsWrite, Scope::ListingsPublish]);
+        let (client, client_secret) = register_client(conn, exchange.id, "Demo portal", scopes, &operator)?;
+        let author = Author::client(client.id, exchange.id);
+        for (listing, moves) in &planned {
+            kit::create(conn, listing, &author, |conn| listings::insert(conn, listing))?;
+            for action in moves.iter().copied() {
+                kit::modify(conn, listing.id, &author, |_, l: &mut Listing| {
+                    l.apply(action, now)?;
+                    Ok::<_, ApiError>(ListingWrite::Moved(action))
+                })?;
+            }
         }
-    }
+        Ok::<_, ApiError>((client, client_secret))
+    })
+    .map_err(|e| e.to_string())?;
     Ok(DemoLoad { listings: planned.len(), client, client_secret })
 }
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use techex_domain::access::Denied;
 use techex_domain::listing::IllegalTransition;
 use techex_domain::{FieldError, ValidationErrors};
-use techex_persistence::StoreError;
+use techex_persistence::{Constraint, Entity, StoreError};
 use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -47,6 +47,55 @@ pub enum OperatorOnly {
     NotOperator(Problem),
 }
 
+/// The refusals of a request body, the same for every operation that reads one.
+#[derive(utoipa::IntoResponses)]
+pub enum BodyRefused {
+    /// The body is over 1 MiB (`body_too_large`)
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// The body is not `application/json` or another `+json` type (`unsupported_media_type`)
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(Problem),
+}
+
+/// The refusal of a versioned write whose `If-Match` names another version.
+#[derive(utoipa::IntoResponses)]
+pub enum StaleVersion {
+    /// The record changed since the If-Match version (`precondition_failed`)
+    #[response(status = 412, content_type = "application/problem+json")]
+    Changed(Problem),
+}
+
+/// The refusals every versioned change of a record by the operator shares; each route adds
+/// its own conflicts (409).
+#[derive(utoipa::IntoResponses)]
+pub enum OperatorEditRefused {
+    /// Malformed JSON (`malformed_json`), id (`invalid_path`) or If-Match (`invalid_header`)
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(Problem),
+    /// No or an invalid access token (`unauthorized`, `invalid_token`)
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthenticated(Problem),
+    /// The token lacks `admin` (`insufficient_scope`)
+    #[response(status = 403, content_type = "application/problem+json")]
+    NotOperator(Problem),
+    /// No such record (`organization_not_found`, `client_not_found`)
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// The record changed since the If-Match version (`precondition_failed`)
+    #[response(status = 412, content_type = "application/problem+json")]
+    Changed(Problem),
+    /// The body is over 1 MiB (`body_too_large`)
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// The body is not `application/json` or another `+json` type (`unsupported_media_type`)
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(Problem),
+    /// The record as changed breaks a rule (`validation_failed`); `errors` names each field
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("the body is not well-formed JSON: {0}")]
@@ -62,7 +111,7 @@ pub enum ApiError {
     #[error("send the body as JSON (application/json, or application/merge-patch+json for a patch)")]
     UnsupportedMediaType,
     #[error("{entity} not found")]
-    NotFound { entity: &'static str },
+    NotFound { entity: Entity },
     #[error("no route answers {0}")]
     NoRoute(String),
     #[error("{method} is not allowed here; allowed: {allowed}")]
@@ -70,19 +119,17 @@ pub enum ApiError {
     #[error("{0}")]
     IllegalTransition(#[from] IllegalTransition),
     #[error("the {entity} was changed by another write; read it again and retry")]
-    EditConflict { entity: &'static str },
-    #[error("another listing already has this source exchange and external id")]
-    DuplicateSource,
+    EditConflict { entity: Entity },
+    #[error("{}", duplicate_detail(*.0))]
+    Duplicate(Constraint),
     #[error("the {entity} is at version {current} (ETag \"v{current}\"); If-Match named another")]
-    PreconditionFailed { entity: &'static str, current: i64 },
+    PreconditionFailed { entity: Entity, current: i64 },
+    #[error("the {name} header is malformed: {reason}")]
+    InvalidHeader { name: &'static str, reason: &'static str },
     #[error("the access token is missing, malformed, expired, revoked or not for this API")]
     InvalidToken,
     #[error("{0}")]
     Denied(#[from] Denied),
-    #[error("another organization already has this tax code")]
-    DuplicateTaxCode,
-    #[error("a source exchange name in source_exchanges already belongs to another organization")]
-    DuplicateSourceExchange,
     #[error("{0}")]
     PreconditionRequired(&'static str),
     #[error("the request body did not arrive within {seconds} s")]
@@ -98,6 +145,17 @@ pub enum ApiError {
     Unavailable(#[source] StoreError),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// What a client is told about a broken uniqueness rule.
+fn duplicate_detail(constraint: Constraint) -> &'static str {
+    match constraint {
+        Constraint::ListingSource => "another listing already has this source exchange and external id",
+        Constraint::OrganizationTaxCode => "another organization already has this tax code",
+        Constraint::SourceExchange => {
+            "a source exchange name in source_exchanges already belongs to another organization"
+        }
+    }
 }
 
 impl ApiError {
@@ -118,20 +176,27 @@ impl ApiError {
             UnsupportedMediaType => {
                 ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type")
             }
-            NotFound { entity: "listing" } => ("listing_not_found", StatusCode::NOT_FOUND, "Listing not found"),
-            NotFound { entity: "organization" } => {
+            NotFound { entity: Entity::Listing } => ("listing_not_found", StatusCode::NOT_FOUND, "Listing not found"),
+            NotFound { entity: Entity::Organization } => {
                 ("organization_not_found", StatusCode::NOT_FOUND, "Organization not found")
             }
-            NotFound { entity: "api_client" } => ("client_not_found", StatusCode::NOT_FOUND, "API client not found"),
-            NotFound { .. } | NoRoute(_) => ("not_found", StatusCode::NOT_FOUND, "Not found"),
+            NotFound { entity: Entity::ApiClient } => {
+                ("client_not_found", StatusCode::NOT_FOUND, "API client not found")
+            }
+            NoRoute(_) => ("not_found", StatusCode::NOT_FOUND, "Not found"),
             MethodNotAllowed { .. } => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
             IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT, "Illegal lifecycle move"),
             EditConflict { .. } => ("edit_conflict", StatusCode::CONFLICT, "Concurrent edit"),
-            DuplicateSource => ("duplicate_source", StatusCode::CONFLICT, "Duplicate source record"),
-            DuplicateTaxCode => ("duplicate_tax_code", StatusCode::CONFLICT, "Duplicate tax code"),
-            DuplicateSourceExchange => {
+            Duplicate(Constraint::ListingSource) => {
+                ("duplicate_source", StatusCode::CONFLICT, "Duplicate source record")
+            }
+            Duplicate(Constraint::OrganizationTaxCode) => {
+                ("duplicate_tax_code", StatusCode::CONFLICT, "Duplicate tax code")
+            }
+            Duplicate(Constraint::SourceExchange) => {
                 ("duplicate_source_exchange", StatusCode::CONFLICT, "Source exchange held by another organization")
             }
+            InvalidHeader { .. } => ("invalid_header", StatusCode::BAD_REQUEST, "Invalid header"),
             PreconditionRequired(_) => {
                 ("precondition_required", StatusCode::PRECONDITION_REQUIRED, "If-Match required")
             }
@@ -244,14 +309,18 @@ fn cause_chain(error: &dyn std::error::Error) -> String {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NotFound { entity } => ApiError::NotFound { entity },
-            StoreError::VersionConflict { entity } => ApiError::EditConflict { entity },
-            StoreError::Duplicate { what: "source" } => ApiError::DuplicateSource,
-            StoreError::Duplicate { what: "tax_code" } => ApiError::DuplicateTaxCode,
-            StoreError::Duplicate { what: "source_exchange" } => ApiError::DuplicateSourceExchange,
+            StoreError::NotFound(entity) => ApiError::NotFound { entity },
+            StoreError::VersionConflict(entity) => ApiError::EditConflict { entity },
+            StoreError::Duplicate(constraint) => ApiError::Duplicate(constraint),
             StoreError::Pool(_) => ApiError::Unavailable(error),
             other => ApiError::internal(other),
         }
+    }
+}
+
+impl From<techex_domain::client::ClientRevoked> for ApiError {
+    fn from(_: techex_domain::client::ClientRevoked) -> Self {
+        ApiError::ClientRevoked
     }
 }
 

@@ -142,8 +142,3 @@ pub fn path_param<T: std::str::FromStr>(name: &str, raw: &str, expected: &str) -
         ApiError::InvalidPath(ValidationErrors::single(name, "invalid_format", format!("'{raw}' is not {expected}")))
     })
 }
-
-/// The `If-Match` header of a request, if it has one (a list of entity tags, or `*`).
-pub fn if_match(req: &HttpRequest) -> Option<String> {
-    req.headers().get(header::IF_MATCH).map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-}

@@ -4,11 +4,13 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use techex_domain::Listing;
 use techex_persistence::change_log::Author;
 use techex_persistence::listings::{self, ListingWrite};
 use techex_persistence::{Db, StoreError};
 
 use crate::clock::Clock;
+use crate::kit;
 
 /// How often expired listings are taken off the market.
 pub const EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
@@ -36,12 +38,12 @@ pub fn expire_listings(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError>
         let due = listings::due_to_expire(&mut conn, now, EXPIRY_BATCH)?;
         let batch = due.len();
         for id in due {
-            let outcome = listings::modify(&mut conn, id, &Author::system(), |_, listing| {
+            let outcome = kit::modify(&mut conn, id, &Author::system(), |_, listing: &mut Listing| {
                 if listing.expire(now) { Ok(ListingWrite::Expired) } else { Err(Outcome::NotDue) }
             });
             match outcome {
                 Ok(_) => expired += 1,
-                Err(Outcome::NotDue) | Err(Outcome::Failed(StoreError::NotFound { .. })) => {}
+                Err(Outcome::NotDue) | Err(Outcome::Failed(StoreError::NotFound(_))) => {}
                 Err(Outcome::Failed(error)) => return Err(error),
             }
         }

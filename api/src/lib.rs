@@ -9,10 +9,12 @@ pub mod error;
 pub mod etag;
 pub mod extract;
 pub mod jobs;
+pub mod kit;
 pub mod openapi30;
 pub mod pagination;
 pub mod routes;
 pub mod strict;
+pub mod usecases;
 
 pub use app::{AppState, build_app, openapi};
 

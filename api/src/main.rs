@@ -13,12 +13,14 @@ use techex_api::clock::Clock;
 use techex_api::error::ApiError;
 use techex_api::extract::BodyTimeout;
 use techex_api::jobs::EXPIRY_INTERVAL;
-use techex_api::routes::clients::{register_client, revoke, rotate_secret};
+use techex_api::usecases::{
+    FirstClient, register_client, register_organization, register_organization_with_client, revoke, rotate_secret,
+};
 use techex_api::{AppState, demo};
 use techex_domain::access::{format_scopes, parse_scopes};
-use techex_domain::organization::{Organization, OrganizationContent};
+use techex_domain::organization::OrganizationContent;
 use techex_persistence::change_log::Author;
-use techex_persistence::{Backend, Db, clients, listings, organizations};
+use techex_persistence::{Backend, Db, clients, listings};
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
@@ -82,16 +84,36 @@ fn orgs(url: &str, command: OrgsCommand) -> Result<(), String> {
     let db = connect(url, 1)?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;
     match command {
-        OrgsCommand::Create { kind, name_vi, name_en, province, tax_code, source_exchanges } => {
+        OrgsCommand::Create {
+            kind,
+            name_vi,
+            name_en,
+            province,
+            tax_code,
+            source_exchanges,
+            client_name,
+            client_scopes,
+        } => {
             let content: OrganizationContent = serde_json::from_value(serde_json::json!({
                 "kind": kind, "name": {"vi": name_vi, "en": name_en}, "province": province, "tax_code": tax_code,
                 "source_exchanges": source_exchanges
             }))
             .map_err(|e| format!("invalid organization: {e}"))?;
-            let valid = content.validate().map_err(|e| describe(ApiError::Validation(e)))?;
-            let org = Organization::new(valid, techex_domain::now());
-            organizations::create(&mut conn, &org, &Author::command_line()).map_err(|e| describe(e.into()))?;
-            println!("organization_id: {}", org.id);
+            let author = Author::command_line();
+            let (Some(name), Some(scopes)) = (client_name, client_scopes) else {
+                let org = register_organization(&mut conn, content, &author).map_err(describe)?;
+                println!("organization_id: {}", org.id);
+                return Ok(());
+            };
+            let scopes = parse_scopes(&scopes).map_err(|word| format!("unknown scope '{word}'"))?;
+            let onboarded =
+                register_organization_with_client(&mut conn, content, FirstClient { name, scopes }, &author)
+                    .map_err(describe)?;
+            println!("organization_id: {}", onboarded.organization.id);
+            println!("client_id:       {}", onboarded.client.id);
+            println!("client_secret:   {}", onboarded.client_secret);
+            println!("scopes:          {}", format_scopes(&onboarded.client.scopes));
+            println!("Store the secret now: it is not shown again.");
             Ok(())
         }
     }

@@ -25,7 +25,9 @@ impl<'de> de::Deserializer<'de> for Strict {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match self.0 {
             Value::Array(items) => visitor.visit_seq(Seq(items.into_iter())),
-            Value::Object(map) => visitor.visit_map(Fields { entries: map.into_iter(), pending: None }),
+            Value::Object(map) => {
+                visitor.visit_map(Fields { entries: map.into_iter(), pending: None, known: None, unknown: None })
+            }
             // Scalars have no structure to be lenient about.
             scalar => scalar.deserialize_any(visitor),
         }
@@ -41,11 +43,16 @@ impl<'de> de::Deserializer<'de> for Strict {
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
-        _fields: &'static [&'static str],
+        fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
         match self.0 {
-            Value::Object(map) => visitor.visit_map(Fields { entries: map.into_iter(), pending: None }),
+            Value::Object(map) => visitor.visit_map(Fields {
+                entries: map.into_iter(),
+                pending: None,
+                known: Some(fields),
+                unknown: None,
+            }),
             other => Err(de::Error::invalid_type(unexpected(&other), &visitor)),
         }
     }
@@ -90,9 +97,15 @@ impl<'de> de::SeqAccess<'de> for Seq {
     }
 }
 
+/// The entries of an object. Read as a struct (`known` names its fields), a key the struct does
+/// not have is refused when its value is asked for, so the error's path ends at that key: the
+/// API refuses what it does not understand, while the types themselves (and what is stored of
+/// them) stay tolerant.
 struct Fields {
     entries: <Map<String, Value> as IntoIterator>::IntoIter,
     pending: Option<Value>,
+    known: Option<&'static [&'static str]>,
+    unknown: Option<String>,
 }
 
 impl<'de> de::MapAccess<'de> for Fields {
@@ -102,6 +115,7 @@ impl<'de> de::MapAccess<'de> for Fields {
         match self.entries.next() {
             Some((key, value)) => {
                 self.pending = Some(value);
+                self.unknown = self.known.filter(|fields| !fields.contains(&key.as_str())).map(|_| key.clone());
                 seed.deserialize(key.into_deserializer()).map(Some)
             }
             None => Ok(None),
@@ -110,7 +124,30 @@ impl<'de> de::MapAccess<'de> for Fields {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Self::Error> {
         let value = self.pending.take().ok_or_else(|| de::Error::custom("a value was asked for before its key"))?;
-        seed.deserialize(Strict(value))
+        match (self.unknown.take(), self.known) {
+            (Some(key), Some(fields)) => seed.deserialize(Unknown { key, fields }),
+            _ => seed.deserialize(Strict(value)),
+        }
+    }
+}
+
+/// The value of a key the struct does not have: refused as soon as it is read, from inside the
+/// value's deserializer so that the path of the error ends at the key.
+struct Unknown {
+    key: String,
+    fields: &'static [&'static str],
+}
+
+impl<'de> de::Deserializer<'de> for Unknown {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(de::Error::unknown_field(&self.key, self.fields))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
     }
 }
 
@@ -121,8 +158,8 @@ mod tests {
 
     use super::Strict;
 
+    /// Tolerant by itself: the strictness is the reader's.
     #[derive(Debug, Deserialize, PartialEq)]
-    #[serde(deny_unknown_fields)]
     struct Inner {
         vi: String,
         en: Option<String>,
@@ -174,7 +211,15 @@ mod tests {
         assert!(
             read(json!({"kind": "offer", "title": {"vi": "x", "fr": "y"}, "codes": []}))
                 .unwrap_err()
-                .contains("unknown field")
+                .contains("unknown field `fr`")
         );
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_at_their_path_though_the_type_tolerates_them() {
+        let value = json!({"kind": "offer", "title": {"vi": "x", "fr": "y"}, "codes": []});
+        let error = serde_path_to_error::deserialize::<_, Outer>(Strict(value.clone())).unwrap_err();
+        assert_eq!(error.path().to_string(), "title.fr");
+        assert!(serde_json::from_value::<Inner>(value["title"].clone()).is_ok());
     }
 }

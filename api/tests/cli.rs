@@ -130,14 +130,14 @@ fn bad_input_is_refused_with_a_reason(db: &Database) {
             tax_code,
         ])
     };
-    let wrong_check_digit = org_with_tax_code("0300588568");
+    let wrong_check_digit = org_with_tax_code("0123456788");
     assert!(!wrong_check_digit.status.success());
     let stderr = String::from_utf8_lossy(&wrong_check_digit.stderr);
     assert!(stderr.contains("tax_code") && stderr.contains("check digit"), "{stderr}");
-    let valid = org_with_tax_code("0300588569");
+    let valid = org_with_tax_code("0123456787");
     assert!(valid.status.success(), "{}", String::from_utf8_lossy(&valid.stderr));
     assert!(uuid::Uuid::parse_str(&field(&String::from_utf8_lossy(&valid.stdout), "organization_id")).is_ok());
-    let duplicate = org_with_tax_code("0300588569");
+    let duplicate = org_with_tax_code("0123456787");
     assert!(!duplicate.status.success());
     assert!(String::from_utf8_lossy(&duplicate.stderr).contains("tax code"), "{duplicate:?}");
     let create_client = |scopes: &str| {
@@ -148,6 +148,41 @@ fn bad_input_is_refused_with_a_reason(db: &Database) {
     assert!(String::from_utf8_lossy(&unknown_org.stderr).contains("organization_id"));
     let bad_scope = create_client("root");
     assert!(String::from_utf8_lossy(&bad_scope.stderr).contains("unknown scope 'root'"));
+}
+
+fn an_organization_is_registered_with_its_first_client_or_not_at_all(db: &Database) {
+    let org_with = |name: &str, client: &str| {
+        db.techex(&[
+            "orgs",
+            "create",
+            "--kind",
+            "university",
+            "--name-vi",
+            name,
+            "--province",
+            "75",
+            "--tax-code",
+            "0123456787",
+            "--client-name",
+            client,
+            "--client-scopes",
+            "listings:write listings:publish",
+        ])
+    };
+    // The client's name is blank once cleaned: refused after the organization was written, which
+    // goes with it, so its tax code stays free.
+    let refused = org_with("Trường thiếu cổng", " \u{200B} ");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("name"), "{}", String::from_utf8_lossy(&refused.stderr));
+
+    let done = org_with("Trường Đại học Lạc Hồng", "Cổng trường");
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let printed = String::from_utf8(done.stdout).unwrap();
+    let (org, client) = (field(&printed, "organization_id"), field(&printed, "client_id"));
+    assert_eq!(field(&printed, "client_secret").len(), 43);
+    assert_eq!(field(&printed, "scopes"), "listings:write listings:publish");
+    let listed = db.ok(&["clients", "list", "--organization", &org]);
+    assert!(listed.contains(&client) && listed.contains("Cổng trường"), "{listed}");
 }
 
 fn demo_seed_goes_into_an_empty_database_once(db: &Database) {
@@ -163,6 +198,7 @@ fn sqlite() {
     for check in [
         operator_gets_in_and_manages_clients,
         bad_input_is_refused_with_a_reason,
+        an_organization_is_registered_with_its_first_client_or_not_at_all,
         demo_seed_goes_into_an_empty_database_once,
     ] {
         check(&Database::sqlite());
@@ -175,6 +211,7 @@ fn postgres() {
     for check in [
         operator_gets_in_and_manages_clients,
         bad_input_is_refused_with_a_reason,
+        an_organization_is_registered_with_its_first_client_or_not_at_all,
         demo_seed_goes_into_an_empty_database_once,
     ] {
         check(&Database::postgres().expect("TEST_DATABASE_URL"));

@@ -39,6 +39,23 @@ pub fn check_client_name(name: &str) -> Result<String, ValidationErrors> {
     }
 }
 
+/// The scopes of a client as a request lists them: each at most once. `scopes[i]` names a repeat.
+pub fn check_scopes(scopes: Vec<Scope>) -> Result<BTreeSet<Scope>, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let mut unique = BTreeSet::new();
+    for (i, scope) in scopes.into_iter().enumerate() {
+        if !unique.insert(scope) {
+            errors.add(format!("scopes[{i}]"), "duplicate", format!("'{scope}' is listed twice"));
+        }
+    }
+    errors.finish(unique)
+}
+
+/// A change refused because the client is revoked: a revoked client stays as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the client is revoked")]
+pub struct ClientRevoked;
+
 impl ApiClient {
     pub fn new(organization_id: Uuid, name: String, scopes: BTreeSet<Scope>, now: DateTime<Utc>) -> Self {
         ApiClient {
@@ -59,9 +76,42 @@ impl ApiClient {
     }
 
     /// Records a new secret: whoever held the old one loses its tokens too.
-    pub fn rotate_secret(&mut self, now: DateTime<Utc>) {
+    pub fn rotate_secret(&mut self, now: DateTime<Utc>) -> Result<(), ClientRevoked> {
+        self.require_active()?;
         self.secret_rotated_at = Some(now);
         self.touch(now);
+        Ok(())
+    }
+
+    /// Revokes the client: it gets no more tokens, and the ones it holds stop working.
+    pub fn revoke(&mut self, now: DateTime<Utc>) -> Result<(), ClientRevoked> {
+        self.require_active()?;
+        self.revoked_at = Some(now);
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Renames the client or replaces its scopes; `false` (and no change) when both stay.
+    pub fn revise(
+        &mut self,
+        name: Option<String>,
+        scopes: Option<BTreeSet<Scope>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ClientRevoked> {
+        self.require_active()?;
+        let name = name.unwrap_or_else(|| self.name.clone());
+        let scopes = scopes.unwrap_or_else(|| self.scopes.clone());
+        if name == self.name && scopes == self.scopes {
+            return Ok(false);
+        }
+        self.name = name;
+        self.scopes = scopes;
+        self.touch(now);
+        Ok(true)
+    }
+
+    fn require_active(&self) -> Result<(), ClientRevoked> {
+        if self.is_active() { Ok(()) } else { Err(ClientRevoked) }
     }
 
     /// Whether a token issued at `issued_at` (seconds since the epoch, a JWT's `iat`) still
@@ -89,13 +139,34 @@ mod tests {
         let mut client = ApiClient::new(Uuid::now_v7(), "Cổng Đồng Nai".into(), BTreeSet::new(), issued);
         assert!(client.honours_token_issued_at(issued.timestamp()));
         let rotated = issued + chrono::Duration::milliseconds(60_500);
-        client.rotate_secret(rotated);
+        client.rotate_secret(rotated).unwrap();
         assert_eq!(client.version, 2);
         assert!(!client.honours_token_issued_at(issued.timestamp()));
         assert!(!client.honours_token_issued_at(rotated.timestamp() - 1));
         assert!(client.honours_token_issued_at(rotated.timestamp()));
-        client.revoked_at = Some(rotated);
+        client.revoke(rotated).unwrap();
         assert!(!client.honours_token_issued_at(rotated.timestamp() + 60));
+        assert_eq!(client.rotate_secret(rotated), Err(ClientRevoked));
+        assert_eq!(client.revoke(rotated), Err(ClientRevoked));
+        assert_eq!(client.revise(Some("x".into()), None, rotated), Err(ClientRevoked));
+    }
+
+    #[test]
+    fn a_revision_that_changes_nothing_keeps_the_version() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap();
+        let mut client = ApiClient::new(Uuid::now_v7(), "Cổng".into(), BTreeSet::from([Scope::Admin]), now);
+        assert_eq!(client.revise(Some("Cổng".into()), Some(BTreeSet::from([Scope::Admin])), now), Ok(false));
+        assert_eq!(client.version, 1);
+        assert_eq!(client.revise(None, Some(BTreeSet::new()), now), Ok(true));
+        assert_eq!((client.version, client.scopes.len()), (2, 0));
+    }
+
+    #[test]
+    fn scopes_are_listed_once() {
+        let scopes = check_scopes(vec![Scope::Admin, Scope::ListingsWrite]).unwrap();
+        assert_eq!(scopes.len(), 2);
+        let errors = check_scopes(vec![Scope::Admin, Scope::ListingsWrite, Scope::Admin]).unwrap_err().0;
+        assert_eq!((errors[0].field.as_str(), errors[0].code.as_str()), ("scopes[2]", "duplicate"));
     }
 
     #[test]

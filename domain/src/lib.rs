@@ -13,6 +13,8 @@ pub mod refdata;
 pub mod tax_code;
 pub mod text;
 pub mod validation;
+pub mod values;
+pub mod vocabulary;
 
 pub use listing::{
     IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Right, TransferForm,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::refdata;
-use crate::text::{Lines, clean, fold};
+use crate::text::{Lines, fold};
 use crate::validation::ValidationErrors;
 pub use crate::words::UnknownWord;
 
@@ -45,82 +45,13 @@ impl FromStr for ListingId {
     }
 }
 
-word_enum!(
-    /// An offer of technology (supply) or a demand for one (request).
-    ListingKind { Offer => "offer", "Chào bán công nghệ", "Technology offer", Demand => "demand", "Nhu cầu công nghệ", "Technology demand" }
-);
-
-word_enum!(
-    ListingStatus {
-        Draft => "draft", "Bản nháp", "Draft",
-        PendingReview => "pending_review", "Chờ duyệt", "Pending review",
-        Published => "published", "Đã công bố", "Published",
-        Withdrawn => "withdrawn", "Đã rút", "Withdrawn",
-        Expired => "expired", "Hết hạn", "Expired",
-        Closed => "closed", "Đã kết thúc", "Closed",
-        Rejected => "rejected", "Bị từ chối", "Rejected",
-    }
-);
-
-word_enum!(
-    /// A move a client asks for through `POST /v1/listings/{id}/{action}`.
-    LifecycleAction {
-        Submit => "submit", "Gửi duyệt", "Submit for review",
-        Publish => "publish", "Công bố", "Publish",
-        Reject => "reject", "Từ chối", "Reject",
-        Withdraw => "withdraw", "Rút tin", "Withdraw",
-        Close => "close", "Kết thúc", "Close",
-    }
-);
-
-word_enum!(
-    /// Intellectual property protection of the technology, named by the title of protection granted
-    /// (Law on Intellectual Property Art. 92); `pending` is an application filed and not yet granted.
-    IpStatus {
-        Patent => "patent", "Bằng độc quyền sáng chế", "Patent",
-        UtilitySolution => "utility_solution", "Bằng độc quyền giải pháp hữu ích", "Utility solution patent",
-        IndustrialDesign => "industrial_design", "Bằng độc quyền kiểu dáng công nghiệp", "Industrial design patent",
-        PlantVariety => "plant_variety", "Bằng bảo hộ giống cây trồng", "Plant variety protection certificate",
-        Copyright => "copyright", "Quyền tác giả", "Copyright",
-        TradeSecret => "trade_secret", "Bí mật kinh doanh", "Trade secret",
-        Pending => "pending", "Đã nộp đơn, đang chờ cấp văn bằng", "Application filed, awaiting grant",
-        None => "none", "Chưa được bảo hộ", "Not protected",
-    }
-);
-
-word_enum!(
-    /// Forms of technology transfer, Law 07/2017/QH14 Art. 5. A sale of machinery alone is no
-    /// technology transfer: `equipment_sale` is machinery and equipment sold with the technology.
-    TransferForm {
-        Independent => "independent", "Chuyển giao công nghệ độc lập", "Stand-alone technology transfer",
-        InvestmentProject => "investment_project", "Phần chuyển giao công nghệ trong dự án đầu tư", "Technology transfer within an investment project",
-        CapitalContribution => "capital_contribution", "Góp vốn bằng công nghệ", "Capital contribution in technology",
-        Franchise => "franchise", "Nhượng quyền thương mại", "Franchising",
-        IpTransfer => "ip_transfer", "Chuyển giao quyền sở hữu trí tuệ", "Transfer of IP rights",
-        EquipmentSale => "equipment_sale", "Mua bán máy móc, thiết bị kèm theo đối tượng công nghệ", "Sale of machinery and equipment accompanying the technology",
-        Other => "other", "Hình thức khác", "Other form",
-    }
-);
-
-word_enum!(
-    /// Methods of technology transfer, Law 07/2017/QH14 Art. 6.
-    TransferMethod {
-        Documents => "documents", "Chuyển giao tài liệu về công nghệ", "Technology documents",
-        Training => "training", "Đào tạo", "Training",
-        ExpertAssistance => "expert_assistance", "Cử chuyên gia tư vấn kỹ thuật", "Technical experts on site",
-        EquipmentWithKnowhow => "equipment_with_knowhow", "Chuyển giao máy móc, thiết bị kèm công nghệ", "Machinery with know-how",
-        Other => "other", "Phương thức khác", "Other method",
-    }
-);
-
-word_enum!(
-    /// Rights offered or sought: ownership, or the right to use, exclusive or not.
-    Right { Ownership => "ownership", "Quyền sở hữu công nghệ", "Ownership", ExclusiveUse => "exclusive_use", "Quyền sử dụng độc quyền", "Exclusive right to use", NonExclusiveUse => "non_exclusive_use", "Quyền sử dụng không độc quyền", "Non-exclusive right to use" }
-);
-
-word_enum!(
-    MediaKind { Image => "image", "Hình ảnh", "Image", Video => "video", "Video", "Video", Document => "document", "Tài liệu", "Document", Link => "link", "Liên kết", "Link" }
-);
+pub use crate::values::{EXCHANGE_CODE_RULE, LocalizedText, SHORT_TEXT_MAX, URL_MAX, is_exchange_code};
+use crate::values::{
+    check_contact_fields, check_localized, check_localized_lines, check_url, cleaned, trim_optional, trim_required,
+};
+pub use crate::vocabulary::{
+    IpStatus, LifecycleAction, ListingKind, ListingStatus, MediaKind, Right, TransferForm, TransferMethod,
+};
 
 /// The move refused: `action` is not allowed from `from`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -164,23 +95,10 @@ impl ListingStatus {
     }
 }
 
-/// Text in Vietnamese, the language of record, and optionally in English.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct LocalizedText {
-    #[cfg_attr(feature = "openapi", schema(example = "Máy sấy nông sản dùng năng lượng mặt trời", min_length = 1))]
-    pub vi: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(example = "Solar crop dryer"))]
-    pub en: Option<String>,
-}
-
 /// A price (offers) or budget (demands) in whole Vietnamese đồng; `amount` may be left out when
 /// the price is only negotiable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Price {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(example = 450000000, minimum = 0))]
@@ -204,7 +122,6 @@ impl Default for Price {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Owner {
     /// The owner's organization in techex, when it has one.
     #[serde(default)]
@@ -216,7 +133,6 @@ pub struct Owner {
 /// How to reach the people behind a listing; never shown to anonymous callers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Contact {
     #[serde(default)]
     pub name: Option<String>,
@@ -228,7 +144,6 @@ pub struct Contact {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Media {
     #[cfg_attr(feature = "openapi", schema(example = "https://example.vn/may-say.jpg"))]
     pub url: String,
@@ -241,7 +156,6 @@ pub struct Media {
 /// name and the record's id there. The pair identifies one listing across pushes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Source {
     #[cfg_attr(feature = "openapi", schema(example = "binhduong"))]
     pub exchange: String,
@@ -255,7 +169,6 @@ pub struct Source {
 /// `PATCH` merges into.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct ListingContent {
     pub kind: ListingKind,
     pub title: LocalizedText,
@@ -314,8 +227,6 @@ pub const KEYWORD_MAX: usize = 60;
 pub const FIELD_CODES_MAX: usize = 10;
 pub const IP_REFS_MAX: usize = 20;
 pub const MEDIA_MAX: usize = 20;
-pub const URL_MAX: usize = 2_000;
-pub const SHORT_TEXT_MAX: usize = 200;
 /// How far ahead an expiry may lie (ten years): later dates are mistakes or placeholders.
 pub const EXPIRY_MAX_DAYS: i64 = 3_652;
 
@@ -397,92 +308,10 @@ impl ListingContent {
     }
 }
 
-pub(crate) fn check_localized(
-    errors: &mut ValidationErrors,
-    field: &str,
-    text: Option<&mut LocalizedText>,
-    max: usize,
-    required: bool,
-) {
-    let Some(text) = text else {
-        if required {
-            errors.add(format!("{field}.vi"), "required", "Vietnamese text is required");
-        }
-        return;
-    };
-    check_localized_lines(errors, field, text, max, Lines::One);
-}
-
-fn check_localized_lines(
-    errors: &mut ValidationErrors,
-    field: &str,
-    text: &mut LocalizedText,
-    max: usize,
-    lines: Lines,
-) {
-    required_text(errors, &format!("{field}.vi"), &mut text.vi, max, lines);
-    optional_text(errors, &format!("{field}.en"), &mut text.en, max, lines);
-}
-
 /// An optional multi-line text in two languages (a summary, a description).
 fn check_text_block(errors: &mut ValidationErrors, field: &str, text: &mut Option<LocalizedText>, max: usize) {
     if let Some(block) = text.as_mut() {
         check_localized_lines(errors, field, block, max, Lines::Many);
-    }
-}
-
-/// Cleans `value` (see [`clean`]); `None` when it holds a control character, recorded against
-/// `field`.
-fn cleaned(errors: &mut ValidationErrors, field: &str, value: &str, lines: Lines) -> Option<String> {
-    match clean(value, lines) {
-        Ok(text) => Some(text),
-        Err(refused) => {
-            errors.add(field, "control_character", refused.to_string());
-            None
-        }
-    }
-}
-
-pub(crate) fn trim_required(errors: &mut ValidationErrors, field: &str, value: &mut String, max: usize) {
-    required_text(errors, field, value, max, Lines::One);
-}
-
-fn required_text(errors: &mut ValidationErrors, field: &str, value: &mut String, max: usize, lines: Lines) {
-    let Some(text) = cleaned(errors, field, value, lines) else { return };
-    *value = text;
-    if value.is_empty() {
-        errors.add(field, "required", "must not be empty");
-    } else {
-        check_length(errors, field, value, max);
-    }
-}
-
-/// Blank optional text is stored as absent.
-pub(crate) fn trim_optional(errors: &mut ValidationErrors, field: &str, value: &mut Option<String>, max: usize) {
-    optional_text(errors, field, value, max, Lines::One);
-}
-
-pub(crate) fn optional_text(
-    errors: &mut ValidationErrors,
-    field: &str,
-    value: &mut Option<String>,
-    max: usize,
-    lines: Lines,
-) {
-    let Some(text) = value.as_deref() else { return };
-    let Some(text) = cleaned(errors, field, text, lines) else { return };
-    if text.is_empty() {
-        *value = None;
-    } else {
-        check_length(errors, field, &text, max);
-        *value = Some(text);
-    }
-}
-
-fn check_length(errors: &mut ValidationErrors, field: &str, value: &str, max: usize) {
-    let length = value.chars().count();
-    if length > max {
-        errors.add(field, "too_long", format!("at most {max} characters, got {length}"));
     }
 }
 
@@ -564,62 +393,6 @@ fn check_price(errors: &mut ValidationErrors, price: &Price) {
 fn check_contact(errors: &mut ValidationErrors, contact: &mut Contact) {
     trim_optional(errors, "contact.name", &mut contact.name, SHORT_TEXT_MAX);
     check_contact_fields(errors, "contact", &mut contact.email, &mut contact.phone);
-}
-
-/// Checks the e-mail address and phone number of a contact at `prefix`.
-pub(crate) fn check_contact_fields(
-    errors: &mut ValidationErrors,
-    prefix: &str,
-    email: &mut Option<String>,
-    phone: &mut Option<String>,
-) {
-    trim_optional(errors, &format!("{prefix}.email"), email, SHORT_TEXT_MAX);
-    trim_optional(errors, &format!("{prefix}.phone"), phone, 30);
-    if let Some(email) = email.as_deref()
-        && !looks_like_email(email)
-    {
-        errors.add(format!("{prefix}.email"), "invalid_email", format!("'{email}' is not an e-mail address"));
-    }
-    if let Some(phone) = phone.as_deref()
-        && !phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
-    {
-        errors.add(format!("{prefix}.phone"), "invalid_phone", "a phone number has digits, spaces and + - ( ) . only");
-    }
-}
-
-fn looks_like_email(email: &str) -> bool {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !email.chars().any(char::is_whitespace)
-        }
-        None => false,
-    }
-}
-
-pub(crate) fn check_url(errors: &mut ValidationErrors, field: &str, url: &mut String) {
-    let Some(text) = cleaned(errors, field, url, Lines::One) else { return };
-    *url = text;
-    let has_host = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-    if !has_host || url.chars().any(char::is_whitespace) {
-        errors.add(field, "invalid_url", "an absolute http(s) URL is required");
-    } else {
-        check_length(errors, field, url, URL_MAX);
-    }
-}
-
-/// How the short name of a source exchange is written.
-pub const EXCHANGE_CODE_RULE: &str = "1-40 characters of a-z, 0-9, - and _";
-
-pub fn is_exchange_code(code: &str) -> bool {
-    (1..=40).contains(&code.len())
-        && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 fn check_source(errors: &mut ValidationErrors, source: &mut Source) {

@@ -5,27 +5,19 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::listing::LocalizedText;
 use crate::refdata;
 use crate::validation::ValidationErrors;
+use crate::values::{
+    EXCHANGE_CODE_RULE, LocalizedText, check_contact_fields, check_localized, check_url, is_exchange_code,
+    trim_optional,
+};
 
 pub use crate::tax_code::check_tax_code;
 
-word_enum!(
-    OrganizationKind {
-        Exchange => "exchange", "Sàn giao dịch công nghệ", "Technology exchange",
-        StDepartment => "st_department", "Sở Khoa học và Công nghệ", "Department of Science and Technology",
-        ApplicationCenter => "application_center", "Trung tâm ứng dụng tiến bộ KH&CN", "S&T application center",
-        Enterprise => "enterprise", "Doanh nghiệp", "Enterprise",
-        University => "university", "Trường đại học", "University",
-        ResearchInstitute => "research_institute", "Viện nghiên cứu", "Research institute",
-        Other => "other", "Tổ chức khác", "Other organization",
-    }
-);
+pub use crate::vocabulary::OrganizationKind;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct OrganizationContact {
     #[serde(default)]
     pub email: Option<String>,
@@ -41,7 +33,6 @@ pub struct OrganizationContact {
 /// What the operator writes about an organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct OrganizationContent {
     pub kind: OrganizationKind,
     pub name: LocalizedText,
@@ -74,8 +65,8 @@ fn check_source_exchanges(errors: &mut ValidationErrors, codes: &mut [String]) {
     let mut seen = std::collections::HashSet::new();
     for (i, code) in codes.iter_mut().enumerate() {
         *code = code.trim().to_owned();
-        if !crate::listing::is_exchange_code(code) {
-            errors.add(format!("source_exchanges[{i}]"), "invalid_format", crate::listing::EXCHANGE_CODE_RULE);
+        if !is_exchange_code(code) {
+            errors.add(format!("source_exchanges[{i}]"), "invalid_format", EXCHANGE_CODE_RULE);
         } else if !seen.insert(code.clone()) {
             errors.add(format!("source_exchanges[{i}]"), "duplicate", format!("'{code}' is listed twice"));
         }
@@ -92,7 +83,7 @@ pub struct ValidOrganization {
 impl OrganizationContent {
     pub fn validate(mut self) -> Result<ValidOrganization, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        crate::listing::check_localized(&mut errors, "name", Some(&mut self.name), 300, true);
+        check_localized(&mut errors, "name", Some(&mut self.name), 300, true);
         self.province = self.province.trim().to_owned();
         let province = refdata::current_province(&self.province);
         if province.is_none() {
@@ -106,10 +97,10 @@ impl OrganizationContent {
         }
         check_source_exchanges(&mut errors, &mut self.source_exchanges);
         let c = &mut self.contact;
-        crate::listing::check_contact_fields(&mut errors, "contact", &mut c.email, &mut c.phone);
-        crate::listing::trim_optional(&mut errors, "contact.address", &mut c.address, 300);
+        check_contact_fields(&mut errors, "contact", &mut c.email, &mut c.phone);
+        trim_optional(&mut errors, "contact.address", &mut c.address, 300);
         if let Some(website) = c.website.as_mut() {
-            crate::listing::check_url(&mut errors, "contact.website", website);
+            check_url(&mut errors, "contact.website", website);
         }
         match province {
             Some(province) if errors.is_empty() => Ok(ValidOrganization { content: self, province }),

@@ -9,10 +9,10 @@ use techex_domain::access::{Scope, format_scopes, parse_scopes};
 use techex_domain::client::ApiClient;
 use uuid::Uuid;
 
-use crate::change_log::{self, Author, NewChange};
-use crate::db::{DbConn, write};
-use crate::error::StoreError;
+use crate::db::DbConn;
+use crate::error::{Entity, StoreError};
 use crate::schema::api_clients;
+use crate::versioned::{Versioned, WriteKind, versioned_basics};
 
 const ENTITY: &str = "api_client";
 
@@ -137,26 +137,6 @@ pub fn list(
     query.load(conn)?.into_iter().map(ClientRow::into_domain).collect()
 }
 
-pub fn create(conn: &mut DbConn, client: &ApiClient, secret_hash: &str, author: &Author) -> Result<(), StoreError> {
-    write(conn, |conn| {
-        diesel::insert_into(api_clients::table)
-            .values(NewClientRow {
-                id: client.id.to_string(),
-                organization_id: client.organization_id.to_string(),
-                name: client.name.clone(),
-                scopes: format_scopes(&client.scopes),
-                secret_hash: secret_hash.to_owned(),
-                version: client.version,
-                created_at: client.created_at.naive_utc(),
-                updated_at: client.updated_at.naive_utc(),
-                revoked_at: None,
-                secret_rotated_at: None,
-            })
-            .execute(conn)?;
-        log_change(conn, client, "create", author)
-    })
-}
-
 /// What a modification of a client did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientWrite {
@@ -168,56 +148,52 @@ pub enum ClientWrite {
     Revoked,
 }
 
-/// Loads a client, lets `change` apply a rule to it, and stores it with its change-log entry.
-pub fn modify<E>(
-    conn: &mut DbConn,
-    id: Uuid,
-    author: &Author,
-    change: impl FnOnce(&mut ApiClient) -> Result<ClientWrite, E>,
-) -> Result<ApiClient, E>
-where
-    E: From<StoreError>,
-{
-    write(conn, |conn| {
-        let mut client = find(conn, id)?.ok_or(StoreError::NotFound { entity: ENTITY })?;
-        let read_version = client.version;
-        let what = change(&mut client)?;
-        if what == ClientWrite::Unchanged {
-            return Ok(client);
-        }
-        let target =
-            api_clients::table.filter(api_clients::id.eq(id.to_string())).filter(api_clients::version.eq(read_version));
-        let updated = match &what {
-            ClientWrite::SecretRotated(hash) => diesel::update(target)
-                .set((ClientChangeset::of(&client), api_clients::secret_hash.eq(hash)))
-                .execute(conn)
-                .map_err(StoreError::from)?,
-            _ => diesel::update(target).set(ClientChangeset::of(&client)).execute(conn).map_err(StoreError::from)?,
-        };
-        if updated == 0 {
-            return Err(StoreError::VersionConflict { entity: ENTITY }.into());
-        }
-        let op = match what {
-            ClientWrite::Unchanged | ClientWrite::Updated => "update",
+impl WriteKind for ClientWrite {
+    fn op(&self) -> Option<&'static str> {
+        Some(match self {
+            ClientWrite::Unchanged => return None,
+            ClientWrite::Updated => "update",
             ClientWrite::SecretRotated(_) => "rotate_secret",
             ClientWrite::Revoked => "revoke",
-        };
-        log_change(conn, &client, op, author)?;
-        Ok(client)
-    })
+        })
+    }
 }
 
-fn log_change(conn: &mut DbConn, client: &ApiClient, op: &str, author: &Author) -> Result<(), StoreError> {
-    change_log::append(
-        conn,
-        &NewChange {
-            entity: ENTITY,
-            entity_id: client.id.to_string(),
-            op,
+/// Inserts a new client with the hash of its secret; pass it to [`crate::versioned::create`].
+pub fn insert(conn: &mut DbConn, client: &ApiClient, secret_hash: &str) -> Result<(), StoreError> {
+    diesel::insert_into(api_clients::table)
+        .values(NewClientRow {
+            id: client.id.to_string(),
+            organization_id: client.organization_id.to_string(),
+            name: client.name.clone(),
+            scopes: format_scopes(&client.scopes),
+            secret_hash: secret_hash.to_owned(),
             version: client.version,
-            author,
-            at: client.updated_at,
-            data: serde_json::to_value(client).expect("client serializes"),
-        },
-    )
+            created_at: client.created_at.naive_utc(),
+            updated_at: client.updated_at.naive_utc(),
+            revoked_at: None,
+            secret_rotated_at: None,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+impl Versioned for ApiClient {
+    const ENTITY: Entity = Entity::ApiClient;
+    type Id = Uuid;
+    type Write = ClientWrite;
+
+    versioned_basics!(api_clients, Uuid);
+
+    fn overwrite(&self, conn: &mut DbConn, read_version: i64, write: &ClientWrite) -> Result<usize, StoreError> {
+        let target = api_clients::table
+            .filter(api_clients::id.eq(self.id.to_string()))
+            .filter(api_clients::version.eq(read_version));
+        Ok(match write {
+            ClientWrite::SecretRotated(hash) => diesel::update(target)
+                .set((ClientChangeset::of(self), api_clients::secret_hash.eq(hash)))
+                .execute(conn)?,
+            _ => diesel::update(target).set(ClientChangeset::of(self)).execute(conn)?,
+        })
+    }
 }

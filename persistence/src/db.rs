@@ -128,6 +128,10 @@ impl Db {
 
 /// Runs `work` in one write transaction: committed when it returns `Ok`, rolled back otherwise.
 ///
+/// Use cases open it and pass the connection to every repository write they make, so writes to
+/// several records commit or fail together. Called inside an open transaction, it nests as a
+/// savepoint: its work is undone alone when it fails, and kept only if the outer one commits.
+///
 /// SQLite transactions open with `BEGIN IMMEDIATE`, taking the write lock up front: a deferred
 /// transaction that reads and then writes fails at once when another writer went first, instead
 /// of waiting for the busy timeout.
@@ -135,9 +139,12 @@ pub fn write<T, E>(conn: &mut DbConn, work: impl FnOnce(&mut DbConn) -> Result<T
 where
     E: From<StoreError>,
 {
-    match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
-        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN"),
+    let nested = in_transaction(conn).map_err(StoreError::from)?;
+    match (&mut *conn, nested) {
+        (DbConn::Sqlite(c), true) => AnsiTransactionManager::begin_transaction(c),
+        (DbConn::Pg(c), true) => AnsiTransactionManager::begin_transaction(c),
+        (DbConn::Sqlite(c), false) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        (DbConn::Pg(c), false) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN"),
     }
     .map_err(StoreError::from)?;
     let outcome = work(conn);
@@ -156,4 +163,13 @@ where
         }
         (Err(error), Ok(())) => Err(error),
     }
+}
+
+/// Whether a transaction is open on the connection.
+pub fn in_transaction(conn: &mut DbConn) -> Result<bool, diesel::result::Error> {
+    let status = match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+        DbConn::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+    };
+    Ok(status?.is_some())
 }

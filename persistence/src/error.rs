@@ -1,15 +1,84 @@
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError};
+
+/// The kinds of record a lookup can miss or a versioned write can race on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Entity {
+    Listing,
+    Organization,
+    ApiClient,
+}
+
+impl Entity {
+    pub const ALL: [Entity; 3] = [Entity::Listing, Entity::Organization, Entity::ApiClient];
+
+    /// The name in the change log's `entity` column and in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Listing => "listing",
+            Entity::Organization => "organization",
+            Entity::ApiClient => "api_client",
+        }
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every uniqueness rule of the data (not the generated primary keys), named after its index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Constraint {
+    /// One listing per `(source.exchange, source.external_id)`.
+    ListingSource,
+    /// One organization per tax code.
+    OrganizationTaxCode,
+    /// One holder per source exchange name.
+    SourceExchange,
+}
+
+impl Constraint {
+    pub const ALL: [Constraint; 3] =
+        [Constraint::ListingSource, Constraint::OrganizationTaxCode, Constraint::SourceExchange];
+
+    /// The index's name on PostgreSQL.
+    pub fn index_name(self) -> &'static str {
+        match self {
+            Constraint::ListingSource => "listings_source",
+            Constraint::OrganizationTaxCode => "organizations_tax_code",
+            Constraint::SourceExchange => "source_exchanges_pkey",
+        }
+    }
+
+    /// The columns as SQLite names them in `UNIQUE constraint failed: ...`.
+    fn sqlite_columns(self) -> &'static str {
+        match self {
+            Constraint::ListingSource => "listings.source_exchange, listings.source_external_id",
+            Constraint::OrganizationTaxCode => "organizations.tax_code",
+            Constraint::SourceExchange => "source_exchanges.code",
+        }
+    }
+
+    /// Which rule a unique violation broke, from what either backend reports.
+    fn of(info: &dyn DatabaseErrorInformation) -> Option<Constraint> {
+        Constraint::ALL.into_iter().find(|c| match info.constraint_name() {
+            Some(name) => name == c.index_name(),
+            None => info.message().strip_prefix("UNIQUE constraint failed: ") == Some(c.sqlite_columns()),
+        })
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{entity} not found")]
-    NotFound { entity: &'static str },
+    #[error("{0} not found")]
+    NotFound(Entity),
     /// Another write changed the record since it was read.
-    #[error("{entity} was changed by another write")]
-    VersionConflict { entity: &'static str },
+    #[error("{0} was changed by another write")]
+    VersionConflict(Entity),
     /// A uniqueness rule of the data (not of the database's internals) was hit.
-    #[error("duplicate {what}")]
-    Duplicate { what: &'static str },
+    #[error("duplicate {0:?}")]
+    Duplicate(Constraint),
     #[error("database unavailable: {0}")]
     Pool(#[from] r2d2::Error),
     #[error("database error: {0}")]
@@ -22,15 +91,15 @@ pub enum StoreError {
 }
 
 impl From<DieselError> for StoreError {
+    /// A unique violation of a known rule becomes `Duplicate`; anything else stays a database error.
     fn from(error: DieselError) -> Self {
-        StoreError::Database(error)
-    }
-}
-
-/// Maps a unique violation to `Duplicate { what }`, and passes other errors through.
-pub(crate) fn on_unique_violation(what: &'static str) -> impl FnOnce(DieselError) -> StoreError {
-    move |error| match error {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => StoreError::Duplicate { what },
-        other => StoreError::Database(other),
+        match &error {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => match Constraint::of(info.as_ref())
+            {
+                Some(constraint) => StoreError::Duplicate(constraint),
+                None => StoreError::Database(error),
+            },
+            _ => StoreError::Database(error),
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Storage for techex on SQLite (the embedded default) and PostgreSQL (production), from one
 //! code base: a diesel `MultiConnection` over both, one portable schema, and repositories that
-//! speak domain types. Each repository write is one transaction that also appends to the change log.
+//! speak domain types. Writes go through `versioned`, in the caller's transaction when it opened one,
+//! each appending to the change log.
 
 pub mod change_log;
 pub mod clients;
@@ -9,6 +10,8 @@ pub mod error;
 pub mod listings;
 pub mod organizations;
 mod schema;
+pub mod stored;
+pub mod versioned;
 
 pub use db::{Backend, Db, DbConn};
-pub use error::StoreError;
+pub use error::{Constraint, Entity, StoreError};

@@ -1,13 +1,14 @@
-//! Listings: rows <-> domain, and the writes, each one transaction with its change-log entry.
+//! Listings: their SQL and row mapping; writes go through [`crate::versioned`].
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use techex_domain::{LifecycleAction, Listing, ListingId, ListingKind, ListingStatus};
 
-use crate::change_log::{self, Author, NewChange};
-use crate::db::{DbConn, write};
-use crate::error::{StoreError, on_unique_violation};
+use crate::db::DbConn;
+use crate::error::{Entity, StoreError};
 use crate::schema::{listing_fields, listings};
+use crate::stored;
+use crate::versioned::{Versioned, WriteKind, versioned_basics};
 
 const ENTITY: &str = "listing";
 
@@ -39,7 +40,7 @@ impl ListingRow {
                 .map(str::parse)
                 .transpose()
                 .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
-            content: serde_json::from_str(&self.content).map_err(|e| corrupt(e.to_string()))?,
+            content: stored::read(&self.content).map_err(corrupt)?,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
             published_at: self.published_at.map(|t| t.and_utc()),
@@ -93,7 +94,7 @@ impl ListingRecord {
             source_external_id: live_source.map(|s| s.external_id.clone()),
             title_vi: c.title.vi.clone(),
             search_text: listing.search_text(),
-            content: serde_json::to_string(c).expect("listing content serializes"),
+            content: stored::write(c),
             version: listing.version,
             created_at: listing.created_at.naive_utc(),
             updated_at: listing.updated_at.naive_utc(),
@@ -117,14 +118,15 @@ pub enum ListingWrite {
     Deleted,
 }
 
-impl ListingWrite {
-    fn op(self) -> &'static str {
-        match self {
-            ListingWrite::Unchanged | ListingWrite::Updated => "update",
+impl WriteKind for ListingWrite {
+    fn op(&self) -> Option<&'static str> {
+        Some(match self {
+            ListingWrite::Unchanged => return None,
+            ListingWrite::Updated => "update",
             ListingWrite::Moved(action) => action.as_str(),
             ListingWrite::Expired => "expire",
             ListingWrite::Deleted => "delete",
-        }
+        })
     }
 }
 
@@ -191,59 +193,31 @@ pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<Listing>, S
     query.load(conn)?.into_iter().map(ListingRow::into_domain).collect()
 }
 
-/// Stores a new listing and logs its creation, in one transaction.
-pub fn create(conn: &mut DbConn, listing: &Listing, author: &Author) -> Result<(), StoreError> {
-    write(conn, |conn| {
-        diesel::insert_into(listings::table)
-            .values(ListingRecord::of(listing, None))
-            .execute(conn)
-            .map_err(on_unique_violation("source"))?;
-        replace_fields(conn, listing)?;
-        log_change(conn, listing, "create", author)
-    })
+/// Inserts a new listing and its side rows; pass it to [`crate::versioned::create`].
+pub fn insert(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError> {
+    diesel::insert_into(listings::table).values(ListingRecord::of(listing, None)).execute(conn)?;
+    replace_fields(conn, listing)
 }
 
-/// Loads a listing, lets `change` apply a domain rule to it (reading more through the
-/// connection if it must), and stores the result with its change-log entry, all in one
-/// transaction. Nothing is written when `change` fails or reports
-/// the listing unchanged.
-pub fn modify<E>(
-    conn: &mut DbConn,
-    id: ListingId,
-    author: &Author,
-    change: impl FnOnce(&mut DbConn, &mut Listing) -> Result<ListingWrite, E>,
-) -> Result<Listing, E>
-where
-    E: From<StoreError>,
-{
-    write(conn, |conn| {
-        // A no-op update takes the row lock on PostgreSQL, so concurrent modifications of one
-        // listing queue up instead of failing the version check (SQLite's writer lock already
-        // serializes them).
-        diesel::update(listings::table.filter(listings::id.eq(id.to_string())))
-            .set(listings::version.eq(listings::version))
-            .execute(conn)
-            .map_err(StoreError::from)?;
-        let mut listing = find(conn, id)?.ok_or(StoreError::NotFound { entity: ENTITY })?;
-        let read_version = listing.version;
-        let what = change(conn, &mut listing)?;
-        if what == ListingWrite::Unchanged {
-            return Ok(listing);
-        }
-        let deleted_at = (what == ListingWrite::Deleted).then_some(listing.updated_at);
+impl Versioned for Listing {
+    const ENTITY: Entity = Entity::Listing;
+    type Id = ListingId;
+    type Write = ListingWrite;
+
+    versioned_basics!(listings, ListingId);
+
+    fn overwrite(&self, conn: &mut DbConn, read_version: i64, write: &ListingWrite) -> Result<usize, StoreError> {
+        let deleted_at = (*write == ListingWrite::Deleted).then_some(self.updated_at);
         let updated = diesel::update(listings::table)
-            .filter(listings::id.eq(id.to_string()))
+            .filter(listings::id.eq(self.id.to_string()))
             .filter(listings::version.eq(read_version))
-            .set(ListingRecord::of(&listing, deleted_at))
-            .execute(conn)
-            .map_err(on_unique_violation("source"))?;
-        if updated == 0 {
-            return Err(StoreError::VersionConflict { entity: ENTITY }.into());
+            .set(ListingRecord::of(self, deleted_at))
+            .execute(conn)?;
+        if updated > 0 {
+            replace_fields(conn, self)?;
         }
-        replace_fields(conn, &listing)?;
-        log_change(conn, &listing, what.op(), author)?;
-        Ok(listing)
-    })
+        Ok(updated)
+    }
 }
 
 fn replace_fields(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError> {
@@ -256,21 +230,6 @@ fn replace_fields(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError
             .execute(conn)?;
     }
     Ok(())
-}
-
-fn log_change(conn: &mut DbConn, listing: &Listing, op: &str, author: &Author) -> Result<(), StoreError> {
-    change_log::append(
-        conn,
-        &NewChange {
-            entity: ENTITY,
-            entity_id: listing.id.to_string(),
-            op,
-            version: listing.version,
-            author,
-            at: listing.updated_at,
-            data: serde_json::to_value(listing).expect("listing serializes"),
-        },
-    )
 }
 
 /// Published listings whose expiry is at or before `now`, oldest expiry first.

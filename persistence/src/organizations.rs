@@ -1,14 +1,15 @@
-//! Organizations: rows <-> domain, each write with its change-log entry.
+//! Organizations: their SQL and row mapping; writes go through [`crate::versioned`].
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use techex_domain::organization::Organization;
 use uuid::Uuid;
 
-use crate::change_log::{self, Author, NewChange};
-use crate::db::{DbConn, write};
-use crate::error::{StoreError, on_unique_violation};
+use crate::db::DbConn;
+use crate::error::{Entity, StoreError};
 use crate::schema::{organizations, source_exchanges};
+use crate::stored;
+use crate::versioned::{Versioned, versioned_basics};
 
 const ENTITY: &str = "organization";
 
@@ -29,7 +30,7 @@ impl OrganizationRow {
         Ok(Organization {
             id: self.id.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?,
             province: self.province.clone(),
-            content: serde_json::from_str(&self.content).map_err(|e| corrupt(e.to_string()))?,
+            content: stored::read(&self.content).map_err(corrupt)?,
             version: self.version,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
@@ -59,7 +60,7 @@ impl OrganizationRecord {
             name_vi: org.content.name.vi.clone(),
             province: org.province.clone(),
             tax_code: org.content.tax_code.clone(),
-            content: serde_json::to_string(&org.content).expect("organization content serializes"),
+            content: stored::write(&org.content),
             version: org.version,
             created_at: org.created_at.naive_utc(),
             updated_at: org.updated_at.naive_utc(),
@@ -90,47 +91,30 @@ pub fn list(conn: &mut DbConn, after: Option<Uuid>, limit: i64) -> Result<Vec<Or
     query.load(conn)?.into_iter().map(OrganizationRow::into_domain).collect()
 }
 
-pub fn create(conn: &mut DbConn, org: &Organization, author: &Author) -> Result<(), StoreError> {
-    write(conn, |conn| {
-        diesel::insert_into(organizations::table)
-            .values(OrganizationRecord::of(org))
-            .execute(conn)
-            .map_err(on_unique_violation("tax_code"))?;
-        replace_source_exchanges(conn, org)?;
-        log_change(conn, org, "create", author)
-    })
+/// Inserts a new organization and its side rows; pass it to [`crate::versioned::create`].
+pub fn insert(conn: &mut DbConn, org: &Organization) -> Result<(), StoreError> {
+    diesel::insert_into(organizations::table).values(OrganizationRecord::of(org)).execute(conn)?;
+    replace_source_exchanges(conn, org)
 }
 
-/// Loads an organization, lets `change` revise it, and stores it with its change-log entry;
-/// nothing is written when `change` fails or answers `false` (nothing changed).
-pub fn modify<E>(
-    conn: &mut DbConn,
-    id: Uuid,
-    author: &Author,
-    change: impl FnOnce(&mut Organization) -> Result<bool, E>,
-) -> Result<Organization, E>
-where
-    E: From<StoreError>,
-{
-    write(conn, |conn| {
-        let mut org = find(conn, id)?.ok_or(StoreError::NotFound { entity: ENTITY })?;
-        let read_version = org.version;
-        if !change(&mut org)? {
-            return Ok(org);
-        }
+impl Versioned for Organization {
+    const ENTITY: Entity = Entity::Organization;
+    type Id = Uuid;
+    type Write = bool;
+
+    versioned_basics!(organizations, Uuid);
+
+    fn overwrite(&self, conn: &mut DbConn, read_version: i64, _: &bool) -> Result<usize, StoreError> {
         let updated = diesel::update(organizations::table)
-            .filter(organizations::id.eq(id.to_string()))
+            .filter(organizations::id.eq(self.id.to_string()))
             .filter(organizations::version.eq(read_version))
-            .set(OrganizationRecord::of(&org))
-            .execute(conn)
-            .map_err(on_unique_violation("tax_code"))?;
-        if updated == 0 {
-            return Err(StoreError::VersionConflict { entity: ENTITY }.into());
+            .set(OrganizationRecord::of(self))
+            .execute(conn)?;
+        if updated > 0 {
+            replace_source_exchanges(conn, self)?;
         }
-        replace_source_exchanges(conn, &org)?;
-        log_change(conn, &org, "update", author)?;
-        Ok(org)
-    })
+        Ok(updated)
+    }
 }
 
 fn replace_source_exchanges(conn: &mut DbConn, org: &Organization) -> Result<(), StoreError> {
@@ -140,8 +124,7 @@ fn replace_source_exchanges(conn: &mut DbConn, org: &Organization) -> Result<(),
     for code in &org.content.source_exchanges {
         diesel::insert_into(source_exchanges::table)
             .values((source_exchanges::code.eq(code), source_exchanges::organization_id.eq(&id)))
-            .execute(conn)
-            .map_err(on_unique_violation("source_exchange"))?;
+            .execute(conn)?;
     }
     Ok(())
 }
@@ -162,19 +145,4 @@ pub fn source_exchange_holder(conn: &mut DbConn, code: &str) -> Result<Option<Uu
             })
         })
         .transpose()
-}
-
-fn log_change(conn: &mut DbConn, org: &Organization, op: &str, author: &Author) -> Result<(), StoreError> {
-    change_log::append(
-        conn,
-        &NewChange {
-            entity: ENTITY,
-            entity_id: org.id.to_string(),
-            op,
-            version: org.version,
-            author,
-            at: org.updated_at,
-            data: serde_json::to_value(org).expect("organization serializes"),
-        },
-    )
 }

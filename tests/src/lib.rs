@@ -20,10 +20,10 @@ use techex_api::auth::token_guard::{TokenGuard, TokenGuardConfig};
 use techex_api::auth::{KeySet, TokenLifetime};
 use techex_api::clock::Clock;
 use techex_api::extract::BodyTimeout;
-use techex_api::routes::clients::register_client;
-use techex_domain::organization::{Organization, OrganizationContent};
+use techex_api::usecases::{register_client, register_organization};
+use techex_domain::organization::OrganizationContent;
 use techex_persistence::change_log::{self, Author, Change};
-use techex_persistence::{Backend, Db, organizations};
+use techex_persistence::{Backend, Db};
 
 /// Writes one test body, run once per backend: `sqlite::name` always, `postgres::name` when
 /// `TEST_DATABASE_URL` is set (otherwise reported as ignored).
@@ -298,8 +298,7 @@ impl TestApp {
             "source_exchanges": exchanges
         }))
         .unwrap();
-        let org = Organization::new(content.validate().unwrap(), techex_domain::now());
-        organizations::create(&mut self.db.conn().unwrap(), &org, &Author::command_line()).unwrap();
+        let org = register_organization(&mut self.db.conn().unwrap(), content, &Author::command_line()).unwrap();
         self.client_in(&org.id.to_string(), scopes).await
     }
 

@@ -8,20 +8,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use techex_domain::ValidationErrors;
 use techex_domain::access::Scope;
-use techex_domain::client::{ApiClient, check_client_name};
-use techex_persistence::Db;
-use techex_persistence::change_log::Author;
-use techex_persistence::clients::{self, ClientWrite};
-use techex_persistence::{DbConn, organizations};
+use techex_domain::client::{ApiClient, check_client_name, check_scopes};
+use techex_persistence::{Entity, clients};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::{CallerOf, secrets};
-use crate::error::{ApiError, OperatorOnly, Problem};
-use crate::extract::{JsonBody, path_param};
-use crate::pagination::{link_next, page_request, split_page};
-use crate::routes::organizations::admin;
+use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem};
+use crate::extract::JsonBody;
+use crate::kit::{self, Operator, PageRequest, Resource};
 use crate::routes::with_conn;
+use crate::usecases::{ClientChange, register_client, revise_client, revoke, rotate_secret};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ClientResponse {
@@ -38,20 +34,24 @@ pub struct ClientResponse {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-impl From<ApiClient> for ClientResponse {
-    fn from(client: ApiClient) -> Self {
+impl From<&ApiClient> for ClientResponse {
+    fn from(client: &ApiClient) -> Self {
         ClientResponse {
             active: client.is_active(),
             id: client.id,
             organization_id: client.organization_id,
-            name: client.name,
-            scopes: client.scopes,
+            name: client.name.clone(),
+            scopes: client.scopes.clone(),
             version: client.version,
             created_at: client.created_at,
             updated_at: client.updated_at,
             revoked_at: client.revoked_at,
         }
     }
+}
+
+impl Resource for ApiClient {
+    type Public = ClientResponse;
 }
 
 /// A client with its secret, shown this once.
@@ -74,16 +74,19 @@ pub struct CreateClientRequest {
     pub organization_id: Uuid,
     #[schema(example = "Cổng thông tin Sở KH&CN Đồng Nai")]
     pub name: String,
-    #[schema(example = json!(["listings:write"]))]
-    pub scopes: BTreeSet<Scope>,
+    /// Each scope at most once.
+    #[schema(example = json!(["listings:write"]), value_type = BTreeSet<Scope>)]
+    pub scopes: Vec<Scope>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateClientRequest {
     pub name: Option<String>,
-    /// Replaces the client's scopes; tokens already issued lose the removed ones at once.
-    pub scopes: Option<BTreeSet<Scope>>,
+    /// Replaces the client's scopes (each at most once); tokens already issued lose the removed
+    /// ones at once.
+    #[schema(value_type = Option<BTreeSet<Scope>>)]
+    pub scopes: Option<Vec<Scope>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -101,57 +104,8 @@ pub struct ClientQuery {
     cursor: Option<String>,
 }
 
-/// Registers a client for an existing organization and returns it with its new secret.
-pub fn register_client(
-    conn: &mut DbConn,
-    organization_id: Uuid,
-    name: &str,
-    scopes: BTreeSet<Scope>,
-    author: &Author,
-) -> Result<(ApiClient, String), ApiError> {
-    let name = check_client_name(name).map_err(ApiError::Validation)?;
-    if organizations::find(conn, organization_id)?.is_none() {
-        return Err(ApiError::Validation(ValidationErrors::single(
-            "organization_id",
-            "unknown_organization",
-            format!("no organization has the id {organization_id}"),
-        )));
-    }
-    let client = ApiClient::new(organization_id, name, scopes, techex_domain::now());
-    let secret = secrets::generate();
-    clients::create(conn, &client, &secrets::hash(&secret), author)?;
-    Ok((client, secret))
-}
-
-/// Gives a client a new secret; the old one, and the tokens issued with it, stop working at once.
-pub fn rotate_secret(conn: &mut DbConn, id: Uuid, author: &Author) -> Result<(ApiClient, String), ApiError> {
-    let secret = secrets::generate();
-    let hash = secrets::hash(&secret);
-    let client = clients::modify(conn, id, author, |client| {
-        if !client.is_active() {
-            return Err(ApiError::ClientRevoked);
-        }
-        client.rotate_secret(techex_domain::now());
-        Ok(ClientWrite::SecretRotated(hash))
-    })?;
-    Ok((client, secret))
-}
-
-/// Revokes a client: it gets no more tokens, and the ones it holds stop working.
-pub fn revoke(conn: &mut DbConn, id: Uuid, author: &Author) -> Result<ApiClient, ApiError> {
-    clients::modify(conn, id, author, |client| {
-        if !client.is_active() {
-            return Err(ApiError::ClientRevoked);
-        }
-        let now = techex_domain::now();
-        client.revoked_at = Some(now);
-        client.touch(now);
-        Ok(ClientWrite::Revoked)
-    })
-}
-
 fn client_id(raw: &str) -> Result<Uuid, ApiError> {
-    path_param("id", raw, "a client id (UUID)")
+    kit::id_param(Entity::ApiClient, raw)
 }
 
 /// Register an API client (operator only). The answer carries the secret, once.
@@ -163,24 +117,24 @@ fn client_id(raw: &str) -> Result<Uuid, ApiError> {
     responses(
         (status = 201, description = "Registered; store the secret now", body = ClientWithSecret),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        BodyRefused,
         (status = 422, description = "Invalid name, scope or unknown organization (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         OperatorOnly,
     )
 )]
 #[post("/clients")]
-pub async fn create_client(db: web::Data<Db>, caller: CallerOf, body: JsonBody) -> Result<HttpResponse, ApiError> {
-    let author = admin(&caller.0)?;
+pub async fn create_client(operator: Operator, body: JsonBody) -> Result<HttpResponse, ApiError> {
     let request: CreateClientRequest = body.parse()?;
-    let (client, secret) = with_conn(&db, move |conn| {
-        register_client(conn, request.organization_id, &request.name, request.scopes, &author)
+    let scopes = check_scopes(request.scopes).map_err(ApiError::Validation)?;
+    let author = operator.author;
+    let (client, secret) = with_conn(&operator.db, move |conn| {
+        register_client(conn, request.organization_id, &request.name, scopes, &author)
     })
     .await?;
     Ok(HttpResponse::Created()
         .insert_header(("cache-control", "no-store"))
         .insert_header(("location", format!("/v1/clients/{}", client.id)))
-        .json(ClientWithSecret { client: client.into(), client_secret: secret }))
+        .json(ClientWithSecret { client: (&client).into(), client_secret: secret }))
 }
 
 /// List API clients (operator only).
@@ -198,27 +152,19 @@ pub async fn create_client(db: web::Data<Db>, caller: CallerOf, body: JsonBody) 
 #[get("/clients")]
 pub async fn list_clients(
     req: HttpRequest,
-    db: web::Data<Db>,
-    caller: CallerOf,
+    operator: Operator,
     query: web::Query<ClientQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    admin(&caller.0)?;
     let mut errors = ValidationErrors::default();
-    let (limit, after) = page_request(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
-    let organization = query.organization.as_deref().and_then(|o| match o.parse::<Uuid>() {
-        Ok(id) => Some(id),
-        Err(_) => {
-            errors.add("organization", "invalid_format", "an organization id (UUID)");
-            None
-        }
-    });
+    let page = PageRequest::read(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
+    let organization =
+        kit::query_id(query.organization.as_deref(), "organization", "an organization id (UUID)", &mut errors);
     errors.finish(()).map_err(ApiError::InvalidQuery)?;
-    let rows = with_conn(&db, move |conn| Ok(clients::list(conn, organization, after, limit + 1)?)).await?;
-    let (items, next_cursor) = split_page(rows, limit, |c| c.id);
-    let mut response = HttpResponse::Ok();
+    let rows =
+        with_conn(&operator.db, move |conn| Ok(clients::list(conn, organization, page.after, page.probe())?)).await?;
+    let (items, next_cursor, mut response) = kit::page(&req, rows, page, |c| c.id);
     response.insert_header(("cache-control", "private, no-cache"));
-    link_next(&mut response, &req, next_cursor.as_deref());
-    Ok(response.json(ClientPage { items: items.into_iter().map(Into::into).collect(), next_cursor }))
+    Ok(response.json(ClientPage { items: items.iter().map(Into::into).collect(), next_cursor }))
 }
 
 /// Read one API client (operator only).
@@ -228,19 +174,17 @@ pub async fn list_clients(
     security(("oauth2" = ["admin"])),
     params(("id" = Uuid, Path, description = "Client id")),
     responses(
-        (status = 200, description = "The client, without its secret", body = ClientResponse),
+        (status = 200, description = "The client, without its secret", body = ClientResponse, headers(("ETag" = String))),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client (`client_not_found`)", body = Problem, content_type = "application/problem+json"),
         OperatorOnly,
     )
 )]
 #[get("/clients/{id}")]
-pub async fn get_client(db: web::Data<Db>, caller: CallerOf, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    admin(&caller.0)?;
+pub async fn get_client(operator: Operator, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = client_id(&id)?;
-    let client =
-        with_conn(&db, move |conn| clients::find(conn, id)?.ok_or(ApiError::NotFound { entity: "api_client" })).await?;
-    Ok(HttpResponse::Ok().json(ClientResponse::from(client)))
+    let client = with_conn(&operator.db, move |conn| kit::find::<ApiClient>(conn, id)).await?;
+    Ok(kit::with_etag(HttpResponse::Ok(), &client, ClientResponse::from(&client)))
 }
 
 /// Rename a client or change its scopes (operator only).
@@ -248,52 +192,31 @@ pub async fn get_client(db: web::Data<Db>, caller: CallerOf, id: web::Path<Strin
     tag = "clients",
     operation_id = "update_client",
     security(("oauth2" = ["admin"])),
-    params(("id" = Uuid, Path, description = "Client id")),
+    params(("id" = Uuid, Path, description = "Client id"),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"v[0-9]+"$"#, description = "The ETag last read")),
     request_body(content = UpdateClientRequest),
     responses(
-        (status = 200, description = "The updated client", body = ClientResponse),
-        (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The updated client", body = ClientResponse, headers(("ETag" = String))),
         (status = 409, description = "The client is revoked (`client_revoked`), or the change would lock the caller out (`self_lockout`)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid name or scope", body = Problem, content_type = "application/problem+json"),
-        OperatorOnly,
+        OperatorEditRefused,
     )
 )]
 #[patch("/clients/{id}")]
 pub async fn update_client(
-    db: web::Data<Db>,
-    caller: CallerOf,
+    req: HttpRequest,
+    operator: Operator,
     id: web::Path<String>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let author = admin(&caller.0)?;
     let id = client_id(&id)?;
+    let expected = kit::if_match(&req)?;
     let request: UpdateClientRequest = body.parse()?;
     let name = request.name.as_deref().map(check_client_name).transpose().map_err(ApiError::Validation)?;
-    let own_client = caller.0.as_ref().is_some_and(|actor| actor.client_id == id);
-    let client = with_conn(&db, move |conn| {
-        clients::modify(conn, id, &author, |client| {
-            if !client.is_active() {
-                return Err(ApiError::ClientRevoked);
-            }
-            let name = name.unwrap_or_else(|| client.name.clone());
-            let scopes = request.scopes.unwrap_or_else(|| client.scopes.clone());
-            if own_client && !scopes.contains(&Scope::Admin) {
-                return Err(ApiError::SelfLockout);
-            }
-            if name == client.name && scopes == client.scopes {
-                return Ok(ClientWrite::Unchanged);
-            }
-            client.name = name;
-            client.scopes = scopes;
-            client.touch(techex_domain::now());
-            Ok(ClientWrite::Updated)
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(ClientResponse::from(client)))
+    let scopes = request.scopes.map(check_scopes).transpose().map_err(ApiError::Validation)?;
+    let change = ClientChange { name, scopes, own_client: operator.is_own_client(id), if_match: expected };
+    let author = operator.author;
+    let client = with_conn(&operator.db, move |conn| revise_client(conn, id, change, &author)).await?;
+    Ok(kit::with_etag(HttpResponse::Ok(), &client, ClientResponse::from(&client)))
 }
 
 /// Give a client a new secret (operator only); the old one stops working at once.
@@ -311,17 +234,13 @@ pub async fn update_client(
     )
 )]
 #[post("/clients/{id}/rotate-secret")]
-pub async fn rotate_client_secret(
-    db: web::Data<Db>,
-    caller: CallerOf,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let author = admin(&caller.0)?;
+pub async fn rotate_client_secret(operator: Operator, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = client_id(&id)?;
-    let (client, secret) = with_conn(&db, move |conn| rotate_secret(conn, id, &author)).await?;
+    let author = operator.author;
+    let (client, secret) = with_conn(&operator.db, move |conn| rotate_secret(conn, id, &author)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
-        .json(ClientWithSecret { client: client.into(), client_secret: secret }))
+        .json(ClientWithSecret { client: (&client).into(), client_secret: secret }))
 }
 
 /// Revoke a client (operator only): no more tokens, and the ones it holds stop working.
@@ -339,18 +258,14 @@ pub async fn rotate_client_secret(
     )
 )]
 #[post("/clients/{id}/revoke")]
-pub async fn revoke_client(
-    db: web::Data<Db>,
-    caller: CallerOf,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let author = admin(&caller.0)?;
+pub async fn revoke_client(operator: Operator, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = client_id(&id)?;
-    if caller.0.as_ref().is_some_and(|actor| actor.client_id == id) {
+    if operator.is_own_client(id) {
         return Err(ApiError::SelfLockout);
     }
-    let client = with_conn(&db, move |conn| revoke(conn, id, &author)).await?;
-    Ok(HttpResponse::Ok().json(ClientResponse::from(client)))
+    let author = operator.author;
+    let client = with_conn(&operator.db, move |conn| revoke(conn, id, &author)).await?;
+    Ok(HttpResponse::Ok().json(ClientResponse::from(&client)))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -12,17 +12,17 @@ use techex_domain::{
 };
 use techex_persistence::change_log::Author;
 use techex_persistence::listings::{self, ListingFilter, ListingWrite};
-use techex_persistence::{Db, DbConn, organizations};
+use techex_persistence::{Db, DbConn, Entity, organizations};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::CallerOf;
 use crate::clock::Clock;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, BodyRefused, Problem, StaleVersion};
 use crate::etag;
-use crate::extract::{JsonBody, if_match, path_param};
-use crate::pagination::{link_next, page_request, split_page};
-use crate::routes::{check_version, merge_patch_body, patched, with_conn};
+use crate::extract::JsonBody;
+use crate::kit::{self, PageRequest, Resource, Target};
+use crate::routes::{merge_patch_body, patched, with_conn};
 
 /// A listing as the hub answers it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -65,10 +65,28 @@ pub struct ListingResponse {
     pub published_at: Option<DateTime<Utc>>,
 }
 
+impl Resource for Listing {
+    type Public = ListingResponse;
+}
+
+/// The listing as the operator and its publisher see it: with the contact.
+impl From<&Listing> for ListingResponse {
+    fn from(listing: &Listing) -> Self {
+        ListingResponse::with_contact(listing.clone(), true)
+    }
+}
+
 impl ListingResponse {
     /// The listing as this caller may see it: contact details only for authenticated callers.
     pub fn for_caller(listing: Listing, caller: &Caller) -> Self {
         let allowed_actions = access::allowed_actions(caller, &listing);
+        ListingResponse { allowed_actions, ..ListingResponse::with_contact(listing, may_read_contact(caller)) }
+    }
+
+    /// The listing with or without contact details, offering every action its status allows
+    /// (what the operator may do: the representation of the change log).
+    fn with_contact(listing: Listing, contact: bool) -> Self {
+        let allowed_actions = listing.status.allowed_actions();
         let c = listing.content;
         ListingResponse {
             id: listing.id.0,
@@ -90,7 +108,7 @@ impl ListingResponse {
             province: listing.province,
             province_as_sent: c.province,
             owner: c.owner,
-            contact: if may_read_contact(caller) { c.contact } else { None },
+            contact: if contact { c.contact } else { None },
             media: c.media,
             source: c.source,
             publisher: listing.publisher,
@@ -152,13 +170,7 @@ impl ListingQuery {
                 ListingStatus::Published
             }
         };
-        let publisher = self.publisher.as_deref().and_then(|p| match p.parse::<Uuid>() {
-            Ok(id) => Some(id),
-            Err(_) => {
-                errors.add("publisher", "invalid_format", "an organization id (UUID)");
-                None
-            }
-        });
+        let publisher = kit::query_id(self.publisher.as_deref(), "publisher", "an organization id (UUID)", &mut errors);
         let kind = self.kind.as_deref().and_then(|k| match k.parse::<ListingKind>() {
             Ok(kind) => Some(kind),
             Err(e) => {
@@ -178,9 +190,9 @@ impl ListingQuery {
         {
             errors.add("field", "invalid_format", "one to three digits of an S&T field code");
         }
-        let (limit, after) = page_request(self.limit.as_deref(), self.cursor.as_deref(), &mut errors);
+        let page = PageRequest::read(self.limit.as_deref(), self.cursor.as_deref(), &mut errors);
         errors.finish(()).map_err(ApiError::InvalidQuery)?;
-        let after = after.map(ListingId);
+        let (limit, after) = (page.limit, page.after.map(ListingId));
         Ok(ListingFilter {
             status,
             publisher: access::listable_publisher(caller, status, publisher)?,
@@ -226,27 +238,25 @@ pub async fn list_listings(
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.into_inner().into_filter(&caller.0, clock.now())?;
     let public = filter.status == ListingStatus::Published;
-    let limit = filter.limit;
+    let page = PageRequest { limit: filter.limit, after: filter.after.map(|id| id.0) };
     let rows = with_conn(&db, move |conn| {
-        let probe = ListingFilter { limit: limit + 1, ..filter };
+        let probe = ListingFilter { limit: page.probe(), ..filter };
         Ok(listings::list(conn, &probe)?)
     })
     .await?;
-    let (items, next_cursor) = split_page(rows, limit, |l| l.id.0);
-    let mut response = HttpResponse::Ok();
+    let (items, next_cursor, mut response) = kit::page(&req, rows, page, |l| l.id.0);
     cache_headers(&mut response, &caller.0, public);
-    link_next(&mut response, &req, next_cursor.as_deref());
     let items = items.into_iter().map(|l| ListingResponse::for_caller(l, &caller.0)).collect();
     Ok(response.json(ListingPage { items, next_cursor }))
 }
 
 fn listing_id(raw: &str) -> Result<ListingId, ApiError> {
-    path_param("id", raw, "a listing id (UUID)")
+    kit::id_param(Entity::Listing, raw)
 }
 
-fn with_etag(mut response: HttpResponseBuilder, listing: Listing, caller: &Caller) -> HttpResponse {
-    response.insert_header((header::ETAG, etag::of_version(listing.version)));
-    response.json(ListingResponse::for_caller(listing, caller))
+fn with_etag(response: HttpResponseBuilder, listing: Listing, caller: &Caller) -> HttpResponse {
+    let body = ListingResponse::for_caller(listing.clone(), caller);
+    kit::with_etag(response, &listing, body)
 }
 
 /// The rules of a write that need the database, checked for what the write changes (so records
@@ -324,10 +334,9 @@ pub async fn get_listing(
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
     let caller = caller.0;
-    let listing =
-        with_conn(&db, move |conn| listings::find(conn, id)?.ok_or(ApiError::NotFound { entity: "listing" })).await?;
+    let listing = with_conn(&db, move |conn| kit::find::<Listing>(conn, id)).await?;
     if !may_read_listing(&caller, &listing) {
-        return Err(ApiError::NotFound { entity: "listing" });
+        return Err(ApiError::NotFound { entity: Entity::Listing });
     }
     let tag = etag::of_version(listing.version);
     let public = listing.status == ListingStatus::Published;
@@ -356,8 +365,7 @@ pub async fn get_listing(
         (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `listings:write` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another listing has the same `source` (`duplicate_source`)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 1 MiB (`body_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        BodyRefused,
         (status = 422, description = "A field is invalid (`validation_failed`); `errors` names each", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -377,7 +385,7 @@ pub async fn create_listing(
     let author = author(&actor);
     let listing = with_conn(&db, move |conn| {
         check_claims(conn, &actor, &listing, None)?;
-        listings::create(conn, &listing, &author)?;
+        kit::create(conn, &listing, &author, |conn| listings::insert(conn, &listing))?;
         Ok(listing)
     })
     .await?;
@@ -403,31 +411,25 @@ pub async fn create_listing(
         (status = 403, description = "Not the publisher's client (`forbidden`) or no `listings:write` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Duplicate source or a concurrent edit", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The listing changed since the If-Match version (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        StaleVersion,
+        BodyRefused,
         (status = 422, description = "The patched listing is invalid (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/listings/{id}")]
 pub async fn update_listing(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    caller: CallerOf,
-    id: web::Path<String>,
+    target: Target<Listing>,
     body: JsonBody,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = listing_id(&id)?;
-    let expected = if_match(&req);
-    let caller = caller.0;
+    let Target { db, caller, id, if_match: expected } = target;
     let author = author_of(&caller)?;
     let writer = caller.clone();
     let listing = with_conn(&db, move |conn| {
         let patch = merge_patch_body(body)?;
-        listings::modify(conn, id, &author, |conn, listing| {
+        kit::modify(conn, id, &author, |conn, listing: &mut Listing| {
             let actor = access::may_edit_listing(&writer, listing)?;
-            check_version("listing", listing.version, expected.as_deref())?;
+            kit::check_version(listing, expected.as_deref())?;
             let content = patched(&listing.content, &patch)?;
             let now = clock.now();
             let valid = content.validate(now).map_err(ApiError::Validation)?;
@@ -457,25 +459,17 @@ pub async fn update_listing(
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the publisher's client, or no `listings:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The listing changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
+        StaleVersion,
     )
 )]
 #[delete("/listings/{id}")]
-pub async fn delete_listing(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    caller: CallerOf,
-    id: web::Path<String>,
-    clock: web::Data<Clock>,
-) -> Result<HttpResponse, ApiError> {
-    let id = listing_id(&id)?;
-    let expected = if_match(&req);
-    let caller = caller.0;
+pub async fn delete_listing(target: Target<Listing>, clock: web::Data<Clock>) -> Result<HttpResponse, ApiError> {
+    let Target { db, caller, id, if_match: expected } = target;
     let author = author_of(&caller)?;
     with_conn(&db, move |conn| {
-        listings::modify(conn, id, &author, |_, listing| {
+        kit::modify(conn, id, &author, |_, listing: &mut Listing| {
             access::may_edit_listing(&caller, listing)?;
-            check_version("listing", listing.version, expected.as_deref())?;
+            kit::check_version(listing, expected.as_deref())?;
             listing.withdraw_for_deletion(clock.now());
             Ok(ListingWrite::Deleted)
         })
@@ -485,27 +479,22 @@ pub async fn delete_listing(
 }
 
 async fn move_listing(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    caller: CallerOf,
-    id: web::Path<String>,
+    target: Target<Listing>,
     clock: web::Data<Clock>,
     requested: LifecycleAction,
 ) -> Result<HttpResponse, ApiError> {
-    let id = listing_id(&id)?;
-    let expected = if_match(&req);
-    let caller = caller.0;
+    let Target { db, caller, id, if_match: expected } = target;
     let author = author_of(&caller)?;
     let mover = caller.clone();
     let listing = with_conn(&db, move |conn| {
-        listings::modify(conn, id, &author, |_, listing| {
+        kit::modify(conn, id, &author, |_, listing: &mut Listing| {
             let (actor, action) = lifecycle_action(&mover, listing, requested)?;
             if expected.is_none() && access::is_approval(actor, listing, action) {
                 return Err(ApiError::PreconditionRequired(
                     "approve with If-Match naming the ETag of the version reviewed, so that the approval covers what was read",
                 ));
             }
-            check_version("listing", listing.version, expected.as_deref())?;
+            kit::check_version(listing, expected.as_deref())?;
             listing.apply(action, clock.now())?;
             Ok(ListingWrite::Moved(action))
         })
@@ -532,18 +521,12 @@ macro_rules! lifecycle_endpoint {
                 (status = 403, description = "The caller may not make this move (`forbidden`, `insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
                 (status = 409, description = "The listing's status does not allow this move (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
-                (status = 412, description = "The listing changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
+                StaleVersion,
             )
         )]
         #[post($path)]
-        pub async fn $name(
-            req: HttpRequest,
-            db: web::Data<Db>,
-            caller: CallerOf,
-            id: web::Path<String>,
-            clock: web::Data<Clock>,
-        ) -> Result<HttpResponse, ApiError> {
-            move_listing(req, db, caller, id, clock, $action).await
+        pub async fn $name(target: Target<Listing>, clock: web::Data<Clock>) -> Result<HttpResponse, ApiError> {
+            move_listing(target, clock, $action).await
         }
     };
 }

@@ -60,16 +60,6 @@ pub fn patched<T: Serialize + DeserializeOwned>(current: &T, patch: &serde_json:
     from_value(value)
 }
 
-/// Refuses a write whose `If-Match` does not name the record's current version.
-pub fn check_version(entity: &'static str, current: i64, if_match: Option<&str>) -> Result<(), ApiError> {
-    match if_match {
-        Some(header) if !crate::etag::matches_strong(header, &crate::etag::of_version(current)) => {
-            Err(ApiError::PreconditionFailed { entity, current })
-        }
-        _ => Ok(()),
-    }
-}
-
 /// RFC 7386 JSON merge patch: keys present replace, `null` removes, absent keys stay.
 fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
     let Some(patch) = patch.as_object() else {

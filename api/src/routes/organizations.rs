@@ -1,24 +1,20 @@
 //! `/v1/organizations`: the parties of the exchange. Public to read; written by the operator.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use techex_domain::ValidationErrors;
-use techex_domain::access::{Caller, Denied, Scope};
 use techex_domain::listing::LocalizedText;
 use techex_domain::organization::{Organization, OrganizationContact, OrganizationContent, OrganizationKind};
-use techex_persistence::change_log::Author;
-use techex_persistence::{Db, organizations};
-use utoipa::{IntoParams, ToSchema};
+use techex_persistence::{Db, Entity, organizations};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::CallerOf;
-use crate::error::{ApiError, OperatorOnly, Problem};
-use crate::etag;
-use crate::extract::{JsonBody, if_match, path_param};
-use crate::pagination::{link_next, page_request, split_page};
-use crate::routes::{check_version, merge_patch_body, patched, with_conn};
+use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem};
+use crate::extract::JsonBody;
+use crate::kit::{self, Operator, PageAsked, PageQuery, Resource, Target};
+use crate::routes::{merge_patch_body, patched, with_conn};
+use crate::usecases::register_organization;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrganizationResponse {
@@ -40,14 +36,14 @@ pub struct OrganizationResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<Organization> for OrganizationResponse {
-    fn from(org: Organization) -> Self {
-        let c = org.content;
+impl From<&Organization> for OrganizationResponse {
+    fn from(org: &Organization) -> Self {
+        let c = org.content.clone();
         OrganizationResponse {
             id: org.id,
             kind: c.kind,
             name: c.name,
-            province: org.province,
+            province: org.province.clone(),
             province_as_sent: c.province,
             tax_code: c.tax_code,
             source_exchanges: c.source_exchanges,
@@ -59,38 +55,22 @@ impl From<Organization> for OrganizationResponse {
     }
 }
 
+impl Resource for Organization {
+    type Public = OrganizationResponse;
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrganizationPage {
     pub items: Vec<OrganizationResponse>,
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1 to 100 (default 20).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    limit: Option<String>,
-    /// The `next_cursor` of the previous page.
-    #[param(min_length = 1)]
-    cursor: Option<String>,
-}
-
-/// The operator's author stamp, or why the caller is not the operator.
-pub(crate) fn admin(caller: &Caller) -> Result<Author, ApiError> {
-    let actor = caller.as_ref().ok_or(Denied::Unauthenticated)?;
-    actor.require(Scope::Admin)?;
-    Ok(Author::client(actor.client_id, actor.organization_id))
-}
-
 fn organization_id(raw: &str) -> Result<Uuid, ApiError> {
-    path_param("id", raw, "an organization id (UUID)")
+    kit::id_param(Entity::Organization, raw)
 }
 
-fn with_etag(mut response: actix_web::HttpResponseBuilder, org: Organization) -> HttpResponse {
-    response.insert_header((header::ETAG, etag::of_version(org.version)));
-    response.json(OrganizationResponse::from(org))
+fn with_etag(response: actix_web::HttpResponseBuilder, org: &Organization) -> HttpResponse {
+    kit::with_etag(response, org, OrganizationResponse::from(org))
 }
 
 /// List organizations in the order they were registered.
@@ -99,25 +79,18 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, org: Organization) ->
     operation_id = "list_organizations",
     params(PageQuery),
     responses(
-        (status = 200, description = "A page of organizations", body = OrganizationPage),
+        (status = 200, description = "A page of organizations; `Link: <...>; rel=\"next\"` names the next one", body = OrganizationPage,
+         headers(("Link" = String))),
         (status = 400, description = "Invalid `limit` or `cursor` (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/organizations")]
-pub async fn list_organizations(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let mut errors = ValidationErrors::default();
-    let (limit, after) = page_request(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
-    errors.finish(()).map_err(ApiError::InvalidQuery)?;
-    let rows = with_conn(&db, move |conn| Ok(organizations::list(conn, after, limit + 1)?)).await?;
-    let (items, next_cursor) = split_page(rows, limit, |o| o.id);
-    let mut response = HttpResponse::Ok();
+pub async fn list_organizations(asked: PageAsked) -> Result<HttpResponse, ApiError> {
+    let PageAsked { req, db, page } = asked;
+    let rows = with_conn(&db, move |conn| Ok(organizations::list(conn, page.after, page.probe())?)).await?;
+    let (items, next_cursor, mut response) = kit::page(&req, rows, page, |o| o.id);
     response.insert_header((header::CACHE_CONTROL, "public, max-age=60"));
-    link_next(&mut response, &req, next_cursor.as_deref());
-    Ok(response.json(OrganizationPage { items: items.into_iter().map(Into::into).collect(), next_cursor }))
+    Ok(response.json(OrganizationPage { items: items.iter().map(Into::into).collect(), next_cursor }))
 }
 
 /// Read one organization.
@@ -135,10 +108,8 @@ pub async fn list_organizations(
 #[get("/organizations/{id}")]
 pub async fn get_organization(db: web::Data<Db>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = organization_id(&id)?;
-    let org =
-        with_conn(&db, move |conn| organizations::find(conn, id)?.ok_or(ApiError::NotFound { entity: "organization" }))
-            .await?;
-    Ok(with_etag(HttpResponse::Ok(), org))
+    let org = with_conn(&db, move |conn| kit::find::<Organization>(conn, id)).await?;
+    Ok(with_etag(HttpResponse::Ok(), &org))
 }
 
 /// Register an organization (operator only).
@@ -151,29 +122,19 @@ pub async fn get_organization(db: web::Data<Db>, id: web::Path<String>) -> Resul
         (status = 201, description = "Registered", body = OrganizationResponse, headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another organization has this tax code (`duplicate_tax_code`) or one of these source exchanges (`duplicate_source_exchange`)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        BodyRefused,
         (status = 422, description = "A field is invalid (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         OperatorOnly,
     )
 )]
 #[post("/organizations")]
-pub async fn create_organization(
-    db: web::Data<Db>,
-    caller: CallerOf,
-    body: JsonBody,
-) -> Result<HttpResponse, ApiError> {
-    let author = admin(&caller.0)?;
-    let valid = body.parse::<OrganizationContent>()?.validate().map_err(ApiError::Validation)?;
-    let org = Organization::new(valid, techex_domain::now());
-    let org = with_conn(&db, move |conn| {
-        organizations::create(conn, &org, &author)?;
-        Ok(org)
-    })
-    .await?;
+pub async fn create_organization(operator: Operator, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    let content = body.parse::<OrganizationContent>()?;
+    let author = operator.author;
+    let org = with_conn(&operator.db, move |conn| register_organization(conn, content, &author)).await?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, format!("/v1/organizations/{}", org.id)));
-    Ok(with_etag(response, org))
+    Ok(with_etag(response, &org))
 }
 
 /// Change an organization with a JSON merge patch (operator only).
@@ -186,31 +147,18 @@ pub async fn create_organization(
     request_body(content = Object, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated organization", body = OrganizationResponse, headers(("ETag" = String))),
-        (status = 400, description = "Malformed JSON, id or If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Duplicate tax code (`duplicate_tax_code`), a source exchange held by another organization (`duplicate_source_exchange`), or a concurrent edit", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The patched organization is invalid", body = Problem, content_type = "application/problem+json"),
-        OperatorOnly,
+        OperatorEditRefused,
     )
 )]
 #[patch("/organizations/{id}")]
-pub async fn update_organization(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    caller: CallerOf,
-    id: web::Path<String>,
-    body: JsonBody,
-) -> Result<HttpResponse, ApiError> {
-    let id = organization_id(&id)?;
-    let expected = if_match(&req);
-    let author = admin(&caller.0)?;
+pub async fn update_organization(target: Target<Organization>, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    let Target { db, caller, id, if_match: expected } = target;
+    let author = kit::admin(&caller)?;
     let patch = merge_patch_body(body)?;
     let org = with_conn(&db, move |conn| {
-        organizations::modify(conn, id, &author, |org| {
-            check_version("organization", org.version, expected.as_deref())?;
+        kit::modify(conn, id, &author, |_, org: &mut Organization| {
+            kit::check_version(org, expected.as_deref())?;
             let content: OrganizationContent = patched(&org.content, &patch)?;
             let valid = content.validate().map_err(ApiError::Validation)?;
             if valid.content == org.content {
@@ -221,7 +169,7 @@ pub async fn update_organization(
         })
     })
     .await?;
-    Ok(with_etag(HttpResponse::Ok(), org))
+    Ok(with_etag(HttpResponse::Ok(), &org))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

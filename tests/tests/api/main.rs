@@ -1,11 +1,14 @@
 //! One test binary for the whole API (one link instead of one per file).
 
 mod auth;
+mod clients;
 mod errors;
+mod kit;
 mod listings;
 mod listings_search;
 mod matrix;
 mod ops;
+mod organization_writes;
 mod organizations;
 mod platforms;
 mod reference;

@@ -1,0 +1,143 @@
+//! The one way records with a version are written: created or modified in a transaction (the
+//! caller's, or one of their own), under the row lock, version-checked, each write with its
+//! change-log row. A resource brings its SQL through [`Versioned`]; the public representation
+//! logged with each change comes from the caller, so that the log shows what a read shows.
+
+use std::fmt::Display;
+
+use chrono::{DateTime, Utc};
+
+use crate::change_log::{self, Author, NewChange};
+use crate::db::{DbConn, write};
+use crate::error::{Entity, StoreError};
+
+/// What a record looks like to the world at a version: the body of its `GET`.
+pub type Represent<'a, R> = &'a dyn Fn(&R) -> serde_json::Value;
+
+/// What a modification did; `None` as its operation means nothing changed and nothing is written.
+pub trait WriteKind {
+    fn op(&self) -> Option<&'static str>;
+}
+
+/// A plain revision: `true` when something changed (logged as `update`).
+impl WriteKind for bool {
+    fn op(&self) -> Option<&'static str> {
+        self.then_some("update")
+    }
+}
+
+/// A record stored with a version: its own SQL, the shared rules.
+pub trait Versioned: Sized {
+    const ENTITY: Entity;
+    type Id: Copy + Display;
+    /// What a modification may do beyond rewriting the row (a new secret, a deletion).
+    type Write: WriteKind;
+
+    fn id(&self) -> Self::Id;
+    fn version(&self) -> i64;
+    fn updated_at(&self) -> DateTime<Utc>;
+
+    /// The live record, if any.
+    fn find(conn: &mut DbConn, id: Self::Id) -> Result<Option<Self>, StoreError>;
+    /// Takes the record's row lock for the rest of the transaction (a no-op update): on
+    /// PostgreSQL concurrent modifications queue instead of failing the version check, and
+    /// SQLite's writer lock already serializes them.
+    fn lock(conn: &mut DbConn, id: Self::Id) -> Result<(), StoreError>;
+    /// Rewrites the record if it is still at `read_version`; how many rows changed.
+    fn overwrite(&self, conn: &mut DbConn, read_version: i64, write: &Self::Write) -> Result<usize, StoreError>;
+}
+
+/// The parts of a [`Versioned`] implementation every resource writes alike: the accessors of
+/// its `id`, `version` and `updated_at` fields, `find` through its module's own `find`, and the
+/// row lock on `$table`.
+macro_rules! versioned_basics {
+    ($table:ident, $id:ty) => {
+        fn id(&self) -> $id {
+            self.id
+        }
+
+        fn version(&self) -> i64 {
+            self.version
+        }
+
+        fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+            self.updated_at
+        }
+
+        fn find(conn: &mut DbConn, id: $id) -> Result<Option<Self>, StoreError> {
+            find(conn, id)
+        }
+
+        fn lock(conn: &mut DbConn, id: $id) -> Result<(), StoreError> {
+            diesel::update($table::table.filter($table::id.eq(id.to_string())))
+                .set($table::version.eq($table::version))
+                .execute(conn)?;
+            Ok(())
+        }
+    };
+}
+pub(crate) use versioned_basics;
+
+/// Stores a new record with its `create` change, in one transaction: `insert` writes its rows.
+pub fn create<R: Versioned>(
+    conn: &mut DbConn,
+    record: &R,
+    author: &Author,
+    represent: Represent<'_, R>,
+    insert: impl FnOnce(&mut DbConn) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    write(conn, |conn| {
+        insert(conn)?;
+        log(conn, record, "create", author, represent)
+    })
+}
+
+/// Loads a record under its row lock, lets `change` apply a rule to it (reading more through
+/// the connection if it must), and stores the result with its change-log row, all in one
+/// transaction. Nothing is written when `change` fails or reports nothing changed.
+pub fn modify<R: Versioned, E>(
+    conn: &mut DbConn,
+    id: R::Id,
+    author: &Author,
+    represent: Represent<'_, R>,
+    change: impl FnOnce(&mut DbConn, &mut R) -> Result<R::Write, E>,
+) -> Result<R, E>
+where
+    E: From<StoreError>,
+{
+    write(conn, |conn| {
+        R::lock(conn, id)?;
+        let mut record = R::find(conn, id)?.ok_or(StoreError::NotFound(R::ENTITY))?;
+        let read_version = record.version();
+        let what = change(conn, &mut record)?;
+        let Some(op) = what.op() else {
+            return Ok(record);
+        };
+        if record.overwrite(conn, read_version, &what)? == 0 {
+            return Err(StoreError::VersionConflict(R::ENTITY).into());
+        }
+        log(conn, &record, op, author, represent)?;
+        Ok(record)
+    })
+}
+
+fn log<R: Versioned>(
+    conn: &mut DbConn,
+    record: &R,
+    op: &str,
+    author: &Author,
+    represent: Represent<'_, R>,
+) -> Result<(), StoreError> {
+    change_log::append(
+        conn,
+        &NewChange {
+            entity: R::ENTITY.as_str(),
+            entity_id: record.id().to_string(),
+            op,
+            version: record.version(),
+            author,
+            at: record.updated_at(),
+            data: represent(record),
+        },
+    )
+}
