@@ -26,17 +26,26 @@ use techex_persistence::change_log::{self, Author, Change};
 use techex_persistence::{Backend, Db};
 
 /// Writes one test body, run once per backend: `sqlite::name` always, `postgres::name` when
-/// `TEST_DATABASE_URL` is set (otherwise reported as ignored).
+/// `TEST_DATABASE_URL` is set (otherwise reported as ignored). Doc comments document the test;
+/// `#[options(expr)]` starts its app with those [`Options`] instead of the defaults.
 #[macro_export]
 macro_rules! backend_tests {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)+) => {
+    (@options) => { $crate::Options::default() };
+    (@options $options:expr) => { $options };
+    ($(
+        $(#[doc = $doc:literal])*
+        $(#[options($options:expr)])?
+        async fn $name:ident($app:ident: TestApp) $body:block
+    )+) => {
         mod sqlite {
             #[allow(unused_imports)]
             use super::*;
             $(
+                $(#[doc = $doc])*
                 #[actix_web::test]
                 async fn $name() {
-                    let $app = $crate::TestApp::start($crate::TestBackend::Sqlite).await;
+                    let options = $crate::backend_tests!(@options $($options)?);
+                    let $app = $crate::TestApp::start_with($crate::TestBackend::Sqlite, options).await;
                     $body
                 }
             )+
@@ -45,10 +54,12 @@ macro_rules! backend_tests {
             #[allow(unused_imports)]
             use super::*;
             $(
+                $(#[doc = $doc])*
                 #[actix_web::test]
                 #[cfg_attr(not(techex_postgres), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
                 async fn $name() {
-                    let $app = $crate::TestApp::start($crate::TestBackend::Postgres).await;
+                    let options = $crate::backend_tests!(@options $($options)?);
+                    let $app = $crate::TestApp::start_with($crate::TestBackend::Postgres, options).await;
                     $body
                 }
             )+

@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use techex_api::auth::{Claims, KeySet};
-use techex_tests::{Options, PORTAL_ORIGIN, TestApp, TestBackend, backend_tests, listing_with, test_signing_key};
+use techex_tests::{Options, PORTAL_ORIGIN, TestApp, backend_tests, listing_with, test_signing_key};
 
 fn claims_of(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
@@ -367,13 +367,16 @@ mod rate_limits {
     use super::*;
     use techex_api::auth::rate_limit::Quota;
 
-    async fn each_caller_has_its_own_quota(backend: TestBackend) {
-        let options = Options {
-            client_quota: Quota { per_minute: 1, burst: 3 },
-            anonymous_quota: Quota { per_minute: 1, burst: 5 },
-            ..Options::default()
-        };
-        let app = TestApp::start_with(backend, options).await;
+    /// The reverse proxy the forwarding test trusts.
+    const PROXY: &str = "127.0.0.2:40000";
+
+    backend_tests! {
+    #[options(Options {
+        client_quota: Quota { per_minute: 1, burst: 3 },
+        anonymous_quota: Quota { per_minute: 1, burst: 5 },
+        ..Options::default()
+    })]
+    async fn each_caller_has_its_own_quota(app: TestApp) {
         // Token requests are anonymous: the publisher's (at start) and this one spend 2 of 5.
         let other = app.client_in(&app.publisher.organization_id, &["listings:write"]).await;
         for _ in 0..3 {
@@ -394,14 +397,13 @@ mod rate_limits {
 
     /// Behind a trusted proxy each forwarded caller has its own quota; from anywhere else,
     /// X-Forwarded-For is ignored.
-    async fn forwarded_callers_are_told_apart_only_behind_a_trusted_proxy(backend: TestBackend) {
-        let proxy: std::net::SocketAddr = "127.0.0.2:40000".parse().unwrap();
-        let options = Options {
-            anonymous_quota: Quota { per_minute: 1, burst: 2 },
-            trusted_proxies: vec![proxy.ip()],
-            ..Options::default()
-        };
-        let app = TestApp::start_with(backend, options).await;
+    #[options(Options {
+        anonymous_quota: Quota { per_minute: 1, burst: 2 },
+        trusted_proxies: vec![PROXY.parse::<std::net::SocketAddr>().unwrap().ip()],
+        ..Options::default()
+    })]
+    async fn forwarded_callers_are_told_apart_only_behind_a_trusted_proxy(app: TestApp) {
+        let proxy: std::net::SocketAddr = PROXY.parse().unwrap();
         let from = |peer: std::net::SocketAddr, forwarded: &str| {
             TestRequest::get().uri("/healthz").peer_addr(peer).insert_header(("x-forwarded-for", forwarded.to_owned()))
         };
@@ -418,16 +420,5 @@ mod rate_limits {
         app.send(from(untrusted, "127.0.0.22")).await.problem(429, "rate_limited");
     }
 
-    #[actix_web::test]
-    async fn sqlite() {
-        each_caller_has_its_own_quota(TestBackend::Sqlite).await;
-        forwarded_callers_are_told_apart_only_behind_a_trusted_proxy(TestBackend::Sqlite).await;
-    }
-
-    #[actix_web::test]
-    #[cfg_attr(not(techex_postgres), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
-    async fn postgres() {
-        each_caller_has_its_own_quota(TestBackend::Postgres).await;
-        forwarded_callers_are_told_apart_only_behind_a_trusted_proxy(TestBackend::Postgres).await;
     }
 }

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use techex_api::auth::KeySet;
 use techex_api::auth::keys::SigningAlgorithm;
-use techex_tests::{Options, TestApp, TestBackend, backend_tests, listing_with, test_signing_key};
+use techex_tests::{Options, TestApp, backend_tests, listing_with, test_signing_key};
 
 fn header_of(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap()
@@ -18,10 +18,27 @@ fn claims_of(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
 
+/// A body compressed with gzip, as the client would read it.
+fn gunzip(bytes: &[u8]) -> Value {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(bytes).read_to_string(&mut text).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+async fn raw(app: &TestApp, req: TestRequest) -> (StatusCode, actix_web::http::header::HeaderMap, Vec<u8>) {
+    let response = app.call_raw(req.to_request()).await;
+    let (status, headers) = (response.status(), response.headers().clone());
+    (status, headers, actix_web::test::read_body(response).await.to_vec())
+}
+
+const PUBLIC_URL: &str = "https://techex.example.vn";
+
+backend_tests! {
 /// RFC 8414 metadata names every endpoint under the public URL, and the issuer is that URL.
-async fn metadata_and_issuer_follow_the_public_url(backend: TestBackend) {
-    let url = "https://techex.example.vn";
-    let app = TestApp::start_with(backend, Options { public_url: Some(url.into()), ..Options::default() }).await;
+#[options(Options { public_url: Some(PUBLIC_URL.into()), ..Options::default() })]
+async fn metadata_and_issuer_follow_the_public_url(app: TestApp) {
+    let url = PUBLIC_URL;
     let metadata = app.anonymous().get("/.well-known/oauth-authorization-server").await;
     assert_eq!(metadata.status, StatusCode::OK);
     assert_eq!(metadata.body["issuer"], url);
@@ -38,8 +55,10 @@ async fn metadata_and_issuer_follow_the_public_url(backend: TestBackend) {
     assert_eq!(claims_of(&app.publisher.token)["iss"], url);
     let spec = app.anonymous().get("/openapi.json").await;
     assert_eq!(spec.body["servers"], serde_json::json!([{"url": url}]));
+}
 
-    let plain = TestApp::start_with(backend, Options::default()).await;
+/// Without a public URL, the metadata's URLs come from the Host header and are not cached.
+async fn metadata_without_a_public_url_follows_the_host_header(plain: TestApp) {
     let request = TestRequest::get()
         .uri("/.well-known/oauth-authorization-server")
         .insert_header(("host", "hub.local:8080"))
@@ -56,10 +75,11 @@ async fn metadata_and_issuer_follow_the_public_url(backend: TestBackend) {
 
 /// With an ES256 key first, tokens are ES256 and the JWKS carries both kinds, so tokens signed
 /// with the previous Ed25519 key keep working through the change.
-async fn es256_tokens_and_a_jwks_of_both_kinds_during_a_change(backend: TestBackend) {
-    let es256 = KeySet::generate_pem_for(SigningAlgorithm::ES256);
-    let options = Options { signing_keys: vec![es256, test_signing_key()], ..Options::default() };
-    let app = TestApp::start_with(backend, options).await;
+#[options(Options {
+    signing_keys: vec![KeySet::generate_pem_for(SigningAlgorithm::ES256), test_signing_key()],
+    ..Options::default()
+})]
+async fn es256_tokens_and_a_jwks_of_both_kinds_during_a_change(app: TestApp) {
     let header = header_of(&app.publisher.token);
     assert_eq!(header["alg"], "ES256");
     let jwks = app.anonymous().get("/.well-known/jwks.json").await.body;
@@ -85,8 +105,8 @@ async fn es256_tokens_and_a_jwks_of_both_kinds_during_a_change(backend: TestBack
 }
 
 /// `TECHEX_CORS_ORIGINS=*`: any page may read anonymously; writes and tokens are not offered.
-async fn any_origin_may_read_when_the_operator_says_so(backend: TestBackend) {
-    let app = TestApp::start_with(backend, Options { cors_origins: vec!["*".into()], ..Options::default() }).await;
+#[options(Options { cors_origins: vec!["*".into()], ..Options::default() })]
+async fn any_origin_may_read_when_the_operator_says_so(app: TestApp) {
     let read = app
         .anonymous()
         .send(TestRequest::get().uri("/v1/listings").insert_header(("origin", "https://any.example")))
@@ -110,36 +130,6 @@ async fn any_origin_may_read_when_the_operator_says_so(backend: TestBackend) {
     assert!(with_token.header("access-control-allow-origin").is_none(), "{:?}", with_token.headers);
 }
 
-#[actix_web::test]
-async fn sqlite() {
-    metadata_and_issuer_follow_the_public_url(TestBackend::Sqlite).await;
-    es256_tokens_and_a_jwks_of_both_kinds_during_a_change(TestBackend::Sqlite).await;
-    any_origin_may_read_when_the_operator_says_so(TestBackend::Sqlite).await;
-}
-
-#[actix_web::test]
-#[cfg_attr(not(techex_postgres), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
-async fn postgres() {
-    metadata_and_issuer_follow_the_public_url(TestBackend::Postgres).await;
-    es256_tokens_and_a_jwks_of_both_kinds_during_a_change(TestBackend::Postgres).await;
-    any_origin_may_read_when_the_operator_says_so(TestBackend::Postgres).await;
-}
-
-/// A body compressed with gzip, as the client would read it.
-fn gunzip(bytes: &[u8]) -> Value {
-    use std::io::Read;
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(bytes).read_to_string(&mut text).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-async fn raw(app: &TestApp, req: TestRequest) -> (StatusCode, actix_web::http::header::HeaderMap, Vec<u8>) {
-    let response = app.call_raw(req.to_request()).await;
-    let (status, headers) = (response.status(), response.headers().clone());
-    (status, headers, actix_web::test::read_body(response).await.to_vec())
-}
-
-backend_tests! {
     // Buttons a portal shows come from allowed_actions: what this caller may do now.
     async fn allowed_actions_are_those_of_the_caller(app: TestApp) {
         let writer = app.client_in(&app.publisher.organization_id, &["listings:write"]).await;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use techex_api::auth::token_guard::TokenGuardConfig;
 use techex_api::auth::{Claims, KeySet};
 use techex_persistence::clients;
-use techex_tests::{FIXTURE_EXCHANGE, Options, TestApp, TestBackend, backend_tests, listing_with, test_signing_key};
+use techex_tests::{FIXTURE_EXCHANGE, Options, TestApp, backend_tests, listing_with, test_signing_key};
 
 /// Stores `secret` for `client_id` as an earlier version did: an argon2id hash, slow to check.
 fn store_legacy_hash(app: &TestApp, client_id: &str, secret: &str) {
@@ -34,125 +34,84 @@ fn wrong_secret_form(client_id: &str, i: usize) -> String {
 mod token_endpoint {
     use super::*;
 
-    /// Finding 1: a burst of wrong secrets against a slow (argon2) hash runs at most the
-    /// configured number of verifications at once; a right secret still gets its token and its
-    /// hash is re-stored as the fast kind.
-    async fn parallel_wrong_secrets_run_a_bounded_number_of_verifications(backend: TestBackend) {
-        let options = Options {
-            token_guard: TokenGuardConfig {
-                concurrent_verifications: 2,
-                queue_wait: std::time::Duration::from_secs(60),
-                failures_per_client: 1_000,
-                failures_per_address: 1_000,
-                ..TokenGuardConfig::default()
-            },
-            ..Options::default()
-        };
-        let app = TestApp::start_with(backend, options).await;
-        let portal = app.new_client(&["listings:write"]).await;
-        store_legacy_hash(&app, &portal.id, &portal.secret);
-        let forms: Vec<String> = (0..40).map(|i| wrong_secret_form(&portal.id, i)).collect();
-        let replies = futures_util::future::join_all(forms.iter().map(|form| app.request_token(form, None))).await;
-        for reply in &replies {
-            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{:#}", reply.body);
-            assert_eq!(reply.body["error"], "invalid_client");
+    backend_tests! {
+        /// Finding 1: a burst of wrong secrets against a slow (argon2) hash runs at most the
+        /// configured number of verifications at once; a right secret still gets its token and its
+        /// hash is re-stored as the fast kind.
+        #[options(Options { token_guard: TokenGuardConfig { concurrent_verifications: 2, queue_wait: std::time::Duration::from_secs(60), failures_per_client: 1_000, failures_per_address: 1_000, ..TokenGuardConfig::default() }, ..Options::default() })]
+        async fn parallel_wrong_secrets_run_a_bounded_number_of_verifications(app: TestApp) {
+            let portal = app.new_client(&["listings:write"]).await;
+            store_legacy_hash(&app, &portal.id, &portal.secret);
+            let forms: Vec<String> = (0..40).map(|i| wrong_secret_form(&portal.id, i)).collect();
+            let replies = futures_util::future::join_all(forms.iter().map(|form| app.request_token(form, None))).await;
+            for reply in &replies {
+                assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{:#}", reply.body);
+                assert_eq!(reply.body["error"], "invalid_client");
+            }
+            assert!(app.token_guard.peak_concurrent_verifications() <= 2);
+            assert!(app.token_guard.peak_concurrent_verifications() >= 1);
+
+            assert!(stored_hash(&app, &portal.id).starts_with("$argon2id$"));
+            app.token_for(&portal.id, &portal.secret).await;
+            assert!(stored_hash(&app, &portal.id).starts_with("sha256$"), "re-stored as the fast kind");
+            app.token_for(&portal.id, &portal.secret).await;
         }
-        assert!(app.token_guard.peak_concurrent_verifications() <= 2);
-        assert!(app.token_guard.peak_concurrent_verifications() >= 1);
 
-        assert!(stored_hash(&app, &portal.id).starts_with("$argon2id$"));
-        app.token_for(&portal.id, &portal.secret).await;
-        assert!(stored_hash(&app, &portal.id).starts_with("sha256$"), "re-stored as the fast kind");
-        app.token_for(&portal.id, &portal.secret).await;
-    }
-
-    /// Finding 1: requests waiting for a verification hold no database connection. With one
-    /// connection in the pool and every verification slot taken, a read still gets the
-    /// connection at once; if a waiting token request held it, the read would fail with 503
-    /// once the pool gave up waiting.
-    async fn waiting_token_requests_hold_no_database_connection(backend: TestBackend) {
-        let options = Options {
-            pool_size: 1,
-            token_guard: TokenGuardConfig {
-                concurrent_verifications: 1,
-                queue_wait: std::time::Duration::from_secs(60),
-                ..TokenGuardConfig::default()
-            },
-            ..Options::default()
-        };
-        let app = TestApp::start_with(backend, options).await;
-        let portal = app.new_client(&["listings:write"]).await;
-        let forms: Vec<String> = (0..5).map(|i| wrong_secret_form(&portal.id, i)).collect();
-        let occupied = app.token_guard.occupy_all_slots().await;
-        let waiting = futures_util::future::join_all(forms.iter().map(|form| app.request_token(form, None)));
-        let read_meanwhile = async {
-            let read = app.anonymous().get("/v1/listings").await;
-            drop(occupied);
-            read
-        };
-        let (tokens, read) = futures_util::future::join(waiting, read_meanwhile).await;
-        assert_eq!(read.status, StatusCode::OK, "{:#}", read.body);
-        assert!(tokens.iter().all(|r| r.status == StatusCode::UNAUTHORIZED));
-    }
-
-    /// Finding 1: a request that waits too long for a verification slot hears 503 with a
-    /// Retry-After; failed attempts past the limit for one client id hear 429, even from
-    /// elsewhere, while other clients are unaffected.
-    async fn overload_and_repeated_failures_are_refused_with_a_retry_after(backend: TestBackend) {
-        let options = Options {
-            token_guard: TokenGuardConfig {
-                concurrent_verifications: 1,
-                queue_wait: std::time::Duration::from_millis(50),
-                failures_per_client: 3,
-                failures_per_address: 1_000,
-                ..TokenGuardConfig::default()
-            },
-            ..Options::default()
-        };
-        let app = TestApp::start_with(backend, options).await;
-        let (portal, other) = (app.new_client(&["listings:write"]).await, app.new_client(&["listings:write"]).await);
-        {
-            let _occupied = app.token_guard.occupy_all_slots().await;
-            let busy = app.request_token(&wrong_secret_form(&portal.id, 0), None).await;
-            assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
-            assert_eq!(busy.body["error"], "temporarily_unavailable");
-            assert_eq!(busy.header("retry-after"), Some("1"));
+        /// Finding 1: requests waiting for a verification hold no database connection. With one
+        /// connection in the pool and every verification slot taken, a read still gets the
+        /// connection at once; if a waiting token request held it, the read would fail with 503
+        /// once the pool gave up waiting.
+        #[options(Options { pool_size: 1, token_guard: TokenGuardConfig { concurrent_verifications: 1, queue_wait: std::time::Duration::from_secs(60), ..TokenGuardConfig::default() }, ..Options::default() })]
+        async fn waiting_token_requests_hold_no_database_connection(app: TestApp) {
+            let portal = app.new_client(&["listings:write"]).await;
+            let forms: Vec<String> = (0..5).map(|i| wrong_secret_form(&portal.id, i)).collect();
+            let occupied = app.token_guard.occupy_all_slots().await;
+            let waiting = futures_util::future::join_all(forms.iter().map(|form| app.request_token(form, None)));
+            let read_meanwhile = async {
+                let read = app.anonymous().get("/v1/listings").await;
+                drop(occupied);
+                read
+            };
+            let (tokens, read) = futures_util::future::join(waiting, read_meanwhile).await;
+            assert_eq!(read.status, StatusCode::OK, "{:#}", read.body);
+            assert!(tokens.iter().all(|r| r.status == StatusCode::UNAUTHORIZED));
         }
-        for i in 0..3 {
-            assert_eq!(
-                app.request_token(&wrong_secret_form(&portal.id, i), None).await.status,
-                StatusCode::UNAUTHORIZED
-            );
+
+        /// Finding 1: a request that waits too long for a verification slot hears 503 with a
+        /// Retry-After; failed attempts past the limit for one client id hear 429, even from
+        /// elsewhere, while other clients are unaffected.
+        #[options(Options { token_guard: TokenGuardConfig { concurrent_verifications: 1, queue_wait: std::time::Duration::from_millis(50), failures_per_client: 3, failures_per_address: 1_000, ..TokenGuardConfig::default() }, ..Options::default() })]
+        async fn overload_and_repeated_failures_are_refused_with_a_retry_after(app: TestApp) {
+            let (portal, other) = (app.new_client(&["listings:write"]).await, app.new_client(&["listings:write"]).await);
+            {
+                let _occupied = app.token_guard.occupy_all_slots().await;
+                let busy = app.request_token(&wrong_secret_form(&portal.id, 0), None).await;
+                assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+                assert_eq!(busy.body["error"], "temporarily_unavailable");
+                assert_eq!(busy.header("retry-after"), Some("1"));
+            }
+            for i in 0..3 {
+                assert_eq!(
+                    app.request_token(&wrong_secret_form(&portal.id, i), None).await.status,
+                    StatusCode::UNAUTHORIZED
+                );
+            }
+            let elsewhere = TestRequest::post()
+                .uri("/v1/auth/token")
+                .peer_addr("127.0.0.9:5000".parse().unwrap())
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .set_payload(format!(
+                    "grant_type=client_credentials&client_id={}&client_secret={}",
+                    portal.id, portal.secret
+                ));
+            let throttled = app.send(elsewhere).await;
+            assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS, "{:#}", throttled.body);
+            assert_eq!(throttled.body["error"], "too_many_attempts");
+            let wait: u64 = throttled.header("retry-after").unwrap().parse().unwrap();
+            assert!((1..=60).contains(&wait), "{wait}");
+            app.token_for(&other.id, &other.secret).await;
         }
-        let elsewhere = TestRequest::post()
-            .uri("/v1/auth/token")
-            .peer_addr("127.0.0.9:5000".parse().unwrap())
-            .insert_header(("content-type", "application/x-www-form-urlencoded"))
-            .set_payload(format!(
-                "grant_type=client_credentials&client_id={}&client_secret={}",
-                portal.id, portal.secret
-            ));
-        let throttled = app.send(elsewhere).await;
-        assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS, "{:#}", throttled.body);
-        assert_eq!(throttled.body["error"], "too_many_attempts");
-        let wait: u64 = throttled.header("retry-after").unwrap().parse().unwrap();
-        assert!((1..=60).contains(&wait), "{wait}");
-        app.token_for(&other.id, &other.secret).await;
-    }
 
-    #[actix_web::test]
-    async fn sqlite() {
-        parallel_wrong_secrets_run_a_bounded_number_of_verifications(TestBackend::Sqlite).await;
-        waiting_token_requests_hold_no_database_connection(TestBackend::Sqlite).await;
-        overload_and_repeated_failures_are_refused_with_a_retry_after(TestBackend::Sqlite).await;
-    }
-
-    #[actix_web::test]
-    #[cfg_attr(not(techex_postgres), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
-    async fn postgres() {
-        parallel_wrong_secrets_run_a_bounded_number_of_verifications(TestBackend::Postgres).await;
-        waiting_token_requests_hold_no_database_connection(TestBackend::Postgres).await;
-        overload_and_repeated_failures_are_refused_with_a_retry_after(TestBackend::Postgres).await;
     }
 }
 
@@ -162,42 +121,30 @@ mod slow_bodies {
     use actix_web::web::Bytes;
     use futures_util::stream::{self, StreamExt};
 
-    /// Finding 10: a body that trickles in (one byte, then nothing) is answered 408 once the
-    /// body timeout passes, on JSON writes and on the token endpoint.
-    async fn a_body_that_never_completes_times_out(backend: TestBackend) {
-        let options = Options {
-            body_timeout: techex_api::extract::BodyTimeout(std::time::Duration::from_millis(300)),
-            ..Options::default()
-        };
-        let app = TestApp::start_with(backend, options).await;
-        for (uri, content_type, token) in [
-            ("/v1/listings", "application/json", Some(app.publisher.token.clone())),
-            ("/v1/auth/token", "application/x-www-form-urlencoded", None),
-        ] {
-            let mut req = TestRequest::post()
-                .uri(uri)
-                .insert_header(("content-type", content_type))
-                .insert_header(("content-length", "100"));
-            if let Some(token) = token {
-                req = req.insert_header(("authorization", format!("Bearer {token}")));
+    backend_tests! {
+        /// Finding 10: a body that trickles in (one byte, then nothing) is answered 408 once the
+        /// body timeout passes, on JSON writes and on the token endpoint.
+        #[options(Options { body_timeout: techex_api::extract::BodyTimeout(std::time::Duration::from_millis(300)), ..Options::default() })]
+        async fn a_body_that_never_completes_times_out(app: TestApp) {
+            for (uri, content_type, token) in [
+                ("/v1/listings", "application/json", Some(app.publisher.token.clone())),
+                ("/v1/auth/token", "application/x-www-form-urlencoded", None),
+            ] {
+                let mut req = TestRequest::post()
+                    .uri(uri)
+                    .insert_header(("content-type", content_type))
+                    .insert_header(("content-length", "100"));
+                if let Some(token) = token {
+                    req = req.insert_header(("authorization", format!("Bearer {token}")));
+                }
+                let trickle = stream::once(async { Ok::<_, actix_http::error::PayloadError>(Bytes::from_static(b"{")) })
+                    .chain(stream::pending())
+                    .boxed_local();
+                let (req, _) = req.to_request().replace_payload(Payload::from(trickle));
+                app.send_request(req).await.problem(408, "body_timeout");
             }
-            let trickle = stream::once(async { Ok::<_, actix_http::error::PayloadError>(Bytes::from_static(b"{")) })
-                .chain(stream::pending())
-                .boxed_local();
-            let (req, _) = req.to_request().replace_payload(Payload::from(trickle));
-            app.send_request(req).await.problem(408, "body_timeout");
         }
-    }
 
-    #[actix_web::test]
-    async fn sqlite() {
-        a_body_that_never_completes_times_out(TestBackend::Sqlite).await;
-    }
-
-    #[actix_web::test]
-    #[cfg_attr(not(techex_postgres), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
-    async fn postgres() {
-        a_body_that_never_completes_times_out(TestBackend::Postgres).await;
     }
 }
 
@@ -205,27 +152,18 @@ mod retry_after {
     use super::*;
     use techex_api::auth::rate_limit::Quota;
 
-    /// Finding 11: within the last second of a wait, Retry-After says 1, never 0.
-    async fn retry_after_is_rounded_up(backend: TestBackend) {
-        let options = Options { anonymous_quota: Quota { per_minute: 600, burst: 1 }, ..Options::default() };
-        let app = TestApp::start_with(backend, options).await;
-        // A fresh address, so the token requests of the set-up have not spent its quota.
-        let from = || TestRequest::get().uri("/healthz").peer_addr("127.0.0.7:5000".parse().unwrap());
-        assert_eq!(app.send(from()).await.status, StatusCode::OK);
-        let refused = app.send(from()).await;
-        refused.problem(429, "rate_limited");
-        assert_eq!(refused.header("retry-after"), Some("1"), "100 ms left rounds up to 1 s");
-    }
+    backend_tests! {
+        /// Finding 11: within the last second of a wait, Retry-After says 1, never 0.
+        #[options(Options { anonymous_quota: Quota { per_minute: 600, burst: 1 }, ..Options::default() })]
+        async fn retry_after_is_rounded_up(app: TestApp) {
+            // A fresh address, so the token requests of the set-up have not spent its quota.
+            let from = || TestRequest::get().uri("/healthz").peer_addr("127.0.0.7:5000".parse().unwrap());
+            assert_eq!(app.send(from()).await.status, StatusCode::OK);
+            let refused = app.send(from()).await;
+            refused.problem(429, "rate_limited");
+            assert_eq!(refused.header("retry-after"), Some("1"), "100 ms left rounds up to 1 s");
+        }
 
-    #[actix_web::test]
-    async fn sqlite() {
-        retry_after_is_rounded_up(TestBackend::Sqlite).await;
-    }
-
-    #[actix_web::test]
-    #[cfg_attr(not(techex_postgres), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
-    async fn postgres() {
-        retry_after_is_rounded_up(TestBackend::Postgres).await;
     }
 }
 
