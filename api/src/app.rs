@@ -272,9 +272,11 @@ impl RouteTable {
     }
 }
 
+/// The methods a path answers; every `GET` also answers `HEAD`.
 fn methods_of(item: &PathItem) -> Vec<Method> {
     [
         (Method::GET, &item.get),
+        (Method::HEAD, &item.get),
         (Method::POST, &item.post),
         (Method::PUT, &item.put),
         (Method::PATCH, &item.patch),

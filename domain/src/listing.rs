@@ -463,6 +463,16 @@ impl Listing {
         Ok(())
     }
 
+    /// The listing as a reader sees it at `now`: a published listing past its expiry reads as
+    /// expired at once, before the periodic expiry records the move (the version and the change
+    /// log are the expiry's to write).
+    pub fn as_seen_at(mut self, now: DateTime<Utc>) -> Self {
+        if self.is_due_to_expire(now) {
+            self.status = ListingStatus::Expired;
+        }
+        self
+    }
+
     /// Whether the listing is published and its expiry has passed.
     pub fn is_due_to_expire(&self, now: DateTime<Utc>) -> bool {
         self.status == ListingStatus::Published && self.content.expires_at.is_some_and(|at| at <= now)
@@ -797,6 +807,19 @@ mod tests {
         assert_eq!(codes(c.clone().validate(now())), vec![pair("expires_at", "too_far")]);
         c.expires_at = Some("+262142-01-01T00:00:00Z".parse().unwrap());
         assert_eq!(codes(c.validate(now())), vec![pair("expires_at", "too_far")]);
+    }
+
+    #[test]
+    fn a_published_listing_past_its_expiry_is_seen_as_expired_without_a_write() {
+        let mut c = content();
+        c.expires_at = Some(now() + chrono::Duration::hours(1));
+        let mut listing = Listing::draft(c.validate(now()).unwrap(), Some(Uuid::now_v7()), now());
+        listing.status = ListingStatus::Published;
+        assert_eq!(listing.clone().as_seen_at(now()).status, ListingStatus::Published);
+        let seen = listing.clone().as_seen_at(now() + chrono::Duration::hours(1));
+        assert_eq!((seen.status, seen.version), (ListingStatus::Expired, listing.version));
+        listing.status = ListingStatus::Draft;
+        assert_eq!(listing.as_seen_at(now() + chrono::Duration::days(9)).status, ListingStatus::Draft);
     }
 
     #[test]

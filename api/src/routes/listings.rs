@@ -331,10 +331,11 @@ pub async fn get_listing(
     db: web::Data<Db>,
     caller: CallerOf,
     id: web::Path<String>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
     let caller = caller.0;
-    let listing = with_conn(&db, move |conn| kit::find::<Listing>(conn, id)).await?;
+    let listing = with_conn(&db, move |conn| kit::find::<Listing>(conn, id)).await?.as_seen_at(clock.now());
     if !may_read_listing(&caller, &listing) {
         return Err(ApiError::NotFound { entity: Entity::Listing });
     }

@@ -143,11 +143,11 @@ backend_tests! {
     async fn wrong_methods_are_405_with_allow(app: TestApp) {
         let reply = app.send(TestRequest::put().uri("/v1/listings")).await;
         reply.problem(405, "method_not_allowed");
-        assert_eq!(reply.header("allow"), Some("GET, POST"));
+        assert_eq!(reply.header("allow"), Some("GET, HEAD, POST"));
         let id = uuid::Uuid::now_v7();
         let reply = app.send(TestRequest::post().uri(&format!("/v1/listings/{id}"))).await;
         reply.problem(405, "method_not_allowed");
-        assert_eq!(reply.header("allow"), Some("GET, PATCH, DELETE"));
+        assert_eq!(reply.header("allow"), Some("GET, HEAD, PATCH, DELETE"));
         let reply = app.get(&format!("/v1/listings/{id}/publish")).await;
         reply.problem(405, "method_not_allowed");
         assert_eq!(reply.header("allow"), Some("POST"));
