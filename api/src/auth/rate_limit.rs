@@ -42,13 +42,20 @@ fn verified_client(keys: &KeySet, req: &ServiceRequest) -> Option<String> {
     }
 }
 
+/// What one limiter counts: requests of verified clients, each client apart, or anonymous
+/// requests, each address apart. Each passes the other's requests through.
 #[derive(Clone)]
-pub struct ClientKey(Arc<KeySet>);
+enum Counted {
+    Clients,
+    /// With the reverse proxies whose `X-Forwarded-For` names the caller.
+    Addresses(Arc<Vec<IpAddr>>),
+}
 
+/// The key a request is counted under by one of the two limiters.
 #[derive(Clone)]
-pub struct AddressKey {
+pub struct CallerKey {
     keys: Arc<KeySet>,
-    trusted_proxies: Arc<Vec<IpAddr>>,
+    counted: Counted,
 }
 
 /// The address a request comes from. Behind a trusted reverse proxy that is the last address
@@ -69,12 +76,16 @@ pub fn client_address(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> IpAddr {
     forwarded.into_iter().rev().find(|address| !trusted_proxies.contains(address)).unwrap_or(peer)
 }
 
-impl KeyExtractor for ClientKey {
+impl KeyExtractor for CallerKey {
     type Key = RateKey;
     type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
 
     fn extract(&self, req: &ServiceRequest) -> Result<RateKey, Self::KeyExtractionError> {
-        Ok(verified_client(&self.0, req).map_or(RateKey::Elsewhere, RateKey::Client))
+        Ok(match (&self.counted, verified_client(&self.keys, req)) {
+            (Counted::Clients, Some(client)) => RateKey::Client(client),
+            (Counted::Addresses(proxies), None) => RateKey::Address(client_address(req.request(), proxies)),
+            _ => RateKey::Elsewhere,
+        })
     }
 
     fn whitelisted_keys(&self) -> Vec<RateKey> {
@@ -101,35 +112,11 @@ fn too_many_requests(negative: &NotUntil<QuantaInstant>, mut response: HttpRespo
         .body(format!("too many requests; retry in {wait} s"))
 }
 
-impl KeyExtractor for AddressKey {
-    type Key = RateKey;
-    type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
-
-    fn extract(&self, req: &ServiceRequest) -> Result<RateKey, Self::KeyExtractionError> {
-        if verified_client(&self.keys, req).is_some() {
-            return Ok(RateKey::Elsewhere);
-        }
-        Ok(RateKey::Address(client_address(req.request(), &self.trusted_proxies)))
-    }
-
-    fn whitelisted_keys(&self) -> Vec<RateKey> {
-        vec![RateKey::Elsewhere]
-    }
-
-    fn exceed_rate_limit_response(
-        &self,
-        negative: &NotUntil<QuantaInstant>,
-        response: HttpResponseBuilder,
-    ) -> HttpResponse {
-        too_many_requests(negative, response)
-    }
-}
-
 /// Both limiters; built once per process so every worker shares the counts.
 #[derive(Clone)]
 pub struct RateLimits {
-    pub clients: GovernorConfig<ClientKey, NoOpMiddleware>,
-    pub addresses: GovernorConfig<AddressKey, NoOpMiddleware>,
+    pub clients: GovernorConfig<CallerKey, NoOpMiddleware>,
+    pub addresses: GovernorConfig<CallerKey, NoOpMiddleware>,
     trusted_proxies: Arc<Vec<IpAddr>>,
 }
 
@@ -147,9 +134,9 @@ impl RateLimits {
     /// `trusted_proxies`: the reverse proxies whose `X-Forwarded-For` names the caller.
     pub fn new(keys: Arc<KeySet>, clients: Quota, anonymous: Quota, trusted_proxies: Vec<IpAddr>) -> Self {
         let trusted_proxies = Arc::new(trusted_proxies);
-        let addresses = AddressKey { keys: keys.clone(), trusted_proxies: trusted_proxies.clone() };
+        let addresses = CallerKey { keys: keys.clone(), counted: Counted::Addresses(trusted_proxies.clone()) };
         RateLimits {
-            clients: config(ClientKey(keys), clients),
+            clients: config(CallerKey { keys, counted: Counted::Clients }, clients),
             addresses: config(addresses, anonymous),
             trusted_proxies,
         }
