@@ -307,7 +307,7 @@ impl<T: ToSchema> PartialSchema for Page<T> {
             .max_length(Some(CURSOR_MAX))
             .description(Some("Pass as `cursor` for the next page; `null` on the last page."));
         ObjectBuilder::new()
-            .description(Some(format!("A page of {}s", T::name())))
+            .description(Some(format!("One page of a list of `{}`", T::name())))
             .property("items", items)
             .required("items")
             .property("next_cursor", next_cursor)
