@@ -134,15 +134,17 @@ where
 /// The OpenAPI document of every route the app serves.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut spec = documented(App::new().into_utoipa_app()).split_for_parts().1;
-    refuse_unknown_fields(&mut spec);
+    complete_schemas(&mut spec);
     spec
 }
 
-/// The domain's request types, which the API reads strictly (see [`crate::strict`]): a key they
-/// do not have is refused, though the types themselves tolerate it (stored records must).
+/// The request types the API reads strictly (see [`crate::strict`]): a key they do not have is
+/// refused.
 const STRICT_SCHEMAS: &[&str] = &[
     "ListingContent",
     "LocalizedText",
+    "LocalizedSummary",
+    "LocalizedDescription",
     "Price",
     "Owner",
     "Contact",
@@ -152,10 +154,15 @@ const STRICT_SCHEMAS: &[&str] = &[
     "OrganizationContact",
 ];
 
-fn refuse_unknown_fields(spec: &mut utoipa::openapi::OpenApi) {
+/// What the derived schemas cannot say: the limits the domain enforces and the refusal of unknown
+/// keys in request bodies.
+fn complete_schemas(spec: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::RefOr;
     use utoipa::openapi::schema::{AdditionalProperties, Schema};
     let Some(components) = spec.components.as_mut() else { return };
+    for limits in [routes::listings_dto::LIMITS, routes::organizations_dto::LIMITS, routes::clients_dto::LIMITS] {
+        crate::kit::document_limits(components, limits);
+    }
     for name in STRICT_SCHEMAS {
         if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) {
             object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
@@ -179,7 +186,7 @@ pub fn build_app(
     if let Some(url) = &state.public_url {
         spec.servers = Some(vec![utoipa::openapi::server::Server::new(url.clone())]);
     }
-    refuse_unknown_fields(&mut spec);
+    complete_schemas(&mut spec);
     let routes = web::Data::new(RouteTable::of(&spec));
     app.app_data(web::Data::new(state.db))
         .app_data(web::Data::new(state.keys))

@@ -8,20 +8,22 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use techex_domain::ValidationErrors;
 use techex_domain::access::{Actor, Caller, Denied, Scope};
 use techex_persistence::change_log::Author;
 use techex_persistence::versioned::{self, Versioned};
 use techex_persistence::{Db, DbConn, Entity, StoreError};
-use utoipa::IntoParams;
+use utoipa::openapi::schema::{ArrayBuilder, ArrayItems, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::{Components, Ref, RefOr};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::CallerOf;
 use crate::error::ApiError;
 use crate::etag;
 use crate::extract::path_param;
-use crate::pagination::{link_next, page_request, split_page};
+use crate::pagination::{MAX_LIMIT, link_next, page_request, split_page};
 
 /// A resource as the API shows it: one representation for `GET`, pages and the change log.
 pub trait Resource: Versioned {
@@ -281,6 +283,110 @@ impl FromRequest for PageAsked {
     }
 }
 
+/// One page of a list, in the order of the list.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The longest cursor: base64url of `v1:` and a UUID.
+const CURSOR_MAX: usize = 52;
+
+/// Written by hand so that a page refers to its items' schema rather than copying it, and is
+/// named after them: `ListingPage` holds `ListingResponse`s.
+impl<T: ToSchema> PartialSchema for Page<T> {
+    fn schema() -> RefOr<Schema> {
+        let items = ArrayBuilder::new()
+            .items(Ref::from_schema_name(T::name()))
+            .max_items(Some(MAX_LIMIT as usize))
+            .description(Some(format!("At most `limit` items, {MAX_LIMIT} at the most")));
+        let next_cursor = ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .max_length(Some(CURSOR_MAX))
+            .description(Some("Pass as `cursor` for the next page; `null` on the last page."));
+        ObjectBuilder::new()
+            .description(Some(format!("One page of a list of `{}`", T::name())))
+            .property("items", items)
+            .required("items")
+            .property("next_cursor", next_cursor)
+            .into()
+    }
+}
+
+impl<T: ToSchema> ToSchema for Page<T> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        let item = T::name();
+        format!("{}Page", item.strip_suffix("Response").unwrap_or(&item)).into()
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((T::name().into(), T::schema()));
+        T::schemas(schemas);
+    }
+}
+
+/// A rule the domain enforces on a value, as an OpenAPI schema states it.
+#[derive(Debug, Clone, Copy)]
+pub enum Limit {
+    MaxLength(usize),
+    MinLength(usize),
+    Pattern(&'static str),
+    MaxItems(usize),
+    MinItems(usize),
+    Minimum(i64),
+    Maximum(i64),
+}
+
+/// `(schema, property, limit)`: the limit of a property of a named schema; `property[]` names
+/// the items of an array. Each DTO module lists its own from the domain's constants, so the
+/// documents say what the server enforces.
+pub type Limits = &'static [(&'static str, &'static str, Limit)];
+
+/// Writes `limits` into the schemas of `components`; a name that matches nothing is a mistake
+/// in a table, caught by the test of the committed document.
+pub fn document_limits(components: &mut Components, limits: Limits) {
+    for (schema, property, limit) in limits {
+        let (name, items) = match property.strip_suffix("[]") {
+            Some(name) => (name, true),
+            None => (*property, false),
+        };
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*schema) else {
+            panic!("no schema {schema} to limit");
+        };
+        let Some(RefOr::T(target)) = object.properties.get_mut(name) else {
+            panic!("no inline property {schema}.{name} to limit");
+        };
+        let target = match (items, target) {
+            (false, target) => target,
+            (true, Schema::Array(array)) => match &mut array.items {
+                ArrayItems::RefOrSchema(item) => match item.as_mut() {
+                    RefOr::T(item) => item,
+                    RefOr::Ref(_) => panic!("{schema}.{property} refers to a schema: limit that one"),
+                },
+                ArrayItems::False => panic!("{schema}.{property} has no items"),
+            },
+            (true, _) => panic!("{schema}.{name} is not an array"),
+        };
+        apply(target, *limit, schema, property);
+    }
+}
+
+fn apply(target: &mut Schema, limit: Limit, schema: &str, property: &str) {
+    use utoipa::Number;
+    match (target, limit) {
+        (Schema::Object(o), Limit::MaxLength(n)) => o.max_length = Some(n),
+        (Schema::Object(o), Limit::MinLength(n)) => o.min_length = Some(n),
+        (Schema::Object(o), Limit::Pattern(p)) => o.pattern = Some(p.to_owned()),
+        (Schema::Object(o), Limit::Minimum(n)) => o.minimum = Some(Number::Int(n as isize)),
+        (Schema::Object(o), Limit::Maximum(n)) => o.maximum = Some(Number::Int(n as isize)),
+        (Schema::Array(a), Limit::MaxItems(n)) => a.max_items = Some(n),
+        (Schema::Array(a), Limit::MinItems(n)) => a.min_items = Some(n),
+        (_, limit) => panic!("{limit:?} does not apply to {schema}.{property}"),
+    }
+}
+
 /// A page's items and the response that will carry them, with its `Link` to the next page and
 /// its cache policy; the caller adds the body.
 pub fn page<T>(
@@ -297,7 +403,12 @@ pub fn page<T>(
 
 #[cfg(test)]
 mod tests {
-    use super::is_entity_tag_list;
+    use super::{CURSOR_MAX, is_entity_tag_list};
+
+    #[test]
+    fn a_cursor_is_as_long_as_documented() {
+        assert_eq!(crate::pagination::encode_cursor(uuid::Uuid::now_v7()).len(), CURSOR_MAX);
+    }
 
     #[test]
     fn if_match_is_a_wildcard_or_a_list_of_entity_tags() {

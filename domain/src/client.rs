@@ -27,6 +27,9 @@ pub struct ApiClient {
     pub secret_rotated_at: Option<DateTime<Utc>>,
 }
 
+/// The longest client name.
+pub const CLIENT_NAME_MAX: usize = 200;
+
 /// A client's display name: 1 to 200 characters of one line, after cleaning (see
 /// [`crate::text::clean`]).
 pub fn check_client_name(name: &str) -> Result<String, ValidationErrors> {
@@ -34,8 +37,10 @@ pub fn check_client_name(name: &str) -> Result<String, ValidationErrors> {
         .map_err(|refused| ValidationErrors::single("name", "control_character", refused.to_string()))?;
     match name.chars().count() {
         0 => Err(ValidationErrors::single("name", "required", "must not be empty")),
-        1..=200 => Ok(name),
-        n => Err(ValidationErrors::single("name", "too_long", format!("at most 200 characters, got {n}"))),
+        1..=CLIENT_NAME_MAX => Ok(name),
+        n => {
+            Err(ValidationErrors::single("name", "too_long", format!("at most {CLIENT_NAME_MAX} characters, got {n}")))
+        }
     }
 }
 

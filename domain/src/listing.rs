@@ -16,7 +16,6 @@ pub use crate::words::UnknownWord;
 
 /// UUIDv7: unique across hubs and ordered by creation time, so its text form sorts newest-last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct ListingId(pub Uuid);
 
@@ -98,13 +97,10 @@ impl ListingStatus {
 /// A price (offers) or budget (demands) in whole Vietnamese đồng; `amount` may be left out when
 /// the price is only negotiable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Price {
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(example = 450000000, minimum = 0))]
     pub amount: Option<i64>,
     #[serde(default = "vnd")]
-    #[cfg_attr(feature = "openapi", schema(example = "VND"))]
     pub currency: String,
     #[serde(default)]
     pub negotiable: bool,
@@ -121,18 +117,15 @@ impl Default for Price {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Owner {
     /// The owner's organization in techex, when it has one.
     #[serde(default)]
     pub organization_id: Option<Uuid>,
-    #[cfg_attr(feature = "openapi", schema(example = "Viện Cơ điện Nông nghiệp"))]
     pub name: String,
 }
 
 /// How to reach the people behind a listing; never shown to anonymous callers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     #[serde(default)]
     pub name: Option<String>,
@@ -143,9 +136,7 @@ pub struct Contact {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Media {
-    #[cfg_attr(feature = "openapi", schema(example = "https://example.vn/may-say.jpg"))]
     pub url: String,
     pub kind: MediaKind,
     #[serde(default)]
@@ -155,11 +146,8 @@ pub struct Media {
 /// Where a record came from when a portal or a partner exchange pushed it: the exchange's short
 /// name and the record's id there. The pair identifies one listing across pushes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Source {
-    #[cfg_attr(feature = "openapi", schema(example = "binhduong"))]
     pub exchange: String,
-    #[cfg_attr(feature = "openapi", schema(example = "SP-2024-117"))]
     pub external_id: String,
     #[serde(default)]
     pub url: Option<String>,
@@ -168,7 +156,6 @@ pub struct Source {
 /// What a publisher writes about a technology: the body of `POST /v1/listings`, and what a
 /// `PATCH` merges into.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListingContent {
     pub kind: ListingKind,
     pub title: LocalizedText,
@@ -177,20 +164,16 @@ pub struct ListingContent {
     #[serde(default)]
     pub description: Option<LocalizedText>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(example = json!(["sấy", "nông sản"])))]
     pub keywords: Vec<String>,
     /// Level-2 S&T field codes (`GET /v1/reference/fields`), at least one.
-    #[cfg_attr(feature = "openapi", schema(example = json!(["211", "401"])))]
     pub field_codes: Vec<String>,
     /// Technology readiness level 1-9: reached, for an offer; the minimum wanted, for a demand.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(example = 7, minimum = 1, maximum = 9))]
     pub trl: Option<i64>,
     #[serde(default = "no_ip")]
     pub ip_status: IpStatus,
     /// Numbers of patents, utility solutions or applications.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(example = json!(["2-0002345"])))]
     pub ip_refs: Vec<String>,
     #[serde(default)]
     pub transfer_forms: Vec<TransferForm>,
@@ -202,7 +185,6 @@ pub struct ListingContent {
     pub price: Price,
     /// Province code as the client knows it; pre-2025 codes are accepted and resolved to the
     /// current province.
-    #[cfg_attr(feature = "openapi", schema(example = "74"))]
     pub province: String,
     pub owner: Owner,
     #[serde(default)]
@@ -227,6 +209,11 @@ pub const KEYWORD_MAX: usize = 60;
 pub const FIELD_CODES_MAX: usize = 10;
 pub const IP_REFS_MAX: usize = 20;
 pub const MEDIA_MAX: usize = 20;
+/// The longest id of a record at its source exchange.
+pub const EXTERNAL_ID_MAX: usize = 100;
+/// Technology readiness levels run from 1 to 9.
+pub const TRL_MIN: i64 = 1;
+pub const TRL_MAX: i64 = 9;
 /// How far ahead an expiry may lie (ten years): later dates are mistakes or placeholders.
 pub const EXPIRY_MAX_DAYS: i64 = 3_652;
 
@@ -255,9 +242,9 @@ impl ListingContent {
         check_unique(&mut errors, "rights", &self.rights, Right::ALL.len());
 
         if let Some(trl) = self.trl
-            && !(1..=9).contains(&trl)
+            && !(TRL_MIN..=TRL_MAX).contains(&trl)
         {
-            errors.add("trl", "out_of_range", format!("TRL must be between 1 and 9, not {trl}"));
+            errors.add("trl", "out_of_range", format!("TRL must be between {TRL_MIN} and {TRL_MAX}, not {trl}"));
         }
         check_price(&mut errors, &self.price);
 
@@ -401,7 +388,7 @@ fn check_source(errors: &mut ValidationErrors, source: &mut Source) {
     if !is_exchange_code(&source.exchange) {
         errors.add("source.exchange", "invalid_format", EXCHANGE_CODE_RULE);
     }
-    trim_required(errors, "source.external_id", &mut source.external_id, 100);
+    trim_required(errors, "source.external_id", &mut source.external_id, EXTERNAL_ID_MAX);
     if let Some(url) = source.url.as_mut() {
         check_url(errors, "source.url", url);
     }

@@ -17,14 +17,12 @@ pub use crate::tax_code::check_tax_code;
 pub use crate::vocabulary::OrganizationKind;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrganizationContact {
     #[serde(default)]
     pub email: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(example = "https://example.vn"))]
     pub website: Option<String>,
     #[serde(default)]
     pub address: Option<String>,
@@ -32,17 +30,14 @@ pub struct OrganizationContact {
 
 /// What the operator writes about an organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrganizationContent {
     pub kind: OrganizationKind,
     pub name: LocalizedText,
     /// Province code, current or pre-2025.
-    #[cfg_attr(feature = "openapi", schema(example = "79"))]
     pub province: String,
     /// Vietnamese tax code (mã số thuế) of an organization: 10 digits ending in a check digit, or
     /// those 10 digits, a dash and 3 for a branch.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(example = "0123456787"))]
     pub tax_code: Option<String>,
     #[serde(default)]
     pub contact: OrganizationContact,
@@ -50,9 +45,13 @@ pub struct OrganizationContent {
     /// `source.exchange` of its listings). Each belongs to one organization: nobody else may
     /// write listings under it. Set by the operator.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(example = json!(["dongnai"]), max_items = 20))]
     pub source_exchanges: Vec<String>,
 }
+
+/// The longest name, in either language.
+pub const NAME_MAX: usize = 300;
+/// The longest postal address.
+pub const ADDRESS_MAX: usize = 300;
 
 /// The most source exchange names one organization holds.
 pub const SOURCE_EXCHANGES_MAX: usize = 20;
@@ -83,7 +82,7 @@ pub struct ValidOrganization {
 impl OrganizationContent {
     pub fn validate(mut self) -> Result<ValidOrganization, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        check_localized(&mut errors, "name", Some(&mut self.name), 300, true);
+        check_localized(&mut errors, "name", Some(&mut self.name), NAME_MAX, true);
         self.province = self.province.trim().to_owned();
         let province = refdata::current_province(&self.province);
         if province.is_none() {
@@ -98,7 +97,7 @@ impl OrganizationContent {
         check_source_exchanges(&mut errors, &mut self.source_exchanges);
         let c = &mut self.contact;
         check_contact_fields(&mut errors, "contact", &mut c.email, &mut c.phone);
-        trim_optional(&mut errors, "contact.address", &mut c.address, 300);
+        trim_optional(&mut errors, "contact.address", &mut c.address, ADDRESS_MAX);
         if let Some(website) = c.website.as_mut() {
             check_url(&mut errors, "contact.website", website);
         }

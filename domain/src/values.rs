@@ -10,15 +10,14 @@ use crate::validation::ValidationErrors;
 pub const URL_MAX: usize = 2_000;
 /// The longest short text (a name, an e-mail address).
 pub const SHORT_TEXT_MAX: usize = 200;
+/// The longest phone number.
+pub const PHONE_MAX: usize = 30;
 
 /// Text in Vietnamese, the language of record, and optionally in English.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LocalizedText {
-    #[cfg_attr(feature = "openapi", schema(example = "Máy sấy nông sản dùng năng lượng mặt trời", min_length = 1))]
     pub vi: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(example = "Solar crop dryer"))]
     pub en: Option<String>,
 }
 
@@ -112,7 +111,7 @@ pub(crate) fn check_contact_fields(
     phone: &mut Option<String>,
 ) {
     trim_optional(errors, &format!("{prefix}.email"), email, SHORT_TEXT_MAX);
-    trim_optional(errors, &format!("{prefix}.phone"), phone, 30);
+    trim_optional(errors, &format!("{prefix}.phone"), phone, PHONE_MAX);
     if let Some(email) = email.as_deref()
         && !looks_like_email(email)
     {
@@ -154,8 +153,11 @@ pub(crate) fn check_url(errors: &mut ValidationErrors, field: &str, url: &mut St
 
 /// How the short name of a source exchange is written.
 pub const EXCHANGE_CODE_RULE: &str = "1-40 characters of a-z, 0-9, - and _";
+/// [`EXCHANGE_CODE_RULE`] as a regular expression, for the API's documents.
+pub const EXCHANGE_CODE_PATTERN: &str = "^[a-z0-9_-]{1,40}$";
+pub const EXCHANGE_CODE_MAX: usize = 40;
 
 pub fn is_exchange_code(code: &str) -> bool {
-    (1..=40).contains(&code.len())
+    (1..=EXCHANGE_CODE_MAX).contains(&code.len())
         && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }

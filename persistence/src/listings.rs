@@ -2,12 +2,18 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use techex_domain::{LifecycleAction, Listing, ListingId, ListingKind, ListingStatus};
+use serde::{Deserialize, Serialize};
+use techex_domain::listing::{Contact, Media, MediaKind, Owner, Price, Source};
+use techex_domain::{
+    IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Right, TransferForm,
+    TransferMethod,
+};
+use uuid::Uuid;
 
 use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
 use crate::schema::{listing_fields, listings};
-use crate::stored;
+use crate::stored::{self, Text};
 use crate::versioned::{Versioned, WriteKind, versioned_basics};
 
 const ENTITY: &str = "listing";
@@ -40,11 +46,161 @@ impl ListingRow {
                 .map(str::parse)
                 .transpose()
                 .map_err(|e: uuid::Error| corrupt(e.to_string()))?,
-            content: stored::read(&self.content).map_err(corrupt)?,
+            content: stored::read::<StoredContent>(&self.content).map_err(corrupt)?.into(),
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
             published_at: self.published_at.map(|t| t.and_utc()),
         })
+    }
+}
+
+/// A listing's content as its row keeps it (see [`stored`]): apart from the API's body, so
+/// either can change without the other. Fields a listing may lack read as their default.
+#[derive(Serialize, Deserialize)]
+struct StoredContent {
+    kind: ListingKind,
+    title: Text,
+    #[serde(default)]
+    summary: Option<Text>,
+    #[serde(default)]
+    description: Option<Text>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    field_codes: Vec<String>,
+    #[serde(default)]
+    trl: Option<i64>,
+    #[serde(default = "no_ip")]
+    ip_status: IpStatus,
+    #[serde(default)]
+    ip_refs: Vec<String>,
+    #[serde(default)]
+    transfer_forms: Vec<TransferForm>,
+    #[serde(default)]
+    transfer_methods: Vec<TransferMethod>,
+    #[serde(default)]
+    rights: Vec<Right>,
+    #[serde(default)]
+    price: StoredPrice,
+    province: String,
+    owner: StoredOwner,
+    #[serde(default)]
+    contact: Option<StoredContact>,
+    #[serde(default)]
+    media: Vec<StoredMedia>,
+    #[serde(default)]
+    source: Option<StoredSource>,
+    #[serde(default)]
+    expires_at: Option<DateTime<Utc>>,
+}
+
+fn no_ip() -> IpStatus {
+    IpStatus::None
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+struct StoredPrice {
+    amount: Option<i64>,
+    currency: String,
+    negotiable: bool,
+}
+
+/// A row without a price was written before prices were kept: negotiable, in VND.
+impl Default for StoredPrice {
+    fn default() -> Self {
+        Price::default().into()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredOwner {
+    #[serde(default)]
+    organization_id: Option<Uuid>,
+    name: String,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+struct StoredContact {
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredMedia {
+    url: String,
+    kind: MediaKind,
+    #[serde(default)]
+    title: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredSource {
+    exchange: String,
+    external_id: String,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+impl From<Price> for StoredPrice {
+    fn from(p: Price) -> Self {
+        StoredPrice { amount: p.amount, currency: p.currency, negotiable: p.negotiable }
+    }
+}
+
+impl From<&ListingContent> for StoredContent {
+    fn from(c: &ListingContent) -> Self {
+        let c = c.clone();
+        StoredContent {
+            kind: c.kind,
+            title: c.title.into(),
+            summary: c.summary.map(Into::into),
+            description: c.description.map(Into::into),
+            keywords: c.keywords,
+            field_codes: c.field_codes,
+            trl: c.trl,
+            ip_status: c.ip_status,
+            ip_refs: c.ip_refs,
+            transfer_forms: c.transfer_forms,
+            transfer_methods: c.transfer_methods,
+            rights: c.rights,
+            price: c.price.into(),
+            province: c.province,
+            owner: StoredOwner { organization_id: c.owner.organization_id, name: c.owner.name },
+            contact: c.contact.map(|k| StoredContact { name: k.name, email: k.email, phone: k.phone }),
+            media: c.media.into_iter().map(|m| StoredMedia { url: m.url, kind: m.kind, title: m.title }).collect(),
+            source: c.source.map(|s| StoredSource { exchange: s.exchange, external_id: s.external_id, url: s.url }),
+            expires_at: c.expires_at,
+        }
+    }
+}
+
+impl From<StoredContent> for ListingContent {
+    fn from(c: StoredContent) -> Self {
+        let p = c.price;
+        ListingContent {
+            kind: c.kind,
+            title: c.title.into(),
+            summary: c.summary.map(Into::into),
+            description: c.description.map(Into::into),
+            keywords: c.keywords,
+            field_codes: c.field_codes,
+            trl: c.trl,
+            ip_status: c.ip_status,
+            ip_refs: c.ip_refs,
+            transfer_forms: c.transfer_forms,
+            transfer_methods: c.transfer_methods,
+            rights: c.rights,
+            price: Price { amount: p.amount, currency: p.currency, negotiable: p.negotiable },
+            province: c.province,
+            owner: Owner { organization_id: c.owner.organization_id, name: c.owner.name },
+            contact: c.contact.map(|k| Contact { name: k.name, email: k.email, phone: k.phone }),
+            media: c.media.into_iter().map(|m| Media { url: m.url, kind: m.kind, title: m.title }).collect(),
+            source: c.source.map(|s| Source { exchange: s.exchange, external_id: s.external_id, url: s.url }),
+            expires_at: c.expires_at,
+        }
     }
 }
 
@@ -94,7 +250,7 @@ impl ListingRecord {
             source_external_id: live_source.map(|s| s.external_id.clone()),
             title_vi: c.title.vi.clone(),
             search_text: listing.search_text(),
-            content: stored::write(c),
+            content: stored::write(&StoredContent::from(c)),
             version: listing.version,
             created_at: listing.created_at.naive_utc(),
             updated_at: listing.updated_at.naive_utc(),

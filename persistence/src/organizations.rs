@@ -2,13 +2,14 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use techex_domain::organization::Organization;
+use serde::{Deserialize, Serialize};
+use techex_domain::organization::{Organization, OrganizationContact, OrganizationContent, OrganizationKind};
 use uuid::Uuid;
 
 use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
 use crate::schema::{organizations, source_exchanges};
-use crate::stored;
+use crate::stored::{self, Text};
 use crate::versioned::{Versioned, versioned_basics};
 
 const ENTITY: &str = "organization";
@@ -30,11 +31,64 @@ impl OrganizationRow {
         Ok(Organization {
             id: self.id.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?,
             province: self.province.clone(),
-            content: stored::read(&self.content).map_err(corrupt)?,
+            content: stored::read::<StoredContent>(&self.content).map_err(corrupt)?.into(),
             version: self.version,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
         })
+    }
+}
+
+/// An organization's content as its row keeps it (see [`stored`]): apart from the API's body,
+/// so either can change without the other. Fields it may lack read as their default.
+#[derive(Serialize, Deserialize)]
+struct StoredContent {
+    kind: OrganizationKind,
+    name: Text,
+    province: String,
+    #[serde(default)]
+    tax_code: Option<String>,
+    #[serde(default)]
+    contact: StoredContact,
+    #[serde(default)]
+    source_exchanges: Vec<String>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+struct StoredContact {
+    email: Option<String>,
+    phone: Option<String>,
+    website: Option<String>,
+    address: Option<String>,
+}
+
+impl From<&OrganizationContent> for StoredContent {
+    fn from(c: &OrganizationContent) -> Self {
+        let c = c.clone();
+        let k = c.contact;
+        StoredContent {
+            kind: c.kind,
+            name: c.name.into(),
+            province: c.province,
+            tax_code: c.tax_code,
+            contact: StoredContact { email: k.email, phone: k.phone, website: k.website, address: k.address },
+            source_exchanges: c.source_exchanges,
+        }
+    }
+}
+
+impl From<StoredContent> for OrganizationContent {
+    fn from(c: StoredContent) -> Self {
+        let k = c.contact;
+        OrganizationContent {
+            kind: c.kind,
+            name: c.name.into(),
+            province: c.province,
+            tax_code: c.tax_code,
+            contact: OrganizationContact { email: k.email, phone: k.phone, website: k.website, address: k.address },
+            source_exchanges: c.source_exchanges,
+        }
     }
 }
 
@@ -60,7 +114,7 @@ impl OrganizationRecord {
             name_vi: org.content.name.vi.clone(),
             province: org.province.clone(),
             tax_code: org.content.tax_code.clone(),
-            content: stored::write(&org.content),
+            content: stored::write(&StoredContent::from(&org.content)),
             version: org.version,
             created_at: org.created_at.naive_utc(),
             updated_at: org.updated_at.naive_utc(),

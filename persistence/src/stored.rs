@@ -4,9 +4,10 @@
 //! the current one before it is read, so rows written before a field was added, renamed or
 //! removed still read.
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use techex_domain::values::LocalizedText;
 
 /// The shape this build writes. Rows written before shapes were numbered read as shape 0.
 pub const SHAPE: u64 = 1;
@@ -36,6 +37,26 @@ pub fn read<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     // Shapes 0 and 1 hold the same fields: nothing to bring up to date yet. A later shape that
     // renames or moves a field upgrades older rows here, one shape at a time.
     serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
+/// Text in two languages as rows keep it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Text {
+    pub vi: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
+}
+
+impl From<LocalizedText> for Text {
+    fn from(text: LocalizedText) -> Self {
+        Text { vi: text.vi, en: text.en }
+    }
+}
+
+impl From<Text> for LocalizedText {
+    fn from(text: Text) -> Self {
+        LocalizedText { vi: text.vi, en: text.en }
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,9 @@ use sha2::{Digest, Sha256};
 
 const SHA256_PREFIX: &str = "sha256$";
 
+/// The length of a secret: 32 bytes in base64url.
+pub const SECRET_LEN: usize = 43;
+
 /// A new secret: 32 random bytes from the operating system, base64url (43 characters).
 pub fn generate() -> String {
     let mut bytes = [0u8; 32];

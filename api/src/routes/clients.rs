@@ -1,92 +1,25 @@
 //! `/v1/clients`: the operator's administration of API clients. Secrets are shown once, at
 //! creation and rotation, and never again.
 
-use std::collections::BTreeSet;
-
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use techex_domain::ValidationErrors;
-use techex_domain::access::Scope;
 use techex_domain::client::{ApiClient, check_client_name, check_scopes};
 use techex_persistence::{Entity, clients};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem};
 use crate::extract::JsonBody;
-use crate::kit::{self, Operator, PageRequest, Resource};
+use crate::kit::{self, Operator, Page, PageRequest, Resource};
+pub use crate::routes::clients_dto::{
+    ClientPage, ClientResponse, ClientWithSecret, CreateClientRequest, UpdateClientRequest,
+};
 use crate::routes::with_conn;
 use crate::usecases::{ClientChange, register_client, revise_client, revoke, rotate_secret};
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ClientResponse {
-    /// The `client_id` for the token endpoint.
-    pub id: Uuid,
-    pub organization_id: Uuid,
-    pub name: String,
-    pub scopes: BTreeSet<Scope>,
-    /// `false` once revoked.
-    pub active: bool,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-impl From<&ApiClient> for ClientResponse {
-    fn from(client: &ApiClient) -> Self {
-        ClientResponse {
-            active: client.is_active(),
-            id: client.id,
-            organization_id: client.organization_id,
-            name: client.name.clone(),
-            scopes: client.scopes.clone(),
-            version: client.version,
-            created_at: client.created_at,
-            updated_at: client.updated_at,
-            revoked_at: client.revoked_at,
-        }
-    }
-}
-
 impl Resource for ApiClient {
     type Public = ClientResponse;
-}
-
-/// A client with its secret, shown this once.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ClientWithSecret {
-    pub client: ClientResponse,
-    /// Store it now: the hub keeps only a hash and cannot show it again.
-    pub client_secret: String,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ClientPage {
-    pub items: Vec<ClientResponse>,
-    pub next_cursor: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateClientRequest {
-    pub organization_id: Uuid,
-    #[schema(example = "Cổng thông tin Sở KH&CN Đồng Nai")]
-    pub name: String,
-    /// Each scope at most once.
-    #[schema(example = json!(["listings:write"]), value_type = BTreeSet<Scope>)]
-    pub scopes: Vec<Scope>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateClientRequest {
-    pub name: Option<String>,
-    /// Replaces the client's scopes (each at most once); tokens already issued lose the removed
-    /// ones at once.
-    #[schema(value_type = Option<BTreeSet<Scope>>)]
-    pub scopes: Option<Vec<Scope>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -164,7 +97,7 @@ pub async fn list_clients(
         with_conn(&operator.db, move |conn| Ok(clients::list(conn, organization, page.after, page.probe())?)).await?;
     let (items, next_cursor, mut response) = kit::page(&req, rows, page, |c| c.id);
     response.insert_header(("cache-control", "private, no-cache"));
-    Ok(response.json(ClientPage { items: items.iter().map(Into::into).collect(), next_cursor }))
+    Ok(response.json(Page::<ClientResponse> { items: items.iter().map(Into::into).collect(), next_cursor }))
 }
 
 /// Read one API client (operator only).

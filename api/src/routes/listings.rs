@@ -3,130 +3,28 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use techex_domain::access::{self, Caller, lifecycle_action, may_read_contact, may_read_listing};
-use techex_domain::listing::{Contact, LocalizedText, Media, Owner, Price, Source};
+use serde::Deserialize;
+use techex_domain::access::{self, Caller, lifecycle_action, may_read_listing};
 use techex_domain::{
-    IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Right, TransferForm,
-    TransferMethod, ValidationErrors, refdata,
+    LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, ValidationErrors, refdata,
 };
 use techex_persistence::change_log::Author;
 use techex_persistence::listings::{self, ListingFilter, ListingWrite};
 use techex_persistence::{Db, DbConn, Entity, organizations};
-use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
+use utoipa::IntoParams;
 
 use crate::auth::CallerOf;
 use crate::clock::Clock;
 use crate::error::{ApiError, BodyRefused, Problem, StaleVersion};
 use crate::etag;
 use crate::extract::JsonBody;
-use crate::kit::{self, PageRequest, Resource, Target};
+use crate::kit::{self, Page, PageRequest, Resource, Target};
+pub use crate::routes::listings_dto::ListingResponse;
+use crate::routes::listings_dto::{self as dto};
 use crate::routes::{merge_patch_body, patched, with_conn};
-
-/// A listing as the hub answers it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ListingResponse {
-    pub id: Uuid,
-    pub kind: ListingKind,
-    pub status: ListingStatus,
-    /// Grows by one with every write; the ETag is `"v<version>"`.
-    pub version: i64,
-    pub title: LocalizedText,
-    pub summary: Option<LocalizedText>,
-    pub description: Option<LocalizedText>,
-    pub keywords: Vec<String>,
-    pub field_codes: Vec<String>,
-    pub trl: Option<i64>,
-    pub ip_status: IpStatus,
-    pub ip_refs: Vec<String>,
-    pub transfer_forms: Vec<TransferForm>,
-    pub transfer_methods: Vec<TransferMethod>,
-    pub rights: Vec<Right>,
-    pub price: Price,
-    /// The current province code (after the 2025 reorganization).
-    #[schema(example = "79")]
-    pub province: String,
-    /// The province code as the publisher sent it.
-    #[schema(example = "74")]
-    pub province_as_sent: String,
-    pub owner: Owner,
-    /// Shown to authenticated callers only.
-    pub contact: Option<Contact>,
-    pub media: Vec<Media>,
-    pub source: Option<Source>,
-    /// The organization whose client published the listing.
-    pub publisher: Option<Uuid>,
-    /// The lifecycle actions this caller may take on the listing now (none for anonymous callers).
-    pub allowed_actions: Vec<LifecycleAction>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub published_at: Option<DateTime<Utc>>,
-}
 
 impl Resource for Listing {
     type Public = ListingResponse;
-}
-
-/// The listing as the operator and its publisher see it: with the contact.
-impl From<&Listing> for ListingResponse {
-    fn from(listing: &Listing) -> Self {
-        ListingResponse::with_contact(listing.clone(), true)
-    }
-}
-
-impl ListingResponse {
-    /// The listing as this caller may see it: contact details only for authenticated callers.
-    pub fn for_caller(listing: Listing, caller: &Caller) -> Self {
-        let allowed_actions = access::allowed_actions(caller, &listing);
-        ListingResponse { allowed_actions, ..ListingResponse::with_contact(listing, may_read_contact(caller)) }
-    }
-
-    /// The listing with or without contact details, offering every action its status allows
-    /// (what the operator may do: the representation of the change log).
-    fn with_contact(listing: Listing, contact: bool) -> Self {
-        let allowed_actions = listing.status.allowed_actions();
-        let c = listing.content;
-        ListingResponse {
-            id: listing.id.0,
-            kind: c.kind,
-            status: listing.status,
-            version: listing.version,
-            title: c.title,
-            summary: c.summary,
-            description: c.description,
-            keywords: c.keywords,
-            field_codes: c.field_codes,
-            trl: c.trl,
-            ip_status: c.ip_status,
-            ip_refs: c.ip_refs,
-            transfer_forms: c.transfer_forms,
-            transfer_methods: c.transfer_methods,
-            rights: c.rights,
-            price: c.price,
-            province: listing.province,
-            province_as_sent: c.province,
-            owner: c.owner,
-            contact: if contact { c.contact } else { None },
-            media: c.media,
-            source: c.source,
-            publisher: listing.publisher,
-            allowed_actions,
-            expires_at: c.expires_at,
-            created_at: listing.created_at,
-            updated_at: listing.updated_at,
-            published_at: listing.published_at,
-        }
-    }
-}
-
-/// A page of listings, newest first.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ListingPage {
-    pub items: Vec<ListingResponse>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
 }
 
 /// Filters of the listing search. Unknown parameters are refused, so typos do not pass
@@ -221,7 +119,7 @@ fn cache_headers(response: &mut HttpResponseBuilder, caller: &Caller, public: bo
     params(ListingQuery),
     security((), ("oauth2" = [])),
     responses(
-        (status = 200, description = "A page of listings, newest first. A `Link: <...>; rel=\"next\"` header points at the next page. Contacts are shown to authenticated callers only.", body = ListingPage,
+        (status = 200, description = "A page of listings, newest first. A `Link: <...>; rel=\"next\"` header points at the next page. Contacts are shown to authenticated callers only.", body = dto::ListingPage,
          headers(("ETag" = String, description = "A hash of the page; send it as If-None-Match to get 304 while the page is unchanged"))),
         (status = 400, description = "A query parameter is invalid (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The access token is invalid (`invalid_token`), or a status other than `published` was asked for without one (`unauthorized`)", body = Problem, content_type = "application/problem+json"),
@@ -247,7 +145,7 @@ pub async fn list_listings(
     let (items, next_cursor, mut response) = kit::page(&req, rows, page, |l| l.id.0);
     cache_headers(&mut response, &caller.0, public);
     let items = items.into_iter().map(|l| ListingResponse::for_caller(l, &caller.0)).collect();
-    Ok(response.json(ListingPage { items, next_cursor }))
+    Ok(response.json(Page { items, next_cursor }))
 }
 
 fn listing_id(raw: &str) -> Result<ListingId, ApiError> {
@@ -358,7 +256,7 @@ pub async fn get_listing(
     tag = "listings",
     operation_id = "create_listing",
     security(("oauth2" = ["listings:write"])),
-    request_body(content = ListingContent, description = "The listing as the publisher writes it"),
+    request_body(content = dto::ListingContent, description = "The listing as the publisher writes it"),
     responses(
         (status = 201, description = "Created as a draft; `Location` names it", body = ListingResponse,
          headers(("Location" = String), ("ETag" = String))),
@@ -380,8 +278,11 @@ pub async fn create_listing(
     let caller = caller.0;
     let actor = access::may_create_listing(&caller)?.clone();
     let now = clock.now();
-    let valid =
-        web::block(move || body.parse::<ListingContent>()?.validate(now).map_err(ApiError::Validation)).await??;
+    let valid = web::block(move || {
+        let content: ListingContent = body.parse::<dto::ListingContent>()?.into();
+        content.validate(now).map_err(ApiError::Validation)
+    })
+    .await??;
     let listing = Listing::draft(valid, Some(actor.organization_id), now);
     let author = author(&actor);
     let listing = with_conn(&db, move |conn| {
@@ -431,7 +332,7 @@ pub async fn update_listing(
         kit::modify(conn, id, &author, |conn, listing: &mut Listing| {
             let actor = access::may_edit_listing(&writer, listing)?;
             kit::check_version(listing, expected.as_deref())?;
-            let content = patched(&listing.content, &patch)?;
+            let content: ListingContent = patched(&dto::ListingContent::from(listing.content.clone()), &patch)?.into();
             let now = clock.now();
             let valid = content.validate(now).map_err(ApiError::Validation)?;
             if valid.content == listing.content {

@@ -2,10 +2,14 @@
 
 pub mod auth;
 pub mod clients;
+pub mod clients_dto;
 pub mod listings;
+pub mod listings_dto;
 pub mod ops;
 pub mod organizations;
+pub mod organizations_dto;
 pub mod reference;
+pub mod values_dto;
 
 use actix_web::web;
 use techex_persistence::{Db, DbConn};

@@ -2,67 +2,20 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use techex_domain::listing::LocalizedText;
-use techex_domain::organization::{Organization, OrganizationContact, OrganizationContent, OrganizationKind};
+use techex_domain::organization::{Organization, OrganizationContent};
 use techex_persistence::{Db, Entity, organizations};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem};
 use crate::extract::JsonBody;
-use crate::kit::{self, Operator, PageAsked, PageQuery, Resource, Target};
+use crate::kit::{self, Operator, Page, PageAsked, PageQuery, Resource, Target};
+pub use crate::routes::organizations_dto::OrganizationResponse;
+use crate::routes::organizations_dto::{self as dto};
 use crate::routes::{merge_patch_body, patched, with_conn};
 use crate::usecases::register_organization;
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct OrganizationResponse {
-    pub id: Uuid,
-    pub kind: OrganizationKind,
-    pub name: LocalizedText,
-    /// The current province code.
-    #[schema(example = "79")]
-    pub province: String,
-    /// The province code as sent.
-    pub province_as_sent: String,
-    pub tax_code: Option<String>,
-    pub contact: OrganizationContact,
-    /// The short names under which the organization pushes records (`source.exchange` of its
-    /// listings); nobody else may write under them.
-    pub source_exchanges: Vec<String>,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<&Organization> for OrganizationResponse {
-    fn from(org: &Organization) -> Self {
-        let c = org.content.clone();
-        OrganizationResponse {
-            id: org.id,
-            kind: c.kind,
-            name: c.name,
-            province: org.province.clone(),
-            province_as_sent: c.province,
-            tax_code: c.tax_code,
-            source_exchanges: c.source_exchanges,
-            contact: c.contact,
-            version: org.version,
-            created_at: org.created_at,
-            updated_at: org.updated_at,
-        }
-    }
-}
-
 impl Resource for Organization {
     type Public = OrganizationResponse;
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct OrganizationPage {
-    pub items: Vec<OrganizationResponse>,
-    pub next_cursor: Option<String>,
 }
 
 fn organization_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -79,7 +32,7 @@ fn with_etag(response: actix_web::HttpResponseBuilder, org: &Organization) -> Ht
     operation_id = "list_organizations",
     params(PageQuery),
     responses(
-        (status = 200, description = "A page of organizations; `Link: <...>; rel=\"next\"` names the next one", body = OrganizationPage,
+        (status = 200, description = "A page of organizations; `Link: <...>; rel=\"next\"` names the next one", body = dto::OrganizationPage,
          headers(("Link" = String))),
         (status = 400, description = "Invalid `limit` or `cursor` (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -90,7 +43,7 @@ pub async fn list_organizations(asked: PageAsked) -> Result<HttpResponse, ApiErr
     let rows = with_conn(&db, move |conn| Ok(organizations::list(conn, page.after, page.probe())?)).await?;
     let (items, next_cursor, mut response) = kit::page(&req, rows, page, |o| o.id);
     response.insert_header((header::CACHE_CONTROL, "public, max-age=60"));
-    Ok(response.json(OrganizationPage { items: items.iter().map(Into::into).collect(), next_cursor }))
+    Ok(response.json(Page::<OrganizationResponse> { items: items.iter().map(Into::into).collect(), next_cursor }))
 }
 
 /// Read one organization.
@@ -117,7 +70,7 @@ pub async fn get_organization(db: web::Data<Db>, id: web::Path<String>) -> Resul
     tag = "organizations",
     operation_id = "create_organization",
     security(("oauth2" = ["admin"])),
-    request_body(content = OrganizationContent),
+    request_body(content = dto::OrganizationContent),
     responses(
         (status = 201, description = "Registered", body = OrganizationResponse, headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
@@ -129,7 +82,7 @@ pub async fn get_organization(db: web::Data<Db>, id: web::Path<String>) -> Resul
 )]
 #[post("/organizations")]
 pub async fn create_organization(operator: Operator, body: JsonBody) -> Result<HttpResponse, ApiError> {
-    let content = body.parse::<OrganizationContent>()?;
+    let content: OrganizationContent = body.parse::<dto::OrganizationContent>()?.into();
     let author = operator.author;
     let org = with_conn(&operator.db, move |conn| register_organization(conn, content, &author)).await?;
     let mut response = HttpResponse::Created();
@@ -159,7 +112,8 @@ pub async fn update_organization(target: Target<Organization>, body: JsonBody) -
     let org = with_conn(&db, move |conn| {
         kit::modify(conn, id, &author, |_, org: &mut Organization| {
             kit::check_version(org, expected.as_deref())?;
-            let content: OrganizationContent = patched(&org.content, &patch)?;
+            let content: OrganizationContent =
+                patched(&dto::OrganizationContent::from(org.content.clone()), &patch)?.into();
             let valid = content.validate().map_err(ApiError::Validation)?;
             if valid.content == org.content {
                 return Ok(false);

@@ -430,3 +430,63 @@ backend_tests! {
         assert_eq!(again.get("/readyz").await.body["database"], app.backend_name());
     }
 }
+
+/// Every string of the bodies written and the records answered of listings, organizations and
+/// clients states its longest length, and every list its most items (what API linters such as
+/// Spectral's OWASP rules ask): strings with a `format` (ids, times) and closed sets are bounded
+/// by them.
+#[test]
+fn resource_schemas_bound_every_string_and_list() {
+    let document: Value = serde_json::from_str(&techex_api::openapi_text("3.1")).unwrap();
+    let schemas = &document["components"]["schemas"];
+    let mut unbounded = Vec::new();
+    for name in [
+        "ListingContent",
+        "ListingResponse",
+        "ListingPage",
+        "LocalizedText",
+        "LocalizedSummary",
+        "LocalizedDescription",
+        "Price",
+        "Owner",
+        "Contact",
+        "Media",
+        "Source",
+        "OrganizationContent",
+        "OrganizationContact",
+        "OrganizationResponse",
+        "OrganizationPage",
+        "ClientResponse",
+        "ClientPage",
+        "ClientWithSecret",
+        "CreateClientRequest",
+        "UpdateClientRequest",
+    ] {
+        let properties = schemas[name]["properties"].as_object().unwrap_or_else(|| panic!("{name} has no properties"));
+        for (property, schema) in properties {
+            let types = match &schema["type"] {
+                Value::String(t) => vec![t.as_str()],
+                Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+                _ => vec![],
+            };
+            if types.contains(&"string") && schema.get("format").is_none() && schema.get("maxLength").is_none() {
+                unbounded.push(format!("{name}.{property}"));
+            }
+            if types.contains(&"array") {
+                if schema.get("maxItems").is_none() {
+                    unbounded.push(format!("{name}.{property}"));
+                }
+                let items = &schema["items"];
+                if items["type"] == "string" && items.get("maxLength").is_none() {
+                    unbounded.push(format!("{name}.{property}[]"));
+                }
+            }
+        }
+    }
+    assert!(unbounded.is_empty(), "unbounded: {unbounded:?}");
+    assert_eq!(schemas["LocalizedText"]["properties"]["vi"]["maxLength"], techex_domain::listing::TITLE_MAX);
+    assert_eq!(
+        schemas["ListingContent"]["properties"]["field_codes"]["maxItems"],
+        techex_domain::listing::FIELD_CODES_MAX
+    );
+}
