@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use actix_cors::Cors;
-use actix_governor::Governor;
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::error::QueryPayloadError;
@@ -28,7 +27,7 @@ use uuid::Uuid;
 
 use crate::auth::KeySet;
 use crate::auth::TokenLifetime;
-use crate::auth::rate_limit::RateLimits;
+use crate::auth::rate_limit::{self, RateLimits};
 use crate::auth::token_guard::TokenGuard;
 use crate::clock::Clock;
 use crate::error::{ApiError, Problem};
@@ -181,6 +180,7 @@ pub fn build_app(
     }
     refuse_unknown_fields(&mut spec);
     let routes = web::Data::new(RouteTable::of(&spec));
+    let limits = state.rate_limits.clone();
     app.app_data(web::Data::new(state.db))
         .app_data(web::Data::new(state.keys))
         .app_data(web::Data::new(state.token_lifetime))
@@ -205,8 +205,7 @@ pub fn build_app(
         }))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .default_service(web::to(no_route))
-        .wrap(Governor::new(&state.rate_limits.clients))
-        .wrap(Governor::new(&state.rate_limits.addresses))
+        .wrap(from_fn(move |req, next| rate_limit::limit(limits.clone(), req, next)))
         .wrap(state.cors.middleware())
         .wrap(from_fn(finish_response))
         .wrap(Compress::default())
@@ -345,6 +344,8 @@ impl CorsPolicy {
             header::LOCATION,
             header::LINK,
             header::RETRY_AFTER,
+            HeaderName::from_static("ratelimit"),
+            HeaderName::from_static("ratelimit-policy"),
             HeaderName::from_static("x-request-id"),
         ];
         match self {
