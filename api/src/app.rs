@@ -54,7 +54,7 @@ use crate::{etag, routes};
         (name = "reference", description = "Provinces, S&T fields, TRL levels and enumerations, in Vietnamese and English"),
         (name = "operations", description = "Health, readiness and this document"),
     ),
-    servers((url = "/", description = "The server that serves this document (a hub with TECHEX_PUBLIC_URL names its URL)")),
+    servers((url = "/", description = "The server that serves this document, in production, staging or a local run alike (a hub with TECHEX_PUBLIC_URL names its URL)")),
     components(schemas(Problem, techex_domain::FieldError)),
     modifiers(&OAuth2Security)
 )]
@@ -70,6 +70,7 @@ impl Modify for OAuth2Security {
             .operation_id(Some("swagger_ui"))
             .tag("operations")
             .summary(Some("Swagger UI for this document"))
+            .description(Some("An interactive page over `/openapi.json`: read the operations, *Authorize* with a client id and secret, and *Try it out*."))
             .response(
                 "200",
                 ResponseBuilder::new().description("An HTML page").content("text/html", Content::default()),
@@ -81,9 +82,19 @@ impl Modify for OAuth2Security {
         openapi
             .components
             .get_or_insert_with(Default::default)
-            .add_security_scheme("oauth2", SecurityScheme::OAuth2(OAuth2::new([flow])));
+            .add_security_scheme("oauth2", SecurityScheme::OAuth2(OAuth2::with_description([flow], TOKEN_PRACTICE)));
     }
 }
+
+/// How access tokens are made and checked, for the security scheme (the OWASP rules ask that a
+/// JWT scheme declare RFC 8725 by its number, spelled `RFC8725`).
+const TOKEN_PRACTICE: &str = "OAuth 2.0 client credentials (RFC 6749 section 4.4). `POST /v1/auth/token` \
+    issues a bearer access token that is a JWT typed `at+jwt`, short-lived (15 minutes unless the \
+    operator sets another lifetime); a client asks for a new one rather than refreshing it (this grant \
+    has no refresh tokens). Tokens follow the JWT best current practices of RFC8725: signed with EdDSA \
+    (Ed25519) or ES256 only, verified with the algorithm of the key its `kid` names and no other (never \
+    `none`), `iss`, `aud`, `exp` and `nbf` checked; the keys are published at `/.well-known/jwks.json`. \
+    On public reads a token is optional: with one, requests count against the client's own rate limit.";
 
 fn scope_description(scope: Scope) -> &'static str {
     match scope {
@@ -134,6 +145,7 @@ where
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut spec = documented(App::new().into_utoipa_app()).split_for_parts().1;
     refuse_unknown_fields(&mut spec);
+    crate::contract::complete(&mut spec);
     spec
 }
 
@@ -179,6 +191,7 @@ pub fn build_app(
         spec.servers = Some(vec![utoipa::openapi::server::Server::new(url.clone())]);
     }
     refuse_unknown_fields(&mut spec);
+    crate::contract::complete(&mut spec);
     let routes = web::Data::new(RouteTable::of(&spec));
     let limits = state.rate_limits.clone();
     app.app_data(web::Data::new(state.db))
