@@ -30,7 +30,7 @@ use crate::auth::TokenLifetime;
 use crate::auth::rate_limit::{self, RateLimits};
 use crate::auth::token_guard::TokenGuard;
 use crate::clock::Clock;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Problem, shared};
 use crate::extract::{BODY_LIMIT, BodyTimeout, field_error_from_message};
 use crate::{etag, routes};
 
@@ -55,7 +55,19 @@ use crate::{etag, routes};
         (name = "operations", description = "Health, readiness and this document"),
     ),
     servers((url = "/", description = "The server that serves this document, in production, staging or a local run alike (a hub with TECHEX_PUBLIC_URL names its URL)")),
-    components(schemas(Problem, techex_domain::FieldError)),
+    components(
+        schemas(Problem, techex_domain::FieldError),
+        responses(
+            shared::Unauthenticated,
+            shared::NotOperator,
+            shared::BodyTooLarge,
+            shared::BodyNotJson,
+            shared::VersionChanged,
+            shared::EditMalformed,
+            shared::RecordNotFound,
+            shared::EditInvalid,
+        )
+    ),
     modifiers(&OAuth2Security)
 )]
 struct ApiDoc;

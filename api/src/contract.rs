@@ -25,6 +25,9 @@ pub fn complete(spec: &mut OpenApi) {
     let components = spec.components.get_or_insert_with(Default::default);
     components.headers.extend(shared_headers().map(|(name, header)| (name.to_owned(), RefOr::T(header))));
     components.responses.extend(shared_responses().map(|(name, response)| (name.to_owned(), RefOr::T(response))));
+    for response in components.responses.values_mut() {
+        with_rate_limit_fields(response);
+    }
     for item in spec.paths.paths.values_mut() {
         let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for operation in operations.into_iter().flatten() {
@@ -53,16 +56,18 @@ fn complete_operation(operation: &mut Operation) {
     for (status, name) in [("429", "TooManyRequests"), ("500", "InternalError")] {
         responses.entry(status.to_owned()).or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
     }
-    for response in responses.values_mut() {
-        if let RefOr::T(response) = response {
-            for field in RATE_LIMIT_FIELDS {
-                response.headers.entry(field.to_owned()).or_insert_with(|| header_ref(field));
-            }
-            // One definition of Retry-After, with its bounds, wherever a route declares it.
-            if let Some(retry_after) = response.headers.get_mut("Retry-After") {
-                *retry_after = header_ref("Retry-After");
-            }
-        }
+    responses.values_mut().for_each(with_rate_limit_fields);
+}
+
+/// Every answer carries the rate-limit fields (a shared response declares them once, where it is
+/// defined), and one definition of Retry-After, with its bounds, wherever a route declares it.
+fn with_rate_limit_fields(response: &mut RefOr<utoipa::openapi::Response>) {
+    let RefOr::T(response) = response else { return };
+    for field in RATE_LIMIT_FIELDS {
+        response.headers.entry(field.to_owned()).or_insert_with(|| header_ref(field));
+    }
+    if let Some(retry_after) = response.headers.get_mut("Retry-After") {
+        *retry_after = header_ref("Retry-After");
     }
 }
 
@@ -194,6 +199,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_shared_answers_carry_the_rate_limit_fields_too() {
+        let spec = serde_json::to_value(crate::openapi()).unwrap();
+        let shared = spec["components"]["responses"].as_object().unwrap();
+        for name in ["TooManyRequests", "InternalError", "Unauthenticated", "VersionChanged", "BodyTooLarge"] {
+            let response = &shared[name];
+            assert_eq!(
+                response["content"]["application/problem+json"]["schema"]["$ref"],
+                "#/components/schemas/Problem"
+            );
+            for field in super::RATE_LIMIT_FIELDS {
+                assert!(response["headers"].get(field).is_some(), "{name} lacks {field}");
+            }
+        }
+        assert!(shared["TooManyRequests"]["headers"].get("Retry-After").is_some());
     }
 
     /// What Spectral's `owasp:api8:2023-define-error-validation` asks of every operation, asked
