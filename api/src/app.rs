@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use actix_cors::Cors;
-use actix_governor::Governor;
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::error::QueryPayloadError;
@@ -28,10 +27,10 @@ use uuid::Uuid;
 
 use crate::auth::KeySet;
 use crate::auth::TokenLifetime;
-use crate::auth::rate_limit::RateLimits;
+use crate::auth::rate_limit::{self, RateLimits};
 use crate::auth::token_guard::TokenGuard;
 use crate::clock::Clock;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Problem, shared};
 use crate::extract::{BODY_LIMIT, BodyTimeout, field_error_from_message};
 use crate::{etag, routes};
 
@@ -55,8 +54,20 @@ use crate::{etag, routes};
         (name = "reference", description = "Provinces, S&T fields, TRL levels and enumerations, in Vietnamese and English"),
         (name = "operations", description = "Health, readiness and this document"),
     ),
-    servers((url = "/", description = "The server that serves this document (a hub with TECHEX_PUBLIC_URL names its URL)")),
-    components(schemas(Problem, techex_domain::FieldError)),
+    servers((url = "/", description = "The server that serves this document, in production, staging or a local run alike (a hub with TECHEX_PUBLIC_URL names its URL)")),
+    components(
+        schemas(Problem, techex_domain::FieldError),
+        responses(
+            shared::Unauthenticated,
+            shared::NotOperator,
+            shared::BodyTooLarge,
+            shared::BodyNotJson,
+            shared::VersionChanged,
+            shared::EditMalformed,
+            shared::RecordNotFound,
+            shared::EditInvalid,
+        )
+    ),
     modifiers(&OAuth2Security)
 )]
 struct ApiDoc;
@@ -71,6 +82,7 @@ impl Modify for OAuth2Security {
             .operation_id(Some("swagger_ui"))
             .tag("operations")
             .summary(Some("Swagger UI for this document"))
+            .description(Some("An interactive page over `/openapi.json`: read the operations, *Authorize* with a client id and secret, and *Try it out*."))
             .response(
                 "200",
                 ResponseBuilder::new().description("An HTML page").content("text/html", Content::default()),
@@ -82,9 +94,19 @@ impl Modify for OAuth2Security {
         openapi
             .components
             .get_or_insert_with(Default::default)
-            .add_security_scheme("oauth2", SecurityScheme::OAuth2(OAuth2::new([flow])));
+            .add_security_scheme("oauth2", SecurityScheme::OAuth2(OAuth2::with_description([flow], TOKEN_PRACTICE)));
     }
 }
+
+/// How access tokens are made and checked, for the security scheme (the OWASP rules ask that a
+/// JWT scheme declare RFC 8725 by its number, spelled `RFC8725`).
+const TOKEN_PRACTICE: &str = "OAuth 2.0 client credentials (RFC 6749 section 4.4). `POST /v1/auth/token` \
+    issues a bearer access token that is a JWT typed `at+jwt`, short-lived (15 minutes unless the \
+    operator sets another lifetime); a client asks for a new one rather than refreshing it (this grant \
+    has no refresh tokens). Tokens follow the JWT best current practices of RFC8725: signed with EdDSA \
+    (Ed25519) or ES256 only, verified with the algorithm of the key its `kid` names and no other (never \
+    `none`), `iss`, `aud`, `exp` and `nbf` checked; the keys are published at `/.well-known/jwks.json`. \
+    On public reads a token is optional: with one, requests count against the client's own rate limit.";
 
 fn scope_description(scope: Scope) -> &'static str {
     match scope {
@@ -135,6 +157,7 @@ where
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut spec = documented(App::new().into_utoipa_app()).split_for_parts().1;
     complete_schemas(&mut spec);
+    crate::contract::complete(&mut spec);
     spec
 }
 
@@ -187,7 +210,9 @@ pub fn build_app(
         spec.servers = Some(vec![utoipa::openapi::server::Server::new(url.clone())]);
     }
     complete_schemas(&mut spec);
+    crate::contract::complete(&mut spec);
     let routes = web::Data::new(RouteTable::of(&spec));
+    let limits = state.rate_limits.clone();
     app.app_data(web::Data::new(state.db))
         .app_data(web::Data::new(state.keys))
         .app_data(web::Data::new(state.token_lifetime))
@@ -212,8 +237,7 @@ pub fn build_app(
         }))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .default_service(web::to(no_route))
-        .wrap(Governor::new(&state.rate_limits.clients))
-        .wrap(Governor::new(&state.rate_limits.addresses))
+        .wrap(from_fn(move |req, next| rate_limit::limit(limits.clone(), req, next)))
         .wrap(state.cors.middleware())
         .wrap(from_fn(finish_response))
         .wrap(Compress::default())
@@ -352,6 +376,8 @@ impl CorsPolicy {
             header::LOCATION,
             header::LINK,
             header::RETRY_AFTER,
+            HeaderName::from_static("ratelimit"),
+            HeaderName::from_static("ratelimit-policy"),
             HeaderName::from_static("x-request-id"),
         ];
         match self {

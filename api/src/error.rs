@@ -36,64 +36,97 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// The failures many operations share, each one response under `components/responses` that
+/// the sets below refer to.
+pub mod shared {
+    use super::Problem;
+
+    /// No or an invalid access token (`unauthorized`, `invalid_token`)
+    #[derive(utoipa::ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct Unauthenticated(pub Problem);
+
+    /// The token lacks `admin` (`insufficient_scope`)
+    #[derive(utoipa::ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct NotOperator(pub Problem);
+
+    /// The body is over 1 MiB (`body_too_large`)
+    #[derive(utoipa::ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct BodyTooLarge(pub Problem);
+
+    /// The body is not `application/json` or another `+json` type (`unsupported_media_type`)
+    #[derive(utoipa::ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct BodyNotJson(pub Problem);
+
+    /// The record changed since the If-Match version (`precondition_failed`)
+    #[derive(utoipa::ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct VersionChanged(pub Problem);
+
+    /// Malformed JSON (`malformed_json`), id (`invalid_path`) or If-Match (`invalid_header`)
+    #[derive(utoipa::ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct EditMalformed(pub Problem);
+
+    /// No such record (`organization_not_found`, `client_not_found`)
+    #[derive(utoipa::ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct RecordNotFound(pub Problem);
+
+    /// The record as changed breaks a rule (`validation_failed`); `errors` names each field
+    #[derive(utoipa::ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct EditInvalid(pub Problem);
+}
+
 /// The refusals of every operation reserved to the hub operator, documented once for all of them.
 #[derive(utoipa::IntoResponses)]
 pub enum OperatorOnly {
-    /// No or an invalid access token (`unauthorized`, `invalid_token`)
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthenticated(Problem),
-    /// The token lacks `admin` (`insufficient_scope`)
-    #[response(status = 403, content_type = "application/problem+json")]
-    NotOperator(Problem),
+    #[response(status = 401)]
+    Unauthenticated(#[ref_response] shared::Unauthenticated),
+    #[response(status = 403)]
+    NotOperator(#[ref_response] shared::NotOperator),
 }
 
 /// The refusals of a request body, the same for every operation that reads one.
 #[derive(utoipa::IntoResponses)]
 pub enum BodyRefused {
-    /// The body is over 1 MiB (`body_too_large`)
-    #[response(status = 413, content_type = "application/problem+json")]
-    TooLarge(Problem),
-    /// The body is not `application/json` or another `+json` type (`unsupported_media_type`)
-    #[response(status = 415, content_type = "application/problem+json")]
-    NotJson(Problem),
+    #[response(status = 413)]
+    TooLarge(#[ref_response] shared::BodyTooLarge),
+    #[response(status = 415)]
+    NotJson(#[ref_response] shared::BodyNotJson),
 }
 
 /// The refusal of a versioned write whose `If-Match` names another version.
 #[derive(utoipa::IntoResponses)]
 pub enum StaleVersion {
-    /// The record changed since the If-Match version (`precondition_failed`)
-    #[response(status = 412, content_type = "application/problem+json")]
-    Changed(Problem),
+    #[response(status = 412)]
+    Changed(#[ref_response] shared::VersionChanged),
 }
 
 /// The refusals every versioned change of a record by the operator shares; each route adds
 /// its own conflicts (409).
 #[derive(utoipa::IntoResponses)]
 pub enum OperatorEditRefused {
-    /// Malformed JSON (`malformed_json`), id (`invalid_path`) or If-Match (`invalid_header`)
-    #[response(status = 400, content_type = "application/problem+json")]
-    Malformed(Problem),
-    /// No or an invalid access token (`unauthorized`, `invalid_token`)
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthenticated(Problem),
-    /// The token lacks `admin` (`insufficient_scope`)
-    #[response(status = 403, content_type = "application/problem+json")]
-    NotOperator(Problem),
-    /// No such record (`organization_not_found`, `client_not_found`)
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// The record changed since the If-Match version (`precondition_failed`)
-    #[response(status = 412, content_type = "application/problem+json")]
-    Changed(Problem),
-    /// The body is over 1 MiB (`body_too_large`)
-    #[response(status = 413, content_type = "application/problem+json")]
-    TooLarge(Problem),
-    /// The body is not `application/json` or another `+json` type (`unsupported_media_type`)
-    #[response(status = 415, content_type = "application/problem+json")]
-    NotJson(Problem),
-    /// The record as changed breaks a rule (`validation_failed`); `errors` names each field
-    #[response(status = 422, content_type = "application/problem+json")]
-    Invalid(Problem),
+    #[response(status = 400)]
+    Malformed(#[ref_response] shared::EditMalformed),
+    #[response(status = 401)]
+    Unauthenticated(#[ref_response] shared::Unauthenticated),
+    #[response(status = 403)]
+    NotOperator(#[ref_response] shared::NotOperator),
+    #[response(status = 404)]
+    NotFound(#[ref_response] shared::RecordNotFound),
+    #[response(status = 412)]
+    Changed(#[ref_response] shared::VersionChanged),
+    #[response(status = 413)]
+    TooLarge(#[ref_response] shared::BodyTooLarge),
+    #[response(status = 415)]
+    NotJson(#[ref_response] shared::BodyNotJson),
+    #[response(status = 422)]
+    Invalid(#[ref_response] shared::EditInvalid),
 }
 
 #[derive(Debug, thiserror::Error)]

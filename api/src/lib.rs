@@ -4,6 +4,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod clock;
+mod contract;
 pub mod demo;
 pub mod error;
 pub mod etag;

@@ -3,12 +3,13 @@
 //! 3.1 one, each 3.1-only construct written the 3.0 way:
 //!
 //! - `type: [T, "null"]` becomes `type: T` with `nullable: true`;
-//! - `oneOf: [X, {type: null}]` becomes `allOf: [X]` with `nullable: true` (3.0 ignores
-//!   `nullable` beside a bare `$ref`);
+//! - `oneOf: [X, {type: null}]` becomes `allOf: [X]` with `nullable: true` and the `type` of X
+//!   (3.0 ignores `nullable` beside a bare `$ref`, and without a `type` beside it);
 //! - `examples: [..]` in a schema becomes `example`, `const` a one-value `enum`, a numeric
 //!   `exclusiveMinimum`/`exclusiveMaximum` the boolean form beside `minimum`/`maximum`;
-//! - keywords 3.0 lacks (`propertyNames`, `$schema`, `license.identifier`, ...) are left out: they
-//!   only narrow what a validator accepts, never what the server sends.
+//! - keywords 3.0 lacks (`propertyNames`, `$schema`, ...) are left out: they only narrow what a
+//!   validator accepts, never what the server sends; the license's SPDX `identifier` becomes the
+//!   `url` of its SPDX page.
 
 use serde_json::{Map, Value};
 
@@ -20,8 +21,9 @@ pub fn downgrade(document: &utoipa::openapi::OpenApi) -> Value {
     root.remove("jsonSchemaDialect");
     root.remove("webhooks");
     if let Some(license) = root.get_mut("info").and_then(|info| info.get_mut("license")).and_then(Value::as_object_mut)
+        && let Some(Value::String(identifier)) = license.remove("identifier")
     {
-        license.remove("identifier");
+        license.insert("url".into(), Value::from(format!("https://spdx.org/licenses/{identifier}.html")));
     }
     if let Some(paths) = root.get_mut("paths") {
         rewrite_schemas_in(paths);
@@ -39,7 +41,37 @@ pub fn downgrade(document: &utoipa::openapi::OpenApi) -> Value {
             }
         }
     }
+    let types: Map<String, Value> = value["components"]["schemas"]
+        .as_object()
+        .map(|schemas| {
+            schemas.iter().filter_map(|(name, schema)| Some((name.clone(), schema.get("type")?.clone()))).collect()
+        })
+        .unwrap_or_default();
+    type_nullable_references(&mut value, &types);
     value
+}
+
+/// Gives each nullable `allOf: [{$ref}]` the `type` of the schema it names: 3.0 reads
+/// `nullable` only beside a `type`.
+fn type_nullable_references(value: &mut Value, types: &Map<String, Value>) {
+    match value {
+        Value::Object(object) => {
+            let named_type = || {
+                let [only] = object.get("allOf")?.as_array()?.as_slice() else { return None };
+                let name = only.get("$ref")?.as_str()?.strip_prefix("#/components/schemas/")?;
+                types.get(name).cloned()
+            };
+            if object.get("nullable") == Some(&Value::Bool(true))
+                && !object.contains_key("type")
+                && let Some(named) = named_type()
+            {
+                object.insert("type".into(), named);
+            }
+            object.values_mut().for_each(|child| type_nullable_references(child, types));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|child| type_nullable_references(child, types)),
+        _ => {}
+    }
 }
 
 /// Rewrites every `schema` found below `value` (parameters, bodies, responses, headers).
@@ -180,6 +212,31 @@ mod tests {
                 "additionalProperties": {"type": "array", "nullable": true, "items": {"$ref": "#/x"}}
             })
         );
+    }
+
+    #[test]
+    fn a_nullable_reference_takes_the_type_of_the_schema_it_names() {
+        let mut document = json!({
+            "components": {"schemas": {
+                "Source": {"type": "object", "properties": {}},
+                "Kind": {"type": "string", "enum": ["offer"]},
+                "Listing": {"type": "object", "properties": {
+                    "source": {"oneOf": [{"$ref": "#/components/schemas/Source"}, {"type": "null"}]},
+                    "kind": {"oneOf": [{"$ref": "#/components/schemas/Kind"}, {"type": "null"}]}
+                }}
+            }}
+        });
+        for schema in document["components"]["schemas"].as_object_mut().unwrap().values_mut() {
+            rewrite_schema(schema);
+        }
+        let types = Map::from_iter([("Source".into(), json!("object")), ("Kind".into(), json!("string"))]);
+        type_nullable_references(&mut document, &types);
+        let properties = &document["components"]["schemas"]["Listing"]["properties"];
+        assert_eq!(
+            properties["source"],
+            json!({"type": "object", "nullable": true, "allOf": [{"$ref": "#/components/schemas/Source"}]})
+        );
+        assert_eq!(properties["kind"]["type"], "string");
     }
 
     #[test]

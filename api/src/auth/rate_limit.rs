@@ -1,22 +1,30 @@
 //! Rate limits: per API client for authenticated requests (provinces sit behind shared NATs, so
-//! an address says little), per IP address for anonymous ones. Two limiters, each passing the
-//! other's requests through, so each class has its own quota.
+//! an address says little), per IP address for anonymous ones, each class with its own quota.
+//!
+//! Every answer tells the caller where it stands, in the fields of
+//! draft-ietf-httpapi-ratelimit-headers (revision 11): `RateLimit-Policy: "client";q=30;w=15`
+//! (30 requests per 15 seconds, all 30 of which may come at once) and
+//! `RateLimit: "client";r=29;t=1` (29 left now; within 1 second at least one more comes back).
+//! A 429 says `r=0`, with `t` equal to its `Retry-After`.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
-use actix_governor::governor::NotUntil;
-use actix_governor::governor::clock::{Clock, DefaultClock, QuantaInstant};
-use actix_governor::governor::middleware::NoOpMiddleware;
-use actix_governor::{GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError};
-use actix_web::dev::ServiceRequest;
-use actix_web::http::header::ContentType;
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
-
-use crate::auth::token_guard::retry_after_seconds;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{ContentType, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota as Gcra, RateLimiter};
 
 use crate::auth::KeySet;
 use crate::auth::caller::{Bearer, bearer};
+use crate::auth::token_guard::retry_after_seconds;
 
 /// Requests a caller may make per minute, and how many at once after a pause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,37 +33,121 @@ pub struct Quota {
     pub burst: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum RateKey {
-    Client(String),
-    Address(IpAddr),
-    /// Counted by the other limiter.
-    Elsewhere,
-}
+impl Quota {
+    /// The interval after which one more request is allowed.
+    fn per_request(self) -> Duration {
+        Duration::from_millis((60_000 / u64::from(self.per_minute.max(1))).max(1))
+    }
 
-/// The client id of a request whose bearer token verifies; `None` for anonymous requests and
-/// for tokens that do not verify (those are refused later, and counted per address until then).
-fn verified_client(keys: &KeySet, req: &ServiceRequest) -> Option<String> {
-    match bearer(req.request(), keys) {
-        Bearer::Verified(claims) => Some(claims.sub),
-        Bearer::Absent | Bearer::Invalid => None,
+    fn burst_size(self) -> NonZeroU32 {
+        NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN)
     }
 }
 
-/// What one limiter counts: requests of verified clients, each client apart, or anonymous
-/// requests, each address apart. Each passes the other's requests through.
-#[derive(Clone)]
-enum Counted {
-    Clients,
-    /// With the reverse proxies whose `X-Forwarded-For` names the caller.
-    Addresses(Arc<Vec<IpAddr>>),
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum RateKey {
+    Client(String),
+    Address(IpAddr),
 }
 
-/// The key a request is counted under by one of the two limiters.
+type Limiter = RateLimiter<RateKey, DefaultKeyedStateStore<RateKey>, DefaultClock, StateInformationMiddleware>;
+
+/// One class of callers: its quota, the name its answers announce, and the counts.
+struct Policy {
+    name: &'static str,
+    quota: Quota,
+    limiter: Limiter,
+}
+
+impl Policy {
+    fn new(name: &'static str, quota: Quota) -> Self {
+        let gcra = Gcra::with_period(quota.per_request())
+            .expect("a quota's interval is at least a millisecond")
+            .allow_burst(quota.burst_size());
+        Policy { name, quota, limiter: RateLimiter::keyed(gcra).with_middleware::<StateInformationMiddleware>() }
+    }
+
+    /// Writes the policy (the burst as the quota `q`, over the window `w` in which that many
+    /// come back, so `q / w` is the sustained rate) and the caller's standing under it.
+    fn announce(&self, headers: &mut HeaderMap, remaining: u32, next_in: u64) {
+        let burst = self.quota.burst_size().get();
+        let window = ((self.quota.per_request() * burst).as_secs_f64().ceil() as u64).max(1);
+        let fields = [
+            (HeaderName::from_static("ratelimit-policy"), format!("\"{}\";q={burst};w={window}", self.name)),
+            (HeaderName::from_static("ratelimit"), format!("\"{}\";r={remaining};t={next_in}", self.name)),
+        ];
+        for (field, value) in fields {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(field, value);
+            }
+        }
+    }
+}
+
+/// Both limiters; built once per process so every worker shares the counts.
 #[derive(Clone)]
-pub struct CallerKey {
+pub struct RateLimits {
     keys: Arc<KeySet>,
-    counted: Counted,
+    clients: Arc<Policy>,
+    addresses: Arc<Policy>,
+    trusted_proxies: Arc<Vec<IpAddr>>,
+}
+
+impl RateLimits {
+    /// `trusted_proxies`: the reverse proxies whose `X-Forwarded-For` names the caller.
+    pub fn new(keys: Arc<KeySet>, clients: Quota, anonymous: Quota, trusted_proxies: Vec<IpAddr>) -> Self {
+        RateLimits {
+            keys,
+            clients: Arc::new(Policy::new("client", clients)),
+            addresses: Arc::new(Policy::new("address", anonymous)),
+            trusted_proxies: Arc::new(trusted_proxies),
+        }
+    }
+
+    /// The reverse proxies whose `X-Forwarded-For` names the caller.
+    pub fn trusted_proxies(&self) -> TrustedProxies {
+        TrustedProxies(self.trusted_proxies.clone())
+    }
+
+    /// The policy a request is counted under, and its key there: a verified client by its id;
+    /// anyone else (anonymous, or a token that does not verify, refused later) by address.
+    fn counting(&self, req: &ServiceRequest) -> (&Policy, RateKey) {
+        match bearer(req.request(), &self.keys) {
+            Bearer::Verified(claims) => (&self.clients, RateKey::Client(claims.sub)),
+            Bearer::Absent | Bearer::Invalid => {
+                (&self.addresses, RateKey::Address(client_address(req.request(), &self.trusted_proxies)))
+            }
+        }
+    }
+}
+
+/// Counts every request against its caller's quota: over it, a 429 with `Retry-After` rounded up
+/// to whole seconds; within it, the answer. Both carry `RateLimit-Policy` and `RateLimit`.
+pub async fn limit(
+    limits: RateLimits,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let (policy, key) = limits.counting(&req);
+    match policy.limiter.check_key(&key) {
+        Ok(snapshot) => {
+            let mut response = next.call(req).await?.map_into_boxed_body();
+            let next_in = policy.quota.per_request().as_secs_f64().ceil() as u64;
+            policy.announce(response.headers_mut(), snapshot.remaining_burst_capacity(), next_in);
+            Ok(response)
+        }
+        Err(negative) => {
+            let wait = retry_after_seconds(negative.wait_time_from(DefaultClock::default().now()));
+            // The body becomes problem+json on the way out.
+            let mut response = HttpResponse::TooManyRequests()
+                .insert_header((RETRY_AFTER, wait))
+                .content_type(ContentType::plaintext())
+                .body(format!("too many requests; retry in {wait} s"));
+            // The draft wants Retry-After no earlier than the end of `t`.
+            policy.announce(response.headers_mut(), 0, wait);
+            Ok(req.into_response(response))
+        }
+    }
 }
 
 /// The address a request comes from. Behind a trusted reverse proxy that is the last address
@@ -74,78 +166,6 @@ pub fn client_address(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> IpAddr {
         .filter_map(|part| part.trim().parse().ok())
         .collect();
     forwarded.into_iter().rev().find(|address| !trusted_proxies.contains(address)).unwrap_or(peer)
-}
-
-impl KeyExtractor for CallerKey {
-    type Key = RateKey;
-    type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
-
-    fn extract(&self, req: &ServiceRequest) -> Result<RateKey, Self::KeyExtractionError> {
-        Ok(match (&self.counted, verified_client(&self.keys, req)) {
-            (Counted::Clients, Some(client)) => RateKey::Client(client),
-            (Counted::Addresses(proxies), None) => RateKey::Address(client_address(req.request(), proxies)),
-            _ => RateKey::Elsewhere,
-        })
-    }
-
-    fn whitelisted_keys(&self) -> Vec<RateKey> {
-        vec![RateKey::Elsewhere]
-    }
-
-    fn exceed_rate_limit_response(
-        &self,
-        negative: &NotUntil<QuantaInstant>,
-        response: HttpResponseBuilder,
-    ) -> HttpResponse {
-        too_many_requests(negative, response)
-    }
-}
-
-/// The 429 of both limiters, with `Retry-After` rounded up to whole seconds (the limiter's own
-/// rounds down, to 0 within the last second). The body becomes problem+json on the way out.
-fn too_many_requests(negative: &NotUntil<QuantaInstant>, mut response: HttpResponseBuilder) -> HttpResponse {
-    let wait = retry_after_seconds(negative.wait_time_from(DefaultClock::default().now()));
-    response
-        .insert_header(("retry-after", wait))
-        .insert_header(("x-ratelimit-after", wait))
-        .content_type(ContentType::plaintext())
-        .body(format!("too many requests; retry in {wait} s"))
-}
-
-/// Both limiters; built once per process so every worker shares the counts.
-#[derive(Clone)]
-pub struct RateLimits {
-    pub clients: GovernorConfig<CallerKey, NoOpMiddleware>,
-    pub addresses: GovernorConfig<CallerKey, NoOpMiddleware>,
-    trusted_proxies: Arc<Vec<IpAddr>>,
-}
-
-fn config<K: KeyExtractor>(key: K, quota: Quota) -> GovernorConfig<K, NoOpMiddleware> {
-    let per_request_ms = (60_000 / u64::from(quota.per_minute.max(1))).max(1);
-    GovernorConfigBuilder::default()
-        .milliseconds_per_request(per_request_ms)
-        .burst_size(quota.burst.max(1))
-        .key_extractor(key)
-        .finish()
-        .expect("a positive rate and burst make a valid quota")
-}
-
-impl RateLimits {
-    /// `trusted_proxies`: the reverse proxies whose `X-Forwarded-For` names the caller.
-    pub fn new(keys: Arc<KeySet>, clients: Quota, anonymous: Quota, trusted_proxies: Vec<IpAddr>) -> Self {
-        let trusted_proxies = Arc::new(trusted_proxies);
-        let addresses = CallerKey { keys: keys.clone(), counted: Counted::Addresses(trusted_proxies.clone()) };
-        RateLimits {
-            clients: config(CallerKey { keys, counted: Counted::Clients }, clients),
-            addresses: config(addresses, anonymous),
-            trusted_proxies,
-        }
-    }
-
-    /// The reverse proxies whose `X-Forwarded-For` names the caller.
-    pub fn trusted_proxies(&self) -> TrustedProxies {
-        TrustedProxies(self.trusted_proxies.clone())
-    }
 }
 
 /// The reverse proxies whose `X-Forwarded-For` names the caller, for handlers that need the

@@ -21,6 +21,7 @@ use crate::auth::keys::Jwks;
 use crate::auth::rate_limit::{TrustedProxies, client_address};
 use crate::auth::token_guard::{TokenGuard, TurnedAway, VerifyError, retry_after_seconds};
 use crate::auth::{Claims, KeySet, TokenLifetime, secrets};
+use crate::error::Problem;
 use crate::extract::RawBody;
 
 /// The form fields of a token request (`application/x-www-form-urlencoded`).
@@ -166,16 +167,25 @@ fn credentials(req: &HttpRequest, form: &TokenRequest) -> Result<(String, String
 }
 
 /// Get an access token with client credentials.
+///
+/// The client authenticates with its id and secret (HTTP Basic, or `client_id` and
+/// `client_secret` in the form body; RFC 6749 section 2.3.1), so the operation needs no token of
+/// its own. The answer's `access_token` is a JWT to send as `Authorization: Bearer <token>`
+/// until `expires_in` seconds have passed; then ask for another. Failed attempts are counted per
+/// client id and per address.
 #[utoipa::path(
     tag = "auth",
     operation_id = "issue_token",
+    security(()),
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "An access token", body = TokenResponse),
         (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_scope`", body = OAuthError),
         (status = 401, description = "`invalid_client`: unknown client, wrong secret or revoked client", body = OAuthError),
-        (status = 429, description = "`too_many_attempts`: too many failed attempts for this client id or from this address lately; `Retry-After` says when to try again", body = OAuthError,
+        (status = 429, description = "`too_many_attempts` (RFC 6749 error): too many failed attempts for this client id or from this address lately; or `rate_limited` (problem+json): too many requests from this caller. `Retry-After` says when to try again",
+         content((OAuthError = "application/json"), (Problem = "application/problem+json")),
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 500, description = "`server_error`: the token could not be issued; try again", body = OAuthError),
         (status = 503, description = "`temporarily_unavailable`: the server is checking as many secrets as it will at once; retry after `Retry-After`", body = OAuthError,
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
@@ -336,6 +346,9 @@ fn server_error(error: &dyn std::fmt::Display) -> OAuthError {
 }
 
 /// The public keys that verify techex access tokens (RFC 7517).
+///
+/// A partner that verifies techex tokens itself picks the key by the token's `kid`. During a
+/// change of signing key (or of algorithm) both the new and the old keys are listed.
 #[utoipa::path(
     tag = "auth",
     operation_id = "jwks",
@@ -372,9 +385,11 @@ pub struct AuthorizationServerMetadata {
     pub service_documentation: String,
 }
 
-/// The authorization server's metadata (RFC 8414): token endpoint, keys, grant types, scopes and
-/// signing algorithms, so partners configure nothing by hand. Its URLs start with
-/// `TECHEX_PUBLIC_URL`; without one, with the address the request was sent to.
+/// The authorization server's metadata (RFC 8414).
+///
+/// Token endpoint, keys, grant types, scopes and signing algorithms, so partners configure
+/// nothing by hand. Its URLs start with `TECHEX_PUBLIC_URL`; without one, with the address the
+/// request was sent to.
 #[utoipa::path(
     tag = "auth",
     operation_id = "oauth_authorization_server_metadata",

@@ -41,7 +41,10 @@ fn client_id(raw: &str) -> Result<Uuid, ApiError> {
     kit::id_param(Entity::ApiClient, raw)
 }
 
-/// Register an API client (operator only). The answer carries the secret, once.
+/// Register an API client (operator only).
+///
+/// The client acts for one organization with the scopes given. The answer carries its secret,
+/// this once: only a hash is stored, and a lost secret is replaced with `rotate-secret`.
 #[utoipa::path(
     tag = "clients",
     operation_id = "create_client",
@@ -71,6 +74,9 @@ pub async fn create_client(operator: Operator, body: JsonBody) -> Result<HttpRes
 }
 
 /// List API clients (operator only).
+///
+/// A page of clients, oldest first, optionally of one organization; secrets are never shown.
+/// `next_cursor` (and the `Link` header) lead to the next page.
 #[utoipa::path(
     tag = "clients",
     operation_id = "list_clients",
@@ -101,6 +107,9 @@ pub async fn list_clients(
 }
 
 /// Read one API client (operator only).
+///
+/// Its name, organization, scopes and whether it is revoked, without its secret; the `ETag` is
+/// its version, for `If-Match` on a later change.
 #[utoipa::path(
     tag = "clients",
     operation_id = "get_client",
@@ -121,6 +130,9 @@ pub async fn get_client(operator: Operator, id: web::Path<String>) -> Result<Htt
 }
 
 /// Rename a client or change its scopes (operator only).
+///
+/// Narrowed scopes take effect at once, also for the tokens the client already holds. With
+/// `If-Match`, the change applies only to the version named.
 #[utoipa::path(
     tag = "clients",
     operation_id = "update_client",
@@ -152,7 +164,10 @@ pub async fn update_client(
     Ok(kit::with_etag(HttpResponse::Ok(), &client, ClientResponse::from(&client)))
 }
 
-/// Give a client a new secret (operator only); the old one stops working at once.
+/// Give a client a new secret (operator only).
+///
+/// The old secret stops working at once, and so do the tokens issued before. The answer carries
+/// the new secret, this once.
 #[utoipa::path(
     tag = "clients",
     operation_id = "rotate_client_secret",
@@ -176,7 +191,10 @@ pub async fn rotate_client_secret(operator: Operator, id: web::Path<String>) -> 
         .json(ClientWithSecret { client: (&client).into(), client_secret: secret }))
 }
 
-/// Revoke a client (operator only): no more tokens, and the ones it holds stop working.
+/// Revoke a client (operator only).
+///
+/// It gets no more tokens, and the ones it holds stop working at once. An operator cannot revoke
+/// the client it is calling with.
 #[utoipa::path(
     tag = "clients",
     operation_id = "revoke_client",

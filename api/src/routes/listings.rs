@@ -111,8 +111,11 @@ fn cache_headers(response: &mut HttpResponseBuilder, caller: &Caller, public: bo
     response.insert_header((header::CACHE_CONTROL, policy)).insert_header((header::VARY, "Authorization"));
 }
 
-/// Search listings: published ones for anyone; drafts, listings under review and the rest for
-/// their organization and for moderators.
+/// Search listings.
+///
+/// Published ones for anyone; drafts, listings under review and the rest for their organization
+/// and for moderators. Filters combine; pages come newest first, and `next_cursor` (and the
+/// `Link` header) lead to the next one.
 #[utoipa::path(
     tag = "listings",
     operation_id = "list_listings",
@@ -206,8 +209,11 @@ fn author_of(caller: &Caller) -> Result<Author, ApiError> {
     caller.as_ref().map(author).ok_or(ApiError::Denied(access::Denied::Unauthenticated))
 }
 
-/// Read one listing. Published listings are public; others only for their publisher and
-/// moderators.
+/// Read one listing.
+///
+/// Published listings are public; others only for their publisher and moderators. Contacts are
+/// shown to authenticated callers only. The `ETag` is the listing's version: send it as
+/// `If-None-Match` to hear 304 while it is unchanged, or as `If-Match` on a change.
 #[utoipa::path(
     tag = "listings",
     operation_id = "get_listing",
@@ -251,7 +257,11 @@ pub async fn get_listing(
     Ok(with_etag(response, listing, &caller))
 }
 
-/// Create a listing for the caller's organization; it starts as a draft.
+/// Create a listing for the caller's organization.
+///
+/// It starts as a draft, seen only by its organization and moderators until it is submitted and
+/// published. A `source` (the exchange and its own id for the record) lets a portal push the
+/// listings it already holds without creating them twice.
 #[utoipa::path(
     tag = "listings",
     operation_id = "create_listing",
@@ -296,8 +306,10 @@ pub async fn create_listing(
     Ok(with_etag(response, listing, &caller))
 }
 
-/// Change a listing's content with a JSON merge patch (RFC 7386): keys present replace, `null`
-/// removes, absent keys stay.
+/// Change a listing's content with a JSON merge patch.
+///
+/// RFC 7386: keys present replace, `null` removes, absent keys stay. The patched listing is
+/// checked whole, as on creation; with `If-Match`, the change applies only to the version named.
 #[utoipa::path(
     tag = "listings",
     operation_id = "update_listing",
@@ -348,7 +360,10 @@ pub async fn update_listing(
     Ok(with_etag(HttpResponse::Ok(), listing, &caller))
 }
 
-/// Delete a listing: it is withdrawn and no longer served, and partners' feeds receive a tombstone.
+/// Delete a listing.
+///
+/// It is withdrawn and no longer served, and the change log records a tombstone for partners'
+/// feeds. With `If-Match`, only the version named is deleted.
 #[utoipa::path(
     tag = "listings",
     operation_id = "delete_listing",

@@ -23,6 +23,9 @@ pub struct Readiness {
 }
 
 /// Liveness: the process answers.
+///
+/// For a load balancer or an uptime monitor: 200 as long as the process serves HTTP, whatever
+/// the state of the database (see `/readyz` for that).
 #[utoipa::path(tag = "operations", operation_id = "healthz", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
@@ -30,6 +33,9 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the database answers a query.
+///
+/// For a load balancer deciding whether to send traffic here: 200 with the database kind once a
+/// query succeeds, 503 while the database cannot be reached.
 #[utoipa::path(
     tag = "operations",
     operation_id = "readyz",
@@ -46,6 +52,9 @@ pub async fn readyz(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
 }
 
 /// This API's OpenAPI 3.1 description.
+///
+/// The contract this server answers by, also committed as `openapi/openapi.json`; when the
+/// operator set `TECHEX_PUBLIC_URL`, `servers` names it.
 #[utoipa::path(
     tag = "operations",
     operation_id = "openapi",
@@ -59,8 +68,10 @@ pub async fn openapi_json(spec: web::Data<utoipa::openapi::OpenApi>) -> HttpResp
 /// The contract rendered as OpenAPI 3.0.3 (see [`crate::openapi30`]).
 pub struct OpenApi30(pub serde_json::Value);
 
-/// This API's description as OpenAPI 3.0.3, for client generators that read 3.1 poorly (NSwag,
-/// AutoRest, older openapi-generator versions). The same contract as `/openapi.json`.
+/// This API's description as OpenAPI 3.0.3.
+///
+/// For client generators that read 3.1 poorly (NSwag, AutoRest, older openapi-generator
+/// versions). The same contract as `/openapi.json`, each 3.1 construct written the 3.0 way.
 #[utoipa::path(
     tag = "operations",
     operation_id = "openapi_3_0",

@@ -27,6 +27,9 @@ fn with_etag(response: actix_web::HttpResponseBuilder, org: &Organization) -> Ht
 }
 
 /// List organizations in the order they were registered.
+///
+/// The parties of the exchange (exchanges, departments of science and technology, application
+/// centers, enterprises, universities, research institutes), public to anyone. `next_cursor` (and the `Link` header) lead to the next page.
 #[utoipa::path(
     tag = "organizations",
     operation_id = "list_organizations",
@@ -47,6 +50,9 @@ pub async fn list_organizations(asked: PageAsked) -> Result<HttpResponse, ApiErr
 }
 
 /// Read one organization.
+///
+/// Public to anyone. The `ETag` is its version: send it as `If-None-Match` to hear 304 while it
+/// is unchanged, or as `If-Match` on a change.
 #[utoipa::path(
     tag = "organizations",
     operation_id = "get_organization",
@@ -66,6 +72,9 @@ pub async fn get_organization(db: web::Data<Db>, id: web::Path<String>) -> Resul
 }
 
 /// Register an organization (operator only).
+///
+/// A party of the exchange, with its tax code and the source exchanges whose records it holds,
+/// each unique across organizations. Its API clients are registered apart.
 #[utoipa::path(
     tag = "organizations",
     operation_id = "create_organization",
@@ -91,6 +100,9 @@ pub async fn create_organization(operator: Operator, body: JsonBody) -> Result<H
 }
 
 /// Change an organization with a JSON merge patch (operator only).
+///
+/// RFC 7386: keys present replace, `null` removes, absent keys stay; the result is checked whole.
+/// With `If-Match`, the change applies only to the version named.
 #[utoipa::path(
     tag = "organizations",
     operation_id = "update_organization",

@@ -61,9 +61,11 @@ pub struct ProvinceQuery {
     kind: Option<String>,
 }
 
-/// Provinces, current and pre-2025, each old one with its successor. Each is named by the name in
-/// force today (in Vietnam); a unit renamed while in force also lists every name it bore with
-/// its dates (`names`), so a report for another day can show the name of that day.
+/// Provinces, current and pre-2025, each old one with its successor.
+///
+/// Each is named by the name in force today (in Vietnam); a unit renamed while in force also
+/// lists every name it bore with its dates (`names`), so a report for another day can show the
+/// name of that day. `kind` narrows the list to current or old units.
 #[utoipa::path(
     tag = "reference",
     operation_id = "list_provinces",
@@ -94,6 +96,9 @@ pub async fn list_provinces(query: web::Query<ProvinceQuery>) -> Result<HttpResp
 }
 
 /// S&T fields (MOST classification): six broad fields and their three-digit fields.
+///
+/// The codes a listing's `field_codes` take, with their names in Vietnamese and English. The list
+/// changes only with a new release of the server, and may be cached.
 #[utoipa::path(tag = "reference", operation_id = "list_fields", responses((status = 200, description = "Fields", body = FieldList)))]
 #[get("/reference/fields")]
 pub async fn list_fields() -> HttpResponse {
@@ -103,6 +108,9 @@ pub async fn list_fields() -> HttpResponse {
 }
 
 /// Technology readiness levels 1 to 9.
+///
+/// The values of a listing's `trl`, each with its name and description in Vietnamese and
+/// English. The list changes only with a new release of the server, and may be cached.
 #[utoipa::path(tag = "reference", operation_id = "list_trl_levels", responses((status = 200, description = "TRL levels", body = TrlList)))]
 #[get("/reference/trl")]
 pub async fn list_trl_levels() -> HttpResponse {
@@ -121,6 +129,9 @@ macro_rules! values_of {
 }
 
 /// Every enumeration the API uses, by name, with labels.
+///
+/// Each value with its label in Vietnamese and English, so a portal can show a listing's kind,
+/// status or transfer form in words without keeping its own table.
 #[utoipa::path(
     tag = "reference",
     operation_id = "list_enums",

@@ -395,6 +395,53 @@ mod rate_limits {
         assert_eq!(app.as_client(&other).get("/v1/reference/trl").await.status, StatusCode::OK);
     }
 
+    /// Every answer names the policy it was counted under and what is left of it
+    /// (draft-ietf-httpapi-ratelimit-headers): per address without a token, per client with one.
+    #[options(Options {
+        client_quota: Quota { per_minute: 60, burst: 5 },
+        anonymous_quota: Quota { per_minute: 120, burst: 10 },
+        ..Options::default()
+    })]
+    async fn answers_announce_the_policy_and_the_quota_left(app: TestApp) {
+        // A fresh address, so the token requests of the set-up have not spent its quota.
+        let anonymous = || TestRequest::get().uri("/v1/reference/trl").peer_addr("127.0.0.8:5000".parse().unwrap());
+        let first = app.send(anonymous()).await;
+        assert_eq!(first.status, StatusCode::OK);
+        // 10 at once, one more every 500 ms: all 10 are back within 5 s.
+        assert_eq!(first.header("ratelimit-policy"), Some(r#""address";q=10;w=5"#));
+        assert_eq!(first.header("ratelimit"), Some(r#""address";r=9;t=1"#));
+        assert_eq!(app.send(anonymous()).await.header("ratelimit"), Some(r#""address";r=8;t=1"#));
+        let missing = app.send(TestRequest::get().uri("/v1/listings/nope").peer_addr("127.0.0.8:5000".parse().unwrap())).await;
+        assert_eq!(missing.status, StatusCode::BAD_REQUEST, "errors count and say so too");
+        assert_eq!(missing.header("ratelimit"), Some(r#""address";r=7;t=1"#));
+
+        let remaining = |response: &techex_tests::Reply| -> u32 {
+            let field = response.header("ratelimit").expect("a RateLimit field");
+            let rest = field.strip_prefix(r#""client";r="#).unwrap_or_else(|| panic!("{field}"));
+            rest.strip_suffix(";t=1").unwrap_or_else(|| panic!("{field}")).parse().unwrap()
+        };
+        let first = app.get("/v1/reference/trl").await;
+        assert_eq!(first.header("ratelimit-policy"), Some(r#""client";q=5;w=5"#));
+        let second = app.get("/v1/reference/trl").await;
+        assert_eq!(remaining(&second), remaining(&first) - 1);
+    }
+
+    /// A refusal for too many requests says when to come back, in `Retry-After` and in `t`.
+    #[options(Options { anonymous_quota: Quota { per_minute: 6, burst: 1 }, ..Options::default() })]
+    async fn the_429_carries_the_rate_limit_fields(app: TestApp) {
+        let from = || TestRequest::get().uri("/healthz").peer_addr("127.0.0.9:5000".parse().unwrap());
+        assert_eq!(app.send(from()).await.header("ratelimit"), Some(r#""address";r=0;t=10"#));
+        let refused = app.send(from()).await;
+        refused.problem(429, "rate_limited");
+        let wait = refused.header("retry-after").expect("Retry-After");
+        assert!((1..=10).contains(&wait.parse::<u64>().unwrap()), "{wait}");
+        assert_eq!(refused.header("ratelimit-policy"), Some(r#""address";q=1;w=10"#));
+        assert_eq!(refused.header("ratelimit"), Some(format!(r#""address";r=0;t={wait}"#).as_str()));
+        let head = app.send(TestRequest::default().method(actix_web::http::Method::HEAD).uri("/healthz").peer_addr("127.0.0.9:5000".parse().unwrap())).await;
+        assert_eq!(head.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(head.header("ratelimit").is_some_and(|f| f.starts_with(r#""address";r=0;t="#)), "{:?}", head.headers);
+    }
+
     /// Behind a trusted proxy each forwarded caller has its own quota; from anywhere else,
     /// X-Forwarded-For is ignored.
     #[options(Options {

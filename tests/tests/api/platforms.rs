@@ -54,7 +54,10 @@ async fn metadata_and_issuer_follow_the_public_url(app: TestApp) {
     assert_eq!(metadata.header("cache-control"), Some("public, max-age=300"));
     assert_eq!(claims_of(&app.publisher.token)["iss"], url);
     let spec = app.anonymous().get("/openapi.json").await;
-    assert_eq!(spec.body["servers"], serde_json::json!([{"url": url}]));
+    let servers = spec.body["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 1, "{servers:?}");
+    assert_eq!(servers[0]["url"], url);
+    assert_eq!(servers[0]["x-internal"], false, "a hub is public");
 }
 
 /// Without a public URL, the metadata's URLs come from the Host header and are not cached.

@@ -1,0 +1,246 @@
+//! What every operation of the contract shares, declared once here rather than on each route:
+//! its security (a token is accepted everywhere, if only to be counted under the client's own
+//! rate limit), the answers any request can get (429 from the rate limiter, 500), and the
+//! rate-limit fields every answer carries.
+
+use serde_json::json;
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Server};
+
+use crate::error::PROBLEM_JSON;
+
+/// The rate-limit fields every answer carries (see [`crate::auth::rate_limit`]).
+const RATE_LIMIT_FIELDS: [&str; 2] = ["RateLimit", "RateLimit-Policy"];
+
+/// Completes the document the routes declared: servers, shared headers and answers, and the
+/// security of operations that name none.
+pub fn complete(spec: &mut OpenApi) {
+    for server in spec.servers.iter_mut().flatten() {
+        describe_server(server);
+    }
+    let components = spec.components.get_or_insert_with(Default::default);
+    components.headers.extend(shared_headers().map(|(name, header)| (name.to_owned(), RefOr::T(header))));
+    components.responses.extend(shared_responses().map(|(name, response)| (name.to_owned(), RefOr::T(response))));
+    for response in components.responses.values_mut() {
+        with_rate_limit_fields(response);
+    }
+    for item in spec.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            complete_operation(operation);
+        }
+    }
+}
+
+/// The hub is public, whoever runs it: portals and partner exchanges call it from outside.
+fn describe_server(server: &mut Server) {
+    server.description.get_or_insert_with(|| {
+        "The hub's public URL, as its operator configured it (production, staging or test)".to_owned()
+    });
+    server
+        .extensions
+        .get_or_insert_with(Default::default)
+        .merge(ExtensionsBuilder::new().add("x-internal", false).build());
+}
+
+fn complete_operation(operation: &mut Operation) {
+    // Optional security: anonymous callers are served, and a client's token is accepted.
+    operation
+        .security
+        .get_or_insert_with(|| vec![SecurityRequirement::default(), SecurityRequirement::new("oauth2", [""; 0])]);
+    let responses = &mut operation.responses.responses;
+    for (status, name) in [("429", "TooManyRequests"), ("500", "InternalError")] {
+        responses.entry(status.to_owned()).or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+    }
+    responses.values_mut().for_each(with_rate_limit_fields);
+}
+
+/// Every answer carries the rate-limit fields (a shared response declares them once, where it is
+/// defined), and one definition of Retry-After, with its bounds, wherever a route declares it.
+fn with_rate_limit_fields(response: &mut RefOr<utoipa::openapi::Response>) {
+    let RefOr::T(response) = response else { return };
+    for field in RATE_LIMIT_FIELDS {
+        response.headers.entry(field.to_owned()).or_insert_with(|| header_ref(field));
+    }
+    if let Some(retry_after) = response.headers.get_mut("Retry-After") {
+        *retry_after = header_ref("Retry-After");
+    }
+}
+
+fn header_ref(name: &str) -> RefOr<utoipa::openapi::header::Header> {
+    RefOr::Ref(Ref::new(format!("#/components/headers/{name}")))
+}
+
+fn shared_headers() -> [(&'static str, utoipa::openapi::header::Header); 3] {
+    let field = |pattern: &str, example: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(pattern))
+            .max_length(Some(64))
+            .examples([json!(example)])
+    };
+    [
+        (
+            "RateLimit",
+            HeaderBuilder::new()
+                .description(Some(
+                    "What is left of the caller's quota (draft-ietf-httpapi-ratelimit-headers): `r` requests \
+                     now, and within `t` seconds at least one more. On a 429, `r=0` and `t` is the \
+                     `Retry-After`.",
+                ))
+                .schema(Some(field(r#"^"(client|address)";r=[0-9]+;t=[0-9]+$"#, r#""client";r=29;t=1"#)))
+                .build(),
+        ),
+        (
+            "RateLimit-Policy",
+            HeaderBuilder::new()
+                .description(Some(
+                    "The quota the request was counted under (draft-ietf-httpapi-ratelimit-headers): \
+                     `\"client\"` for a request with a valid token, per API client; `\"address\"` for any \
+                     other, per IP address. `q` requests may come at once, and `q` come back every `w` \
+                     seconds.",
+                ))
+                .schema(Some(field(r#"^"(client|address)";q=[0-9]+;w=[0-9]+$"#, r#""client";q=30;w=15"#)))
+                .build(),
+        ),
+        (
+            "Retry-After",
+            HeaderBuilder::new()
+                .description(Some("Seconds to wait before the next request (RFC 9110); rounded up, never 0"))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int32)))
+                        .minimum(Some(1))
+                        .maximum(Some(60)),
+                ))
+                .build(),
+        ),
+    ]
+}
+
+fn shared_responses() -> [(&'static str, utoipa::openapi::Response); 2] {
+    let problem = || ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+    let with_fields = |builder: ResponseBuilder, fields: &[&str]| {
+        let mut response = builder.build();
+        for field in fields {
+            response.headers.insert((*field).to_owned(), header_ref(field));
+        }
+        response
+    };
+    [
+        (
+            "TooManyRequests",
+            with_fields(
+                ResponseBuilder::new()
+                    .description(
+                        "Too many requests from this caller (`rate_limited`): come back after `Retry-After` \
+                         seconds. `RateLimit-Policy` names the quota; `RateLimit` says what is left of it on \
+                         every answer, so a caller can pace itself and never hear this.",
+                    )
+                    .content(PROBLEM_JSON, problem()),
+                &["Retry-After", "RateLimit", "RateLimit-Policy"],
+            ),
+        ),
+        (
+            "InternalError",
+            with_fields(
+                ResponseBuilder::new()
+                    .description(
+                        "The server failed (`internal_error`); the answer's `X-Request-Id` finds the failure \
+                         in the server's log.",
+                    )
+                    .content(PROBLEM_JSON, problem()),
+                &RATE_LIMIT_FIELDS,
+            ),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// Each operation with its method and path, from the whole contract.
+    fn operations() -> Vec<(String, Value)> {
+        let spec = serde_json::to_value(crate::openapi()).unwrap();
+        let mut found = Vec::new();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                found.push((format!("{method} {path}"), operation.clone()));
+            }
+        }
+        assert!(found.len() > 20, "{} operations", found.len());
+        found
+    }
+
+    #[test]
+    fn every_operation_declares_its_security_and_the_answers_every_request_can_get() {
+        for (name, operation) in operations() {
+            let security = operation["security"].as_array().unwrap_or_else(|| panic!("{name} declares no security"));
+            let token_required = !security.iter().any(|requirement| requirement.as_object().unwrap().is_empty());
+            let responses = &operation["responses"];
+            let mut needed = vec!["429", "500"];
+            if token_required {
+                needed.extend(["401", "403"]);
+            }
+            for status in needed {
+                assert!(responses.get(status).is_some(), "{name} does not document {status}");
+            }
+            for (status, response) in responses.as_object().unwrap() {
+                if response.get("$ref").is_none() {
+                    for field in super::RATE_LIMIT_FIELDS {
+                        assert!(response["headers"].get(field).is_some(), "{name} {status} lacks {field}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_shared_answers_carry_the_rate_limit_fields_too() {
+        let spec = serde_json::to_value(crate::openapi()).unwrap();
+        let shared = spec["components"]["responses"].as_object().unwrap();
+        for name in ["TooManyRequests", "InternalError", "Unauthenticated", "VersionChanged", "BodyTooLarge"] {
+            let response = &shared[name];
+            assert_eq!(
+                response["content"]["application/problem+json"]["schema"]["$ref"],
+                "#/components/schemas/Problem"
+            );
+            for field in super::RATE_LIMIT_FIELDS {
+                assert!(response["headers"].get(field).is_some(), "{name} lacks {field}");
+            }
+        }
+        assert!(shared["TooManyRequests"]["headers"].get("Retry-After").is_some());
+    }
+
+    /// What Spectral's `owasp:api8:2023-define-error-validation` asks of every operation, asked
+    /// of those that take input: the others cannot be sent an invalid request.
+    #[test]
+    fn every_operation_that_takes_input_documents_its_refusal() {
+        for (name, operation) in operations() {
+            let takes_input = operation.get("parameters").is_some() || operation.get("requestBody").is_some();
+            let responses = &operation["responses"];
+            if takes_input {
+                assert!(responses.get("400").is_some() || responses.get("422").is_some(), "{name} has no 400 or 422");
+            }
+        }
+    }
+
+    #[test]
+    fn public_reads_take_a_token_without_requiring_one() {
+        let security_of = |wanted: &str| {
+            let (_, operation) = operations().into_iter().find(|(name, _)| name == wanted).unwrap();
+            operation["security"].clone()
+        };
+        for read in ["get /v1/reference/trl", "get /healthz", "get /v1/organizations", "get /v1/listings"] {
+            assert_eq!(security_of(read), serde_json::json!([{}, {"oauth2": []}]), "{read}");
+        }
+        assert_eq!(security_of("post /v1/auth/token"), serde_json::json!([{}]), "client credentials, no token");
+        assert_eq!(security_of("post /v1/listings"), serde_json::json!([{"oauth2": ["listings:write"]}]));
+    }
+}
