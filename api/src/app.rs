@@ -7,7 +7,6 @@ use actix_cors::Cors;
 use actix_governor::Governor;
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::error::QueryPayloadError;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{Compress, Logger, Next, from_fn};
@@ -32,7 +31,7 @@ use crate::auth::rate_limit::RateLimits;
 use crate::auth::token_guard::TokenGuard;
 use crate::clock::Clock;
 use crate::error::{ApiError, Problem};
-use crate::extract::{BODY_LIMIT, BodyTimeout, field_error_from_message};
+use crate::extract::{BODY_LIMIT, BodyTimeout, query_errors};
 use crate::{etag, routes};
 
 #[derive(OpenApi)]
@@ -197,13 +196,9 @@ pub fn build_app(
         .app_data(web::Data::new(spec))
         .app_data(routes)
         .app_data(web::PayloadConfig::new(BODY_LIMIT))
-        .app_data(web::QueryConfig::default().error_handler(|error, _| {
-            let message = match error {
-                QueryPayloadError::Deserialize(inner) => inner.to_string(),
-                other => other.to_string(),
-            };
-            ApiError::InvalidQuery(field_error_from_message(&message)).into()
-        }))
+        .app_data(
+            web::QueryConfig::default().error_handler(|error, _| ApiError::InvalidQuery(query_errors(&error)).into()),
+        )
         .app_data(web::PathConfig::default().error_handler(|error, _| {
             log::debug!("path refused: {error}");
             let mut errors = ValidationErrors::default();

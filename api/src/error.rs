@@ -311,6 +311,8 @@ impl ApiError {
             ApiError::ClientRevoked => text(Text::ClientIsRevoked),
             ApiError::SelfLockout => text(Text::SelfLockout),
             ApiError::Http { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => text(Text::RetryLater),
+            // Before routing, it is the CORS layer that refuses requests as malformed.
+            ApiError::Http { status, .. } if *status == StatusCode::BAD_REQUEST => text(Text::CrossOriginRefused),
             // The words of a layer beneath the API (a CORS refusal) are passed on as they are.
             ApiError::Http { status, detail } => {
                 let reason = if detail.is_empty() { status.as_str() } else { detail.as_str() };

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
+use actix_web::error::QueryPayloadError;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -228,8 +229,16 @@ fn what_fits(expected: &str, last_key: Option<&str>, in_range: bool) -> Message 
     }
 }
 
+/// What a client is told about a query string (or form) that does not fit its type.
+pub fn query_errors(error: &QueryPayloadError) -> ValidationErrors {
+    match error {
+        QueryPayloadError::Deserialize(inner) => field_error_from_message(&inner.to_string()),
+        other => field_error_from_message(&other.to_string()),
+    }
+}
+
 /// Turns serde's message about a query string (which has no path) into a field and a sentence.
-pub fn field_error_from_message(message: &str) -> ValidationErrors {
+fn field_error_from_message(message: &str) -> ValidationErrors {
     let quoted = message.split('`').nth(1).unwrap_or_default().to_owned();
     let listed = || {
         message
@@ -241,7 +250,12 @@ pub fn field_error_from_message(message: &str) -> ValidationErrors {
     if message.starts_with("missing field") {
         errors.add(quoted, Text::Required);
     } else if message.starts_with("unknown field") {
-        errors.add(quoted, Message::new(Text::UnknownParameter).with("known", listed()));
+        match listed() {
+            known if known.is_empty() => errors.add(quoted, Text::NoFieldsHere),
+            known => errors.add(quoted, Message::new(Text::UnknownParameter).with("known", known)),
+        }
+    } else if message.starts_with("duplicate field") {
+        errors.add(quoted, Text::GivenTwice);
     } else if message.starts_with("unknown variant") {
         errors.add_as("", "invalid_value", Message::new(Text::OneOf).with("allowed", listed()));
     } else if message.starts_with("invalid type") {

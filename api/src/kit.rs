@@ -241,13 +241,7 @@ impl FromRequest for PageRequest {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(
             web::Query::<PageQuery>::from_query(req.query_string())
-                .map_err(|e| {
-                    let message = match e {
-                        actix_web::error::QueryPayloadError::Deserialize(inner) => inner.to_string(),
-                        other => other.to_string(),
-                    };
-                    ApiError::InvalidQuery(crate::extract::field_error_from_message(&message))
-                })
+                .map_err(|e| ApiError::InvalidQuery(crate::extract::query_errors(&e)))
                 .and_then(|query| {
                     let mut errors = ValidationErrors::default();
                     let page = PageRequest::read(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);

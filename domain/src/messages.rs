@@ -78,6 +78,7 @@ catalog! {
         "không phải là trường hợp lệ ở đây; không được thêm trường nào ở vị trí này";
     UnknownParameter => "unknown_field", "is not a query parameter here; the parameters are: {known}",
         "không phải là tham số truy vấn hợp lệ ở đây; các tham số hợp lệ: {known}";
+    GivenTwice => "duplicate", "is given more than once", "được gửi nhiều hơn một lần";
     PatchObject => "invalid_type", "a merge patch must be a JSON object { }",
         "bản vá (merge patch) phải là một đối tượng JSON { }";
 
@@ -250,6 +251,9 @@ catalog! {
         "tin phải được kiểm duyệt viên của một tổ chức khác với tổ chức đăng tin phê duyệt";
     RetryLater => "rate_limited", "too many requests; wait as long as Retry-After says, then retry",
         "quá nhiều yêu cầu; hãy chờ hết thời gian ghi trong Retry-After rồi thử lại";
+    CrossOriginRefused => "bad_request",
+        "the request was refused before it reached the API, most often a browser script from an origin, or with a method or headers, that the CORS settings do not allow",
+        "yêu cầu bị từ chối trước khi đến API, thường là do mã kịch bản trình duyệt gửi từ một nguồn gốc (origin), hoặc với phương thức hay trường tiêu đề, mà cấu hình CORS không cho phép";
     Refused => "http_error", "the request was refused ({reason})", "yêu cầu bị từ chối ({reason})";
     StoreUnreachable => "service_unavailable",
         "the database is not reachable; the X-Request-Id response header identifies this request in the server's log",

@@ -3,7 +3,8 @@
 
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
-use techex_tests::{Reply, TestApp, backend_tests, listing_with};
+use techex_api::auth::rate_limit::Quota;
+use techex_tests::{Options, Reply, TestApp, backend_tests, listing_with};
 
 async fn post_listing(app: &TestApp, body: &Value, accept_language: Option<&str>) -> Reply {
     let mut req = TestRequest::post().uri("/v1/listings").set_json(body);
@@ -156,5 +157,64 @@ backend_tests! {
         assert_eq!(malformed.body["detail"], "nội dung yêu cầu không phải là JSON hợp lệ: lỗi nằm ở dòng 2, cột 3");
         let english = app.send_as_publisher(TestRequest::post().uri("/v1/listings").insert_header(("content-type", "application/json")).set_payload("{\"kind\": \"offer\",\n  oops}")).await;
         assert_eq!(english.body["detail"], "the body is not well-formed JSON: the mistake is at line 2, column 3");
+    }
+
+    async fn ids_and_dates_are_described_by_example(app: TestApp) {
+        let body = listing_with(json!({"expires_at": "next year", "owner": {"organization_id": "abc", "name": "Viện"}}));
+        let reply = post_listing(&app, &body, None).await;
+        assert_eq!(sorted(reply.field_errors()), pairs(&[("expires_at", "invalid_value"), ("owner.organization_id", "invalid_value")]));
+        assert_eq!(message_of(&reply, "expires_at"), "must be a date and time with its offset from UTC (RFC 3339), such as 2027-06-30T17:00:00+07:00");
+        assert_eq!(message_of(&reply, "owner.organization_id"), "must be an id (UUID), such as 0190c3a2-7b4e-7c1d-9a8f-2b1e6d5c4a3f");
+        assert_plain(&reply);
+    }
+
+    /// Refusals written by layers beneath the API (CORS, rate limits) speak the language too.
+    #[options(Options { anonymous_quota: Quota { per_minute: 1, burst: 2 }, ..Options::default() })]
+    async fn refusals_before_routing_speak_the_language_asked_for(app: TestApp) {
+        let preflight = app
+            .anonymous()
+            .send(
+                TestRequest::default()
+                    .method(actix_web::http::Method::OPTIONS)
+                    .uri("/v1/listings")
+                    .insert_header(("origin", "https://evil.example"))
+                    .insert_header(("access-control-request-method", "POST"))
+                    .insert_header(("accept-language", "vi-VN")),
+            )
+            .await;
+        preflight.problem(preflight.status.as_u16(), "bad_request");
+        assert_eq!(preflight.header("content-language"), Some("vi"));
+        assert_eq!(preflight.body["title"], "Yêu cầu không hợp lệ");
+        assert!(preflight.body["detail"].as_str().unwrap().contains("cấu hình CORS"), "{:#}", preflight.body);
+        let mut refused = None;
+        for _ in 0..5 {
+            let reply = app.anonymous().send(TestRequest::get().uri("/v1/reference/trl").insert_header(("accept-language", "vi"))).await;
+            if reply.status.as_u16() == 429 {
+                refused = Some(reply);
+                break;
+            }
+        }
+        let refused = refused.expect("the quota runs out");
+        refused.problem(429, "rate_limited");
+        assert_eq!((refused.body["title"].as_str(), refused.header("content-language")), (Some("Quá nhiều yêu cầu"), Some("vi")));
+        assert!(refused.header("retry-after").is_some());
+    }
+
+    /// The token endpoint answers in the form of RFC 6749, whose `error_description` is ASCII:
+    /// English, but plain words too.
+    async fn token_request_refusals_are_plain_english(app: TestApp) {
+        let reply = app
+            .anonymous()
+            .send(
+                TestRequest::post()
+                    .uri("/v1/auth/token")
+                    .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                    .insert_header(("accept-language", "vi"))
+                    .set_payload("grant_type=client_credentials&grant_type=client_credentials"),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 400, "{:#}", reply.body);
+        assert_eq!(reply.body["error"], "invalid_request");
+        assert_eq!(reply.body["error_description"], "grant_type: is given more than once");
     }
 }
