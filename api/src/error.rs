@@ -429,3 +429,81 @@ impl From<actix_web::error::BlockingError> for ApiError {
         ApiError::internal(error.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use techex_domain::access::Scope;
+    use techex_domain::listing::{LifecycleAction, ListingStatus};
+
+    use super::*;
+
+    /// One failure of every kind the API answers with.
+    fn every_kind() -> Vec<ApiError> {
+        use techex_domain::access::Denied as D;
+        let invalid = || ValidationErrors::single("trl", Text::TrlOutOfRange);
+        let mut all = vec![
+            ApiError::MalformedJson(JsonSyntax::At { line: 1, column: 2 }),
+            ApiError::MalformedJson(JsonSyntax::Unreadable),
+            ApiError::Validation(invalid()),
+            ApiError::InvalidQuery(invalid()),
+            ApiError::InvalidPath(invalid()),
+            ApiError::BodyTooLarge { limit: 1 },
+            ApiError::UnsupportedMediaType,
+            ApiError::NoRoute("/x".into()),
+            ApiError::MethodNotAllowed { method: "PUT".into(), allowed: "GET".into() },
+            ApiError::IllegalTransition(IllegalTransition {
+                from: ListingStatus::Withdrawn,
+                action: LifecycleAction::Publish,
+            }),
+            ApiError::EditConflict { entity: Entity::Listing },
+            ApiError::PreconditionFailed { entity: Entity::Listing, current: 3 },
+            ApiError::InvalidHeader(Text::IfMatchMalformed),
+            ApiError::InvalidHeader(Text::IfMatchNotAscii),
+            ApiError::InvalidToken,
+            ApiError::PreconditionRequired(Text::ApproveWithIfMatch),
+            ApiError::BodyTimeout { seconds: 30 },
+            ApiError::ClientRevoked,
+            ApiError::SelfLockout,
+            ApiError::Unavailable(StoreError::NotFound(Entity::Listing)),
+            ApiError::internal("boom"),
+        ];
+        all.extend(
+            [Entity::Listing, Entity::Organization, Entity::ApiClient].map(|entity| ApiError::NotFound { entity }),
+        );
+        all.extend(
+            [Constraint::ListingSource, Constraint::OrganizationTaxCode, Constraint::SourceExchange]
+                .map(ApiError::Duplicate),
+        );
+        all.extend(
+            [D::Unauthenticated, D::MissingScope(Scope::Admin), D::NotOwner, D::Hidden, D::SelfApproval]
+                .map(ApiError::Denied),
+        );
+        all.extend(
+            [400, 401, 403, 404, 413, 429, 418, 503].map(|status| ApiError::Http {
+                status: StatusCode::from_u16(status).unwrap(),
+                detail: "refused".into(),
+            }),
+        );
+        all
+    }
+
+    #[test]
+    fn every_problem_has_its_title_and_detail_in_both_languages_and_only_words_change() {
+        for error in every_kind() {
+            let (code, _, title) = error.code();
+            assert_eq!(title.code(), code, "{error:?} takes the title of another code");
+            let (en, vi) = (error.problem(Lang::En), error.problem(Lang::Vi));
+            assert_ne!(en.title, vi.title, "{error:?}");
+            assert_ne!(en.detail, vi.detail, "{error:?}");
+            assert!(
+                !en.detail.contains('{') && !vi.detail.contains('{'),
+                "{error:?} left a placeholder: {}",
+                vi.detail
+            );
+            assert_eq!(
+                (&en.problem_type, &en.code, en.status, en.errors.len()),
+                (&vi.problem_type, &vi.code, vi.status, vi.errors.len())
+            );
+        }
+    }
+}

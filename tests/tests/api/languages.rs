@@ -217,4 +217,16 @@ backend_tests! {
         assert_eq!(reply.body["error"], "invalid_request");
         assert_eq!(reply.body["error_description"], "grant_type: is given more than once");
     }
+
+    async fn problems_past_the_cap_are_counted_out(app: TestApp) {
+        let media: Vec<Value> = (0..60).map(|_| json!({"kind": "hologram"})).collect();
+        let reply = post_listing(&app, &listing_with(json!({"media": media})), Some("vi")).await;
+        reply.problem(422, "validation_failed");
+        let errors = reply.field_errors();
+        assert_eq!(errors.len(), 51, "{:#}", reply.body);
+        assert_eq!(errors[..2], pairs(&[("media[0].kind", "invalid_value"), ("media[0].url", "required")]));
+        assert_eq!(errors[50], (String::new(), "too_many_errors".to_owned()));
+        assert_eq!(reply.body["errors"][50]["message"], "chỉ 50 lỗi đầu tiên được báo; hãy sửa các lỗi này rồi gửi lại");
+        assert_eq!(reply.body["detail"], "50 trường không đúng yêu cầu; xem từng trường trong errors");
+    }
 }
