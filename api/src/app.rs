@@ -435,6 +435,7 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 ///   request through our logs, or a new one;
 /// - errors that a framework layer wrote as plain text (rate limits, CORS refusals, payload
 ///   errors) rewritten as problem+json, so every failure has the one documented shape;
+/// - every problem in the language `Accept-Language` prefers (see [`crate::language`]);
 /// - an ETag on every JSON read that has none of its own (pages, reference lists), answered
 ///   304 when the caller's copy is current.
 async fn finish_response(
@@ -523,6 +524,7 @@ async fn as_problem(response: ServiceResponse<impl MessageBody + 'static>, lang:
     let headers = response.headers().clone();
     let text = actix_web::body::to_bytes(response.into_body()).await.unwrap_or_default();
     let refusal = ApiError::Http { status, detail: String::from_utf8_lossy(&text).trim().to_owned() };
+    log::debug!("refused before routing: {refusal}");
     let mut rebuilt = refusal.error_response();
     rebuilt =
         rebuilt.set_body(BoxBody::new(serde_json::to_string(&refusal.problem(lang)).expect("problems serialize")));
