@@ -6,7 +6,6 @@ use std::sync::Arc;
 use actix_cors::Cors;
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::error::QueryPayloadError;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{Compress, Logger, Next, from_fn};
@@ -14,8 +13,8 @@ use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
-use techex_domain::ValidationErrors;
 use techex_domain::access::Scope;
+use techex_domain::{Lang, Text, ValidationErrors};
 use techex_persistence::Db;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
@@ -31,7 +30,7 @@ use crate::auth::rate_limit::{self, RateLimits};
 use crate::auth::token_guard::TokenGuard;
 use crate::clock::Clock;
 use crate::error::{ApiError, Problem, shared};
-use crate::extract::{BODY_LIMIT, BodyTimeout, field_error_from_message};
+use crate::extract::{BODY_LIMIT, BodyTimeout, query_errors};
 use crate::{etag, routes};
 
 #[derive(OpenApi)]
@@ -41,7 +40,11 @@ use crate::{etag, routes};
         description = "The shared data hub of the technology exchanges of Vietnam's Southeast region: \
             technology offers and demands, with the reference data they are checked against.\n\n\
             Errors are RFC 9457 `application/problem+json` documents with a stable `code`; \
-            validation failures list each field in `errors`. Pages use opaque cursors.\n\n\
+            validation failures list every problem of the input at once, each field in `errors`. \
+            Messages are plain sentences a portal can show a person: in English, or in Vietnamese \
+            when `Accept-Language` prefers `vi` (`vi`, `vi-VN`, `en;q=0.5, vi`); `Content-Language` \
+            says which. Codes, fields and problem types never change with the language. Pages use \
+            opaque cursors.\n\n\
             Reads are public; writes need a bearer token from `POST /v1/auth/token` (OAuth 2.0 \
             client credentials) carrying the scopes each operation names.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
@@ -56,7 +59,7 @@ use crate::{etag, routes};
     ),
     servers((url = "/", description = "The server that serves this document, in production, staging or a local run alike (a hub with TECHEX_PUBLIC_URL names its URL)")),
     components(
-        schemas(Problem, techex_domain::FieldError),
+        schemas(Problem, crate::error::FieldError),
         responses(
             shared::Unauthenticated,
             shared::NotOperator,
@@ -225,15 +228,14 @@ pub fn build_app(
         .app_data(web::Data::new(spec))
         .app_data(routes)
         .app_data(web::PayloadConfig::new(BODY_LIMIT))
-        .app_data(web::QueryConfig::default().error_handler(|error, _| {
-            let message = match error {
-                QueryPayloadError::Deserialize(inner) => inner.to_string(),
-                other => other.to_string(),
-            };
-            ApiError::InvalidQuery(field_error_from_message("", &message)).into()
-        }))
+        .app_data(
+            web::QueryConfig::default().error_handler(|error, _| ApiError::InvalidQuery(query_errors(&error)).into()),
+        )
         .app_data(web::PathConfig::default().error_handler(|error, _| {
-            ApiError::InvalidPath(ValidationErrors::single("", "invalid_format", error.to_string())).into()
+            log::debug!("path refused: {error}");
+            let mut errors = ValidationErrors::default();
+            errors.add_as("", "invalid_format", Text::WrongValue);
+            ApiError::InvalidPath(errors).into()
         }))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .default_service(web::to(no_route))
@@ -466,6 +468,7 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 ///   request through our logs, or a new one;
 /// - errors that a framework layer wrote as plain text (rate limits, CORS refusals, payload
 ///   errors) rewritten as problem+json, so every failure has the one documented shape;
+/// - every problem in the language `Accept-Language` prefers (see [`crate::language`]);
 /// - an ETag on every JSON read that has none of its own (pages, reference lists), answered
 ///   304 when the caller's copy is current.
 async fn finish_response(
@@ -482,9 +485,15 @@ async fn finish_response(
     let read = req.method() == Method::GET;
     let is_docs = req.path().starts_with("/docs");
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let response = next.call(req).await?;
+    let lang = crate::language::negotiate(&req);
+    let mut response = next.call(req).await?;
     let mut response = if needs_problem_body(&response) {
-        as_problem(response).await
+        as_problem(response, lang).await
+    } else if let Some(problem) =
+        response.response().error().and_then(|e| e.as_error::<ApiError>()).map(|e| e.problem(lang))
+    {
+        crate::language::mark(response.headers_mut(), lang);
+        response.map_body(|_, _| BoxBody::new(serde_json::to_string(&problem).expect("problems serialize")))
     } else if read && own_etag_matches(&response, if_none_match.as_deref()) {
         let (request, response) = response.into_parts();
         ServiceResponse::new(request, not_modified(response.headers()))
@@ -542,13 +551,17 @@ const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 const DOCS_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
     script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-async fn as_problem(response: ServiceResponse<impl MessageBody + 'static>) -> ServiceResponse {
+async fn as_problem(response: ServiceResponse<impl MessageBody + 'static>, lang: Lang) -> ServiceResponse {
     let (request, response) = response.into_parts();
     let status = response.status();
     let headers = response.headers().clone();
     let text = actix_web::body::to_bytes(response.into_body()).await.unwrap_or_default();
-    let mut rebuilt =
-        ApiError::Http { status, detail: String::from_utf8_lossy(&text).trim().to_owned() }.error_response();
+    let refusal = ApiError::Http { status, detail: String::from_utf8_lossy(&text).trim().to_owned() };
+    log::debug!("refused before routing: {refusal}");
+    let mut rebuilt = refusal.error_response();
+    rebuilt =
+        rebuilt.set_body(BoxBody::new(serde_json::to_string(&refusal.problem(lang)).expect("problems serialize")));
+    crate::language::mark(rebuilt.headers_mut(), lang);
     for (name, value) in
         headers.iter().filter(|(name, _)| *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH)
     {

@@ -5,22 +5,38 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use techex_domain::access::Denied;
-use techex_domain::listing::IllegalTransition;
-use techex_domain::{FieldError, ValidationErrors};
+use techex_domain::listing::{IllegalTransition, past_tense};
+use techex_domain::{Lang, Message, Text, ValidationErrors};
 use techex_persistence::{Constraint, Entity, StoreError};
 use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// An RFC 9457 problem document.
+/// One rejected input: `field` is a path such as `title.vi`, `price.amount` or `field_codes[1]`
+/// (empty for the body or query string as a whole), `code` a stable snake_case word clients may
+/// branch on, `message` a sentence a person can read, in the language of the problem.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldError {
+    #[schema(example = "price.amount")]
+    pub field: String,
+    #[schema(example = "invalid_type")]
+    pub code: String,
+    #[schema(example = "must be a whole number of đồng, without dots or spaces, such as 450000000")]
+    pub message: String,
+}
+
+/// An RFC 9457 problem document. `title`, `detail` and each `message` are in English, or in
+/// Vietnamese when `Accept-Language` prefers it (`vi`, `vi-VN`, `en;q=0.5, vi`); the response's
+/// `Content-Language` says which. `type`, `code`, `status` and each `field` and `code` in
+/// `errors` never change with the language: branch on those.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "type": "urn:techex:problem:validation_failed",
     "title": "Validation failed",
     "status": 422,
-    "detail": "1 invalid field(s)",
+    "detail": "1 field(s) are not as required; errors lists each",
     "code": "validation_failed",
-    "errors": [{"field": "trl", "code": "out_of_range", "message": "TRL must be between 1 and 9, not 12"}]
+    "errors": [{"field": "trl", "code": "out_of_range", "message": "the TRL must be from 1 to 9, not 12"}]
 }))]
 pub struct Problem {
     /// `urn:techex:problem:<code>`.
@@ -129,65 +145,93 @@ pub enum OperatorEditRefused {
     Invalid(#[ref_response] shared::EditInvalid),
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("the body is not well-formed JSON: {0}")]
-    MalformedJson(String),
-    #[error("{0}")]
-    Validation(ValidationErrors),
-    #[error("{0}")]
-    InvalidQuery(ValidationErrors),
-    #[error("{0}")]
-    InvalidPath(ValidationErrors),
-    #[error("the body exceeds the limit of {limit} bytes")]
-    BodyTooLarge { limit: usize },
-    #[error("send the body as JSON (application/json, or application/merge-patch+json for a patch)")]
-    UnsupportedMediaType,
-    #[error("{entity} not found")]
-    NotFound { entity: Entity },
-    #[error("no route answers {0}")]
-    NoRoute(String),
-    #[error("{method} is not allowed here; allowed: {allowed}")]
-    MethodNotAllowed { method: String, allowed: String },
-    #[error("{0}")]
-    IllegalTransition(#[from] IllegalTransition),
-    #[error("the {entity} was changed by another write; read it again and retry")]
-    EditConflict { entity: Entity },
-    #[error("{}", duplicate_detail(*.0))]
-    Duplicate(Constraint),
-    #[error("the {entity} is at version {current} (ETag \"v{current}\"); If-Match named another")]
-    PreconditionFailed { entity: Entity, current: i64 },
-    #[error("the {name} header is malformed: {reason}")]
-    InvalidHeader { name: &'static str, reason: &'static str },
-    #[error("the access token is missing, malformed, expired, revoked or not for this API")]
-    InvalidToken,
-    #[error("{0}")]
-    Denied(#[from] Denied),
-    #[error("{0}")]
-    PreconditionRequired(&'static str),
-    #[error("the request body did not arrive within {seconds} s")]
-    BodyTimeout { seconds: u64 },
-    #[error("the client is revoked")]
-    ClientRevoked,
-    #[error("an operator may not revoke, or take admin from, the client it is calling with")]
-    SelfLockout,
-    /// A failure an HTTP layer answered before any handler (CORS, rate limits).
-    #[error("{detail}")]
-    Http { status: StatusCode, detail: String },
-    #[error("the database is not reachable")]
-    Unavailable(#[source] StoreError),
-    #[error("internal error")]
-    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+/// How a body failed to read as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonSyntax {
+    /// The first mistake is at this line and column (both from 1).
+    At { line: usize, column: usize },
+    /// The body did not arrive whole.
+    Unreadable,
 }
 
-/// What a client is told about a broken uniqueness rule.
-fn duplicate_detail(constraint: Constraint) -> &'static str {
-    match constraint {
-        Constraint::ListingSource => "another listing already has this source exchange and external id",
-        Constraint::OrganizationTaxCode => "another organization already has this tax code",
-        Constraint::SourceExchange => {
-            "a source exchange name in source_exchanges already belongs to another organization"
+/// Every way a request fails. What a client reads about each is in the catalog of
+/// [`techex_domain::messages`], in the language it asked for; `Display` is the English, for logs.
+#[derive(Debug)]
+pub enum ApiError {
+    MalformedJson(JsonSyntax),
+    Validation(ValidationErrors),
+    InvalidQuery(ValidationErrors),
+    InvalidPath(ValidationErrors),
+    BodyTooLarge {
+        limit: usize,
+    },
+    UnsupportedMediaType,
+    NotFound {
+        entity: Entity,
+    },
+    NoRoute(String),
+    MethodNotAllowed {
+        method: String,
+        allowed: String,
+    },
+    IllegalTransition(IllegalTransition),
+    EditConflict {
+        entity: Entity,
+    },
+    Duplicate(Constraint),
+    PreconditionFailed {
+        entity: Entity,
+        current: i64,
+    },
+    /// A malformed header; the sentence names it and what it must hold.
+    InvalidHeader(Text),
+    InvalidToken,
+    Denied(Denied),
+    /// The precondition an operation needs, as a sentence.
+    PreconditionRequired(Text),
+    BodyTimeout {
+        seconds: u64,
+    },
+    ClientRevoked,
+    SelfLockout,
+    /// A failure an HTTP layer answered before any handler (CORS, rate limits), with its words.
+    Http {
+        status: StatusCode,
+        detail: String,
+    },
+    Unavailable(StoreError),
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Validation(e) | ApiError::InvalidQuery(e) | ApiError::InvalidPath(e) => write!(f, "{e}"),
+            ApiError::Http { detail, .. } if !detail.is_empty() => f.write_str(detail),
+            other => write!(f, "{}", other.detail()),
         }
+    }
+}
+
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ApiError::Unavailable(e) => Some(e),
+            ApiError::Internal(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+impl From<IllegalTransition> for ApiError {
+    fn from(error: IllegalTransition) -> Self {
+        ApiError::IllegalTransition(error)
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(error: Denied) -> Self {
+        ApiError::Denied(error)
     }
 }
 
@@ -197,96 +241,151 @@ impl ApiError {
     }
 
     /// The stable code, its HTTP status and title: the one table of the API's failures.
-    pub fn code(&self) -> (&'static str, StatusCode, &'static str) {
+    pub fn code(&self) -> (&'static str, StatusCode, Text) {
         use ApiError::*;
+        use Text as T;
         use techex_domain::access::Denied as D;
         match self {
-            MalformedJson(_) => ("malformed_json", StatusCode::BAD_REQUEST, "Malformed JSON"),
-            Validation(_) => ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY, "Validation failed"),
-            InvalidQuery(_) => ("invalid_query", StatusCode::BAD_REQUEST, "Invalid query parameter"),
-            InvalidPath(_) => ("invalid_path", StatusCode::BAD_REQUEST, "Invalid path parameter"),
-            BodyTooLarge { .. } => ("body_too_large", StatusCode::PAYLOAD_TOO_LARGE, "Body too large"),
+            MalformedJson(_) => ("malformed_json", StatusCode::BAD_REQUEST, T::TitleMalformedJson),
+            Validation(_) => ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY, T::TitleValidationFailed),
+            InvalidQuery(_) => ("invalid_query", StatusCode::BAD_REQUEST, T::TitleInvalidQuery),
+            InvalidPath(_) => ("invalid_path", StatusCode::BAD_REQUEST, T::TitleInvalidPath),
+            BodyTooLarge { .. } => ("body_too_large", StatusCode::PAYLOAD_TOO_LARGE, T::TitleBodyTooLarge),
             UnsupportedMediaType => {
-                ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type")
+                ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE, T::TitleUnsupportedMediaType)
             }
-            NotFound { entity: Entity::Listing } => ("listing_not_found", StatusCode::NOT_FOUND, "Listing not found"),
+            NotFound { entity: Entity::Listing } => {
+                ("listing_not_found", StatusCode::NOT_FOUND, T::TitleListingNotFound)
+            }
             NotFound { entity: Entity::Organization } => {
-                ("organization_not_found", StatusCode::NOT_FOUND, "Organization not found")
+                ("organization_not_found", StatusCode::NOT_FOUND, T::TitleOrganizationNotFound)
             }
             NotFound { entity: Entity::ApiClient } => {
-                ("client_not_found", StatusCode::NOT_FOUND, "API client not found")
+                ("client_not_found", StatusCode::NOT_FOUND, T::TitleClientNotFound)
             }
-            NoRoute(_) => ("not_found", StatusCode::NOT_FOUND, "Not found"),
-            MethodNotAllowed { .. } => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
-            IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT, "Illegal lifecycle move"),
-            EditConflict { .. } => ("edit_conflict", StatusCode::CONFLICT, "Concurrent edit"),
-            Duplicate(Constraint::ListingSource) => {
-                ("duplicate_source", StatusCode::CONFLICT, "Duplicate source record")
-            }
+            NoRoute(_) => ("not_found", StatusCode::NOT_FOUND, T::TitleNotFound),
+            MethodNotAllowed { .. } => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, T::TitleMethodNotAllowed),
+            IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT, T::TitleIllegalTransition),
+            EditConflict { .. } => ("edit_conflict", StatusCode::CONFLICT, T::TitleEditConflict),
+            Duplicate(Constraint::ListingSource) => ("duplicate_source", StatusCode::CONFLICT, T::TitleDuplicateSource),
             Duplicate(Constraint::OrganizationTaxCode) => {
-                ("duplicate_tax_code", StatusCode::CONFLICT, "Duplicate tax code")
+                ("duplicate_tax_code", StatusCode::CONFLICT, T::TitleDuplicateTaxCode)
             }
             Duplicate(Constraint::SourceExchange) => {
-                ("duplicate_source_exchange", StatusCode::CONFLICT, "Source exchange held by another organization")
+                ("duplicate_source_exchange", StatusCode::CONFLICT, T::TitleDuplicateSourceExchange)
             }
-            InvalidHeader { .. } => ("invalid_header", StatusCode::BAD_REQUEST, "Invalid header"),
+            InvalidHeader { .. } => ("invalid_header", StatusCode::BAD_REQUEST, T::TitleInvalidHeader),
             PreconditionRequired(_) => {
-                ("precondition_required", StatusCode::PRECONDITION_REQUIRED, "If-Match required")
+                ("precondition_required", StatusCode::PRECONDITION_REQUIRED, T::TitlePreconditionRequired)
             }
-            BodyTimeout { .. } => ("body_timeout", StatusCode::REQUEST_TIMEOUT, "Request body too slow"),
-            ClientRevoked => ("client_revoked", StatusCode::CONFLICT, "Client revoked"),
-            SelfLockout => ("self_lockout", StatusCode::CONFLICT, "Would lock the caller out"),
-            InvalidToken => ("invalid_token", StatusCode::UNAUTHORIZED, "Invalid access token"),
-            Denied(D::Unauthenticated) => ("unauthorized", StatusCode::UNAUTHORIZED, "Authentication required"),
-            Denied(D::MissingScope(_)) => ("insufficient_scope", StatusCode::FORBIDDEN, "Insufficient scope"),
-            Denied(D::NotOwner) => ("forbidden", StatusCode::FORBIDDEN, "Forbidden"),
-            Denied(D::SelfApproval) => {
-                ("self_approval", StatusCode::FORBIDDEN, "Approval by the author's organization")
-            }
-            Denied(D::Hidden) => ("listing_not_found", StatusCode::NOT_FOUND, "Listing not found"),
+            BodyTimeout { .. } => ("body_timeout", StatusCode::REQUEST_TIMEOUT, T::TitleBodyTimeout),
+            ClientRevoked => ("client_revoked", StatusCode::CONFLICT, T::TitleClientRevoked),
+            SelfLockout => ("self_lockout", StatusCode::CONFLICT, T::TitleSelfLockout),
+            InvalidToken => ("invalid_token", StatusCode::UNAUTHORIZED, T::TitleInvalidToken),
+            Denied(D::Unauthenticated) => ("unauthorized", StatusCode::UNAUTHORIZED, T::TitleUnauthorized),
+            Denied(D::MissingScope(_)) => ("insufficient_scope", StatusCode::FORBIDDEN, T::TitleInsufficientScope),
+            Denied(D::NotOwner) => ("forbidden", StatusCode::FORBIDDEN, T::TitleForbidden),
+            Denied(D::SelfApproval) => ("self_approval", StatusCode::FORBIDDEN, T::TitleSelfApproval),
+            Denied(D::Hidden) => ("listing_not_found", StatusCode::NOT_FOUND, T::TitleListingNotFound),
             PreconditionFailed { .. } => {
-                ("precondition_failed", StatusCode::PRECONDITION_FAILED, "Version precondition failed")
+                ("precondition_failed", StatusCode::PRECONDITION_FAILED, T::TitlePreconditionFailed)
             }
             Http { status, .. } => match status.as_u16() {
-                400 => ("bad_request", *status, "Bad request"),
-                401 => ("unauthorized", *status, "Authentication required"),
-                403 => ("forbidden", *status, "Forbidden"),
-                404 => ("not_found", *status, "Not found"),
-                413 => ("body_too_large", *status, "Body too large"),
-                429 => ("rate_limited", *status, "Too many requests"),
-                _ if status.is_server_error() => ("internal_error", *status, "Internal error"),
-                _ => ("http_error", *status, "Request failed"),
+                400 => ("bad_request", *status, T::TitleBadRequest),
+                401 => ("unauthorized", *status, T::TitleUnauthorized),
+                403 => ("forbidden", *status, T::TitleForbidden),
+                404 => ("not_found", *status, T::TitleNotFound),
+                413 => ("body_too_large", *status, T::TitleBodyTooLarge),
+                429 => ("rate_limited", *status, T::TitleRateLimited),
+                _ if status.is_server_error() => ("internal_error", *status, T::TitleInternalError),
+                _ => ("http_error", *status, T::TitleHttpError),
             },
-            Unavailable(_) => ("service_unavailable", StatusCode::SERVICE_UNAVAILABLE, "Service unavailable"),
-            Internal(_) => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
+            Unavailable(_) => ("service_unavailable", StatusCode::SERVICE_UNAVAILABLE, T::TitleServiceUnavailable),
+            Internal(_) => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR, T::TitleInternalError),
         }
     }
 
-    fn field_errors(&self) -> Vec<FieldError> {
+    /// The sentence a client reads in `detail`.
+    pub fn detail(&self) -> Message {
+        use techex_domain::access::Denied as D;
+        let text = |text: Text| Message::new(text);
         match self {
-            ApiError::Validation(e) | ApiError::InvalidQuery(e) | ApiError::InvalidPath(e) => e.0.clone(),
+            ApiError::MalformedJson(JsonSyntax::At { line, column }) => {
+                text(Text::MalformedJsonAt).with("line", line).with("column", column)
+            }
+            ApiError::MalformedJson(JsonSyntax::Unreadable) => text(Text::BodyUnreadable),
+            ApiError::Validation(e) => text(Text::InvalidFields).with("count", field_count(e)),
+            ApiError::InvalidQuery(e) => text(Text::InvalidParameters).with("count", field_count(e)),
+            ApiError::InvalidPath(_) => text(Text::InvalidPathPart),
+            ApiError::BodyTooLarge { limit } => text(Text::BodyTooLarge).with("limit", limit),
+            ApiError::UnsupportedMediaType => text(Text::SendJson),
+            ApiError::NotFound { entity: Entity::Listing } | ApiError::Denied(D::Hidden) => text(Text::NoSuchListing),
+            ApiError::NotFound { entity: Entity::Organization } => text(Text::NoSuchOrganization),
+            ApiError::NotFound { entity: Entity::ApiClient } => text(Text::NoSuchClient),
+            ApiError::NoRoute(target) => text(Text::NoRoute).with("target", target),
+            ApiError::MethodNotAllowed { method, allowed } => {
+                text(Text::MethodNotAllowed).with("method", method).with("allowed", allowed)
+            }
+            ApiError::IllegalTransition(IllegalTransition { from, action }) => text(Text::IllegalTransition)
+                .with_words("status", from.as_str(), from.label_vi())
+                .with_words("action", past_tense(*action), action.label_vi()),
+            ApiError::EditConflict { .. } => text(Text::EditConflict),
+            ApiError::Duplicate(Constraint::ListingSource) => text(Text::DuplicateSource),
+            ApiError::Duplicate(Constraint::OrganizationTaxCode) => text(Text::DuplicateTaxCode),
+            ApiError::Duplicate(Constraint::SourceExchange) => text(Text::DuplicateSourceExchange),
+            ApiError::PreconditionFailed { current, .. } => text(Text::VersionMismatch).with("current", current),
+            ApiError::InvalidHeader(sentence) | ApiError::PreconditionRequired(sentence) => text(*sentence),
+            ApiError::InvalidToken => text(Text::TokenRefused),
+            ApiError::Denied(D::Unauthenticated) => text(Text::NeedsToken),
+            ApiError::Denied(D::MissingScope(scope)) => text(Text::NeedsScope).with("scope", scope),
+            ApiError::Denied(D::NotOwner) => text(Text::NotOwner),
+            ApiError::Denied(D::SelfApproval) => text(Text::SelfApproval),
+            ApiError::BodyTimeout { seconds } => text(Text::BodyTimeout).with("seconds", seconds),
+            ApiError::ClientRevoked => text(Text::ClientIsRevoked),
+            ApiError::SelfLockout => text(Text::SelfLockout),
+            ApiError::Http { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => text(Text::RetryLater),
+            // Before routing, it is the CORS layer that refuses requests as malformed.
+            ApiError::Http { status, .. } if *status == StatusCode::BAD_REQUEST => text(Text::CrossOriginRefused),
+            // The words of a layer beneath the API (a CORS refusal) are passed on as they are.
+            ApiError::Http { status, detail } => {
+                let reason = if detail.is_empty() { status.as_str() } else { detail.as_str() };
+                text(Text::Refused).with("reason", reason)
+            }
+            // Causes of server-side failures stay in the log; the client gets the request id.
+            ApiError::Unavailable(_) => text(Text::StoreUnreachable),
+            ApiError::Internal(_) => text(Text::ServerFault),
+        }
+    }
+
+    fn field_errors(&self, lang: Lang) -> Vec<FieldError> {
+        match self {
+            ApiError::Validation(e) | ApiError::InvalidQuery(e) | ApiError::InvalidPath(e) => e
+                .0
+                .iter()
+                .map(|e| FieldError { field: e.field.clone(), code: e.code.clone(), message: e.message.render(lang) })
+                .collect(),
             _ => Vec::new(),
         }
     }
 
-    pub fn problem(&self) -> Problem {
+    /// The problem document, its sentences in `lang`; its codes, fields and type are the same
+    /// in every language.
+    pub fn problem(&self, lang: Lang) -> Problem {
         let (code, status, title) = self.code();
-        let detail = match self {
-            // Causes of server-side failures stay in the log; the client gets the request id.
-            ApiError::Internal(_) | ApiError::Unavailable(_) => {
-                format!("{title}; the X-Request-Id response header identifies this request in the server's log")
-            }
-            other => other.to_string(),
-        };
         Problem {
             problem_type: format!("urn:techex:problem:{code}"),
-            title: title.to_owned(),
+            title: title.template(lang).to_owned(),
             status: status.as_u16(),
-            detail,
+            detail: self.detail().render(lang),
             code: code.to_owned(),
-            errors: self.field_errors(),
+            errors: self.field_errors(lang),
         }
     }
+}
+
+/// The failures counted in a detail, leaving out the note that more were not reported.
+fn field_count(errors: &ValidationErrors) -> usize {
+    errors.0.iter().filter(|e| e.code != Text::TooManyErrors.code()).count()
 }
 
 impl ResponseError for ApiError {
@@ -325,7 +424,8 @@ impl ResponseError for ApiError {
         {
             response.insert_header((header::ALLOW, value));
         }
-        response.body(serde_json::to_string(&self.problem()).expect("problems serialize"))
+        // English here; the language the caller asked for is put in as the response leaves the app.
+        response.body(serde_json::to_string(&self.problem(Lang::En)).expect("problems serialize"))
     }
 }
 
@@ -360,5 +460,83 @@ impl From<techex_domain::client::ClientRevoked> for ApiError {
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(error: actix_web::error::BlockingError) -> Self {
         ApiError::internal(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use techex_domain::access::Scope;
+    use techex_domain::listing::{LifecycleAction, ListingStatus};
+
+    use super::*;
+
+    /// One failure of every kind the API answers with.
+    fn every_kind() -> Vec<ApiError> {
+        use techex_domain::access::Denied as D;
+        let invalid = || ValidationErrors::single("trl", Text::TrlOutOfRange);
+        let mut all = vec![
+            ApiError::MalformedJson(JsonSyntax::At { line: 1, column: 2 }),
+            ApiError::MalformedJson(JsonSyntax::Unreadable),
+            ApiError::Validation(invalid()),
+            ApiError::InvalidQuery(invalid()),
+            ApiError::InvalidPath(invalid()),
+            ApiError::BodyTooLarge { limit: 1 },
+            ApiError::UnsupportedMediaType,
+            ApiError::NoRoute("/x".into()),
+            ApiError::MethodNotAllowed { method: "PUT".into(), allowed: "GET".into() },
+            ApiError::IllegalTransition(IllegalTransition {
+                from: ListingStatus::Withdrawn,
+                action: LifecycleAction::Publish,
+            }),
+            ApiError::EditConflict { entity: Entity::Listing },
+            ApiError::PreconditionFailed { entity: Entity::Listing, current: 3 },
+            ApiError::InvalidHeader(Text::IfMatchMalformed),
+            ApiError::InvalidHeader(Text::IfMatchNotAscii),
+            ApiError::InvalidToken,
+            ApiError::PreconditionRequired(Text::ApproveWithIfMatch),
+            ApiError::BodyTimeout { seconds: 30 },
+            ApiError::ClientRevoked,
+            ApiError::SelfLockout,
+            ApiError::Unavailable(StoreError::NotFound(Entity::Listing)),
+            ApiError::internal("boom"),
+        ];
+        all.extend(
+            [Entity::Listing, Entity::Organization, Entity::ApiClient].map(|entity| ApiError::NotFound { entity }),
+        );
+        all.extend(
+            [Constraint::ListingSource, Constraint::OrganizationTaxCode, Constraint::SourceExchange]
+                .map(ApiError::Duplicate),
+        );
+        all.extend(
+            [D::Unauthenticated, D::MissingScope(Scope::Admin), D::NotOwner, D::Hidden, D::SelfApproval]
+                .map(ApiError::Denied),
+        );
+        all.extend(
+            [400, 401, 403, 404, 413, 429, 418, 503].map(|status| ApiError::Http {
+                status: StatusCode::from_u16(status).unwrap(),
+                detail: "refused".into(),
+            }),
+        );
+        all
+    }
+
+    #[test]
+    fn every_problem_has_its_title_and_detail_in_both_languages_and_only_words_change() {
+        for error in every_kind() {
+            let (code, _, title) = error.code();
+            assert_eq!(title.code(), code, "{error:?} takes the title of another code");
+            let (en, vi) = (error.problem(Lang::En), error.problem(Lang::Vi));
+            assert_ne!(en.title, vi.title, "{error:?}");
+            assert_ne!(en.detail, vi.detail, "{error:?}");
+            assert!(
+                !en.detail.contains('{') && !vi.detail.contains('{'),
+                "{error:?} left a placeholder: {}",
+                vi.detail
+            );
+            assert_eq!(
+                (&en.problem_type, &en.code, en.status, en.errors.len()),
+                (&vi.problem_type, &vi.code, vi.status, vi.errors.len())
+            );
+        }
     }
 }

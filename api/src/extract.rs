@@ -4,13 +4,16 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
+use actix_web::error::QueryPayloadError;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
-use techex_domain::ValidationErrors;
+use serde_path_to_error::Segment;
+use techex_domain::{Message, Text, ValidationErrors};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, JsonSyntax};
+use crate::strict::{Holes, Misfit, Step, Strict};
 
 /// The limit of a request body (configured as the app's `PayloadConfig`).
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -36,7 +39,7 @@ pub fn read_body(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output
             Ok(Err(e)) if e.as_response_error().status_code().as_u16() == 413 => {
                 Err(ApiError::BodyTooLarge { limit: BODY_LIMIT })
             }
-            Ok(Err(e)) => Err(ApiError::MalformedJson(e.to_string())),
+            Ok(Err(_)) => Err(ApiError::MalformedJson(JsonSyntax::Unreadable)),
             Ok(Ok(bytes)) => Ok(bytes),
         }
     }
@@ -98,47 +101,173 @@ impl FromRequest for JsonBody {
 /// The syntax is checked over the whole body first, so trailing garbage is never reported as a
 /// missing field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::MalformedJson(JsonSyntax::At { line: e.line(), column: e.column() }))?;
     from_value(value)
 }
 
-/// Deserializes an already parsed JSON value, naming the path of any misfit.
+/// Deserializes an already parsed JSON value. When it does not fit, every problem is reported,
+/// each against its path, up to the cap of [`ValidationErrors`]: each reading goes past the
+/// places reported before (see [`crate::strict`]) until the value fits or nothing new shows.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(crate::strict::Strict(value)).map_err(|e| {
-        let path = e.path().to_string();
-        ApiError::Validation(field_error_from_message(&path, &e.into_inner().to_string()))
+    let mut next = match read::<T>(&value, None) {
+        Ok(fits) => return Ok(fits),
+        Err(misfit) => Some(misfit),
+    };
+    let mut errors = ValidationErrors::default();
+    let mut holes = Holes::default();
+    while let Some((path, misfit)) = next.take() {
+        let path = match &misfit {
+            Misfit::Missing(field) => [path, vec![Step::Key((*field).to_owned())]].concat(),
+            Misfit::Unknown { key: Some(key), .. } => [path, vec![Step::Key(key.clone())]].concat(),
+            _ => path,
+        };
+        // A stand-in its type refused too: nothing more can be learnt.
+        if holes.contains(&path) {
+            break;
+        }
+        let last_key = path.iter().rev().find_map(|step| match step {
+            Step::Key(key) => Some(key.as_str()),
+            Step::Index(_) => None,
+        });
+        let (code, message) = misfit_message(&misfit, last_key);
+        errors.add_as(dotted(&path), code, message);
+        holes.insert(&path);
+        if errors.is_full() {
+            break;
+        }
+        next = read::<T>(&value, Some(&holes)).err();
+    }
+    Err(ApiError::Validation(errors))
+}
+
+fn read<T: DeserializeOwned>(value: &serde_json::Value, holes: Option<&Holes>) -> Result<T, (Vec<Step>, Misfit)> {
+    let reader = match holes {
+        Some(holes) => Strict::over_holes(value, holes),
+        None => Strict::new(value),
+    };
+    serde_path_to_error::deserialize(reader).map_err(|e| {
+        let path = e
+            .path()
+            .iter()
+            .map_while(|segment| match segment {
+                Segment::Seq { index } => Some(Step::Index(*index)),
+                Segment::Map { key } => Some(Step::Key(key.clone())),
+                Segment::Enum { .. } | Segment::Unknown => None,
+            })
+            .collect();
+        (path, e.into_inner())
     })
 }
 
-/// Turns serde's message about the value at `path` into a field path and a stable code.
-pub fn field_error_from_message(path: &str, message: &str) -> ValidationErrors {
-    let quoted = message.split('`').nth(1).unwrap_or_default().to_owned();
-    let (field, code) = if message.starts_with("missing field") {
-        (join_path(path, &quoted), "required")
-    } else if message.starts_with("unknown field") {
-        // serde_path_to_error's path already ends at the unknown key; a query string has no path.
-        let field = if path.is_empty() || path == "." { quoted } else { path.to_owned() };
-        (field, "unknown_field")
-    } else if message.starts_with("unknown variant") {
-        (path.to_owned(), "invalid_value")
-    } else if message.starts_with("duplicate field") {
-        (join_path(path, &quoted), "duplicate")
-    } else if message.starts_with("invalid type") {
-        (path.to_owned(), "invalid_type")
-    } else {
-        (path.to_owned(), "invalid_value")
-    };
-    let field = if field == "." { String::new() } else { field };
-    ValidationErrors::single(field, code, message)
+/// A path as clients write it: `title.vi`, `field_codes[1]`, empty for the whole body.
+fn dotted(path: &[Step]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Key(key) if out.is_empty() => out.push_str(key),
+            Step::Key(key) => {
+                out.push('.');
+                out.push_str(key);
+            }
+            Step::Index(index) => out.push_str(&format!("[{index}]")),
+        }
+    }
+    out
 }
 
-fn join_path(parent: &str, field: &str) -> String {
-    if parent.is_empty() || parent == "." { field.to_owned() } else { format!("{parent}.{field}") }
+/// The code and the sentence for a value that does not fit; `last_key` is the name of the field
+/// it is in, for the few fields whose form deserves its own words (an amount of đồng).
+fn misfit_message(misfit: &Misfit, last_key: Option<&str>) -> (&'static str, Message) {
+    match misfit {
+        Misfit::Missing(_) => ("required", Text::Required.into()),
+        Misfit::Unknown { known: [], .. } => ("unknown_field", Text::NoFieldsHere.into()),
+        Misfit::Unknown { known, .. } => {
+            ("unknown_field", Message::new(Text::UnknownField).with("known", known.join(", ")))
+        }
+        Misfit::Variant { allowed } => ("invalid_value", Message::new(Text::OneOf).with("allowed", allowed.join(", "))),
+        Misfit::Type { expected } => ("invalid_type", what_fits(expected, last_key, false)),
+        Misfit::Value { expected } => ("invalid_value", what_fits(expected, last_key, true)),
+        Misfit::Other { expected: Some(expected), .. } => ("invalid_value", what_fits(expected, last_key, true)),
+        Misfit::Other { expected: None, .. } => ("invalid_value", Text::WrongValue.into()),
+    }
+}
+
+/// Plain words for what serde says a type expects (`i64`, `u8`, `a string`, `struct Price`).
+/// `in_range`: the value was of the right kind, so a number must have been too large or small.
+fn what_fits(expected: &str, last_key: Option<&str>, in_range: bool) -> Message {
+    let integer_range = |expected: &str| -> Option<(i64, u64)> {
+        Some(match expected {
+            "u8" => (0, u8::MAX.into()),
+            "u16" => (0, u16::MAX.into()),
+            "u32" => (0, u32::MAX.into()),
+            "i8" => (i8::MIN.into(), i8::MAX as u64),
+            "i16" => (i16::MIN.into(), i16::MAX as u64),
+            "i32" => (i32::MIN.into(), i32::MAX as u64),
+            _ => return None,
+        })
+    };
+    let integer = matches!(expected, "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128")
+        || expected.contains("integer");
+    match expected {
+        _ if integer && last_key == Some("amount") => Text::AmountInDong.into(),
+        _ if integer && in_range => match integer_range(expected) {
+            Some((min, max)) => Message::new(Text::WholeNumberBetween).with("min", min).with("max", max),
+            None => Text::WholeNumber.into(),
+        },
+        _ if integer => Text::WholeNumber.into(),
+        "f32" | "f64" => Text::Number.into(),
+        "a boolean" => Text::TrueOrFalse.into(),
+        _ if expected.contains("UUID") || expected.contains("uuid") => Text::IdValue.into(),
+        _ if expected.contains("date") || expected.contains("time") => Text::DateTimeValue.into(),
+        "a string" | "a borrowed string" | "a character" | "a char" | "string" => Text::TextValue.into(),
+        _ if expected.starts_with("struct ") || expected.contains("map") => Text::ObjectValue.into(),
+        _ if expected.contains("sequence") || expected.starts_with("a tuple") || expected.contains("array") => {
+            Text::ListValue.into()
+        }
+        _ => Text::WrongValue.into(),
+    }
+}
+
+/// What a client is told about a query string (or form) that does not fit its type.
+pub fn query_errors(error: &QueryPayloadError) -> ValidationErrors {
+    match error {
+        QueryPayloadError::Deserialize(inner) => field_error_from_message(&inner.to_string()),
+        other => field_error_from_message(&other.to_string()),
+    }
+}
+
+/// Turns serde's message about a query string (which has no path) into a field and a sentence.
+fn field_error_from_message(message: &str) -> ValidationErrors {
+    let quoted = message.split('`').nth(1).unwrap_or_default().to_owned();
+    let listed = || {
+        message
+            .split_once("expected ")
+            .map(|(_, list)| list.replace("one of ", "").replace('`', ""))
+            .unwrap_or_default()
+    };
+    let mut errors = ValidationErrors::default();
+    if message.starts_with("missing field") {
+        errors.add(quoted, Text::Required);
+    } else if message.starts_with("unknown field") {
+        match listed() {
+            known if known.is_empty() => errors.add(quoted, Text::NoFieldsHere),
+            known => errors.add(quoted, Message::new(Text::UnknownParameter).with("known", known)),
+        }
+    } else if message.starts_with("duplicate field") {
+        errors.add(quoted, Text::GivenTwice);
+    } else if message.starts_with("unknown variant") {
+        errors.add_as("", "invalid_value", Message::new(Text::OneOf).with("allowed", listed()));
+    } else if message.starts_with("invalid type") {
+        errors.add_as("", "invalid_type", Text::WrongValue);
+    } else {
+        errors.add("", Text::WrongValue);
+    }
+    errors
 }
 
 /// Parses a path segment, reporting a malformed one against its parameter name.
-pub fn path_param<T: std::str::FromStr>(name: &str, raw: &str, expected: &str) -> Result<T, ApiError> {
-    raw.parse().map_err(|_| {
-        ApiError::InvalidPath(ValidationErrors::single(name, "invalid_format", format!("'{raw}' is not {expected}")))
-    })
+pub fn path_param<T: std::str::FromStr>(name: &str, raw: &str, expected: Text) -> Result<T, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::InvalidPath(ValidationErrors::single(name, Message::new(expected).with("value", raw))))
 }

@@ -9,8 +9,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde::{Deserialize, Serialize};
-use techex_domain::ValidationErrors;
 use techex_domain::access::{Actor, Caller, Denied, Scope};
+use techex_domain::{Message, Text, ValidationErrors};
 use techex_persistence::change_log::Author;
 use techex_persistence::versioned::{self, Versioned};
 use techex_persistence::{Db, DbConn, Entity, StoreError};
@@ -64,19 +64,19 @@ pub fn find<R: Versioned>(conn: &mut DbConn, id: R::Id) -> Result<R, ApiError> {
 /// Parses the `{id}` of a path, reporting a malformed one as `invalid_path`.
 pub fn id_param<I: std::str::FromStr>(entity: Entity, raw: &str) -> Result<I, ApiError> {
     let expected = match entity {
-        Entity::Listing => "a listing id (UUID)",
-        Entity::Organization => "an organization id (UUID)",
-        Entity::ApiClient => "a client id (UUID)",
+        Entity::Listing => Text::NotListingId,
+        Entity::Organization => Text::NotOrganizationId,
+        Entity::ApiClient => Text::NotClientId,
     };
     path_param("id", raw, expected)
 }
 
 /// An optional id in a query string; a malformed one is reported against `name`.
-pub fn query_id(raw: Option<&str>, name: &str, expected: &str, errors: &mut ValidationErrors) -> Option<Uuid> {
+pub fn query_id(raw: Option<&str>, name: &str, expected: Text, errors: &mut ValidationErrors) -> Option<Uuid> {
     raw.and_then(|value| match value.parse::<Uuid>() {
         Ok(id) => Some(id),
         Err(_) => {
-            errors.add(name, "invalid_format", expected.to_owned());
+            errors.add(name, Message::new(expected).with("value", value));
             None
         }
     })
@@ -167,10 +167,9 @@ pub fn check_version<R: Versioned>(record: &R, if_match: Option<&str>) -> Result
 /// malformed one is the caller's mistake (400), not a version that fails to match.
 pub fn if_match(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
-    let malformed = |reason| ApiError::InvalidHeader { name: "If-Match", reason };
-    let text = value.to_str().map_err(|_| malformed("it is not visible ASCII"))?;
+    let text = value.to_str().map_err(|_| ApiError::InvalidHeader(Text::IfMatchNotAscii))?;
     if !is_entity_tag_list(text) {
-        return Err(malformed(r#"send `*` or entity tags such as "v3", as the ETag header gave them"#));
+        return Err(ApiError::InvalidHeader(Text::IfMatchMalformed));
     }
     Ok(Some(text.to_owned()))
 }
@@ -244,13 +243,7 @@ impl FromRequest for PageRequest {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(
             web::Query::<PageQuery>::from_query(req.query_string())
-                .map_err(|e| {
-                    let message = match e {
-                        actix_web::error::QueryPayloadError::Deserialize(inner) => inner.to_string(),
-                        other => other.to_string(),
-                    };
-                    ApiError::InvalidQuery(crate::extract::field_error_from_message("", &message))
-                })
+                .map_err(|e| ApiError::InvalidQuery(crate::extract::query_errors(&e)))
                 .and_then(|query| {
                     let mut errors = ValidationErrors::default();
                     let page = PageRequest::read(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);

@@ -11,6 +11,7 @@ pub mod etag;
 pub mod extract;
 pub mod jobs;
 pub mod kit;
+pub mod language;
 pub mod openapi30;
 pub mod pagination;
 pub mod routes;

@@ -53,7 +53,8 @@ fn connect(url: &str, pool_size: u32) -> Result<Db, String> {
 }
 
 fn describe(error: ApiError) -> String {
-    let problem = error.problem();
+    // The command line speaks English, as its help does.
+    let problem = error.problem(techex_domain::Lang::En);
     match problem.errors.as_slice() {
         [] => problem.detail,
         errors => errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),

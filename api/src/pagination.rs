@@ -5,7 +5,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponseBuilder, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use techex_domain::ValidationErrors;
+use techex_domain::{Message, Text, ValidationErrors};
 use uuid::Uuid;
 
 pub const DEFAULT_LIMIT: i64 = 20;
@@ -27,18 +27,18 @@ pub fn page_request(limit: Option<&str>, cursor: Option<&str>, errors: &mut Vali
         None => DEFAULT_LIMIT,
         Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
         Some(Ok(_)) => {
-            errors.add("limit", "out_of_range", format!("a whole number from 1 to {MAX_LIMIT}"));
+            errors.add("limit", Message::new(Text::PageLimit).with("max", MAX_LIMIT));
             DEFAULT_LIMIT
         }
         Some(Err(_)) => {
-            errors.add("limit", "invalid_format", format!("a whole number from 1 to {MAX_LIMIT}"));
+            errors.add_as("limit", "invalid_format", Message::new(Text::PageLimit).with("max", MAX_LIMIT));
             DEFAULT_LIMIT
         }
     };
     let after = cursor.and_then(|c| {
         let id = decode_cursor(c);
         if id.is_none() {
-            errors.add("cursor", "invalid_cursor", "pass the next_cursor of a previous page unchanged");
+            errors.add("cursor", Text::InvalidCursor);
         }
         id
     });

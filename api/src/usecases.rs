@@ -4,10 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use techex_domain::ValidationErrors;
 use techex_domain::access::Scope;
 use techex_domain::client::{ApiClient, check_client_name};
 use techex_domain::organization::{Organization, OrganizationContent};
+use techex_domain::{Message, Text, ValidationErrors};
 use techex_persistence::change_log::Author;
 use techex_persistence::clients::{self, ClientWrite};
 use techex_persistence::{DbConn, db, organizations};
@@ -71,8 +71,7 @@ pub fn register_client(
     if organizations::find(conn, organization_id)?.is_none() {
         return Err(ApiError::Validation(ValidationErrors::single(
             "organization_id",
-            "unknown_organization",
-            format!("no organization has the id {organization_id}"),
+            Message::new(Text::UnknownOrganization).with("id", organization_id),
         )));
     }
     let client = ApiClient::new(organization_id, name, scopes, techex_domain::now());

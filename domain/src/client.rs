@@ -8,6 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::access::Scope;
+use crate::messages::{Message, Text};
 use crate::text::{Lines, clean};
 use crate::validation::ValidationErrors;
 
@@ -33,14 +34,14 @@ pub const CLIENT_NAME_MAX: usize = 200;
 /// A client's display name: 1 to 200 characters of one line, after cleaning (see
 /// [`crate::text::clean`]).
 pub fn check_client_name(name: &str) -> Result<String, ValidationErrors> {
-    let name = clean(name, Lines::One)
-        .map_err(|refused| ValidationErrors::single("name", "control_character", refused.to_string()))?;
+    let name = clean(name, Lines::One).map_err(|refused| ValidationErrors::single("name", refused.message()))?;
     match name.chars().count() {
-        0 => Err(ValidationErrors::single("name", "required", "must not be empty")),
+        0 => Err(ValidationErrors::single("name", Text::NotEmpty)),
         1..=CLIENT_NAME_MAX => Ok(name),
-        n => {
-            Err(ValidationErrors::single("name", "too_long", format!("at most {CLIENT_NAME_MAX} characters, got {n}")))
-        }
+        n => Err(ValidationErrors::single(
+            "name",
+            Message::new(Text::TooLong).with("max", CLIENT_NAME_MAX).with("length", n),
+        )),
     }
 }
 
@@ -50,7 +51,7 @@ pub fn check_scopes(scopes: Vec<Scope>) -> Result<BTreeSet<Scope>, ValidationErr
     let mut unique = BTreeSet::new();
     for (i, scope) in scopes.into_iter().enumerate() {
         if !unique.insert(scope) {
-            errors.add(format!("scopes[{i}]"), "duplicate", format!("'{scope}' is listed twice"));
+            errors.add(format!("scopes[{i}]"), Message::new(Text::ListedTwice).with("value", scope));
         }
     }
     errors.finish(unique)

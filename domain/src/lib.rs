@@ -8,6 +8,7 @@ pub mod words;
 pub mod access;
 pub mod client;
 pub mod listing;
+pub mod messages;
 pub mod organization;
 pub mod refdata;
 pub mod tax_code;
@@ -20,6 +21,7 @@ pub use listing::{
     IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Right, TransferForm,
     TransferMethod,
 };
+pub use messages::{Lang, Message, Text};
 pub use validation::{FieldError, ValidationErrors};
 
 /// The current time at the precision both backends store (microseconds), so a record read back

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::messages::{Message, Text};
 use crate::refdata;
 use crate::text::{Lines, fold};
 use crate::validation::ValidationErrors;
@@ -44,7 +45,7 @@ impl FromStr for ListingId {
     }
 }
 
-pub use crate::values::{EXCHANGE_CODE_RULE, LocalizedText, SHORT_TEXT_MAX, URL_MAX, is_exchange_code};
+pub use crate::values::{LocalizedText, SHORT_TEXT_MAX, URL_MAX, is_exchange_code};
 use crate::values::{
     check_contact_fields, check_localized, check_localized_lines, check_url, cleaned, trim_optional, trim_required,
 };
@@ -60,7 +61,8 @@ pub struct IllegalTransition {
     pub action: LifecycleAction,
 }
 
-fn past_tense(action: LifecycleAction) -> &'static str {
+/// What an action makes of a listing, in English: "published" for `publish`.
+pub fn past_tense(action: LifecycleAction) -> &'static str {
     match action {
         LifecycleAction::Submit => "submitted",
         LifecycleAction::Publish => "published",
@@ -244,18 +246,14 @@ impl ListingContent {
         if let Some(trl) = self.trl
             && !(TRL_MIN..=TRL_MAX).contains(&trl)
         {
-            errors.add("trl", "out_of_range", format!("TRL must be between {TRL_MIN} and {TRL_MAX}, not {trl}"));
+            errors.add("trl", Message::new(Text::TrlOutOfRange).with("value", trl));
         }
         check_price(&mut errors, &self.price);
 
         self.province = self.province.trim().to_owned();
         let province = refdata::current_province(&self.province);
         if province.is_none() {
-            errors.add(
-                "province",
-                "unknown_province",
-                format!("'{}' is not a province code (GET /v1/reference/provinces)", self.province),
-            );
+            errors.add("province", Message::new(Text::UnknownProvince).with("value", &self.province));
         }
 
         trim_required(&mut errors, "owner.name", &mut self.owner.name, SHORT_TEXT_MAX);
@@ -263,7 +261,7 @@ impl ListingContent {
             check_contact(&mut errors, contact);
         }
         if self.media.len() > MEDIA_MAX {
-            errors.add("media", "too_many", format!("at most {MEDIA_MAX} media items"));
+            errors.add("media", Message::new(Text::TooMany).with("max", MEDIA_MAX));
         } else {
             for (i, media) in self.media.iter_mut().enumerate() {
                 check_url(&mut errors, &format!("media[{i}].url"), &mut media.url);
@@ -275,16 +273,9 @@ impl ListingContent {
         }
         if let Some(expires_at) = self.expires_at {
             if expires_at <= now {
-                errors.add("expires_at", "in_the_past", "the expiry must lie in the future");
+                errors.add("expires_at", Text::ExpiryPast);
             } else if expires_at > now + chrono::Duration::days(EXPIRY_MAX_DAYS) {
-                errors.add(
-                    "expires_at",
-                    "too_far",
-                    format!(
-                        "the expiry may lie at most {} years ahead; leave it out for no expiry",
-                        EXPIRY_MAX_DAYS / 365
-                    ),
-                );
+                errors.add("expires_at", Message::new(Text::ExpiryTooFar).with("years", EXPIRY_MAX_DAYS / 365));
             }
         }
 
@@ -310,7 +301,7 @@ fn check_list_of_text(
     max_len: usize,
 ) {
     if items.len() > max_items {
-        errors.add(field, "too_many", format!("at most {max_items} items"));
+        errors.add(field, Message::new(Text::TooMany).with("max", max_items));
         return;
     }
     for (i, item) in items.iter_mut().enumerate() {
@@ -326,39 +317,31 @@ fn check_unique<T: Eq + std::hash::Hash + fmt::Display>(
     max_items: usize,
 ) {
     if items.len() > max_items {
-        errors.add(field, "too_many", format!("at most {max_items} items"));
+        errors.add(field, Message::new(Text::TooMany).with("max", max_items));
         return;
     }
     let mut seen = HashSet::new();
     for (i, item) in items.iter().enumerate() {
         if !seen.insert(item) {
-            errors.add(format!("{field}[{i}]"), "duplicate", format!("'{item}' is listed twice"));
+            errors.add(format!("{field}[{i}]"), Message::new(Text::ListedTwice).with("value", item));
         }
     }
 }
 
 fn check_field_codes(errors: &mut ValidationErrors, codes: &mut [String]) {
     if codes.is_empty() {
-        errors.add("field_codes", "required", "at least one S&T field code is required");
+        errors.add("field_codes", Text::FieldCodeRequired);
     }
     if codes.len() > FIELD_CODES_MAX {
-        errors.add("field_codes", "too_many", format!("at most {FIELD_CODES_MAX} field codes"));
+        errors.add("field_codes", Message::new(Text::TooMany).with("max", FIELD_CODES_MAX));
         return;
     }
     for (i, code) in codes.iter_mut().enumerate() {
         *code = code.trim().to_owned();
         match refdata::field(code) {
             Some(field) if field.level() == 2 => {}
-            Some(_) => errors.add(
-                format!("field_codes[{i}]"),
-                "field_too_broad",
-                format!("'{code}' is a broad field; use one of its three-digit fields"),
-            ),
-            None => errors.add(
-                format!("field_codes[{i}]"),
-                "unknown_field_code",
-                format!("'{code}' is not an S&T field code (GET /v1/reference/fields)"),
-            ),
+            Some(_) => errors.add(format!("field_codes[{i}]"), Message::new(Text::FieldTooBroad).with("value", &code)),
+            None => errors.add(format!("field_codes[{i}]"), Message::new(Text::UnknownFieldCode).with("value", &code)),
         }
     }
     check_unique(errors, "field_codes", codes, FIELD_CODES_MAX);
@@ -366,14 +349,12 @@ fn check_field_codes(errors: &mut ValidationErrors, codes: &mut [String]) {
 
 fn check_price(errors: &mut ValidationErrors, price: &Price) {
     match price.amount {
-        Some(amount) if amount < 0 => errors.add("price.amount", "negative", "a price is a non-negative number of VND"),
-        None if !price.negotiable => {
-            errors.add("price.amount", "required", "give an amount, or mark the price negotiable")
-        }
+        Some(amount) if amount < 0 => errors.add("price.amount", Text::NegativePrice),
+        None if !price.negotiable => errors.add("price.amount", Text::AmountOrNegotiable),
         _ => {}
     }
     if price.currency != "VND" {
-        errors.add("price.currency", "unsupported_currency", "prices are in VND");
+        errors.add("price.currency", Text::OnlyVnd);
     }
 }
 
@@ -386,7 +367,7 @@ fn check_source(errors: &mut ValidationErrors, source: &mut Source) {
     let Some(exchange) = cleaned(errors, "source.exchange", &source.exchange, Lines::One) else { return };
     source.exchange = exchange;
     if !is_exchange_code(&source.exchange) {
-        errors.add("source.exchange", "invalid_format", EXCHANGE_CODE_RULE);
+        errors.add("source.exchange", Text::ExchangeCode);
     }
     trim_required(errors, "source.external_id", &mut source.external_id, EXTERNAL_ID_MAX);
     if let Some(url) = source.url.as_mut() {

@@ -5,12 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::messages::{Message, Text};
 use crate::refdata;
 use crate::validation::ValidationErrors;
-use crate::values::{
-    EXCHANGE_CODE_RULE, LocalizedText, check_contact_fields, check_localized, check_url, is_exchange_code,
-    trim_optional,
-};
+use crate::values::{LocalizedText, check_contact_fields, check_localized, check_url, is_exchange_code, trim_optional};
 
 pub use crate::tax_code::check_tax_code;
 
@@ -58,16 +56,16 @@ pub const SOURCE_EXCHANGES_MAX: usize = 20;
 
 fn check_source_exchanges(errors: &mut ValidationErrors, codes: &mut [String]) {
     if codes.len() > SOURCE_EXCHANGES_MAX {
-        errors.add("source_exchanges", "too_many", format!("at most {SOURCE_EXCHANGES_MAX} names"));
+        errors.add("source_exchanges", Message::new(Text::TooMany).with("max", SOURCE_EXCHANGES_MAX));
         return;
     }
     let mut seen = std::collections::HashSet::new();
     for (i, code) in codes.iter_mut().enumerate() {
         *code = code.trim().to_owned();
         if !is_exchange_code(code) {
-            errors.add(format!("source_exchanges[{i}]"), "invalid_format", EXCHANGE_CODE_RULE);
+            errors.add(format!("source_exchanges[{i}]"), Text::ExchangeCode);
         } else if !seen.insert(code.clone()) {
-            errors.add(format!("source_exchanges[{i}]"), "duplicate", format!("'{code}' is listed twice"));
+            errors.add(format!("source_exchanges[{i}]"), Message::new(Text::ListedTwice).with("value", &code));
         }
     }
 }
@@ -86,12 +84,12 @@ impl OrganizationContent {
         self.province = self.province.trim().to_owned();
         let province = refdata::current_province(&self.province);
         if province.is_none() {
-            errors.add("province", "unknown_province", format!("'{}' is not a province code", self.province));
+            errors.add("province", Message::new(Text::UnknownProvince).with("value", &self.province));
         }
         if let Some(code) = self.tax_code.as_mut() {
             *code = code.trim().to_owned();
             if let Err(reason) = check_tax_code(code) {
-                errors.add("tax_code", "invalid_tax_code", reason);
+                errors.add("tax_code", reason);
             }
         }
         check_source_exchanges(&mut errors, &mut self.source_exchanges);

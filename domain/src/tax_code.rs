@@ -7,6 +7,8 @@
 //! check digit. Organizations in techex are never individuals, so they take the first form;
 //! parties to a contract may be either, and are checked with [`check_tax_code_of`].
 
+use crate::messages::Text;
+
 word_enum!(
     /// Who a tax code belongs to, which decides the form it takes.
     TaxpayerKind {
@@ -19,7 +21,7 @@ word_enum!(
 /// Checks the tax code of a party of this kind: an organization's with its check digit
 /// ([`check_tax_code`]), a household business's or an individual's as a personal identification
 /// number ([`check_personal_id_number`]).
-pub fn check_tax_code_of(kind: TaxpayerKind, code: &str) -> Result<(), &'static str> {
+pub fn check_tax_code_of(kind: TaxpayerKind, code: &str) -> Result<(), Text> {
     match kind {
         TaxpayerKind::Organization => check_tax_code(code),
         TaxpayerKind::HouseholdBusiness | TaxpayerKind::Individual => check_personal_id_number(code),
@@ -29,34 +31,30 @@ pub fn check_tax_code_of(kind: TaxpayerKind, code: &str) -> Result<(), &'static 
 /// Checks an organization's tax code: ten digits whose last is the check digit (weights 31, 29,
 /// 23, 19, 17, 13, 7, 5, 3 over the first nine; the check is 10 minus the weighted sum modulo 11),
 /// optionally followed by `-` and a three-digit branch number other than `000`.
-pub fn check_tax_code(code: &str) -> Result<(), &'static str> {
+pub fn check_tax_code(code: &str) -> Result<(), Text> {
     let (main, branch) = match code.split_once('-') {
         Some((main, branch)) => (main, Some(branch)),
         None => (code, None),
     };
     if main.len() != 10 || !main.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("a tax code has 10 digits, or 10 digits, '-' and a 3-digit branch number");
+        return Err(Text::TaxCodeForm);
     }
     if let Some(branch) = branch
         && (branch.len() != 3 || !branch.bytes().all(|b| b.is_ascii_digit()) || branch == "000")
     {
-        return Err("a branch number has 3 digits and is not 000");
+        return Err(Text::TaxBranch);
     }
     const WEIGHTS: [u32; 9] = [31, 29, 23, 19, 17, 13, 7, 5, 3];
     let digits: Vec<u32> = main.bytes().map(|b| u32::from(b - b'0')).collect();
     let sum: u32 = digits.iter().zip(WEIGHTS).map(|(d, w)| d * w).sum();
     let check = 10 - sum % 11;
-    if check == digits[9] { Ok(()) } else { Err("the check digit does not match") }
+    if check == digits[9] { Ok(()) } else { Err(Text::TaxCheckDigit) }
 }
 
 /// Checks the tax code of a household business or an individual: its personal identification
 /// number, 12 digits. The number has no check digit, so only its form can be checked.
-pub fn check_personal_id_number(code: &str) -> Result<(), &'static str> {
-    if code.len() == 12 && code.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err("the tax code of an individual or a household business is its 12-digit personal identification number")
-    }
+pub fn check_personal_id_number(code: &str) -> Result<(), Text> {
+    if code.len() == 12 && code.bytes().all(|b| b.is_ascii_digit()) { Ok(()) } else { Err(Text::PersonalIdNumber) }
 }
 
 #[cfg(test)]
@@ -81,7 +79,7 @@ mod tests {
         for code in ["0123456788", "012345678", "01234567870", "01234567a7", "0123456787-000", "0123456787-01", ""] {
             assert!(check_tax_code(code).is_err(), "{code}");
         }
-        assert_eq!(check_tax_code("0123456788"), Err("the check digit does not match"));
+        assert_eq!(check_tax_code("0123456788"), Err(Text::TaxCheckDigit));
     }
 
     #[test]

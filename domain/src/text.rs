@@ -39,6 +39,14 @@ pub enum Lines {
 #[error("contains the control character U+{:04X}; remove it", u32::from(*.0))]
 pub struct ControlCharacter(pub char);
 
+impl ControlCharacter {
+    /// What a client is told, the character named by its code point since it shows nothing.
+    pub fn message(self) -> crate::messages::Message {
+        crate::messages::Message::new(crate::messages::Text::ControlCharacter)
+            .with("character", format!("U+{:04X}", u32::from(self.0)))
+    }
+}
+
 /// Characters that show nothing: text made only of them is empty, and they are trimmed from
 /// both ends like spaces (zero-width space, joiners, word joiner, byte-order mark, soft hyphen).
 const INVISIBLE: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}', '\u{180E}'];

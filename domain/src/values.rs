@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::messages::{Message, Text};
 use crate::text::{Lines, clean};
 use crate::validation::ValidationErrors;
 
@@ -30,7 +31,7 @@ pub(crate) fn check_localized(
 ) {
     let Some(text) = text else {
         if required {
-            errors.add(format!("{field}.vi"), "required", "Vietnamese text is required");
+            errors.add(format!("{field}.vi"), Text::VietnameseRequired);
         }
         return;
     };
@@ -54,7 +55,7 @@ pub(crate) fn cleaned(errors: &mut ValidationErrors, field: &str, value: &str, l
     match clean(value, lines) {
         Ok(text) => Some(text),
         Err(refused) => {
-            errors.add(field, "control_character", refused.to_string());
+            errors.add(field, refused.message());
             None
         }
     }
@@ -68,7 +69,7 @@ pub(crate) fn required_text(errors: &mut ValidationErrors, field: &str, value: &
     let Some(text) = cleaned(errors, field, value, lines) else { return };
     *value = text;
     if value.is_empty() {
-        errors.add(field, "required", "must not be empty");
+        errors.add(field, Text::NotEmpty);
     } else {
         check_length(errors, field, value, max);
     }
@@ -99,7 +100,7 @@ pub(crate) fn optional_text(
 pub(crate) fn check_length(errors: &mut ValidationErrors, field: &str, value: &str, max: usize) {
     let length = value.chars().count();
     if length > max {
-        errors.add(field, "too_long", format!("at most {max} characters, got {length}"));
+        errors.add(field, Message::new(Text::TooLong).with("max", max).with("length", length));
     }
 }
 
@@ -115,12 +116,12 @@ pub(crate) fn check_contact_fields(
     if let Some(email) = email.as_deref()
         && !looks_like_email(email)
     {
-        errors.add(format!("{prefix}.email"), "invalid_email", format!("'{email}' is not an e-mail address"));
+        errors.add(format!("{prefix}.email"), Message::new(Text::InvalidEmail).with("value", email));
     }
     if let Some(phone) = phone.as_deref()
         && !phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
     {
-        errors.add(format!("{prefix}.phone"), "invalid_phone", "a phone number has digits, spaces and + - ( ) . only");
+        errors.add(format!("{prefix}.phone"), Text::InvalidPhone);
     }
 }
 
@@ -145,15 +146,14 @@ pub(crate) fn check_url(errors: &mut ValidationErrors, field: &str, url: &mut St
         .or_else(|| url.strip_prefix("http://"))
         .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
     if !has_host || url.chars().any(char::is_whitespace) {
-        errors.add(field, "invalid_url", "an absolute http(s) URL is required");
+        errors.add(field, Text::InvalidUrl);
     } else {
         check_length(errors, field, url, URL_MAX);
     }
 }
 
-/// How the short name of a source exchange is written.
-pub const EXCHANGE_CODE_RULE: &str = "1-40 characters of a-z, 0-9, - and _";
-/// [`EXCHANGE_CODE_RULE`] as a regular expression, for the API's documents.
+/// How the short name of a source exchange is written (1-40 characters of a-z, 0-9, - and _), as
+/// a regular expression for the API's documents.
 pub const EXCHANGE_CODE_PATTERN: &str = "^[a-z0-9_-]{1,40}$";
 pub const EXCHANGE_CODE_MAX: usize = 40;
 

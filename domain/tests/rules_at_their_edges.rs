@@ -7,8 +7,8 @@ use techex_domain::access::{self, Actor, Caller, Denied, Scope};
 use techex_domain::organization::{Organization, OrganizationContent, SOURCE_EXCHANGES_MAX};
 use techex_domain::refdata;
 use techex_domain::{
-    LifecycleAction, Listing, ListingContent, ListingId, ListingStatus, ValidationErrors, listing::KEYWORDS_MAX,
-    listing::MEDIA_MAX,
+    LifecycleAction, Listing, ListingContent, ListingId, ListingStatus, Message, Text, ValidationErrors,
+    listing::KEYWORDS_MAX, listing::MEDIA_MAX,
 };
 use uuid::Uuid;
 
@@ -180,13 +180,13 @@ fn ids_and_scopes_print_as_they_are_written() {
 
 #[test]
 fn validation_errors_read_as_one_sentence() {
-    let only = ValidationErrors::single("title.vi", "required", "a title is required");
-    assert_eq!(only.to_string(), "title.vi: a title is required");
-    let unplaced = ValidationErrors::single("", "invalid_json", "the body is not JSON");
-    assert_eq!(unplaced.to_string(), "the body is not JSON");
+    let only = ValidationErrors::single("title.vi", Text::Required);
+    assert_eq!(only.to_string(), "title.vi: is required");
+    let unplaced = ValidationErrors::single("", Text::NotEmpty);
+    assert_eq!(unplaced.to_string(), "must not be empty");
     let mut several = ValidationErrors::default();
-    several.add("title.vi", "required", "a title is required");
-    several.add("trl", "out_of_range", "TRL must be between 1 and 9");
+    several.add("title.vi", Text::Required);
+    several.add("trl", Message::new(Text::TrlOutOfRange).with("value", 12));
     assert_eq!(several.to_string(), "2 invalid fields: title.vi, trl");
 }
 

@@ -209,8 +209,9 @@ pub async fn issue_token(
         return Err(oauth("invalid_request", "send the request as application/x-www-form-urlencoded").into());
     }
     let text = std::str::from_utf8(&body.0).map_err(|_| oauth("invalid_request", "the body is not UTF-8"))?;
-    let form =
-        web::Query::<TokenRequest>::from_query(text).map_err(|e| oauth("invalid_request", e.to_string()))?.into_inner();
+    let form = web::Query::<TokenRequest>::from_query(text)
+        .map_err(|e| oauth("invalid_request", crate::extract::query_errors(&e).to_string()))?
+        .into_inner();
     let (client_id, secret) = credentials(&req, &form)?;
     match form.grant_type.as_deref() {
         Some("client_credentials") => {}

@@ -3,8 +3,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
-use techex_domain::ValidationErrors;
 use techex_domain::client::{ApiClient, check_client_name, check_scopes};
+use techex_domain::{Text, ValidationErrors};
 use techex_persistence::{Entity, clients};
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -97,7 +97,7 @@ pub async fn list_clients(
     let mut errors = ValidationErrors::default();
     let page = PageRequest::read(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
     let organization =
-        kit::query_id(query.organization.as_deref(), "organization", "an organization id (UUID)", &mut errors);
+        kit::query_id(query.organization.as_deref(), "organization", Text::NotOrganizationId, &mut errors);
     errors.finish(()).map_err(ApiError::InvalidQuery)?;
     let rows =
         with_conn(&operator.db, move |conn| Ok(clients::list(conn, organization, page.after, page.probe())?)).await?;

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use techex_domain::access::{self, Caller, lifecycle_action, may_read_listing};
 use techex_domain::{
-    LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, ValidationErrors, refdata,
+    LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Message, Text, ValidationErrors,
+    refdata,
 };
 use techex_persistence::change_log::Author;
 use techex_persistence::listings::{self, ListingFilter, ListingWrite};
@@ -64,29 +65,29 @@ impl ListingQuery {
             None => ListingStatus::Published,
             Some(Ok(status)) => status,
             Some(Err(e)) => {
-                errors.add("status", "invalid_value", e.to_string());
+                errors.add("status", Message::new(Text::OneOf).with("allowed", e.expected.join(", ")));
                 ListingStatus::Published
             }
         };
-        let publisher = kit::query_id(self.publisher.as_deref(), "publisher", "an organization id (UUID)", &mut errors);
+        let publisher = kit::query_id(self.publisher.as_deref(), "publisher", Text::NotOrganizationId, &mut errors);
         let kind = self.kind.as_deref().and_then(|k| match k.parse::<ListingKind>() {
             Ok(kind) => Some(kind),
             Err(e) => {
-                errors.add("kind", "invalid_value", e.to_string());
+                errors.add("kind", Message::new(Text::OneOf).with("allowed", e.expected.join(", ")));
                 None
             }
         });
         let province = self.province.as_deref().and_then(|code| match refdata::current_province(code) {
             Some(p) => Some(p.code.clone()),
             None => {
-                errors.add("province", "unknown_province", format!("'{code}' is not a province code"));
+                errors.add("province", Message::new(Text::UnknownProvince).with("value", code));
                 None
             }
         });
         if let Some(field) = self.field.as_deref()
             && (!(1..=3).contains(&field.len()) || !field.chars().all(|c| c.is_ascii_digit()))
         {
-            errors.add("field", "invalid_format", "one to three digits of an S&T field code");
+            errors.add("field", Text::FieldFilter);
         }
         let page = PageRequest::read(self.limit.as_deref(), self.cursor.as_deref(), &mut errors);
         errors.finish(()).map_err(ApiError::InvalidQuery)?;
@@ -175,26 +176,16 @@ fn check_claims(
     let owner = content.owner.organization_id;
     if let Some(owner) = owner.filter(|_| owner != before.and_then(|c| c.owner.organization_id)) {
         if !access::may_claim_owner(actor, owner) {
-            errors.add(
-                "owner.organization_id",
-                "not_your_organization",
-                "name your own organization as the owner, or leave organization_id out",
-            );
+            errors.add("owner.organization_id", Text::NotYourOrganization);
         } else if organizations::find(conn, owner)?.is_none() {
-            errors.add("owner.organization_id", "unknown_organization", format!("no organization has the id {owner}"));
+            errors.add("owner.organization_id", Message::new(Text::UnknownOrganization).with("id", owner));
         }
     }
     let source_key = |c: &ListingContent| c.source.as_ref().map(|s| (s.exchange.clone(), s.external_id.clone()));
     if let Some((exchange, _)) = source_key(content).filter(|key| Some(key) != before.and_then(source_key).as_ref()) {
         let holder = organizations::source_exchange_holder(conn, &exchange)?;
         if holder.is_none() || holder != listing.publisher {
-            errors.add(
-                "source.exchange",
-                "source_exchange_not_held",
-                format!(
-                    "'{exchange}' is not a source exchange of the publishing organization; the operator registers them in the organization's source_exchanges"
-                ),
-            );
+            errors.add("source.exchange", Message::new(Text::SourceExchangeNotHeld).with("value", &exchange));
         }
     }
     errors.finish(()).map_err(ApiError::Validation)
@@ -407,9 +398,7 @@ async fn move_listing(
         kit::modify(conn, id, &author, |_, listing: &mut Listing| {
             let (actor, action) = lifecycle_action(&mover, listing, requested)?;
             if expected.is_none() && access::is_approval(actor, listing, action) {
-                return Err(ApiError::PreconditionRequired(
-                    "approve with If-Match naming the ETag of the version reviewed, so that the approval covers what was read",
-                ));
+                return Err(ApiError::PreconditionRequired(Text::ApproveWithIfMatch));
             }
             kit::check_version(listing, expected.as_deref())?;
             listing.apply(action, clock.now())?;

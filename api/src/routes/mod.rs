@@ -48,11 +48,7 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub fn merge_patch_body(body: JsonBody) -> Result<serde_json::Value, ApiError> {
     let patch: serde_json::Value = body.parse()?;
     if !patch.is_object() {
-        return Err(ApiError::Validation(ValidationErrors::single(
-            "",
-            "invalid_type",
-            "a merge patch is a JSON object",
-        )));
+        return Err(ApiError::Validation(ValidationErrors::single("", techex_domain::Text::PatchObject)));
     }
     Ok(patch)
 }

@@ -82,10 +82,10 @@ pub async fn list_provinces(query: web::Query<ProvinceQuery>) -> Result<HttpResp
         Some("current") => Some(ProvinceKind::Current),
         Some("old") => Some(ProvinceKind::Old),
         Some(other) => {
+            log::debug!("unknown province kind {other:?}");
             return Err(ApiError::InvalidQuery(techex_domain::ValidationErrors::single(
                 "kind",
-                "invalid_value",
-                format!("'{other}' is not one of: current, old, all"),
+                techex_domain::Message::new(techex_domain::Text::OneOf).with("allowed", "current, old, all"),
             )));
         }
     };

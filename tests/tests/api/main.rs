@@ -4,6 +4,7 @@ mod auth;
 mod clients;
 mod errors;
 mod kit;
+mod languages;
 mod listings;
 mod listings_search;
 mod matrix;

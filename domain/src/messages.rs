@@ -1,0 +1,390 @@
+//! Every sentence the API may show a person, in each language it speaks. They live in this one
+//! catalog, each entry with its stable code and its wording in English and Vietnamese side by
+//! side, so a sentence cannot be added in one language only; a test renders every entry in both.
+
+use std::fmt;
+
+/// A language the API answers in. English unless the caller asks for Vietnamese.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Vi,
+}
+
+impl Lang {
+    /// The language tag of `Content-Language`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Vi => "vi",
+        }
+    }
+}
+
+/// Declares the catalog: each entry is `Name => "code", "English", "Vietnamese";`, where `{name}`
+/// in a sentence stands for an argument the message supplies.
+macro_rules! catalog {
+    ($($(#[$meta:meta])* $name:ident => $code:literal, $en:literal, $vi:literal;)+) => {
+        /// One sentence of the catalog.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Text { $($(#[$meta])* $name),+ }
+
+        impl Text {
+            pub const ALL: &'static [Text] = &[$(Text::$name),+];
+
+            /// The code of the problem or field error this sentence explains.
+            pub fn code(self) -> &'static str {
+                match self { $(Text::$name => $code),+ }
+            }
+
+            /// The wording in `lang`, with its `{name}` placeholders.
+            pub fn template(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((Text::$name, Lang::En) => $en, (Text::$name, Lang::Vi) => $vi),+
+                }
+            }
+        }
+    };
+}
+
+catalog! {
+    // What a JSON body or a query string must hold where it holds something else.
+    Required => "required", "is required", "là trường bắt buộc";
+    WholeNumber => "invalid_type", "must be a whole number, such as 7", "phải là một số nguyên, ví dụ 7";
+    WholeNumberBetween => "invalid_value", "must be a whole number from {min} to {max}",
+        "phải là một số nguyên từ {min} đến {max}";
+    AmountInDong => "invalid_type",
+        "must be a whole number of đồng, without dots or spaces, such as 450000000",
+        "phải là một số nguyên tính bằng đồng, không có dấu chấm hay khoảng trắng, ví dụ 450000000";
+    Number => "invalid_type", "must be a number, such as 2.5", "phải là một số, ví dụ 2.5";
+    TextValue => "invalid_type", "must be text in double quotes, such as \"Máy sấy\"",
+        "phải là văn bản đặt trong dấu ngoặc kép, ví dụ \"Máy sấy\"";
+    TrueOrFalse => "invalid_type", "must be true or false", "phải là true hoặc false";
+    ObjectValue => "invalid_type", "must be an object: named fields in braces { }",
+        "phải là một đối tượng: các trường có tên đặt trong dấu ngoặc nhọn { }";
+    ListValue => "invalid_type", "must be a list in square brackets [ ]",
+        "phải là một danh sách đặt trong dấu ngoặc vuông [ ]";
+    OneOf => "invalid_value", "must be one of: {allowed}", "phải là một trong các giá trị: {allowed}";
+    IdValue => "invalid_value", "must be an id (UUID), such as 0190c3a2-7b4e-7c1d-9a8f-2b1e6d5c4a3f",
+        "phải là một mã định danh (UUID), ví dụ 0190c3a2-7b4e-7c1d-9a8f-2b1e6d5c4a3f";
+    DateTimeValue => "invalid_value",
+        "must be a date and time with its offset from UTC (RFC 3339), such as 2027-06-30T17:00:00+07:00",
+        "phải là ngày giờ kèm độ lệch so với UTC (RFC 3339), ví dụ 2027-06-30T17:00:00+07:00";
+    WrongValue => "invalid_value", "is not a value this field accepts", "không phải là giá trị mà trường này chấp nhận";
+    UnknownField => "unknown_field", "is not a field here; the fields here are: {known}",
+        "không phải là trường hợp lệ ở đây; các trường hợp lệ: {known}";
+    NoFieldsHere => "unknown_field", "is not a field here; nothing may be added here",
+        "không phải là trường hợp lệ ở đây; không được thêm trường nào ở vị trí này";
+    UnknownParameter => "unknown_field", "is not a query parameter here; the parameters are: {known}",
+        "không phải là tham số truy vấn hợp lệ ở đây; các tham số hợp lệ: {known}";
+    GivenTwice => "duplicate", "is given more than once", "được gửi nhiều hơn một lần";
+    PatchObject => "invalid_type", "a merge patch must be a JSON object { }",
+        "bản vá (merge patch) phải là một đối tượng JSON { }";
+
+    // The rules of the domain.
+    VietnameseRequired => "required", "Vietnamese text is required", "bắt buộc phải có nội dung tiếng Việt";
+    NotEmpty => "required", "must not be empty", "không được để trống";
+    ControlCharacter => "control_character", "contains the control character {character}; remove it",
+        "chứa ký tự điều khiển {character}; hãy xóa ký tự này";
+    TooLong => "too_long", "must be at most {max} characters long, not {length}",
+        "chỉ được dài tối đa {max} ký tự, hiện có {length} ký tự";
+    InvalidEmail => "invalid_email", "'{value}' is not an e-mail address such as lienhe@example.vn",
+        "'{value}' không phải là địa chỉ e-mail hợp lệ, ví dụ lienhe@example.vn";
+    InvalidPhone => "invalid_phone",
+        "a phone number holds only digits, spaces and + - ( ) ., such as +84 28 3822 1234",
+        "số điện thoại chỉ gồm chữ số, khoảng trắng và các ký tự + - ( ) ., ví dụ +84 28 3822 1234";
+    InvalidUrl => "invalid_url", "must be a full web address starting with http:// or https://",
+        "phải là một địa chỉ web đầy đủ, bắt đầu bằng http:// hoặc https://";
+    ExchangeCode => "invalid_format", "must be 1 to 40 characters of a-z, 0-9, - and _, such as dongnai",
+        "phải gồm 1 đến 40 ký tự a-z, 0-9, - và _, ví dụ dongnai";
+    TooMany => "too_many", "may hold at most {max} items", "chỉ được có tối đa {max} mục";
+    ListedTwice => "duplicate", "'{value}' is listed twice", "'{value}' bị liệt kê hai lần";
+    FieldCodeRequired => "required", "at least one S&T field code is required (GET /v1/reference/fields)",
+        "cần ít nhất một mã lĩnh vực KH&CN (GET /v1/reference/fields)";
+    FieldTooBroad => "field_too_broad", "'{value}' is a broad field; use one of its three-digit fields",
+        "'{value}' là lĩnh vực cấp rộng; hãy chọn một lĩnh vực ba chữ số thuộc lĩnh vực này";
+    UnknownFieldCode => "unknown_field_code", "'{value}' is not an S&T field code (GET /v1/reference/fields)",
+        "'{value}' không phải là mã lĩnh vực KH&CN (GET /v1/reference/fields)";
+    TrlOutOfRange => "out_of_range", "the TRL must be from 1 to 9, not {value}",
+        "mức độ sẵn sàng công nghệ (TRL) phải từ 1 đến 9, không phải {value}";
+    NegativePrice => "negative", "a price cannot be negative", "giá không được là số âm";
+    AmountOrNegotiable => "required", "give an amount in đồng, or mark the price negotiable",
+        "hãy nhập số tiền bằng đồng, hoặc đánh dấu giá là thỏa thuận";
+    OnlyVnd => "unsupported_currency", "prices are in VND", "giá phải tính bằng VND";
+    UnknownProvince => "unknown_province", "'{value}' is not a province code (GET /v1/reference/provinces)",
+        "'{value}' không phải là mã tỉnh, thành phố (GET /v1/reference/provinces)";
+    ExpiryPast => "in_the_past", "the expiry must lie in the future", "thời hạn phải là một thời điểm trong tương lai";
+    ExpiryTooFar => "too_far", "the expiry may lie at most {years} years ahead; leave it out for no expiry",
+        "thời hạn chỉ được cách hiện tại tối đa {years} năm; bỏ trống nếu tin không có thời hạn";
+    TaxCodeForm => "invalid_tax_code",
+        "a tax code has 10 digits, or 10 digits, a dash and a 3-digit branch number, such as 0123456787-001",
+        "mã số thuế gồm 10 chữ số, hoặc 10 chữ số, dấu gạch ngang và 3 chữ số của đơn vị phụ thuộc, ví dụ 0123456787-001";
+    TaxBranch => "invalid_tax_code", "a branch number has 3 digits and is not 000",
+        "số của đơn vị phụ thuộc gồm 3 chữ số và không được là 000";
+    TaxCheckDigit => "invalid_tax_code", "the check digit (the tenth) does not match; look for a typing mistake",
+        "chữ số kiểm tra (chữ số thứ mười) không khớp; hãy kiểm tra lỗi đánh máy";
+    PersonalIdNumber => "invalid_tax_code",
+        "the tax code of an individual or a household business is its 12-digit personal identification number",
+        "mã số thuế của cá nhân hoặc hộ kinh doanh là số định danh cá nhân gồm 12 chữ số";
+    TooManyErrors => "too_many_errors", "only the first {max} problems are reported; fix these and send again",
+        "chỉ {max} lỗi đầu tiên được báo; hãy sửa các lỗi này rồi gửi lại";
+
+    // Rules the API checks against stored records and its own parameters.
+    UnknownOrganization => "unknown_organization", "no organization has the id {id}",
+        "không có tổ chức nào có mã {id}";
+    NotYourOrganization => "not_your_organization",
+        "name your own organization as the owner, or leave organization_id out",
+        "hãy ghi tổ chức của chính bạn là chủ sở hữu, hoặc bỏ trống organization_id";
+    SourceExchangeNotHeld => "source_exchange_not_held",
+        "'{value}' is not a source exchange of the publishing organization; the operator registers them in the organization's source_exchanges",
+        "'{value}' không phải là sàn nguồn của tổ chức đăng tin; đơn vị vận hành đăng ký sàn nguồn trong source_exchanges của tổ chức";
+    PageLimit => "out_of_range", "must be a whole number from 1 to {max}", "phải là một số nguyên từ 1 đến {max}";
+    InvalidCursor => "invalid_cursor", "pass the next_cursor of a previous page unchanged",
+        "hãy gửi lại nguyên vẹn giá trị next_cursor của trang trước";
+    FieldFilter => "invalid_format", "must be one to three digits of an S&T field code, such as 2 or 211",
+        "phải là mã lĩnh vực KH&CN gồm một đến ba chữ số, ví dụ 2 hoặc 211";
+    NotListingId => "invalid_format", "'{value}' is not a listing id (UUID)",
+        "'{value}' không phải là mã tin công nghệ (UUID)";
+    NotOrganizationId => "invalid_format", "'{value}' is not an organization id (UUID)",
+        "'{value}' không phải là mã tổ chức (UUID)";
+    NotClientId => "invalid_format", "'{value}' is not an API client id (UUID)",
+        "'{value}' không phải là mã ứng dụng khách API (UUID)";
+
+    // The title of each problem, by its code.
+    TitleMalformedJson => "malformed_json", "Malformed JSON", "JSON sai cú pháp";
+    TitleValidationFailed => "validation_failed", "Validation failed", "Dữ liệu không hợp lệ";
+    TitleInvalidQuery => "invalid_query", "Invalid query parameter", "Tham số truy vấn không hợp lệ";
+    TitleInvalidPath => "invalid_path", "Invalid path parameter", "Tham số đường dẫn không hợp lệ";
+    TitleBodyTooLarge => "body_too_large", "Body too large", "Nội dung yêu cầu quá lớn";
+    TitleUnsupportedMediaType => "unsupported_media_type", "Unsupported media type", "Kiểu nội dung không được hỗ trợ";
+    TitleListingNotFound => "listing_not_found", "Listing not found", "Không tìm thấy tin công nghệ";
+    TitleOrganizationNotFound => "organization_not_found", "Organization not found", "Không tìm thấy tổ chức";
+    TitleClientNotFound => "client_not_found", "API client not found", "Không tìm thấy ứng dụng khách API";
+    TitleNotFound => "not_found", "Not found", "Không tìm thấy";
+    TitleMethodNotAllowed => "method_not_allowed", "Method not allowed", "Phương thức không được phép";
+    TitleIllegalTransition => "illegal_transition", "Illegal lifecycle move", "Không thể chuyển trạng thái";
+    TitleEditConflict => "edit_conflict", "Concurrent edit", "Xung đột do chỉnh sửa đồng thời";
+    TitleDuplicateSource => "duplicate_source", "Duplicate source record", "Trùng bản ghi nguồn";
+    TitleDuplicateTaxCode => "duplicate_tax_code", "Duplicate tax code", "Trùng mã số thuế";
+    TitleDuplicateSourceExchange => "duplicate_source_exchange", "Source exchange held by another organization",
+        "Sàn nguồn đã thuộc về tổ chức khác";
+    TitleInvalidHeader => "invalid_header", "Invalid header", "Trường tiêu đề không hợp lệ";
+    TitlePreconditionRequired => "precondition_required", "If-Match required", "Cần trường tiêu đề If-Match";
+    TitleBodyTimeout => "body_timeout", "Request body too slow", "Nội dung yêu cầu đến quá chậm";
+    TitleClientRevoked => "client_revoked", "Client revoked", "Ứng dụng khách đã bị thu hồi";
+    TitleSelfLockout => "self_lockout", "Would lock the caller out", "Thao tác sẽ tự khóa quyền của bên gọi";
+    TitleInvalidToken => "invalid_token", "Invalid access token", "Mã truy cập không hợp lệ";
+    TitleUnauthorized => "unauthorized", "Authentication required", "Cần xác thực";
+    TitleInsufficientScope => "insufficient_scope", "Insufficient scope", "Không đủ phạm vi quyền";
+    TitleForbidden => "forbidden", "Forbidden", "Không có quyền";
+    TitleSelfApproval => "self_approval", "Approval by the author's organization",
+        "Phê duyệt bởi chính tổ chức đăng tin";
+    TitlePreconditionFailed => "precondition_failed", "Version precondition failed", "Phiên bản không khớp";
+    TitleBadRequest => "bad_request", "Bad request", "Yêu cầu không hợp lệ";
+    TitleRateLimited => "rate_limited", "Too many requests", "Quá nhiều yêu cầu";
+    TitleHttpError => "http_error", "Request failed", "Yêu cầu không thành công";
+    TitleServiceUnavailable => "service_unavailable", "Service unavailable", "Dịch vụ tạm thời không khả dụng";
+    TitleInternalError => "internal_error", "Internal error", "Lỗi máy chủ";
+
+    // The detail of each problem.
+    MalformedJsonAt => "malformed_json", "the body is not well-formed JSON: the mistake is at line {line}, column {column}",
+        "nội dung yêu cầu không phải là JSON hợp lệ: lỗi nằm ở dòng {line}, cột {column}";
+    BodyUnreadable => "malformed_json", "the body could not be read in full", "không đọc được trọn vẹn nội dung yêu cầu";
+    InvalidFields => "validation_failed", "{count} field(s) are not as required; errors lists each",
+        "{count} trường không đúng yêu cầu; xem từng trường trong errors";
+    InvalidParameters => "invalid_query", "{count} query parameter(s) are not as required; errors lists each",
+        "{count} tham số truy vấn không đúng yêu cầu; xem từng tham số trong errors";
+    InvalidPathPart => "invalid_path", "the path is not as required; errors names the part",
+        "đường dẫn không đúng yêu cầu; xem phần sai trong errors";
+    BodyTooLarge => "body_too_large", "the body exceeds the limit of {limit} bytes",
+        "nội dung yêu cầu vượt quá giới hạn {limit} byte";
+    SendJson => "unsupported_media_type",
+        "send the body as JSON (application/json, or application/merge-patch+json for a patch)",
+        "hãy gửi nội dung dạng JSON (application/json, hoặc application/merge-patch+json cho bản vá)";
+    NoSuchListing => "listing_not_found", "there is no listing with this id", "không có tin công nghệ nào có mã này";
+    NoSuchOrganization => "organization_not_found", "there is no organization with this id",
+        "không có tổ chức nào có mã này";
+    NoSuchClient => "client_not_found", "there is no API client with this id",
+        "không có ứng dụng khách API nào có mã này";
+    NoRoute => "not_found", "nothing is served at {target}", "không có tài nguyên nào tại {target}";
+    MethodNotAllowed => "method_not_allowed", "{method} is not allowed here; allowed: {allowed}",
+        "không được dùng phương thức {method} tại đây; các phương thức được phép: {allowed}";
+    IllegalTransition => "illegal_transition", "a listing that is {status} cannot be {action}",
+        "tin ở trạng thái “{status}” không thể thực hiện thao tác “{action}”";
+    EditConflict => "edit_conflict", "the record was changed by another write; read it again and retry",
+        "bản ghi vừa được một thao tác khác thay đổi; hãy đọc lại rồi thử lại";
+    DuplicateSource => "duplicate_source", "another listing already has this source exchange and external id",
+        "đã có tin công nghệ khác mang cùng sàn nguồn và mã ngoài (external_id) này";
+    DuplicateTaxCode => "duplicate_tax_code", "another organization already has this tax code",
+        "đã có tổ chức khác mang mã số thuế này";
+    DuplicateSourceExchange => "duplicate_source_exchange",
+        "a source exchange name in source_exchanges already belongs to another organization",
+        "một tên sàn nguồn trong source_exchanges đã thuộc về tổ chức khác";
+    VersionMismatch => "precondition_failed",
+        "the record is at version {current} (ETag \"v{current}\"); If-Match named another",
+        "bản ghi đang ở phiên bản {current} (ETag \"v{current}\"); If-Match ghi một phiên bản khác";
+    IfMatchNotAscii => "invalid_header", "the If-Match header holds characters other than visible ASCII",
+        "trường tiêu đề If-Match chứa ký tự ngoài bảng ASCII hiển thị được";
+    IfMatchMalformed => "invalid_header",
+        "the If-Match header is malformed: send * or entity tags such as \"v3\", as the ETag header gave them",
+        "trường tiêu đề If-Match sai định dạng: hãy gửi * hoặc thẻ thực thể như \"v3\", đúng như trường ETag đã trả về";
+    ApproveWithIfMatch => "precondition_required",
+        "approve with If-Match naming the ETag of the version reviewed, so that the approval covers what was read",
+        "hãy phê duyệt kèm If-Match ghi ETag của phiên bản đã xem xét, để việc phê duyệt áp dụng đúng nội dung đã đọc";
+    BodyTimeout => "body_timeout", "the request body did not arrive within {seconds} s",
+        "nội dung yêu cầu không đến kịp trong vòng {seconds} giây";
+    ClientIsRevoked => "client_revoked", "the client is revoked", "ứng dụng khách này đã bị thu hồi";
+    SelfLockout => "self_lockout",
+        "an operator may not revoke, or take admin from, the client it is calling with",
+        "đơn vị vận hành không được thu hồi, hoặc gỡ quyền admin của, chính ứng dụng khách đang dùng để gọi";
+    TokenRefused => "invalid_token",
+        "the access token is missing, malformed, expired, revoked or not for this API",
+        "mã truy cập bị thiếu, sai định dạng, đã hết hạn, đã bị thu hồi hoặc không dành cho API này";
+    NeedsToken => "unauthorized", "this operation needs an access token", "thao tác này cần mã truy cập";
+    NeedsScope => "insufficient_scope", "this operation needs the scope {scope}",
+        "thao tác này cần phạm vi quyền {scope}";
+    NotOwner => "forbidden", "only the publishing organization may change this listing",
+        "chỉ tổ chức đăng tin mới được thay đổi tin này";
+    SelfApproval => "self_approval",
+        "a listing is approved by a moderator of another organization than its publisher",
+        "tin phải được kiểm duyệt viên của một tổ chức khác với tổ chức đăng tin phê duyệt";
+    RetryLater => "rate_limited", "too many requests; wait as long as Retry-After says, then retry",
+        "quá nhiều yêu cầu; hãy chờ hết thời gian ghi trong Retry-After rồi thử lại";
+    CrossOriginRefused => "bad_request",
+        "the request was refused before it reached the API, most often a browser script from an origin, or with a method or headers, that the CORS settings do not allow",
+        "yêu cầu bị từ chối trước khi đến API, thường là do mã kịch bản trình duyệt gửi từ một nguồn gốc (origin), hoặc với phương thức hay trường tiêu đề, mà cấu hình CORS không cho phép";
+    Refused => "http_error", "the request was refused ({reason})", "yêu cầu bị từ chối ({reason})";
+    StoreUnreachable => "service_unavailable",
+        "the database is not reachable; the X-Request-Id response header identifies this request in the server's log",
+        "không kết nối được cơ sở dữ liệu; trường tiêu đề X-Request-Id của phản hồi xác định yêu cầu này trong nhật ký máy chủ";
+    ServerFault => "internal_error",
+        "the server failed; the X-Request-Id response header identifies this request in the server's log",
+        "máy chủ gặp lỗi; trường tiêu đề X-Request-Id của phản hồi xác định yêu cầu này trong nhật ký máy chủ";
+}
+
+/// A value put into a sentence: the same in every language (a number, the client's own text),
+/// or a word of the API's vocabulary that has a label in each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Arg {
+    Plain(String),
+    Words { en: &'static str, vi: &'static str },
+}
+
+/// A sentence of the catalog with its arguments, rendered in a language when it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    text: Text,
+    args: Vec<(&'static str, Arg)>,
+}
+
+impl Message {
+    pub fn new(text: Text) -> Self {
+        Message { text, args: Vec::new() }
+    }
+
+    /// Fills `{name}` with `value`, the same in every language.
+    pub fn with(mut self, name: &'static str, value: impl fmt::Display) -> Self {
+        self.args.push((name, Arg::Plain(value.to_string())));
+        self
+    }
+
+    /// Fills `{name}` with a word that reads `en` in English and `vi` in Vietnamese.
+    pub fn with_words(mut self, name: &'static str, en: &'static str, vi: &'static str) -> Self {
+        self.args.push((name, Arg::Words { en, vi }));
+        self
+    }
+
+    pub fn text(&self) -> Text {
+        self.text
+    }
+
+    pub fn render(&self, lang: Lang) -> String {
+        let template = self.text.template(lang);
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        // One pass, so that an argument holding braces (a client's text) is never expanded.
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            match after.find('}').map(|close| (&after[..close], close)) {
+                Some((name, close)) if placeholder(name) => {
+                    match self.args.iter().find(|(n, _)| *n == name).map(|(_, arg)| arg) {
+                        Some(Arg::Plain(value)) => out.push_str(value),
+                        Some(Arg::Words { en, vi }) => out.push_str(if lang == Lang::Vi { vi } else { en }),
+                        None => out.push_str(&rest[open..open + close + 2]),
+                    }
+                    rest = &after[close + 1..];
+                }
+                _ => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+fn placeholder(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+}
+
+impl From<Text> for Message {
+    fn from(text: Text) -> Self {
+        Message::new(text)
+    }
+}
+
+/// English, for logs.
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(Lang::En))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn placeholders(template: &str) -> BTreeSet<&str> {
+        template
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}'))
+            .map(|(name, _)| name)
+            .filter(|n| placeholder(n))
+            .collect()
+    }
+
+    #[test]
+    fn every_sentence_exists_in_both_languages_with_the_same_placeholders() {
+        for &text in Text::ALL {
+            let (en, vi) = (text.template(Lang::En), text.template(Lang::Vi));
+            assert!(!en.trim().is_empty() && !vi.trim().is_empty(), "{text:?} is blank in a language");
+            assert_ne!(en, vi, "{text:?} is not translated");
+            assert_eq!(placeholders(en), placeholders(vi), "{text:?} fills different places per language");
+            assert!(!text.code().is_empty() && text.code().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        }
+    }
+
+    #[test]
+    fn arguments_fill_their_places_once_and_per_language() {
+        let message = Message::new(Text::IllegalTransition).with_words("status", "withdrawn", "Đã rút").with_words(
+            "action",
+            "published",
+            "Công bố",
+        );
+        assert_eq!(message.render(Lang::En), "a listing that is withdrawn cannot be published");
+        assert_eq!(message.render(Lang::Vi), "tin ở trạng thái “Đã rút” không thể thực hiện thao tác “Công bố”");
+        let braces = Message::new(Text::ListedTwice).with("value", "{value}");
+        assert_eq!(braces.render(Lang::En), "'{value}' is listed twice");
+        assert_eq!(
+            Message::new(Text::TooLong).with("max", 300).render(Lang::En),
+            "must be at most 300 characters long, not {length}"
+        );
+    }
+}
