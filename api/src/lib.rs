@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod kit;
 pub mod openapi30;
 pub mod pagination;
+pub mod query;
 pub mod routes;
 pub mod strict;
 pub mod usecases;

@@ -12,6 +12,13 @@ use crate::versioned::{Versioned, WriteKind, versioned_basics};
 
 const ENTITY: &str = "listing";
 
+type Backend = <DbConn as Connection>::Backend;
+
+diesel::define_sql_function! {
+    /// The `len` characters of `text` from `start` (1-based), in SQLite and PostgreSQL alike.
+    fn substr(text: diesel::sql_types::Text, start: diesel::sql_types::Integer, len: diesel::sql_types::Integer) -> diesel::sql_types::Text;
+}
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = listings)]
 struct ListingRow {
@@ -130,15 +137,16 @@ impl WriteKind for ListingWrite {
     }
 }
 
-/// Which listings a page shows; ordered newest first, starting after the `after` id.
+/// Which listings a page shows; ordered newest first, starting after the `after` id. Each list
+/// of a filter matches any of its values; an empty one matches everything.
 #[derive(Debug, Clone)]
 pub struct ListingFilter {
     pub status: ListingStatus,
-    pub kind: Option<ListingKind>,
-    /// A current province code.
-    pub province: Option<String>,
+    pub kinds: Vec<ListingKind>,
+    /// Current province codes.
+    pub provinces: Vec<String>,
     /// Digits a field code starts with: `2` matches `206`.
-    pub field_prefix: Option<String>,
+    pub field_prefixes: Vec<String>,
     /// The publishing organization.
     pub publisher: Option<uuid::Uuid>,
     pub after: Option<ListingId>,
@@ -160,13 +168,11 @@ pub fn find(conn: &mut DbConn, id: ListingId) -> Result<Option<Listing>, StoreEr
         .transpose()
 }
 
-pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<Listing>, StoreError> {
+/// The listings `filter` matches, whatever the page.
+fn matching(filter: &ListingFilter) -> listings::BoxedQuery<'static, Backend> {
     let mut query = listings::table
         .filter(listings::status.eq(filter.status.as_str()))
         .filter(listings::deleted_at.is_null())
-        .select(ListingRow::as_select())
-        .order(listings::id.desc())
-        .limit(filter.limit)
         .into_boxed();
     if filter.status == ListingStatus::Published {
         let live_at = filter.live_at.naive_utc();
@@ -175,22 +181,42 @@ pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<Listing>, S
     if let Some(publisher) = filter.publisher {
         query = query.filter(listings::publisher.eq(publisher.to_string()));
     }
-    if let Some(kind) = filter.kind {
-        query = query.filter(listings::kind.eq(kind.as_str()));
+    if !filter.kinds.is_empty() {
+        query = query.filter(listings::kind.eq_any(filter.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>()));
     }
-    if let Some(province) = &filter.province {
-        query = query.filter(listings::province.eq(province.clone()));
+    if !filter.provinces.is_empty() {
+        query = query.filter(listings::province.eq_any(filter.provinces.clone()));
     }
-    if let Some(prefix) = &filter.field_prefix {
+    if !filter.field_prefixes.is_empty() {
+        // One fixed expression for any number of prefixes (a boxed one does not compile over a
+        // MultiConnection): the prefixes grouped by their length, each group compared with the
+        // start of the code of that length; an empty group matches nothing.
+        let of_length = |n: usize| filter.field_prefixes.iter().filter(|p| p.len() == n).cloned().collect::<Vec<_>>();
+        let code = listing_fields::field_code;
         let matching = listing_fields::table
-            .filter(listing_fields::field_code.like(format!("{prefix}%")))
+            .filter(
+                substr(code, 1, 1)
+                    .eq_any(of_length(1))
+                    .or(substr(code, 1, 2).eq_any(of_length(2)))
+                    .or(substr(code, 1, 3).eq_any(of_length(3))),
+            )
             .select(listing_fields::listing_id);
         query = query.filter(listings::id.eq_any(matching));
     }
+    query
+}
+
+pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<Listing>, StoreError> {
+    let mut query = matching(filter).select(ListingRow::as_select()).order(listings::id.desc()).limit(filter.limit);
     if let Some(after) = filter.after {
         query = query.filter(listings::id.lt(after.to_string()));
     }
     query.load(conn)?.into_iter().map(ListingRow::into_domain).collect()
+}
+
+/// How many listings `filter` matches on all pages.
+pub fn count(conn: &mut DbConn, filter: &ListingFilter) -> Result<i64, StoreError> {
+    Ok(matching(filter).count().get_result(conn)?)
 }
 
 /// Inserts a new listing and its side rows; pass it to [`crate::versioned::create`].

@@ -21,7 +21,8 @@ use crate::clock::Clock;
 use crate::error::{ApiError, BodyRefused, Problem, StaleVersion};
 use crate::etag;
 use crate::extract::JsonBody;
-use crate::kit::{self, PageRequest, Resource, Target};
+use crate::kit::{self, Chosen, Listed, PageQuery, PageRequest, Resource, Target};
+use crate::query::FieldsQuery;
 use crate::routes::{merge_patch_body, patched, with_conn};
 
 /// A listing as the hub answers it.
@@ -127,12 +128,16 @@ pub struct ListingPage {
     pub items: Vec<ListingResponse>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+    /// The number of listings matching the query on all pages; sent with `total=true` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, example = 57)]
+    pub total: Option<i64>,
 }
 
-/// Filters of the listing search. Unknown parameters are refused, so typos do not pass
-/// silently as "no filter".
+/// Filters of the listing search. A filter given several values (`province=79,75`) matches any
+/// of them; different filters must all match. Unknown parameters are refused, so typos do not
+/// pass silently as "no filter".
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListingQuery {
     /// `published` (the default, public). Any other status lists the caller's own organization's
@@ -142,25 +147,24 @@ pub struct ListingQuery {
     /// Only the listings of this publishing organization.
     #[param(value_type = Option<Uuid>)]
     publisher: Option<String>,
-    /// `offer` or `demand`.
-    #[param(value_type = Option<ListingKind>, example = "offer")]
-    kind: Option<String>,
-    /// A province code, current or pre-2025: `74` (Bình Dương) finds listings of Ho Chi Minh City.
-    #[param(example = "79", pattern = "^[0-9]{2}$")]
-    province: Option<String>,
-    /// The leading digits of an S&T field code: `2` matches every engineering field, `206` one.
-    #[param(example = "2", pattern = "^[0-9]{1,3}$")]
-    field: Option<String>,
-    /// Page size, 1 to 100 (default 20); larger values are refused, not clamped.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    limit: Option<String>,
-    /// The `next_cursor` of the previous page.
-    #[param(min_length = 1)]
-    cursor: Option<String>,
+    /// `offer`, `demand`, or both.
+    #[param(value_type = Vec<ListingKind>, style = Form, explode, max_items = 2, example = json!(["offer"]))]
+    #[serde(default)]
+    kind: Vec<String>,
+    /// Province codes (two digits), current or pre-2025: `74` (Bình Dương) finds listings of Ho
+    /// Chi Minh City.
+    #[param(style = Form, explode, max_items = 20, example = json!(["79", "75"]))]
+    #[serde(default)]
+    province: Vec<String>,
+    /// Leading digits (one to three) of S&T field codes: `2` matches every engineering field,
+    /// `206` one.
+    #[param(style = Form, explode, max_items = 10, example = json!(["2", "401"]))]
+    #[serde(default)]
+    field: Vec<String>,
 }
 
 impl ListingQuery {
-    fn into_filter(self, caller: &Caller, now: DateTime<Utc>) -> Result<ListingFilter, ApiError> {
+    fn filter(&self, caller: &Caller, page: PageRequest, now: DateTime<Utc>) -> Result<ListingFilter, ApiError> {
         let mut errors = ValidationErrors::default();
         let status = match self.status.as_deref().map(str::parse::<ListingStatus>) {
             None => ListingStatus::Published,
@@ -171,36 +175,43 @@ impl ListingQuery {
             }
         };
         let publisher = kit::query_id(self.publisher.as_deref(), "publisher", "an organization id (UUID)", &mut errors);
-        let kind = self.kind.as_deref().and_then(|k| match k.parse::<ListingKind>() {
-            Ok(kind) => Some(kind),
-            Err(e) => {
-                errors.add("kind", "invalid_value", e.to_string());
-                None
+        let kinds = self
+            .kind
+            .iter()
+            .filter_map(|k| match k.parse::<ListingKind>() {
+                Ok(kind) => Some(kind),
+                Err(e) => {
+                    errors.add("kind", "invalid_value", e.to_string());
+                    None
+                }
+            })
+            .collect();
+        let mut provinces: Vec<String> = Vec::new();
+        for code in &self.province {
+            match refdata::current_province(code) {
+                Some(p) if !provinces.contains(&p.code) => provinces.push(p.code.clone()),
+                Some(_) => {}
+                None => errors.add("province", "unknown_province", format!("'{code}' is not a province code")),
             }
-        });
-        let province = self.province.as_deref().and_then(|code| match refdata::current_province(code) {
-            Some(p) => Some(p.code.clone()),
-            None => {
-                errors.add("province", "unknown_province", format!("'{code}' is not a province code"));
-                None
-            }
-        });
-        if let Some(field) = self.field.as_deref()
-            && (!(1..=3).contains(&field.len()) || !field.chars().all(|c| c.is_ascii_digit()))
-        {
-            errors.add("field", "invalid_format", "one to three digits of an S&T field code");
         }
-        let page = PageRequest::read(self.limit.as_deref(), self.cursor.as_deref(), &mut errors);
+        for field in &self.field {
+            if !(1..=3).contains(&field.len()) || !field.chars().all(|c| c.is_ascii_digit()) {
+                errors.add(
+                    "field",
+                    "invalid_format",
+                    format!("'{field}' is not one to three digits of an S&T field code"),
+                );
+            }
+        }
         errors.finish(()).map_err(ApiError::InvalidQuery)?;
-        let (limit, after) = (page.limit, page.after.map(ListingId));
         Ok(ListingFilter {
             status,
             publisher: access::listable_publisher(caller, status, publisher)?,
-            kind,
-            province,
-            field_prefix: self.field,
-            after,
-            limit,
+            kinds,
+            provinces,
+            field_prefixes: self.field.clone(),
+            after: page.after.map(ListingId),
+            limit: page.limit,
             live_at: now,
         })
     }
@@ -218,7 +229,7 @@ fn cache_headers(response: &mut HttpResponseBuilder, caller: &Caller, public: bo
 #[utoipa::path(
     tag = "listings",
     operation_id = "list_listings",
-    params(ListingQuery),
+    params(ListingQuery, PageQuery, FieldsQuery),
     security((), ("oauth2" = [])),
     responses(
         (status = 200, description = "A page of listings, newest first. A `Link: <...>; rel=\"next\"` header points at the next page. Contacts are shown to authenticated callers only.", body = ListingPage,
@@ -230,24 +241,24 @@ fn cache_headers(response: &mut HttpResponseBuilder, caller: &Caller, public: bo
 )]
 #[get("/listings")]
 pub async fn list_listings(
-    req: HttpRequest,
-    db: web::Data<Db>,
     caller: CallerOf,
-    query: web::Query<ListingQuery>,
+    asked: Listed<Listing, ListingQuery>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = query.into_inner().into_filter(&caller.0, clock.now())?;
+    let page = asked.page;
+    let filter = asked.filters.filter(&caller.0, page, clock.now())?;
     let public = filter.status == ListingStatus::Published;
-    let page = PageRequest { limit: filter.limit, after: filter.after.map(|id| id.0) };
-    let rows = with_conn(&db, move |conn| {
+    let count = asked.total;
+    let (rows, total) = with_conn(&asked.db, move |conn| {
+        let total = if count { Some(listings::count(conn, &filter)?) } else { None };
         let probe = ListingFilter { limit: page.probe(), ..filter };
-        Ok(listings::list(conn, &probe)?)
+        Ok((listings::list(conn, &probe)?, total))
     })
     .await?;
-    let (items, next_cursor, mut response) = kit::page(&req, rows, page, |l| l.id.0);
+    let (items, next_cursor, mut response) = kit::page(&asked.req, rows, page, |l| l.id.0);
     cache_headers(&mut response, &caller.0, public);
     let items = items.into_iter().map(|l| ListingResponse::for_caller(l, &caller.0)).collect();
-    Ok(response.json(ListingPage { items, next_cursor }))
+    Ok(asked.answer(response, ListingPage { items, next_cursor, total }))
 }
 
 fn listing_id(raw: &str) -> Result<ListingId, ApiError> {
@@ -315,10 +326,11 @@ fn author_of(caller: &Caller) -> Result<Author, ApiError> {
     operation_id = "get_listing",
     security((), ("oauth2" = [])),
     params(("id" = Uuid, Path, description = "Listing id"),
+           FieldsQuery,
            ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag from an earlier read; answered 304 when unchanged")),
     responses(
-        (status = 200, description = "The listing; `ETag` carries its version", body = ListingResponse,
-         headers(("ETag" = String, description = "`\"v<version>\"`"))),
+        (status = 200, description = "The listing (with `fields`, only those members); `ETag` carries its version", body = ListingResponse,
+         headers(("ETag" = String, description = "`\"v<version>\"`; with `fields`, `\"v<version>.f<field set>\"`, another tag for each field set. Either names the version in `If-Match`."))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "The id is not a UUID (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The access token is invalid (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
@@ -331,6 +343,7 @@ pub async fn get_listing(
     db: web::Data<Db>,
     caller: CallerOf,
     id: web::Path<String>,
+    chosen: Chosen<Listing>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
@@ -339,7 +352,7 @@ pub async fn get_listing(
     if !may_read_listing(&caller, &listing) {
         return Err(ApiError::NotFound { entity: Entity::Listing });
     }
-    let tag = etag::of_version(listing.version);
+    let tag = etag::of_fields(listing.version, chosen.fields.tag().as_deref());
     let public = listing.status == ListingStatus::Published;
     if let Some(candidates) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
         && etag::matches_weak(candidates, &tag)
@@ -350,7 +363,8 @@ pub async fn get_listing(
     }
     let mut response = HttpResponse::Ok();
     cache_headers(&mut response, &caller, public);
-    Ok(with_etag(response, listing, &caller))
+    let body = ListingResponse::for_caller(listing.clone(), &caller);
+    Ok(kit::with_fields(response, &listing, body, &chosen.fields))
 }
 
 /// Create a listing for the caller's organization; it starts as a draft.

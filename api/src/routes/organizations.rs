@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem};
 use crate::extract::JsonBody;
-use crate::kit::{self, Operator, PageAsked, PageQuery, Resource, Target};
+use crate::kit::{self, Chosen, Listed, Operator, PageQuery, Resource, Target};
+use crate::query::FieldsQuery;
 use crate::routes::{merge_patch_body, patched, with_conn};
 use crate::usecases::register_organization;
 
@@ -63,6 +64,10 @@ impl Resource for Organization {
 pub struct OrganizationPage {
     pub items: Vec<OrganizationResponse>,
     pub next_cursor: Option<String>,
+    /// The number of all organizations; sent with `total=true` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
+    pub total: Option<i64>,
 }
 
 fn organization_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -77,7 +82,7 @@ fn with_etag(response: actix_web::HttpResponseBuilder, org: &Organization) -> Ht
 #[utoipa::path(
     tag = "organizations",
     operation_id = "list_organizations",
-    params(PageQuery),
+    params(PageQuery, FieldsQuery),
     responses(
         (status = 200, description = "A page of organizations; `Link: <...>; rel=\"next\"` names the next one", body = OrganizationPage,
          headers(("Link" = String))),
@@ -85,31 +90,39 @@ fn with_etag(response: actix_web::HttpResponseBuilder, org: &Organization) -> Ht
     )
 )]
 #[get("/organizations")]
-pub async fn list_organizations(asked: PageAsked) -> Result<HttpResponse, ApiError> {
-    let PageAsked { req, db, page } = asked;
-    let rows = with_conn(&db, move |conn| Ok(organizations::list(conn, page.after, page.probe())?)).await?;
-    let (items, next_cursor, mut response) = kit::page(&req, rows, page, |o| o.id);
+pub async fn list_organizations(asked: Listed<Organization>) -> Result<HttpResponse, ApiError> {
+    let (page, count) = (asked.page, asked.total);
+    let (rows, total) = with_conn(&asked.db, move |conn| {
+        let total = if count { Some(organizations::count(conn)?) } else { None };
+        Ok((organizations::list(conn, page.after, page.probe())?, total))
+    })
+    .await?;
+    let (items, next_cursor, mut response) = kit::page(&asked.req, rows, page, |o| o.id);
     response.insert_header((header::CACHE_CONTROL, "public, max-age=60"));
-    Ok(response.json(OrganizationPage { items: items.iter().map(Into::into).collect(), next_cursor }))
+    Ok(asked.answer(response, OrganizationPage { items: items.iter().map(Into::into).collect(), next_cursor, total }))
 }
 
 /// Read one organization.
 #[utoipa::path(
     tag = "organizations",
     operation_id = "get_organization",
-    params(("id" = Uuid, Path, description = "Organization id")),
+    params(("id" = Uuid, Path, description = "Organization id"), FieldsQuery),
     responses(
-        (status = 200, description = "The organization", body = OrganizationResponse, headers(("ETag" = String))),
+        (status = 200, description = "The organization (with `fields`, only those members)", body = OrganizationResponse, headers(("ETag" = String))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "The id is not a UUID (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization (`organization_not_found`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/organizations/{id}")]
-pub async fn get_organization(db: web::Data<Db>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_organization(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+    chosen: Chosen<Organization>,
+) -> Result<HttpResponse, ApiError> {
     let id = organization_id(&id)?;
     let org = with_conn(&db, move |conn| kit::find::<Organization>(conn, id)).await?;
-    Ok(with_etag(HttpResponse::Ok(), &org))
+    Ok(kit::with_fields(HttpResponse::Ok(), &org, OrganizationResponse::from(&org), &chosen.fields))
 }
 
 /// Register an organization (operator only).

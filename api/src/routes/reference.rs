@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get};
 use serde::{Deserialize, Serialize};
 use techex_domain::listing::MediaKind;
 use techex_domain::organization::OrganizationKind;
@@ -13,6 +13,7 @@ use techex_domain::{IpStatus, LifecycleAction, ListingKind, ListingStatus, Right
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
+use crate::query::Query;
 
 /// Reference lists change only with a new release: let clients and proxies keep them a day.
 const CACHE: &str = "public, max-age=86400";
@@ -53,12 +54,13 @@ pub enum ProvinceSet {
 }
 
 #[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ProvinceQuery {
-    /// `current` (the 34 units since 2025-07-01), `old` (the 63 before), or `all` (default).
-    #[param(value_type = Option<ProvinceSet>, inline, example = "current")]
-    kind: Option<String>,
+    /// `current` (the 34 units since 2025-07-01), `old` (the 63 before), or `all` (the default);
+    /// several sets give their union.
+    #[param(value_type = Vec<ProvinceSet>, inline, style = Form, explode, max_items = 3, example = json!(["current"]))]
+    #[serde(default)]
+    kind: Vec<String>,
 }
 
 /// Provinces, current and pre-2025, each old one with its successor. Each is named by the name in
@@ -74,22 +76,28 @@ pub struct ProvinceQuery {
     )
 )]
 #[get("/reference/provinces")]
-pub async fn list_provinces(query: web::Query<ProvinceQuery>) -> Result<HttpResponse, ApiError> {
-    let wanted = match query.kind.as_deref() {
-        None | Some("all") => None,
-        Some("current") => Some(ProvinceKind::Current),
-        Some("old") => Some(ProvinceKind::Old),
-        Some(other) => {
-            return Err(ApiError::InvalidQuery(techex_domain::ValidationErrors::single(
-                "kind",
-                "invalid_value",
-                format!("'{other}' is not one of: current, old, all"),
-            )));
+pub async fn list_provinces(query: Query<ProvinceQuery>) -> Result<HttpResponse, ApiError> {
+    let mut wanted = Vec::new();
+    for kind in &query.0.kind {
+        match kind.as_str() {
+            "all" => wanted.extend([ProvinceKind::Current, ProvinceKind::Old]),
+            "current" => wanted.push(ProvinceKind::Current),
+            "old" => wanted.push(ProvinceKind::Old),
+            other => {
+                return Err(ApiError::InvalidQuery(techex_domain::ValidationErrors::single(
+                    "kind",
+                    "invalid_value",
+                    format!("'{other}' is not one of: current, old, all"),
+                )));
+            }
         }
-    };
+    }
     let today = refdata::vietnam_date(techex_domain::now());
-    let items =
-        refdata::provinces().iter().filter(|p| wanted.is_none_or(|k| p.kind == k)).map(|p| p.as_of(today)).collect();
+    let items = refdata::provinces()
+        .iter()
+        .filter(|p| wanted.is_empty() || wanted.contains(&p.kind))
+        .map(|p| p.as_of(today))
+        .collect();
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, CACHE)).json(ProvinceList { items }))
 }
 

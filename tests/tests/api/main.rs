@@ -11,6 +11,7 @@ mod ops;
 mod organization_writes;
 mod organizations;
 mod platforms;
+mod queries;
 mod reference;
 mod repository;
 mod security;
