@@ -120,6 +120,10 @@ pub enum ApiError {
     IllegalTransition(#[from] IllegalTransition),
     #[error("the {entity} was changed by another write; read it again and retry")]
     EditConflict { entity: Entity },
+    #[error(
+        "a withdrawn or deleted listing may be restored within {days} days of its last change; this one's period is over"
+    )]
+    RestorePeriodOver { days: i64 },
     #[error("{}", duplicate_detail(*.0))]
     Duplicate(Constraint),
     #[error("the {entity} is at version {current} (ETag \"v{current}\"); If-Match named another")]
@@ -187,6 +191,7 @@ impl ApiError {
             MethodNotAllowed { .. } => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
             IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT, "Illegal lifecycle move"),
             EditConflict { .. } => ("edit_conflict", StatusCode::CONFLICT, "Concurrent edit"),
+            RestorePeriodOver { .. } => ("restore_period_over", StatusCode::CONFLICT, "Restore period over"),
             Duplicate(Constraint::ListingSource) => {
                 ("duplicate_source", StatusCode::CONFLICT, "Duplicate source record")
             }

@@ -161,6 +161,10 @@ fn seeing<'a>(caller: &'a Caller, listing: &Listing) -> Result<&'a Actor, Denied
 /// Who may change a listing's content or delete it: its own organization's writers, or admin.
 pub fn may_edit_listing<'a>(caller: &'a Caller, listing: &Listing) -> Result<&'a Actor, Denied> {
     let actor = seeing(caller, listing)?;
+    if listing.is_deleted() {
+        // Read-only until restored: as before restores existed, writes find nothing.
+        return Err(Denied::Hidden);
+    }
     actor.require(Scope::ListingsWrite)?;
     if actor.owns(listing) || actor.is_admin() { Ok(actor) } else { Err(Denied::NotOwner) }
 }
@@ -191,6 +195,8 @@ pub fn is_approval(actor: &Actor, listing: &Listing, action: LifecycleAction) ->
 ///   review (approval by the author's own organization is refused, the operator excepted).
 /// - `reject`: moderators.
 /// - `withdraw`: the owner's writers, and moderators (a takedown).
+/// - `restore`: the owner's writers (and the operator) bring a withdrawn or deleted listing back
+///   as a draft.
 pub fn lifecycle_action<'a>(
     caller: &'a Caller,
     listing: &Listing,
@@ -209,7 +215,7 @@ pub fn lifecycle_action<'a>(
         return Ok((actor, A::Submit));
     }
     let allowed = match requested {
-        A::Submit | A::Close => owner_writer || actor.is_admin(),
+        A::Submit | A::Close | A::Restore => owner_writer || actor.is_admin(),
         A::Withdraw => owner_writer || moderator,
         A::Reject => moderator,
         A::Publish => {
@@ -244,8 +250,12 @@ pub fn allowed_actions(caller: &Caller, listing: &Listing) -> Vec<LifecycleActio
 }
 
 /// Whether a caller may read a listing at all: published ones are public, others only for the
-/// publishing organization and moderators.
+/// publishing organization and moderators; deleted ones only for the publishing organization
+/// (and the operator).
 pub fn may_read_listing(caller: &Caller, listing: &Listing) -> bool {
+    if listing.is_deleted() {
+        return caller.as_ref().is_some_and(|actor| actor.owns(listing) || actor.is_admin());
+    }
     listing.status == ListingStatus::Published || caller.as_ref().is_some_and(|actor| actor.sees_everything_of(listing))
 }
 

@@ -17,8 +17,8 @@ pub mod values;
 pub mod vocabulary;
 
 pub use listing::{
-    IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Right, TransferForm,
-    TransferMethod,
+    IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, RestorePeriod, Right,
+    TransferForm, TransferMethod,
 };
 pub use validation::{FieldError, ValidationErrors};
 

@@ -31,6 +31,7 @@ struct ListingRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     published_at: Option<NaiveDateTime>,
+    deleted_at: Option<NaiveDateTime>,
 }
 
 impl ListingRow {
@@ -51,6 +52,7 @@ impl ListingRow {
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
             published_at: self.published_at.map(|t| t.and_utc()),
+            deleted_at: self.deleted_at.map(|t| t.and_utc()),
         })
     }
 }
@@ -82,9 +84,9 @@ struct ListingRecord {
 }
 
 impl ListingRecord {
-    fn of(listing: &Listing, deleted_at: Option<DateTime<Utc>>) -> Self {
+    fn of(listing: &Listing) -> Self {
         let c = &listing.content;
-        let live_source = c.source.as_ref().filter(|_| deleted_at.is_none());
+        let live_source = c.source.as_ref().filter(|_| !listing.is_deleted());
         ListingRecord {
             id: listing.id.to_string(),
             kind: c.kind.as_str().to_owned(),
@@ -107,7 +109,7 @@ impl ListingRecord {
             updated_at: listing.updated_at.naive_utc(),
             published_at: listing.published_at.map(|t| t.naive_utc()),
             expires_at: c.expires_at.map(|t| t.naive_utc()),
-            deleted_at: deleted_at.map(|t| t.naive_utc()),
+            deleted_at: listing.deleted_at.map(|t| t.naive_utc()),
         }
     }
 }
@@ -121,7 +123,7 @@ pub enum ListingWrite {
     Moved(LifecycleAction),
     /// Past its expiry date.
     Expired,
-    /// Withdrawn and hidden; the row stays for partners' feeds.
+    /// Withdrawn and hidden from all but its owner; the row stays for partners' feeds.
     Deleted,
 }
 
@@ -156,11 +158,10 @@ pub struct ListingFilter {
     pub live_at: DateTime<Utc>,
 }
 
-/// A listing that exists and was not deleted.
+/// A listing, deleted or not (who may see a deleted one is the API's to decide).
 pub fn find(conn: &mut DbConn, id: ListingId) -> Result<Option<Listing>, StoreError> {
     listings::table
         .filter(listings::id.eq(id.to_string()))
-        .filter(listings::deleted_at.is_null())
         .select(ListingRow::as_select())
         .first(conn)
         .optional()?
@@ -221,7 +222,7 @@ pub fn count(conn: &mut DbConn, filter: &ListingFilter) -> Result<i64, StoreErro
 
 /// Inserts a new listing and its side rows; pass it to [`crate::versioned::create`].
 pub fn insert(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError> {
-    diesel::insert_into(listings::table).values(ListingRecord::of(listing, None)).execute(conn)?;
+    diesel::insert_into(listings::table).values(ListingRecord::of(listing)).execute(conn)?;
     replace_fields(conn, listing)
 }
 
@@ -232,12 +233,11 @@ impl Versioned for Listing {
 
     versioned_basics!(listings, ListingId);
 
-    fn overwrite(&self, conn: &mut DbConn, read_version: i64, write: &ListingWrite) -> Result<usize, StoreError> {
-        let deleted_at = (*write == ListingWrite::Deleted).then_some(self.updated_at);
+    fn overwrite(&self, conn: &mut DbConn, read_version: i64, _: &ListingWrite) -> Result<usize, StoreError> {
         let updated = diesel::update(listings::table)
             .filter(listings::id.eq(self.id.to_string()))
             .filter(listings::version.eq(read_version))
-            .set(ListingRecord::of(self, deleted_at))
+            .set(ListingRecord::of(self))
             .execute(conn)?;
         if updated > 0 {
             replace_fields(conn, self)?;

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use techex_domain::access::{self, Caller, lifecycle_action, may_read_contact, may_read_listing};
 use techex_domain::listing::{Contact, LocalizedText, Media, Owner, Price, Source};
 use techex_domain::{
-    IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Right, TransferForm,
-    TransferMethod, ValidationErrors, refdata,
+    IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, RestorePeriod, Right,
+    TransferForm, TransferMethod, ValidationErrors, refdata,
 };
 use techex_persistence::change_log::Author;
 use techex_persistence::listings::{self, ListingFilter, ListingWrite};
@@ -64,6 +64,9 @@ pub struct ListingResponse {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// When the listing was deleted (its status is then `withdrawn`): only its organization sees
+    /// it, and may `restore` it within the restore period.
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 impl Resource for Listing {
@@ -118,7 +121,17 @@ impl ListingResponse {
             created_at: listing.created_at,
             updated_at: listing.updated_at,
             published_at: listing.published_at,
+            deleted_at: listing.deleted_at,
         }
+    }
+
+    /// The listing as this caller sees it at `now`: `restore` is offered within the restore
+    /// period only.
+    fn seen_at(listing: Listing, caller: &Caller, now: DateTime<Utc>, period: RestorePeriod) -> Self {
+        let restorable = listing.is_restorable(now, period);
+        let mut seen = ListingResponse::for_caller(listing, caller);
+        seen.allowed_actions.retain(|action| restorable || *action != LifecycleAction::Restore);
+        seen
     }
 }
 
@@ -244,9 +257,11 @@ pub async fn list_listings(
     caller: CallerOf,
     asked: Listed<Listing, ListingQuery>,
     clock: web::Data<Clock>,
+    period: web::Data<RestorePeriod>,
 ) -> Result<HttpResponse, ApiError> {
     let page = asked.page;
-    let filter = asked.filters.filter(&caller.0, page, clock.now())?;
+    let now = clock.now();
+    let filter = asked.filters.filter(&caller.0, page, now)?;
     let public = filter.status == ListingStatus::Published;
     let count = asked.total;
     let (rows, total) = with_conn(&asked.db, move |conn| {
@@ -257,7 +272,7 @@ pub async fn list_listings(
     .await?;
     let (items, next_cursor, mut response) = kit::page(&asked.req, rows, page, |l| l.id.0);
     cache_headers(&mut response, &caller.0, public);
-    let items = items.into_iter().map(|l| ListingResponse::for_caller(l, &caller.0)).collect();
+    let items = items.into_iter().map(|l| ListingResponse::seen_at(l, &caller.0, now, **period)).collect();
     Ok(asked.answer(response, ListingPage { items, next_cursor, total }))
 }
 
@@ -345,10 +360,12 @@ pub async fn get_listing(
     id: web::Path<String>,
     chosen: Chosen<Listing>,
     clock: web::Data<Clock>,
+    period: web::Data<RestorePeriod>,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
     let caller = caller.0;
-    let listing = with_conn(&db, move |conn| kit::find::<Listing>(conn, id)).await?.as_seen_at(clock.now());
+    let now = clock.now();
+    let listing = with_conn(&db, move |conn| kit::find::<Listing>(conn, id)).await?.as_seen_at(now);
     if !may_read_listing(&caller, &listing) {
         return Err(ApiError::NotFound { entity: Entity::Listing });
     }
@@ -363,7 +380,7 @@ pub async fn get_listing(
     }
     let mut response = HttpResponse::Ok();
     cache_headers(&mut response, &caller, public);
-    let body = ListingResponse::for_caller(listing.clone(), &caller);
+    let body = ListingResponse::seen_at(listing.clone(), &caller, now, **period);
     Ok(kit::with_fields(response, &listing, body, &chosen.fields))
 }
 
@@ -462,6 +479,8 @@ pub async fn update_listing(
 }
 
 /// Delete a listing: it is withdrawn and no longer served, and partners' feeds receive a tombstone.
+/// Its organization still reads it (with `deleted_at`) and may restore it within the restore
+/// period; to everyone else it is gone (404).
 #[utoipa::path(
     tag = "listings",
     operation_id = "delete_listing",
@@ -496,6 +515,7 @@ pub async fn delete_listing(target: Target<Listing>, clock: web::Data<Clock>) ->
 async fn move_listing(
     target: Target<Listing>,
     clock: web::Data<Clock>,
+    period: RestorePeriod,
     requested: LifecycleAction,
 ) -> Result<HttpResponse, ApiError> {
     let Target { db, caller, id, if_match: expected } = target;
@@ -510,7 +530,14 @@ async fn move_listing(
                 ));
             }
             kit::check_version(listing, expected.as_deref())?;
-            listing.apply(action, clock.now())?;
+            let now = clock.now();
+            if action == LifecycleAction::Restore
+                && listing.status == ListingStatus::Withdrawn
+                && !listing.is_restorable(now, period)
+            {
+                return Err(ApiError::RestorePeriodOver { days: period.days() });
+            }
+            listing.apply(action, now)?;
             Ok(ListingWrite::Moved(action))
         })
     })
@@ -535,13 +562,17 @@ macro_rules! lifecycle_endpoint {
                 (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
                 (status = 403, description = "The caller may not make this move (`forbidden`, `insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = "The listing's status does not allow this move (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = "The listing's status does not allow this move (`illegal_transition`), or its restore period is over (`restore_period_over`)", body = Problem, content_type = "application/problem+json"),
                 StaleVersion,
             )
         )]
         #[post($path)]
-        pub async fn $name(target: Target<Listing>, clock: web::Data<Clock>) -> Result<HttpResponse, ApiError> {
-            move_listing(target, clock, $action).await
+        pub async fn $name(
+            target: Target<Listing>,
+            clock: web::Data<Clock>,
+            period: web::Data<RestorePeriod>,
+        ) -> Result<HttpResponse, ApiError> {
+            move_listing(target, clock, **period, $action).await
         }
     };
 }
@@ -582,6 +613,14 @@ lifecycle_endpoint!(
     "Allowed from `published`; leads to `closed`. Needs `listings:write` in the publishing organization."
 );
 
+lifecycle_endpoint!(
+    restore_listing,
+    "/listings/{id}/restore",
+    LifecycleAction::Restore,
+    "Restore a withdrawn or deleted listing as a draft.",
+    "Allowed from `withdrawn`, deleted listings included, within the restore period after the withdrawal or deletion (`TECHEX_RESTORE_DAYS`, 30 days by default; later: 409 `restore_period_over`); leads to `draft`, to be submitted or published again. Needs `listings:write` in the publishing organization. A deleted listing gets its `source` back, unless another listing took it meanwhile (409 `duplicate_source`)."
+);
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_listings)
         .service(create_listing)
@@ -592,5 +631,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(publish_listing)
         .service(reject_listing)
         .service(withdraw_listing)
-        .service(close_listing);
+        .service(close_listing)
+        .service(restore_listing);
 }

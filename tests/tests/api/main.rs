@@ -14,5 +14,6 @@ mod platforms;
 mod queries;
 mod reference;
 mod repository;
+mod restore;
 mod security;
 mod storage;
