@@ -47,6 +47,17 @@ pub enum OperatorOnly {
     NotOperator(Problem),
 }
 
+/// The refusal of a query string, the same for every operation that reads one.
+#[derive(utoipa::IntoResponses)]
+pub enum QueryRefused {
+    /// A query parameter is invalid (`invalid_query`; `errors` names each): a value out of range,
+    /// an unknown parameter (`unknown_field`, naming the known ones), a one-value parameter given
+    /// twice with different values (`repeated_parameter`), more values than its `maxItems`
+    /// (`too_many_values`) or more than 50 parameters (`too_many_parameters`)
+    #[response(status = 400, content_type = "application/problem+json")]
+    Invalid(Problem),
+}
+
 /// The refusals of a request body, the same for every operation that reads one.
 #[derive(utoipa::IntoResponses)]
 pub enum BodyRefused {

@@ -24,7 +24,7 @@ use crate::error::ApiError;
 use crate::etag;
 use crate::extract::path_param;
 use crate::pagination::{link_next, page_request, split_page};
-use crate::query::{self, Fields, FieldsQuery};
+use crate::query::{self, Fields, FieldsQuery, NoParameters};
 
 /// A resource as the API shows it: one representation for `GET`, pages and the change log.
 pub trait Resource: Versioned {
@@ -228,11 +228,6 @@ pub struct PageQuery {
     pub total: Option<String>,
 }
 
-/// The filters of a list that has none beyond the page.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct NoFilters {}
-
 /// A page asked for: how many and after which id.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
@@ -256,7 +251,7 @@ impl PageRequest {
 /// A request for a page of a list of `R`: its filters `F` (the list's own parameters, read by
 /// the rules of [`crate::query`]), the page, whether to count every match, and the fields of
 /// each item to send. Any other parameter is refused (`invalid_query`), naming the known ones.
-pub struct Listed<R, F = NoFilters> {
+pub struct Listed<R, F = NoParameters> {
     pub req: HttpRequest,
     pub db: web::Data<Db>,
     pub filters: F,

@@ -203,6 +203,12 @@ impl Fields {
     }
 }
 
+/// The parameters of a read that takes none of its own (a list without filters, a reference
+/// list): only the ignored ones pass.
+#[derive(Debug, serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NoParameters {}
+
 /// `fields` of a read of one record.
 #[derive(Debug, serde::Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

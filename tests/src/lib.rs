@@ -430,6 +430,17 @@ impl TestApp {
         id
     }
 
+    /// Publishes listings of the given (kind, province, field codes), each without a source, and
+    /// returns their ids in order.
+    pub async fn publish_all(&self, specs: &[(&str, &str, &[&str])]) -> Vec<String> {
+        let mut ids = Vec::new();
+        for (kind, province, fields) in specs {
+            let body = listing_with(json!({"kind": kind, "province": province, "field_codes": fields, "source": null}));
+            ids.push(self.publish_listing(&body).await);
+        }
+        ids
+    }
+
     /// How many listing changes the change log holds.
     pub fn change_count(&self) -> i64 {
         change_log::count(&mut self.db.conn().unwrap(), "listing").unwrap()

@@ -13,7 +13,7 @@ use techex_persistence::{Entity, clients};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem};
+use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem, QueryRefused};
 use crate::extract::JsonBody;
 use crate::kit::{self, Chosen, Listed, Operator, PageQuery, Resource};
 use crate::query::FieldsQuery;
@@ -143,7 +143,7 @@ pub async fn create_client(operator: Operator, body: JsonBody) -> Result<HttpRes
     params(ClientQuery, PageQuery, FieldsQuery),
     responses(
         (status = 200, description = "A page of clients, without secrets", body = ClientPage),
-        (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        QueryRefused,
         OperatorOnly,
     )
 )]
@@ -172,7 +172,7 @@ pub async fn list_clients(operator: Operator, asked: Listed<ApiClient, ClientQue
     params(("id" = Uuid, Path, description = "Client id"), FieldsQuery),
     responses(
         (status = 200, description = "The client, without its secret (with `fields`, only those members)", body = ClientResponse, headers(("ETag" = String))),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID (`invalid_path`), or `fields` names an unknown member or the query another parameter (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client (`client_not_found`)", body = Problem, content_type = "application/problem+json"),
         OperatorOnly,
     )

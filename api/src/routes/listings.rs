@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::auth::CallerOf;
 use crate::clock::Clock;
-use crate::error::{ApiError, BodyRefused, Problem, StaleVersion};
+use crate::error::{ApiError, BodyRefused, Problem, QueryRefused, StaleVersion};
 use crate::etag;
 use crate::extract::JsonBody;
 use crate::kit::{self, Chosen, Listed, PageQuery, PageRequest, Resource, Target};
@@ -247,7 +247,7 @@ fn cache_headers(response: &mut HttpResponseBuilder, caller: &Caller, public: bo
     responses(
         (status = 200, description = "A page of listings, newest first. A `Link: <...>; rel=\"next\"` header points at the next page. Contacts are shown to authenticated callers only.", body = ListingPage,
          headers(("ETag" = String, description = "A hash of the page; send it as If-None-Match to get 304 while the page is unchanged"))),
-        (status = 400, description = "A query parameter is invalid (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        QueryRefused,
         (status = 401, description = "The access token is invalid (`invalid_token`), or a status other than `published` was asked for without one (`unauthorized`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Another organization's unpublished listings were asked for (`forbidden`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -347,7 +347,7 @@ fn author_of(caller: &Caller) -> Result<Author, ApiError> {
         (status = 200, description = "The listing (with `fields`, only those members); `ETag` carries its version", body = ListingResponse,
          headers(("ETag" = String, description = "`\"v<version>\"`; with `fields`, `\"v<version>.f<field set>\"`, another tag for each field set. Either names the version in `If-Match`."))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "The id is not a UUID (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID (`invalid_path`), or `fields` names an unknown member or the query another parameter (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The access token is invalid (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such listing, or not one this caller may see (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
     )

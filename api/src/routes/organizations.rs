@@ -10,7 +10,7 @@ use techex_persistence::{Db, Entity, organizations};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem};
+use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem, QueryRefused};
 use crate::extract::JsonBody;
 use crate::kit::{self, Chosen, Listed, Operator, PageQuery, Resource, Target};
 use crate::query::FieldsQuery;
@@ -86,7 +86,7 @@ fn with_etag(response: actix_web::HttpResponseBuilder, org: &Organization) -> Ht
     responses(
         (status = 200, description = "A page of organizations; `Link: <...>; rel=\"next\"` names the next one", body = OrganizationPage,
          headers(("Link" = String))),
-        (status = 400, description = "Invalid `limit` or `cursor` (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        QueryRefused,
     )
 )]
 #[get("/organizations")]
@@ -110,7 +110,7 @@ pub async fn list_organizations(asked: Listed<Organization>) -> Result<HttpRespo
     responses(
         (status = 200, description = "The organization (with `fields`, only those members)", body = OrganizationResponse, headers(("ETag" = String))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "The id is not a UUID (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID (`invalid_path`), or `fields` names an unknown member or the query another parameter (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization (`organization_not_found`)", body = Problem, content_type = "application/problem+json"),
     )
 )]

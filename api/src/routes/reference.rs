@@ -12,8 +12,8 @@ use techex_domain::refdata::{self, Field, Province, ProvinceKind, TrlLevel};
 use techex_domain::{IpStatus, LifecycleAction, ListingKind, ListingStatus, Right, TransferForm, TransferMethod};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, Problem};
-use crate::query::Query;
+use crate::error::{ApiError, QueryRefused};
+use crate::query::{NoParameters, Query};
 
 /// Reference lists change only with a new release: let clients and proxies keep them a day.
 const CACHE: &str = "public, max-age=86400";
@@ -72,7 +72,7 @@ pub struct ProvinceQuery {
     params(ProvinceQuery),
     responses(
         (status = 200, description = "Provinces", body = ProvinceList),
-        (status = 400, description = "Unknown `kind` (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        QueryRefused,
     )
 )]
 #[get("/reference/provinces")]
@@ -102,18 +102,18 @@ pub async fn list_provinces(query: Query<ProvinceQuery>) -> Result<HttpResponse,
 }
 
 /// S&T fields (MOST classification): six broad fields and their three-digit fields.
-#[utoipa::path(tag = "reference", operation_id = "list_fields", responses((status = 200, description = "Fields", body = FieldList)))]
+#[utoipa::path(tag = "reference", operation_id = "list_fields", responses((status = 200, description = "Fields", body = FieldList), QueryRefused))]
 #[get("/reference/fields")]
-pub async fn list_fields() -> HttpResponse {
+pub async fn list_fields(_: Query<NoParameters>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, CACHE))
         .json(FieldList { items: refdata::fields().to_vec() })
 }
 
 /// Technology readiness levels 1 to 9.
-#[utoipa::path(tag = "reference", operation_id = "list_trl_levels", responses((status = 200, description = "TRL levels", body = TrlList)))]
+#[utoipa::path(tag = "reference", operation_id = "list_trl_levels", responses((status = 200, description = "TRL levels", body = TrlList), QueryRefused))]
 #[get("/reference/trl")]
-pub async fn list_trl_levels() -> HttpResponse {
+pub async fn list_trl_levels(_: Query<NoParameters>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, CACHE))
         .json(TrlList { items: refdata::trl_levels().to_vec() })
@@ -133,10 +133,10 @@ macro_rules! values_of {
     tag = "reference",
     operation_id = "list_enums",
     responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`",
-               body = BTreeMap<String, Vec<EnumValue>>))
+               body = BTreeMap<String, Vec<EnumValue>>), QueryRefused)
 )]
 #[get("/reference/enums")]
-pub async fn list_enums() -> HttpResponse {
+pub async fn list_enums(_: Query<NoParameters>) -> HttpResponse {
     let enums: BTreeMap<&str, Vec<EnumValue>> = BTreeMap::from([
         ("listing_kind", values_of!(ListingKind)),
         ("listing_status", values_of!(ListingStatus)),

@@ -6,17 +6,7 @@ use std::collections::BTreeSet;
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
-use techex_tests::{Reply, TestApp, backend_tests, listing_with};
-
-/// Publishes listings of the given (kind, province, field codes), each without a source.
-async fn publish_all(app: &TestApp, specs: &[(&str, &str, &[&str])]) -> Vec<String> {
-    let mut ids = Vec::new();
-    for (kind, province, fields) in specs {
-        let body = listing_with(json!({"kind": kind, "province": province, "field_codes": fields, "source": null}));
-        ids.push(app.publish_listing(&body).await);
-    }
-    ids
-}
+use techex_tests::{Reply, backend_tests, listing_with};
 
 fn id_set(reply: &Reply) -> BTreeSet<String> {
     assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
@@ -31,7 +21,7 @@ backend_tests! {
     /// A multi-select arrives repeated, comma-separated or PHP-style (also percent-encoded), and
     /// its values are OR-ed; different filters are AND-ed.
     async fn every_form_of_a_multi_select_matches_any_of_its_values(app: TestApp) {
-        let ids = publish_all(&app, &[
+        let ids = app.publish_all(&[
             ("offer", "79", &["206"]),
             ("demand", "75", &["401"]),
             ("offer", "72", &["102"]),   // the old Tây Ninh, now in Tây Ninh (80)
@@ -59,7 +49,7 @@ backend_tests! {
 
     /// An "All" choice sends an empty value; jQuery adds `_`; campaign links add `utm_*`.
     async fn empty_values_cache_busters_and_campaign_tags_change_nothing(app: TestApp) {
-        let ids = publish_all(&app, &[("offer", "79", &["206"]), ("demand", "75", &["401"])]).await;
+        let ids = app.publish_all(&[("offer", "79", &["206"]), ("demand", "75", &["401"])]).await;
         let all: BTreeSet<String> = ids.iter().cloned().collect();
         for query in [
             "kind=",
@@ -130,6 +120,10 @@ backend_tests! {
             reply.problem(400, "invalid_query");
             assert!(reply.body["errors"][0]["message"].as_str().unwrap().contains(known), "{path}: {:#}", reply.body);
         }
+        for path in ["/v1/reference/fields", "/v1/reference/trl", "/v1/reference/enums"] {
+            assert_eq!(app.anonymous().get(&format!("{path}?_=1&utm_source=fb")).await.status, StatusCode::OK, "{path}");
+            app.anonymous().get(&format!("{path}?lang=vi")).await.problem(400, "invalid_query");
+        }
         let reply = app.get("/v1/reference/provinces?kind=current,old").await;
         assert_eq!(reply.body["items"].as_array().unwrap().len(), app.get("/v1/reference/provinces").await.body["items"].as_array().unwrap().len());
         let current = app.get("/v1/reference/provinces?kind[]=current").await;
@@ -139,7 +133,7 @@ backend_tests! {
     /// `fields=` sends only the members named (and `id`), as its own representation with its own
     /// entity tag: a 304 for the tag of that field set only.
     async fn sparse_fieldsets_have_their_own_entity_tags(app: TestApp) {
-        let id = publish_all(&app, &[("offer", "79", &["206"])]).await.remove(0);
+        let id = app.publish_all(&[("offer", "79", &["206"])]).await.remove(0);
         let path = format!("/v1/listings/{id}");
         let full = app.anonymous().get(&path).await;
         let full_tag = full.header("etag").unwrap().to_owned();
@@ -196,7 +190,7 @@ backend_tests! {
     /// `total=true` counts every match of the filters, whatever the page; without it nothing is
     /// counted.
     async fn totals_count_every_match_of_the_filters(app: TestApp) {
-        publish_all(&app, &[
+        app.publish_all(&[
             ("offer", "79", &["206"]), ("offer", "79", &["211"]), ("offer", "75", &["206"]),
             ("demand", "79", &["206"]), ("offer", "79", &["401"]),
         ]).await;
