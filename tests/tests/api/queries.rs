@@ -157,6 +157,18 @@ backend_tests! {
         assert_eq!(app.anonymous().send(if_none_match(&path, &sparse_tag)).await.status, StatusCode::OK);
         assert_eq!(app.anonymous().send(if_none_match(&path, &full_tag)).await.status, StatusCode::NOT_MODIFIED);
 
+        // Compressed, the field set's tag also names its coding, and still answers 304.
+        let gzip = || TestRequest::get().uri(&sparse_path).insert_header(("accept-encoding", "gzip"));
+        let coded = app.call_raw(gzip().to_request()).await;
+        let coded_tag = coded.headers().get("etag").unwrap().to_str().unwrap().to_owned();
+        assert_eq!(coded_tag, format!("{}-gzip\"", sparse_tag.trim_end_matches('"')));
+        for held in [&coded_tag, &sparse_tag] {
+            let cached = app.call_raw(gzip().insert_header(("if-none-match", held.as_str())).to_request()).await;
+            assert_eq!(cached.status(), StatusCode::NOT_MODIFIED, "{held}");
+        }
+        let other_set = app.call_raw(TestRequest::get().uri(&format!("{path}?fields=title")).insert_header(("if-none-match", coded_tag.as_str())).to_request()).await;
+        assert_eq!(other_set.status(), StatusCode::OK);
+
         // A write names the version read, whichever fields were read.
         let edit = app.send_as_publisher(TestRequest::patch().uri(&path).insert_header(("if-match", sparse_tag.as_str())).set_json(json!({"trl": 8}))).await;
         assert_eq!(edit.status, StatusCode::OK, "{:#}", edit.body);
