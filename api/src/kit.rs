@@ -272,14 +272,7 @@ impl<R: Resource, F: IntoParams + DeserializeOwned> Listed<R, F> {
         let fields: FieldsQuery = query::take(&values)?;
         let mut errors = ValidationErrors::default();
         let page = PageRequest::read(asked.limit.as_deref(), asked.cursor.as_deref(), &mut errors);
-        let total = match asked.total.as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(other) => {
-                errors.add("total", "invalid_value", format!("'{other}' is neither true nor false"));
-                false
-            }
-        };
+        let total = query::flag(asked.total.as_deref(), "total", &mut errors);
         let fields = Fields::of::<R::Public>(&fields.fields, &mut errors);
         errors.finish(()).map_err(ApiError::InvalidQuery)?;
         let filters = query::take(&values)?;

@@ -203,6 +203,18 @@ impl Fields {
     }
 }
 
+/// A yes-or-no parameter: `true`, or `false` and absent alike.
+pub fn flag(raw: Option<&str>, name: &str, errors: &mut ValidationErrors) -> bool {
+    match raw {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            errors.add(name, "invalid_value", format!("'{other}' is neither true nor false"));
+            false
+        }
+    }
+}
+
 /// The parameters of a read that takes none of its own (a list without filters, a reference
 /// list): only the ignored ones pass.
 #[derive(Debug, serde::Deserialize, IntoParams)]

@@ -280,6 +280,20 @@ pub fn listable_publisher(
     }
 }
 
+/// Whose deleted listings a caller may list, given the publisher it asked for: its own
+/// organization's (the default), or any organization's for the operator. Moderators do not see
+/// deleted listings.
+pub fn listable_deleted(caller: &Caller, requested: Option<Uuid>) -> Result<Option<Uuid>, Denied> {
+    let actor = authenticated(caller)?;
+    if actor.is_admin() {
+        return Ok(requested);
+    }
+    match requested {
+        Some(publisher) if publisher != actor.organization_id => Err(Denied::NotOwner),
+        _ => Ok(Some(actor.organization_id)),
+    }
+}
+
 /// Contact details never go to anonymous callers.
 pub fn may_read_contact(caller: &Caller) -> bool {
     caller.is_some()

@@ -144,6 +144,8 @@ impl WriteKind for ListingWrite {
 #[derive(Debug, Clone)]
 pub struct ListingFilter {
     pub status: ListingStatus,
+    /// Deleted listings only, or none.
+    pub deleted: bool,
     pub kinds: Vec<ListingKind>,
     /// Current province codes.
     pub provinces: Vec<String>,
@@ -171,10 +173,12 @@ pub fn find(conn: &mut DbConn, id: ListingId) -> Result<Option<Listing>, StoreEr
 
 /// The listings `filter` matches, whatever the page.
 fn matching(filter: &ListingFilter) -> listings::BoxedQuery<'static, Backend> {
-    let mut query = listings::table
-        .filter(listings::status.eq(filter.status.as_str()))
-        .filter(listings::deleted_at.is_null())
-        .into_boxed();
+    let mut query = listings::table.filter(listings::status.eq(filter.status.as_str())).into_boxed();
+    query = if filter.deleted {
+        query.filter(listings::deleted_at.is_not_null())
+    } else {
+        query.filter(listings::deleted_at.is_null())
+    };
     if filter.status == ListingStatus::Published {
         let live_at = filter.live_at.naive_utc();
         query = query.filter(listings::expires_at.is_null().or(listings::expires_at.gt(live_at)));

@@ -22,7 +22,7 @@ use crate::error::{ApiError, BodyRefused, Problem, QueryRefused, StaleVersion};
 use crate::etag;
 use crate::extract::JsonBody;
 use crate::kit::{self, Chosen, Listed, PageQuery, PageRequest, Resource, Target};
-use crate::query::FieldsQuery;
+use crate::query::{self, FieldsQuery};
 use crate::routes::{merge_patch_body, patched, with_conn};
 
 /// A listing as the hub answers it.
@@ -174,13 +174,27 @@ pub struct ListingQuery {
     #[param(style = Form, explode, max_items = 10, example = json!(["2", "401"]))]
     #[serde(default)]
     field: Vec<String>,
+    /// `true`: the caller's own organization's deleted listings (status `withdrawn`), which it
+    /// may restore; nobody else sees them (the operator sees every organization's).
+    #[param(value_type = Option<bool>)]
+    deleted: Option<String>,
 }
 
 impl ListingQuery {
     fn filter(&self, caller: &Caller, page: PageRequest, now: DateTime<Utc>) -> Result<ListingFilter, ApiError> {
         let mut errors = ValidationErrors::default();
+        let deleted = query::flag(self.deleted.as_deref(), "deleted", &mut errors);
         let status = match self.status.as_deref().map(str::parse::<ListingStatus>) {
+            None if deleted => ListingStatus::Withdrawn,
             None => ListingStatus::Published,
+            Some(Ok(status)) if deleted && status != ListingStatus::Withdrawn => {
+                errors.add(
+                    "status",
+                    "invalid_value",
+                    "deleted listings are withdrawn: leave status out with deleted=true",
+                );
+                status
+            }
             Some(Ok(status)) => status,
             Some(Err(e)) => {
                 errors.add("status", "invalid_value", e.to_string());
@@ -217,9 +231,15 @@ impl ListingQuery {
             }
         }
         errors.finish(()).map_err(ApiError::InvalidQuery)?;
+        let publisher = if deleted {
+            access::listable_deleted(caller, publisher)?
+        } else {
+            access::listable_publisher(caller, status, publisher)?
+        };
         Ok(ListingFilter {
             status,
-            publisher: access::listable_publisher(caller, status, publisher)?,
+            deleted,
+            publisher,
             kinds,
             provinces,
             field_prefixes: self.field.clone(),

@@ -41,6 +41,20 @@ backend_tests! {
         app.delete(&path).await.problem(404, "listing_not_found");
         app.post(&format!("{path}/withdraw"), &Value::Null).await.problem(409, "illegal_transition");
         assert!(app.get("/v1/listings?status=withdrawn").await.body["items"].as_array().unwrap().is_empty(), "lists leave deleted listings out");
+        // deleted=true lists them, to the owner's organization (and the operator) only.
+        let own_deleted = app.get("/v1/listings?deleted=true&total=true").await;
+        assert_eq!((own_deleted.body["items"][0]["id"].as_str(), own_deleted.body["total"].as_i64()), (Some(id.as_str()), Some(1)));
+        assert_eq!(own_deleted.body["items"][0]["allowed_actions"], json!(["restore"]));
+        let theirs = format!("/v1/listings?deleted=true&publisher={}", app.publisher.organization_id);
+        assert!(app.as_client(&other).get("/v1/listings?deleted=true").await.body["items"].as_array().unwrap().is_empty());
+        app.as_client(&other).get(&theirs).await.problem(403, "forbidden");
+        app.as_client(&moderator).get(&theirs).await.problem(403, "forbidden");
+        app.anonymous().get("/v1/listings?deleted=true").await.problem(401, "unauthorized");
+        let admin = app.new_client(&["admin"]).await;
+        assert_eq!(app.as_client(&admin).get(&theirs).await.body["items"][0]["id"], id.as_str());
+        let mixed = app.get("/v1/listings?deleted=true&status=draft").await;
+        mixed.problem(400, "invalid_query");
+        assert_eq!(mixed.field_errors(), [("status".to_owned(), "invalid_value".to_owned())]);
 
         let restored = app.post(&restore, &Value::Null).await;
         assert_eq!(restored.status, StatusCode::OK, "{:#}", restored.body);
@@ -52,6 +66,7 @@ backend_tests! {
         assert_eq!((last.op.as_str(), last.version), ("restore", restored.body["version"].as_i64().unwrap()));
         assert_eq!(last.data["status"], "draft", "the change log keeps the restored listing");
         assert_eq!(app.as_client(&other).get(&path).await.status, StatusCode::NOT_FOUND, "a draft is its owner's");
+        assert!(app.get("/v1/listings?deleted=true").await.body["items"].as_array().unwrap().is_empty(), "no longer deleted");
         let drafts = app.get("/v1/listings?status=draft").await;
         assert_eq!(drafts.body["items"][0]["id"], id.as_str());
         let republished = app.post(&format!("{path}/publish"), &Value::Null).await;
