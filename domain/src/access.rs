@@ -510,4 +510,27 @@ mod tests {
         assert!(!may_read_contact(&None));
         assert!(may_read_contact(&actor(other, &[])));
     }
+
+    #[test]
+    fn deleted_listings_are_their_organizations_alone_to_read_list_and_restore() {
+        let (owner, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut deleted = listing_of(owner, ListingStatus::Published);
+        deleted.withdraw_for_deletion(crate::now());
+        let writer = actor(owner, &[Scope::ListingsWrite]);
+        let moderator = actor(other, &[Scope::ListingsModerate]);
+        let admin = actor(other, &[Scope::Admin]);
+        assert!(may_read_listing(&writer, &deleted) && may_read_listing(&admin, &deleted));
+        for outsider in [&None, &moderator, &actor(other, &[Scope::ListingsWrite])] {
+            assert!(!may_read_listing(outsider, &deleted));
+            assert_eq!(allowed_actions(outsider, &deleted), []);
+        }
+        assert_eq!(allowed_actions(&writer, &deleted), [LifecycleAction::Restore]);
+        assert_eq!(allowed_actions(&actor(owner, &[]), &deleted), [], "reading is not restoring");
+        assert_eq!(may_edit_listing(&writer, &deleted).unwrap_err(), Denied::Hidden, "read-only until restored");
+        assert_eq!(listable_deleted(&writer, None), Ok(Some(owner)));
+        assert_eq!(listable_deleted(&moderator, None), Ok(Some(other)), "a moderator's own, never others'");
+        assert_eq!(listable_deleted(&moderator, Some(owner)), Err(Denied::NotOwner));
+        assert_eq!(listable_deleted(&admin, Some(owner)), Ok(Some(owner)));
+        assert_eq!(listable_deleted(&None, None), Err(Denied::Unauthenticated));
+    }
 }
