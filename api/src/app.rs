@@ -32,6 +32,7 @@ use crate::clock::Clock;
 use crate::error::{ApiError, Problem, shared};
 use crate::extract::{BODY_LIMIT, BodyTimeout, query_errors};
 use crate::{etag, routes};
+use techex_domain::RestorePeriod;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -145,6 +146,8 @@ pub struct AppState {
     pub body_timeout: BodyTimeout,
     /// The time writes are stamped with and expiries are judged by.
     pub clock: Clock,
+    /// How long an owner may restore its withdrawn or deleted listing.
+    pub restore_period: RestorePeriod,
 }
 
 fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -221,6 +224,7 @@ pub fn build_app(
         .app_data(web::Data::new(state.token_lifetime))
         .app_data(web::Data::new(state.token_guard))
         .app_data(web::Data::new(state.body_timeout))
+        .app_data(web::Data::new(state.restore_period))
         .app_data(web::Data::new(PublicUrl(state.public_url)))
         .app_data(web::Data::new(state.rate_limits.trusted_proxies()))
         .app_data(web::Data::new(routes::ops::OpenApi30(crate::openapi30::downgrade(&spec))))

@@ -146,6 +146,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TECHEX_BODY_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub body_timeout_seconds: u64,
 
+    /// Days after its withdrawal or deletion (its last change) during which the owner may
+    /// restore a listing as a draft.
+    #[arg(long, env = "TECHEX_RESTORE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=3650))]
+    pub restore_days: u16,
+
     /// Client secrets checked at once by the token endpoint; more requests wait up to 2 s for a
     /// turn, then hear 503 with Retry-After.
     #[arg(long, env = "TECHEX_TOKEN_VERIFICATIONS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]

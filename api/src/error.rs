@@ -107,6 +107,17 @@ pub enum OperatorOnly {
     NotOperator(#[ref_response] shared::NotOperator),
 }
 
+/// The refusal of a query string, the same for every operation that reads one.
+#[derive(utoipa::IntoResponses)]
+pub enum QueryRefused {
+    /// A query parameter is invalid (`invalid_query`; `errors` names each): a value out of range,
+    /// an unknown parameter (`unknown_field`, naming the known ones), a one-value parameter given
+    /// twice with different values (`repeated_parameter`), more values than its `maxItems`
+    /// (`too_many_values`) or more than 50 parameters (`too_many_parameters`)
+    #[response(status = 400, content_type = "application/problem+json")]
+    Invalid(Problem),
+}
+
 /// The refusals of a request body, the same for every operation that reads one.
 #[derive(utoipa::IntoResponses)]
 pub enum BodyRefused {
@@ -177,6 +188,9 @@ pub enum ApiError {
     IllegalTransition(IllegalTransition),
     EditConflict {
         entity: Entity,
+    },
+    RestorePeriodOver {
+        days: i64,
     },
     Duplicate(Constraint),
     PreconditionFailed {
@@ -267,6 +281,7 @@ impl ApiError {
             MethodNotAllowed { .. } => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, T::TitleMethodNotAllowed),
             IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT, T::TitleIllegalTransition),
             EditConflict { .. } => ("edit_conflict", StatusCode::CONFLICT, T::TitleEditConflict),
+            RestorePeriodOver { .. } => ("restore_period_over", StatusCode::CONFLICT, T::TitleRestorePeriodOver),
             Duplicate(Constraint::ListingSource) => ("duplicate_source", StatusCode::CONFLICT, T::TitleDuplicateSource),
             Duplicate(Constraint::OrganizationTaxCode) => {
                 ("duplicate_tax_code", StatusCode::CONFLICT, T::TitleDuplicateTaxCode)
@@ -330,6 +345,7 @@ impl ApiError {
                 .with_words("status", from.as_str(), from.label_vi())
                 .with_words("action", past_tense(*action), action.label_vi()),
             ApiError::EditConflict { .. } => text(Text::EditConflict),
+            ApiError::RestorePeriodOver { days } => text(Text::RestorePeriodOver).with("days", days),
             ApiError::Duplicate(Constraint::ListingSource) => text(Text::DuplicateSource),
             ApiError::Duplicate(Constraint::OrganizationTaxCode) => text(Text::DuplicateTaxCode),
             ApiError::Duplicate(Constraint::SourceExchange) => text(Text::DuplicateSourceExchange),
@@ -489,6 +505,7 @@ mod tests {
                 action: LifecycleAction::Publish,
             }),
             ApiError::EditConflict { entity: Entity::Listing },
+            ApiError::RestorePeriodOver { days: 30 },
             ApiError::PreconditionFailed { entity: Entity::Listing, current: 3 },
             ApiError::InvalidHeader(Text::IfMatchMalformed),
             ApiError::InvalidHeader(Text::IfMatchNotAscii),

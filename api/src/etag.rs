@@ -12,6 +12,25 @@ pub fn of_version(version: i64) -> String {
     format!("\"v{version}\"")
 }
 
+/// The tag of a version sent with some of its fields only (`"v3.f1a2b3c4d5"`, the suffix naming
+/// the field set): another representation, so another tag.
+pub fn of_fields(version: i64, fields: Option<&str>) -> String {
+    match fields {
+        Some(fields) => format!("\"v{version}.f{fields}\""),
+        None => of_version(version),
+    }
+}
+
+/// The version a tag names, whatever fields and coding its representation had: what a write's
+/// precondition is about.
+fn version_of(tag: &str) -> std::borrow::Cow<'_, str> {
+    let tag = uncoded(tag);
+    match tag.split_once(".f") {
+        Some((version, _)) => format!("{version}\"").into(),
+        None => tag,
+    }
+}
+
 /// The tag of `etag`'s representation sent with content coding `coding`.
 pub fn for_coding(etag: &str, coding: &str) -> String {
     match etag.strip_suffix('"') {
@@ -33,11 +52,12 @@ fn uncoded(tag: &str) -> std::borrow::Cow<'_, str> {
 /// Whether an `If-Match` header names `etag`: `*`, or one of a list of tags compared strongly
 /// (RFC 9110 section 13.1.1): a weak tag (`W/"v2"`) never matches, since a weak tag does not
 /// promise the bytes a write would replace. Anything else, malformed tags included, names
-/// something else.
+/// something else. A tag of some fields of the version (`"v2.f…"`) names the version: the write
+/// replaces the record the client read part of.
 pub fn matches_strong(header: &str, etag: &str) -> bool {
     !is_weak(etag)
         && candidates(header)
-            .any(|candidate| candidate == "*" || (!is_weak(candidate) && uncoded(candidate) == uncoded(etag)))
+            .any(|candidate| candidate == "*" || (!is_weak(candidate) && version_of(candidate) == version_of(etag)))
 }
 
 /// Whether an `If-None-Match` header names `etag`: `*`, or one of a list of tags compared weakly
@@ -89,6 +109,18 @@ mod tests {
         assert!(matches_weak("\"v3-zstd\"", "\"v3\""));
         assert!(matches_weak("W/\"v3-gzip\"", "\"v3\""));
         assert!(!matches_weak("\"v3-deflate\"", "\"v3\""), "a coding the server never sends is another tag");
+    }
+
+    #[test]
+    fn a_field_set_has_its_own_tag_for_reads_and_names_its_version_for_writes() {
+        let sparse = of_fields(3, Some("0a1b2c3d4e"));
+        assert_eq!(sparse, "\"v3.f0a1b2c3d4e\"");
+        assert_eq!(of_fields(3, None), of_version(3));
+        assert!(!matches_weak(&sparse, &of_version(3)), "another representation");
+        assert!(matches_weak(&for_coding(&sparse, "gzip"), &sparse));
+        assert!(matches_strong(&sparse, &of_version(3)));
+        assert!(matches_strong(&for_coding(&sparse, "br"), &of_version(3)));
+        assert!(!matches_strong(&sparse, &of_version(4)));
     }
 
     #[test]

@@ -238,7 +238,7 @@ pub fn query_errors(error: &QueryPayloadError) -> ValidationErrors {
 }
 
 /// Turns serde's message about a query string (which has no path) into a field and a sentence.
-fn field_error_from_message(message: &str) -> ValidationErrors {
+pub(crate) fn field_error_from_message(message: &str) -> ValidationErrors {
     let quoted = message.split('`').nth(1).unwrap_or_default().to_owned();
     let listed = || {
         message

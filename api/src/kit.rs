@@ -3,11 +3,13 @@
 //! in paths, `If-Match`, ETags and pages. A resource module brings its own rules and DTOs.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use techex_domain::access::{Actor, Caller, Denied, Scope};
 use techex_domain::{Message, Text, ValidationErrors};
@@ -24,11 +26,12 @@ use crate::error::ApiError;
 use crate::etag;
 use crate::extract::path_param;
 use crate::pagination::{MAX_LIMIT, link_next, page_request, split_page};
+use crate::query::{self, Fields, FieldsQuery, NoParameters};
 
 /// A resource as the API shows it: one representation for `GET`, pages and the change log.
 pub trait Resource: Versioned {
     /// The body of `GET /v1/<resource>/{id}` as the operator sees it.
-    type Public: serde::Serialize + for<'a> From<&'a Self>;
+    type Public: serde::Serialize + ToSchema + for<'a> From<&'a Self>;
 
     /// The public representation at this version, as the change log keeps it.
     fn public(&self) -> serde_json::Value {
@@ -192,26 +195,38 @@ fn is_entity_tag_list(text: &str) -> bool {
 }
 
 /// The answer to a read of one record: its representation with the version as ETag.
-pub fn with_etag<R: Resource>(
+pub fn with_etag<R: Resource>(response: HttpResponseBuilder, record: &R, body: impl serde::Serialize) -> HttpResponse {
+    with_fields(response, record, body, &Fields::default())
+}
+
+/// The answer to a read of one record with the chosen fields of its representation, tagged with
+/// its version and the field set.
+pub fn with_fields<R: Resource>(
     mut response: HttpResponseBuilder,
     record: &R,
     body: impl serde::Serialize,
+    fields: &Fields,
 ) -> HttpResponse {
-    response.insert_header((header::ETAG, etag::of_version(record.version())));
-    response.json(body)
+    response.insert_header((header::ETAG, etag::of_fields(record.version(), fields.tag().as_deref())));
+    response.json(fields.project(body))
 }
 
-/// `limit` and `cursor` of every list.
+/// `limit`, `cursor` and `total` of every list; with [`FieldsQuery`] and its own filters, what
+/// [`Listed`] reads.
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Page size, 1 to 100 (default 20).
+    /// Page size, 1 to 100 (default 20); larger values are refused, not clamped.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
     pub limit: Option<String>,
     /// The `next_cursor` of the previous page.
     #[param(min_length = 1)]
     pub cursor: Option<String>,
+    /// `true`: the page also carries `total`, the number of all matches (not just this page).
+    /// Costlier: every match is counted, so ask for it once (with the first page), not with every
+    /// page. `false` or absent: nothing is counted.
+    #[param(value_type = Option<bool>, example = true)]
+    pub total: Option<String>,
 }
 
 /// A page asked for: how many and after which id.
@@ -234,45 +249,72 @@ impl PageRequest {
     }
 }
 
-/// A list without filters of its own reads its page from the query string; anything but
-/// `limit` and `cursor` there is refused (`invalid_query`).
-impl FromRequest for PageRequest {
+/// A request for a page of a list of `R`: its filters `F` (the list's own parameters, read by
+/// the rules of [`crate::query`]), the page, whether to count every match, and the fields of
+/// each item to send. Any other parameter is refused (`invalid_query`), naming the known ones.
+pub struct Listed<R, F = NoParameters> {
+    pub req: HttpRequest,
+    pub db: web::Data<Db>,
+    pub filters: F,
+    pub page: PageRequest,
+    /// Whether the page carries the number of all matches.
+    pub total: bool,
+    pub fields: Fields,
+    resource: PhantomData<R>,
+}
+
+impl<R: Resource, F: IntoParams + DeserializeOwned> Listed<R, F> {
+    fn read(req: &HttpRequest) -> Result<Self, ApiError> {
+        let mut accepted = query::accepted::<F>();
+        accepted.extend(query::accepted::<PageQuery>());
+        accepted.extend(query::accepted::<FieldsQuery>());
+        let values = query::read(req.query_string(), &accepted)?;
+        let asked: PageQuery = query::take(&values)?;
+        let fields: FieldsQuery = query::take(&values)?;
+        let mut errors = ValidationErrors::default();
+        let page = PageRequest::read(asked.limit.as_deref(), asked.cursor.as_deref(), &mut errors);
+        let total = query::flag(asked.total.as_deref(), "total", &mut errors);
+        let fields = Fields::of::<R::Public>(&fields.fields, &mut errors);
+        errors.finish(()).map_err(ApiError::InvalidQuery)?;
+        let filters = query::take(&values)?;
+        let db =
+            req.app_data::<web::Data<Db>>().cloned().ok_or_else(|| ApiError::internal("the app has no database"))?;
+        Ok(Listed { req: req.clone(), db, filters, page, total, fields, resource: PhantomData })
+    }
+
+    /// The answer (from [`page`]) carrying `page`, a `{"items": [...], ...}` body, with the chosen
+    /// fields of each item.
+    pub fn answer(&self, mut response: HttpResponseBuilder, page: impl serde::Serialize) -> HttpResponse {
+        response.json(self.fields.project_page(page))
+    }
+}
+
+impl<R: Resource, F: IntoParams + DeserializeOwned> FromRequest for Listed<R, F> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(
-            web::Query::<PageQuery>::from_query(req.query_string())
-                .map_err(|e| ApiError::InvalidQuery(crate::extract::query_errors(&e)))
-                .and_then(|query| {
-                    let mut errors = ValidationErrors::default();
-                    let page = PageRequest::read(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
-                    errors.finish(page).map_err(ApiError::InvalidQuery)
-                }),
-        )
+        std::future::ready(Self::read(req))
     }
 }
 
-/// A request for a page of a list without filters of its own.
-pub struct PageAsked {
-    pub req: HttpRequest,
-    pub db: web::Data<Db>,
-    pub page: PageRequest,
+/// The fields of a read of one `R` that the query string asks for (`fields=`); any other
+/// parameter is refused.
+pub struct Chosen<R> {
+    pub fields: Fields,
+    resource: PhantomData<R>,
 }
 
-impl FromRequest for PageAsked {
+impl<R: Resource> FromRequest for Chosen<R> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let asked = PageRequest::from_request(req, payload).into_inner().and_then(|page| {
-            let db = req
-                .app_data::<web::Data<Db>>()
-                .cloned()
-                .ok_or_else(|| ApiError::internal("the app has no database"))?;
-            Ok(PageAsked { req: req.clone(), db, page })
-        });
-        std::future::ready(asked)
+        std::future::ready(query::Query::<FieldsQuery>::from_request(req, payload).into_inner().and_then(|asked| {
+            let mut errors = ValidationErrors::default();
+            let fields = Fields::of::<R::Public>(&asked.0.fields, &mut errors);
+            errors.finish(Chosen { fields, resource: PhantomData }).map_err(ApiError::InvalidQuery)
+        }))
     }
 }
 
@@ -282,6 +324,9 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+    /// The number of matches on all pages; sent with `total=true` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
 }
 
 /// The longest cursor: base64url of `v1:` and a UUID.
@@ -299,11 +344,18 @@ impl<T: ToSchema> PartialSchema for Page<T> {
             .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
             .max_length(Some(CURSOR_MAX))
             .description(Some("Pass as `cursor` for the next page; `null` on the last page."));
+        let total = ObjectBuilder::new()
+            .schema_type(SchemaType::from(Type::Integer))
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64)))
+            .minimum(Some(0))
+            .maximum(Some(i64::MAX))
+            .description(Some("The number of matches on all pages; sent with `total=true` only."));
         ObjectBuilder::new()
             .description(Some(format!("One page of a list of `{}`", T::name())))
             .property("items", items)
             .required("items")
             .property("next_cursor", next_cursor)
+            .property("total", total)
             .into()
     }
 }

@@ -14,6 +14,7 @@ pub mod kit;
 pub mod language;
 pub mod openapi30;
 pub mod pagination;
+pub mod query;
 pub mod routes;
 pub mod strict;
 pub mod usecases;

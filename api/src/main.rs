@@ -17,6 +17,7 @@ use techex_api::usecases::{
     FirstClient, register_client, register_organization, register_organization_with_client, revoke, rotate_secret,
 };
 use techex_api::{AppState, demo};
+use techex_domain::RestorePeriod;
 use techex_domain::access::{format_scopes, parse_scopes};
 use techex_domain::organization::OrganizationContent;
 use techex_persistence::change_log::Author;
@@ -202,6 +203,7 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
             ..TokenGuardConfig::default()
         })),
         body_timeout: BodyTimeout(std::time::Duration::from_secs(args.body_timeout_seconds)),
+        restore_period: RestorePeriod(chrono::Duration::days(i64::from(args.restore_days))),
         clock: Clock::system(),
     };
     log::info!(

@@ -161,6 +161,10 @@ fn seeing<'a>(caller: &'a Caller, listing: &Listing) -> Result<&'a Actor, Denied
 /// Who may change a listing's content or delete it: its own organization's writers, or admin.
 pub fn may_edit_listing<'a>(caller: &'a Caller, listing: &Listing) -> Result<&'a Actor, Denied> {
     let actor = seeing(caller, listing)?;
+    if listing.is_deleted() {
+        // Read-only until restored: as before restores existed, writes find nothing.
+        return Err(Denied::Hidden);
+    }
     actor.require(Scope::ListingsWrite)?;
     if actor.owns(listing) || actor.is_admin() { Ok(actor) } else { Err(Denied::NotOwner) }
 }
@@ -191,6 +195,8 @@ pub fn is_approval(actor: &Actor, listing: &Listing, action: LifecycleAction) ->
 ///   review (approval by the author's own organization is refused, the operator excepted).
 /// - `reject`: moderators.
 /// - `withdraw`: the owner's writers, and moderators (a takedown).
+/// - `restore`: the owner's writers (and the operator) bring a withdrawn or deleted listing back
+///   as a draft.
 pub fn lifecycle_action<'a>(
     caller: &'a Caller,
     listing: &Listing,
@@ -209,7 +215,7 @@ pub fn lifecycle_action<'a>(
         return Ok((actor, A::Submit));
     }
     let allowed = match requested {
-        A::Submit | A::Close => owner_writer || actor.is_admin(),
+        A::Submit | A::Close | A::Restore => owner_writer || actor.is_admin(),
         A::Withdraw => owner_writer || moderator,
         A::Reject => moderator,
         A::Publish => {
@@ -244,8 +250,12 @@ pub fn allowed_actions(caller: &Caller, listing: &Listing) -> Vec<LifecycleActio
 }
 
 /// Whether a caller may read a listing at all: published ones are public, others only for the
-/// publishing organization and moderators.
+/// publishing organization and moderators; deleted ones only for the publishing organization
+/// (and the operator).
 pub fn may_read_listing(caller: &Caller, listing: &Listing) -> bool {
+    if listing.is_deleted() {
+        return caller.as_ref().is_some_and(|actor| actor.owns(listing) || actor.is_admin());
+    }
     listing.status == ListingStatus::Published || caller.as_ref().is_some_and(|actor| actor.sees_everything_of(listing))
 }
 
@@ -262,6 +272,20 @@ pub fn listable_publisher(
     }
     let actor = authenticated(caller)?;
     if actor.has(Scope::ListingsModerate) {
+        return Ok(requested);
+    }
+    match requested {
+        Some(publisher) if publisher != actor.organization_id => Err(Denied::NotOwner),
+        _ => Ok(Some(actor.organization_id)),
+    }
+}
+
+/// Whose deleted listings a caller may list, given the publisher it asked for: its own
+/// organization's (the default), or any organization's for the operator. Moderators do not see
+/// deleted listings.
+pub fn listable_deleted(caller: &Caller, requested: Option<Uuid>) -> Result<Option<Uuid>, Denied> {
+    let actor = authenticated(caller)?;
+    if actor.is_admin() {
         return Ok(requested);
     }
     match requested {
@@ -485,5 +509,28 @@ mod tests {
         assert!(may_read_listing(&None, &listing_of(owner, ListingStatus::Published)));
         assert!(!may_read_contact(&None));
         assert!(may_read_contact(&actor(other, &[])));
+    }
+
+    #[test]
+    fn deleted_listings_are_their_organizations_alone_to_read_list_and_restore() {
+        let (owner, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut deleted = listing_of(owner, ListingStatus::Published);
+        deleted.withdraw_for_deletion(crate::now());
+        let writer = actor(owner, &[Scope::ListingsWrite]);
+        let moderator = actor(other, &[Scope::ListingsModerate]);
+        let admin = actor(other, &[Scope::Admin]);
+        assert!(may_read_listing(&writer, &deleted) && may_read_listing(&admin, &deleted));
+        for outsider in [&None, &moderator, &actor(other, &[Scope::ListingsWrite])] {
+            assert!(!may_read_listing(outsider, &deleted));
+            assert_eq!(allowed_actions(outsider, &deleted), []);
+        }
+        assert_eq!(allowed_actions(&writer, &deleted), [LifecycleAction::Restore]);
+        assert_eq!(allowed_actions(&actor(owner, &[]), &deleted), [], "reading is not restoring");
+        assert_eq!(may_edit_listing(&writer, &deleted).unwrap_err(), Denied::Hidden, "read-only until restored");
+        assert_eq!(listable_deleted(&writer, None), Ok(Some(owner)));
+        assert_eq!(listable_deleted(&moderator, None), Ok(Some(other)), "a moderator's own, never others'");
+        assert_eq!(listable_deleted(&moderator, Some(owner)), Err(Denied::NotOwner));
+        assert_eq!(listable_deleted(&admin, Some(owner)), Ok(Some(owner)));
+        assert_eq!(listable_deleted(&None, None), Err(Denied::Unauthenticated));
     }
 }

@@ -18,8 +18,8 @@ pub mod values;
 pub mod vocabulary;
 
 pub use listing::{
-    IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Right, TransferForm,
-    TransferMethod,
+    IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, RestorePeriod, Right,
+    TransferForm, TransferMethod,
 };
 pub use messages::{Lang, Message, Text};
 pub use validation::{FieldError, ValidationErrors};

@@ -69,6 +69,7 @@ pub fn past_tense(action: LifecycleAction) -> &'static str {
         LifecycleAction::Reject => "rejected",
         LifecycleAction::Withdraw => "withdrawn",
         LifecycleAction::Close => "closed",
+        LifecycleAction::Restore => "restored",
     }
 }
 
@@ -76,7 +77,8 @@ impl ListingStatus {
     /// The status a lifecycle action leads to from this one.
     ///
     /// A rejected listing may be edited and submitted again; publishing straight from a draft is for
-    /// publishers trusted to skip review; only published listings close (the deal is done).
+    /// publishers trusted to skip review; only published listings close (the deal is done); a
+    /// withdrawn (or deleted) listing is restored as a draft, to go through review again.
     pub fn after(self, action: LifecycleAction) -> Result<ListingStatus, IllegalTransition> {
         use LifecycleAction as A;
         use ListingStatus as S;
@@ -86,6 +88,7 @@ impl ListingStatus {
             (S::PendingReview, A::Reject) => Ok(S::Rejected),
             (S::PendingReview | S::Published, A::Withdraw) => Ok(S::Withdrawn),
             (S::Published, A::Close) => Ok(S::Closed),
+            (S::Withdrawn, A::Restore) => Ok(S::Draft),
             (from, action) => Err(IllegalTransition { from, action }),
         }
     }
@@ -375,6 +378,22 @@ fn check_source(errors: &mut ValidationErrors, source: &mut Source) {
     }
 }
 
+/// How long a withdrawn or deleted listing may be restored after its last change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestorePeriod(pub chrono::Duration);
+
+impl Default for RestorePeriod {
+    fn default() -> Self {
+        RestorePeriod(chrono::Duration::days(30))
+    }
+}
+
+impl RestorePeriod {
+    pub fn days(self) -> i64 {
+        self.0.num_days()
+    }
+}
+
 /// A listing as the hub holds it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Listing {
@@ -390,6 +409,10 @@ pub struct Listing {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// When the listing was deleted: withdrawn, hidden from everyone but its owner, and
+    /// restorable for a [`RestorePeriod`].
+    #[serde(default)]
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 impl Listing {
@@ -405,6 +428,7 @@ impl Listing {
             created_at: now,
             updated_at: now,
             published_at: None,
+            deleted_at: None,
         }
     }
 
@@ -426,6 +450,9 @@ impl Listing {
         self.status = self.status.after(action)?;
         if self.status == ListingStatus::Published {
             self.published_at = Some(now);
+        }
+        if action == LifecycleAction::Restore {
+            self.deleted_at = None;
         }
         self.touch(now);
         Ok(())
@@ -460,7 +487,18 @@ impl Listing {
     /// Deletion keeps the record (partners mirror it) but takes it off the market.
     pub fn withdraw_for_deletion(&mut self, now: DateTime<Utc>) {
         self.status = ListingStatus::Withdrawn;
+        self.deleted_at = Some(now);
         self.touch(now);
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    /// Whether a withdrawn or deleted listing may still be restored at `now`: within `period`
+    /// of its last change (its withdrawal or deletion, unless edited since).
+    pub fn is_restorable(&self, now: DateTime<Utc>, period: RestorePeriod) -> bool {
+        self.status == ListingStatus::Withdrawn && now - self.updated_at <= period.0
     }
 
     fn touch(&mut self, now: DateTime<Utc>) {
@@ -639,6 +677,7 @@ mod tests {
             (S::PendingReview, A::Withdraw, S::Withdrawn),
             (S::Published, A::Withdraw, S::Withdrawn),
             (S::Published, A::Close, S::Closed),
+            (S::Withdrawn, A::Restore, S::Draft),
         ];
         for from in S::ALL {
             for action in A::ALL {
@@ -649,8 +688,23 @@ mod tests {
     }
 
     #[test]
+    fn withdrawn_listings_are_restored_as_drafts_and_deletion_is_undone() {
+        assert_eq!(ListingStatus::Withdrawn.allowed_actions(), [LifecycleAction::Restore]);
+        let mut listing = Listing::draft(content().validate(now()).unwrap(), None, now());
+        listing.withdraw_for_deletion(now());
+        assert!(listing.is_deleted());
+        let period = RestorePeriod::default();
+        assert!(listing.is_restorable(now() + chrono::Duration::days(30), period));
+        assert!(!listing.is_restorable(now() + chrono::Duration::days(31), period));
+        listing.apply(LifecycleAction::Restore, now()).unwrap();
+        assert_eq!((listing.status, listing.is_deleted()), (ListingStatus::Draft, false));
+        assert!(!listing.is_restorable(now(), period), "only withdrawn listings are restored");
+        assert!(ListingStatus::Published.after(LifecycleAction::Restore).is_err());
+    }
+
+    #[test]
     fn terminal_states_allow_no_action() {
-        for status in [ListingStatus::Withdrawn, ListingStatus::Expired, ListingStatus::Closed] {
+        for status in [ListingStatus::Expired, ListingStatus::Closed] {
             assert!(status.allowed_actions().is_empty(), "{status}");
         }
     }

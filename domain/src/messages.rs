@@ -78,6 +78,15 @@ catalog! {
         "không phải là trường hợp lệ ở đây; không được thêm trường nào ở vị trí này";
     UnknownParameter => "unknown_field", "is not a query parameter here; the parameters are: {known}",
         "không phải là tham số truy vấn hợp lệ ở đây; các tham số hợp lệ: {known}";
+    TooManyParameters => "too_many_parameters", "a query string may hold at most {max} parameters",
+        "chuỗi truy vấn chỉ được có tối đa {max} tham số";
+    TooManyValues => "too_many_values", "may take at most {max} values", "chỉ được nhận tối đa {max} giá trị";
+    RepeatedParameter => "repeated_parameter",
+        "is given twice with different values ('{first}', '{value}'); send it once",
+        "được gửi hai lần với giá trị khác nhau ('{first}', '{value}'); hãy chỉ gửi một lần";
+    UnknownFieldNames => "invalid_value", "{unknown}: not a field here; choose among: {known}",
+        "{unknown}: không phải là trường hợp lệ ở đây; hãy chọn trong: {known}";
+    NotTrueOrFalse => "invalid_value", "'{value}' is neither true nor false", "'{value}' không phải là true hay false";
     GivenTwice => "duplicate", "is given more than once", "được gửi nhiều hơn một lần";
     PatchObject => "invalid_type", "a merge patch must be a JSON object { }",
         "bản vá (merge patch) phải là một đối tượng JSON { }";
@@ -140,6 +149,8 @@ catalog! {
         "'{value}' is not a source exchange of the publishing organization; the operator registers them in the organization's source_exchanges",
         "'{value}' không phải là sàn nguồn của tổ chức đăng tin; đơn vị vận hành đăng ký sàn nguồn trong source_exchanges của tổ chức";
     PageLimit => "out_of_range", "must be a whole number from 1 to {max}", "phải là một số nguyên từ 1 đến {max}";
+    DeletedAreWithdrawn => "invalid_value", "deleted listings are withdrawn: leave status out with deleted=true",
+        "tin đã xóa ở trạng thái đã rút: hãy bỏ trống status khi dùng deleted=true";
     InvalidCursor => "invalid_cursor", "pass the next_cursor of a previous page unchanged",
         "hãy gửi lại nguyên vẹn giá trị next_cursor của trang trước";
     FieldFilter => "invalid_format", "must be one to three digits of an S&T field code, such as 2 or 211",
@@ -165,6 +176,7 @@ catalog! {
     TitleMethodNotAllowed => "method_not_allowed", "Method not allowed", "Phương thức không được phép";
     TitleIllegalTransition => "illegal_transition", "Illegal lifecycle move", "Không thể chuyển trạng thái";
     TitleEditConflict => "edit_conflict", "Concurrent edit", "Xung đột do chỉnh sửa đồng thời";
+    TitleRestorePeriodOver => "restore_period_over", "Restore period over", "Đã quá thời hạn khôi phục";
     TitleDuplicateSource => "duplicate_source", "Duplicate source record", "Trùng bản ghi nguồn";
     TitleDuplicateTaxCode => "duplicate_tax_code", "Duplicate tax code", "Trùng mã số thuế";
     TitleDuplicateSourceExchange => "duplicate_source_exchange", "Source exchange held by another organization",
@@ -214,6 +226,9 @@ catalog! {
         "tin ở trạng thái “{status}” không thể thực hiện thao tác “{action}”";
     EditConflict => "edit_conflict", "the record was changed by another write; read it again and retry",
         "bản ghi vừa được một thao tác khác thay đổi; hãy đọc lại rồi thử lại";
+    RestorePeriodOver => "restore_period_over",
+        "a withdrawn or deleted listing may be restored within {days} days of its last change; this one's period is over",
+        "tin đã rút hoặc đã xóa chỉ được khôi phục trong vòng {days} ngày kể từ lần thay đổi cuối; tin này đã quá thời hạn đó";
     DuplicateSource => "duplicate_source", "another listing already has this source exchange and external id",
         "đã có tin công nghệ khác mang cùng sàn nguồn và mã ngoài (external_id) này";
     DuplicateTaxCode => "duplicate_tax_code", "another organization already has this tax code",

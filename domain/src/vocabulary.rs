@@ -27,6 +27,7 @@ word_enum!(
         Reject => "reject", "Từ chối", "Reject",
         Withdraw => "withdraw", "Rút tin", "Withdraw",
         Close => "close", "Kết thúc", "Close",
+        Restore => "restore", "Khôi phục", "Restore",
     }
 );
 

@@ -137,6 +137,15 @@ pub fn list(
     query.load(conn)?.into_iter().map(ClientRow::into_domain).collect()
 }
 
+/// How many clients there are, of `organization` when one is named.
+pub fn count(conn: &mut DbConn, organization: Option<Uuid>) -> Result<i64, StoreError> {
+    let mut query = api_clients::table.into_boxed();
+    if let Some(org) = organization {
+        query = query.filter(api_clients::organization_id.eq(org.to_string()));
+    }
+    Ok(query.count().get_result(conn)?)
+}
+
 /// What a modification of a client did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientWrite {

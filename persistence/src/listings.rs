@@ -18,6 +18,13 @@ use crate::versioned::{Versioned, WriteKind, versioned_basics};
 
 const ENTITY: &str = "listing";
 
+type Backend = <DbConn as Connection>::Backend;
+
+diesel::define_sql_function! {
+    /// The `len` characters of `text` from `start` (1-based), in SQLite and PostgreSQL alike.
+    fn substr(text: diesel::sql_types::Text, start: diesel::sql_types::Integer, len: diesel::sql_types::Integer) -> diesel::sql_types::Text;
+}
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = listings)]
 struct ListingRow {
@@ -30,6 +37,7 @@ struct ListingRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     published_at: Option<NaiveDateTime>,
+    deleted_at: Option<NaiveDateTime>,
 }
 
 impl ListingRow {
@@ -50,6 +58,7 @@ impl ListingRow {
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
             published_at: self.published_at.map(|t| t.and_utc()),
+            deleted_at: self.deleted_at.map(|t| t.and_utc()),
         })
     }
 }
@@ -231,9 +240,9 @@ struct ListingRecord {
 }
 
 impl ListingRecord {
-    fn of(listing: &Listing, deleted_at: Option<DateTime<Utc>>) -> Self {
+    fn of(listing: &Listing) -> Self {
         let c = &listing.content;
-        let live_source = c.source.as_ref().filter(|_| deleted_at.is_none());
+        let live_source = c.source.as_ref().filter(|_| !listing.is_deleted());
         ListingRecord {
             id: listing.id.to_string(),
             kind: c.kind.as_str().to_owned(),
@@ -256,7 +265,7 @@ impl ListingRecord {
             updated_at: listing.updated_at.naive_utc(),
             published_at: listing.published_at.map(|t| t.naive_utc()),
             expires_at: c.expires_at.map(|t| t.naive_utc()),
-            deleted_at: deleted_at.map(|t| t.naive_utc()),
+            deleted_at: listing.deleted_at.map(|t| t.naive_utc()),
         }
     }
 }
@@ -270,7 +279,7 @@ pub enum ListingWrite {
     Moved(LifecycleAction),
     /// Past its expiry date.
     Expired,
-    /// Withdrawn and hidden; the row stays for partners' feeds.
+    /// Withdrawn and hidden from all but its owner; the row stays for partners' feeds.
     Deleted,
 }
 
@@ -286,15 +295,18 @@ impl WriteKind for ListingWrite {
     }
 }
 
-/// Which listings a page shows; ordered newest first, starting after the `after` id.
+/// Which listings a page shows; ordered newest first, starting after the `after` id. Each list
+/// of a filter matches any of its values; an empty one matches everything.
 #[derive(Debug, Clone)]
 pub struct ListingFilter {
     pub status: ListingStatus,
-    pub kind: Option<ListingKind>,
-    /// A current province code.
-    pub province: Option<String>,
+    /// Deleted listings only, or none.
+    pub deleted: bool,
+    pub kinds: Vec<ListingKind>,
+    /// Current province codes.
+    pub provinces: Vec<String>,
     /// Digits a field code starts with: `2` matches `206`.
-    pub field_prefix: Option<String>,
+    pub field_prefixes: Vec<String>,
     /// The publishing organization.
     pub publisher: Option<uuid::Uuid>,
     pub after: Option<ListingId>,
@@ -304,11 +316,10 @@ pub struct ListingFilter {
     pub live_at: DateTime<Utc>,
 }
 
-/// A listing that exists and was not deleted.
+/// A listing, deleted or not (who may see a deleted one is the API's to decide).
 pub fn find(conn: &mut DbConn, id: ListingId) -> Result<Option<Listing>, StoreError> {
     listings::table
         .filter(listings::id.eq(id.to_string()))
-        .filter(listings::deleted_at.is_null())
         .select(ListingRow::as_select())
         .first(conn)
         .optional()?
@@ -316,14 +327,14 @@ pub fn find(conn: &mut DbConn, id: ListingId) -> Result<Option<Listing>, StoreEr
         .transpose()
 }
 
-pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<Listing>, StoreError> {
-    let mut query = listings::table
-        .filter(listings::status.eq(filter.status.as_str()))
-        .filter(listings::deleted_at.is_null())
-        .select(ListingRow::as_select())
-        .order(listings::id.desc())
-        .limit(filter.limit)
-        .into_boxed();
+/// The listings `filter` matches, whatever the page.
+fn matching(filter: &ListingFilter) -> listings::BoxedQuery<'static, Backend> {
+    let mut query = listings::table.filter(listings::status.eq(filter.status.as_str())).into_boxed();
+    query = if filter.deleted {
+        query.filter(listings::deleted_at.is_not_null())
+    } else {
+        query.filter(listings::deleted_at.is_null())
+    };
     if filter.status == ListingStatus::Published {
         let live_at = filter.live_at.naive_utc();
         query = query.filter(listings::expires_at.is_null().or(listings::expires_at.gt(live_at)));
@@ -331,27 +342,47 @@ pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<Listing>, S
     if let Some(publisher) = filter.publisher {
         query = query.filter(listings::publisher.eq(publisher.to_string()));
     }
-    if let Some(kind) = filter.kind {
-        query = query.filter(listings::kind.eq(kind.as_str()));
+    if !filter.kinds.is_empty() {
+        query = query.filter(listings::kind.eq_any(filter.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>()));
     }
-    if let Some(province) = &filter.province {
-        query = query.filter(listings::province.eq(province.clone()));
+    if !filter.provinces.is_empty() {
+        query = query.filter(listings::province.eq_any(filter.provinces.clone()));
     }
-    if let Some(prefix) = &filter.field_prefix {
+    if !filter.field_prefixes.is_empty() {
+        // One fixed expression for any number of prefixes (a boxed one does not compile over a
+        // MultiConnection): the prefixes grouped by their length, each group compared with the
+        // start of the code of that length; an empty group matches nothing.
+        let of_length = |n: usize| filter.field_prefixes.iter().filter(|p| p.len() == n).cloned().collect::<Vec<_>>();
+        let code = listing_fields::field_code;
         let matching = listing_fields::table
-            .filter(listing_fields::field_code.like(format!("{prefix}%")))
+            .filter(
+                substr(code, 1, 1)
+                    .eq_any(of_length(1))
+                    .or(substr(code, 1, 2).eq_any(of_length(2)))
+                    .or(substr(code, 1, 3).eq_any(of_length(3))),
+            )
             .select(listing_fields::listing_id);
         query = query.filter(listings::id.eq_any(matching));
     }
+    query
+}
+
+pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<Listing>, StoreError> {
+    let mut query = matching(filter).select(ListingRow::as_select()).order(listings::id.desc()).limit(filter.limit);
     if let Some(after) = filter.after {
         query = query.filter(listings::id.lt(after.to_string()));
     }
     query.load(conn)?.into_iter().map(ListingRow::into_domain).collect()
 }
 
+/// How many listings `filter` matches on all pages.
+pub fn count(conn: &mut DbConn, filter: &ListingFilter) -> Result<i64, StoreError> {
+    Ok(matching(filter).count().get_result(conn)?)
+}
+
 /// Inserts a new listing and its side rows; pass it to [`crate::versioned::create`].
 pub fn insert(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError> {
-    diesel::insert_into(listings::table).values(ListingRecord::of(listing, None)).execute(conn)?;
+    diesel::insert_into(listings::table).values(ListingRecord::of(listing)).execute(conn)?;
     replace_fields(conn, listing)
 }
 
@@ -362,12 +393,11 @@ impl Versioned for Listing {
 
     versioned_basics!(listings, ListingId);
 
-    fn overwrite(&self, conn: &mut DbConn, read_version: i64, write: &ListingWrite) -> Result<usize, StoreError> {
-        let deleted_at = (*write == ListingWrite::Deleted).then_some(self.updated_at);
+    fn overwrite(&self, conn: &mut DbConn, read_version: i64, _: &ListingWrite) -> Result<usize, StoreError> {
         let updated = diesel::update(listings::table)
             .filter(listings::id.eq(self.id.to_string()))
             .filter(listings::version.eq(read_version))
-            .set(ListingRecord::of(self, deleted_at))
+            .set(ListingRecord::of(self))
             .execute(conn)?;
         if updated > 0 {
             replace_fields(conn, self)?;

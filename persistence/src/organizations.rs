@@ -145,6 +145,11 @@ pub fn list(conn: &mut DbConn, after: Option<Uuid>, limit: i64) -> Result<Vec<Or
     query.load(conn)?.into_iter().map(OrganizationRow::into_domain).collect()
 }
 
+/// How many organizations there are.
+pub fn count(conn: &mut DbConn) -> Result<i64, StoreError> {
+    Ok(organizations::table.count().get_result(conn)?)
+}
+
 /// Inserts a new organization and its side rows; pass it to [`crate::versioned::create`].
 pub fn insert(conn: &mut DbConn, org: &Organization) -> Result<(), StoreError> {
     diesel::insert_into(organizations::table).values(OrganizationRecord::of(org)).execute(conn)?;

@@ -21,6 +21,7 @@ use techex_api::auth::{KeySet, TokenLifetime};
 use techex_api::clock::Clock;
 use techex_api::extract::BodyTimeout;
 use techex_api::usecases::{register_client, register_organization};
+use techex_domain::RestorePeriod;
 use techex_domain::organization::OrganizationContent;
 use techex_persistence::change_log::{self, Author, Change};
 use techex_persistence::{Backend, Db};
@@ -116,6 +117,7 @@ pub struct Options {
     /// Connections in the app's database pool.
     pub pool_size: u32,
     pub body_timeout: BodyTimeout,
+    pub restore_period: RestorePeriod,
 }
 
 impl Default for Options {
@@ -132,6 +134,7 @@ impl Default for Options {
             token_guard: TokenGuardConfig::default(),
             pool_size: 4,
             body_timeout: BodyTimeout::default(),
+            restore_period: RestorePeriod::default(),
         }
     }
 }
@@ -260,6 +263,7 @@ impl TestApp {
             token_guard: token_guard.clone(),
             body_timeout: options.body_timeout,
             clock: clock.clone(),
+            restore_period: options.restore_period,
         };
         let service = Rc::new(test::init_service(techex_api::build_app(state)).await);
         let call: Call = Rc::new(move |req| {
@@ -424,6 +428,17 @@ impl TestApp {
         let reply = self.post(&format!("/v1/listings/{id}/publish"), &Value::Null).await;
         assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
         id
+    }
+
+    /// Publishes listings of the given (kind, province, field codes), each without a source, and
+    /// returns their ids in order.
+    pub async fn publish_all(&self, specs: &[(&str, &str, &[&str])]) -> Vec<String> {
+        let mut ids = Vec::new();
+        for (kind, province, fields) in specs {
+            let body = listing_with(json!({"kind": kind, "province": province, "field_codes": fields, "source": null}));
+            ids.push(self.publish_listing(&body).await);
+        }
+        ids
     }
 
     /// How many listing changes the change log holds.

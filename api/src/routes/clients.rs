@@ -9,9 +9,10 @@ use techex_persistence::{Entity, clients};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem};
+use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem, QueryRefused};
 use crate::extract::JsonBody;
-use crate::kit::{self, Operator, Page, PageRequest, Resource};
+use crate::kit::{self, Chosen, Listed, Operator, Page, PageQuery, Resource};
+use crate::query::FieldsQuery;
 pub use crate::routes::clients_dto::{
     ClientPage, ClientResponse, ClientWithSecret, CreateClientRequest, UpdateClientRequest,
 };
@@ -23,18 +24,11 @@ impl Resource for ApiClient {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ClientQuery {
     /// Only the clients of this organization.
     #[param(value_type = Option<Uuid>)]
     organization: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    limit: Option<String>,
-    /// The `next_cursor` of the previous page.
-    #[param(min_length = 1)]
-    cursor: Option<String>,
 }
 
 fn client_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -81,29 +75,29 @@ pub async fn create_client(operator: Operator, body: JsonBody) -> Result<HttpRes
     tag = "clients",
     operation_id = "list_clients",
     security(("oauth2" = ["admin"])),
-    params(ClientQuery),
+    params(ClientQuery, PageQuery, FieldsQuery),
     responses(
         (status = 200, description = "A page of clients, without secrets", body = ClientPage),
-        (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        QueryRefused,
         OperatorOnly,
     )
 )]
 #[get("/clients")]
-pub async fn list_clients(
-    req: HttpRequest,
-    operator: Operator,
-    query: web::Query<ClientQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_clients(operator: Operator, asked: Listed<ApiClient, ClientQuery>) -> Result<HttpResponse, ApiError> {
     let mut errors = ValidationErrors::default();
-    let page = PageRequest::read(query.limit.as_deref(), query.cursor.as_deref(), &mut errors);
     let organization =
-        kit::query_id(query.organization.as_deref(), "organization", Text::NotOrganizationId, &mut errors);
+        kit::query_id(asked.filters.organization.as_deref(), "organization", Text::NotOrganizationId, &mut errors);
     errors.finish(()).map_err(ApiError::InvalidQuery)?;
-    let rows =
-        with_conn(&operator.db, move |conn| Ok(clients::list(conn, organization, page.after, page.probe())?)).await?;
-    let (items, next_cursor, mut response) = kit::page(&req, rows, page, |c| c.id);
+    let (page, count) = (asked.page, asked.total);
+    let (rows, total) = with_conn(&operator.db, move |conn| {
+        let total = if count { Some(clients::count(conn, organization)?) } else { None };
+        Ok((clients::list(conn, organization, page.after, page.probe())?, total))
+    })
+    .await?;
+    let (items, next_cursor, mut response) = kit::page(&asked.req, rows, page, |c| c.id);
     response.insert_header(("cache-control", "private, no-cache"));
-    Ok(response.json(Page::<ClientResponse> { items: items.iter().map(Into::into).collect(), next_cursor }))
+    Ok(asked
+        .answer(response, Page::<ClientResponse> { items: items.iter().map(Into::into).collect(), next_cursor, total }))
 }
 
 /// Read one API client (operator only).
@@ -114,19 +108,23 @@ pub async fn list_clients(
     tag = "clients",
     operation_id = "get_client",
     security(("oauth2" = ["admin"])),
-    params(("id" = Uuid, Path, description = "Client id")),
+    params(("id" = Uuid, Path, description = "Client id"), FieldsQuery),
     responses(
-        (status = 200, description = "The client, without its secret", body = ClientResponse, headers(("ETag" = String))),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The client, without its secret (with `fields`, only those members)", body = ClientResponse, headers(("ETag" = String))),
+        (status = 400, description = "The id is not a UUID (`invalid_path`), or `fields` names an unknown member or the query another parameter (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client (`client_not_found`)", body = Problem, content_type = "application/problem+json"),
         OperatorOnly,
     )
 )]
 #[get("/clients/{id}")]
-pub async fn get_client(operator: Operator, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_client(
+    operator: Operator,
+    id: web::Path<String>,
+    chosen: Chosen<ApiClient>,
+) -> Result<HttpResponse, ApiError> {
     let id = client_id(&id)?;
     let client = with_conn(&operator.db, move |conn| kit::find::<ApiClient>(conn, id)).await?;
-    Ok(kit::with_etag(HttpResponse::Ok(), &client, ClientResponse::from(&client)))
+    Ok(kit::with_fields(HttpResponse::Ok(), &client, ClientResponse::from(&client), &chosen.fields))
 }
 
 /// Rename a client or change its scopes (operator only).

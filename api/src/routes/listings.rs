@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use techex_domain::access::{self, Caller, lifecycle_action, may_read_listing};
 use techex_domain::{
-    LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Message, Text, ValidationErrors,
-    refdata,
+    LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Message, RestorePeriod, Text,
+    ValidationErrors, refdata,
 };
 use techex_persistence::change_log::Author;
 use techex_persistence::listings::{self, ListingFilter, ListingWrite};
@@ -16,10 +16,11 @@ use utoipa::IntoParams;
 
 use crate::auth::CallerOf;
 use crate::clock::Clock;
-use crate::error::{ApiError, BodyRefused, Problem, StaleVersion};
+use crate::error::{ApiError, BodyRefused, Problem, QueryRefused, StaleVersion};
 use crate::etag;
 use crate::extract::JsonBody;
-use crate::kit::{self, Page, PageRequest, Resource, Target};
+use crate::kit::{self, Chosen, Listed, Page, PageQuery, PageRequest, Resource, Target};
+use crate::query::{self, FieldsQuery};
 pub use crate::routes::listings_dto::ListingResponse;
 use crate::routes::listings_dto::{self as dto};
 use crate::routes::{merge_patch_body, patched, with_conn};
@@ -28,10 +29,10 @@ impl Resource for Listing {
     type Public = ListingResponse;
 }
 
-/// Filters of the listing search. Unknown parameters are refused, so typos do not pass
-/// silently as "no filter".
+/// Filters of the listing search. A filter given several values (`province=79,75`) matches any
+/// of them; different filters must all match. Unknown parameters are refused, so typos do not
+/// pass silently as "no filter".
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListingQuery {
     /// `published` (the default, public). Any other status lists the caller's own organization's
@@ -41,28 +42,37 @@ pub struct ListingQuery {
     /// Only the listings of this publishing organization.
     #[param(value_type = Option<Uuid>)]
     publisher: Option<String>,
-    /// `offer` or `demand`.
-    #[param(value_type = Option<ListingKind>, example = "offer")]
-    kind: Option<String>,
-    /// A province code, current or pre-2025: `74` (Bình Dương) finds listings of Ho Chi Minh City.
-    #[param(example = "79", pattern = "^[0-9]{2}$")]
-    province: Option<String>,
-    /// The leading digits of an S&T field code: `2` matches every engineering field, `206` one.
-    #[param(example = "2", pattern = "^[0-9]{1,3}$")]
-    field: Option<String>,
-    /// Page size, 1 to 100 (default 20); larger values are refused, not clamped.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    limit: Option<String>,
-    /// The `next_cursor` of the previous page.
-    #[param(min_length = 1)]
-    cursor: Option<String>,
+    /// `offer`, `demand`, or both.
+    #[param(value_type = Vec<ListingKind>, style = Form, explode, max_items = 2, example = json!(["offer"]))]
+    #[serde(default)]
+    kind: Vec<String>,
+    /// Province codes (two digits), current or pre-2025: `74` (Bình Dương) finds listings of Ho
+    /// Chi Minh City.
+    #[param(style = Form, explode, max_items = 20, example = json!(["79", "75"]))]
+    #[serde(default)]
+    province: Vec<String>,
+    /// Leading digits (one to three) of S&T field codes: `2` matches every engineering field,
+    /// `206` one.
+    #[param(style = Form, explode, max_items = 10, example = json!(["2", "401"]))]
+    #[serde(default)]
+    field: Vec<String>,
+    /// `true`: the caller's own organization's deleted listings (status `withdrawn`), which it
+    /// may restore; nobody else sees them (the operator sees every organization's).
+    #[param(value_type = Option<bool>)]
+    deleted: Option<String>,
 }
 
 impl ListingQuery {
-    fn into_filter(self, caller: &Caller, now: DateTime<Utc>) -> Result<ListingFilter, ApiError> {
+    fn filter(&self, caller: &Caller, page: PageRequest, now: DateTime<Utc>) -> Result<ListingFilter, ApiError> {
         let mut errors = ValidationErrors::default();
+        let deleted = query::flag(self.deleted.as_deref(), "deleted", &mut errors);
         let status = match self.status.as_deref().map(str::parse::<ListingStatus>) {
+            None if deleted => ListingStatus::Withdrawn,
             None => ListingStatus::Published,
+            Some(Ok(status)) if deleted && status != ListingStatus::Withdrawn => {
+                errors.add("status", Text::DeletedAreWithdrawn);
+                status
+            }
             Some(Ok(status)) => status,
             Some(Err(e)) => {
                 errors.add("status", Message::new(Text::OneOf).with("allowed", e.expected.join(", ")));
@@ -70,36 +80,45 @@ impl ListingQuery {
             }
         };
         let publisher = kit::query_id(self.publisher.as_deref(), "publisher", Text::NotOrganizationId, &mut errors);
-        let kind = self.kind.as_deref().and_then(|k| match k.parse::<ListingKind>() {
-            Ok(kind) => Some(kind),
-            Err(e) => {
-                errors.add("kind", Message::new(Text::OneOf).with("allowed", e.expected.join(", ")));
-                None
+        let kinds = self
+            .kind
+            .iter()
+            .filter_map(|k| match k.parse::<ListingKind>() {
+                Ok(kind) => Some(kind),
+                Err(e) => {
+                    errors.add("kind", Message::new(Text::OneOf).with("allowed", e.expected.join(", ")));
+                    None
+                }
+            })
+            .collect();
+        let mut provinces: Vec<String> = Vec::new();
+        for code in &self.province {
+            match refdata::current_province(code) {
+                Some(p) if !provinces.contains(&p.code) => provinces.push(p.code.clone()),
+                Some(_) => {}
+                None => errors.add("province", Message::new(Text::UnknownProvince).with("value", code)),
             }
-        });
-        let province = self.province.as_deref().and_then(|code| match refdata::current_province(code) {
-            Some(p) => Some(p.code.clone()),
-            None => {
-                errors.add("province", Message::new(Text::UnknownProvince).with("value", code));
-                None
-            }
-        });
-        if let Some(field) = self.field.as_deref()
-            && (!(1..=3).contains(&field.len()) || !field.chars().all(|c| c.is_ascii_digit()))
-        {
-            errors.add("field", Text::FieldFilter);
         }
-        let page = PageRequest::read(self.limit.as_deref(), self.cursor.as_deref(), &mut errors);
+        for field in &self.field {
+            if !(1..=3).contains(&field.len()) || !field.chars().all(|c| c.is_ascii_digit()) {
+                errors.add("field", Text::FieldFilter);
+            }
+        }
         errors.finish(()).map_err(ApiError::InvalidQuery)?;
-        let (limit, after) = (page.limit, page.after.map(ListingId));
+        let publisher = if deleted {
+            access::listable_deleted(caller, publisher)?
+        } else {
+            access::listable_publisher(caller, status, publisher)?
+        };
         Ok(ListingFilter {
             status,
-            publisher: access::listable_publisher(caller, status, publisher)?,
-            kind,
-            province,
-            field_prefix: self.field,
-            after,
-            limit,
+            deleted,
+            publisher,
+            kinds,
+            provinces,
+            field_prefixes: self.field.clone(),
+            after: page.after.map(ListingId),
+            limit: page.limit,
             live_at: now,
         })
     }
@@ -120,36 +139,38 @@ fn cache_headers(response: &mut HttpResponseBuilder, caller: &Caller, public: bo
 #[utoipa::path(
     tag = "listings",
     operation_id = "list_listings",
-    params(ListingQuery),
+    params(ListingQuery, PageQuery, FieldsQuery),
     security((), ("oauth2" = [])),
     responses(
         (status = 200, description = "A page of listings, newest first. A `Link: <...>; rel=\"next\"` header points at the next page. Contacts are shown to authenticated callers only.", body = dto::ListingPage,
          headers(("ETag" = String, description = "A hash of the page; send it as If-None-Match to get 304 while the page is unchanged"))),
-        (status = 400, description = "A query parameter is invalid (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        QueryRefused,
         (status = 401, description = "The access token is invalid (`invalid_token`), or a status other than `published` was asked for without one (`unauthorized`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Another organization's unpublished listings were asked for (`forbidden`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/listings")]
 pub async fn list_listings(
-    req: HttpRequest,
-    db: web::Data<Db>,
     caller: CallerOf,
-    query: web::Query<ListingQuery>,
+    asked: Listed<Listing, ListingQuery>,
     clock: web::Data<Clock>,
+    period: web::Data<RestorePeriod>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = query.into_inner().into_filter(&caller.0, clock.now())?;
+    let page = asked.page;
+    let now = clock.now();
+    let filter = asked.filters.filter(&caller.0, page, now)?;
     let public = filter.status == ListingStatus::Published;
-    let page = PageRequest { limit: filter.limit, after: filter.after.map(|id| id.0) };
-    let rows = with_conn(&db, move |conn| {
+    let count = asked.total;
+    let (rows, total) = with_conn(&asked.db, move |conn| {
+        let total = if count { Some(listings::count(conn, &filter)?) } else { None };
         let probe = ListingFilter { limit: page.probe(), ..filter };
-        Ok(listings::list(conn, &probe)?)
+        Ok((listings::list(conn, &probe)?, total))
     })
     .await?;
-    let (items, next_cursor, mut response) = kit::page(&req, rows, page, |l| l.id.0);
+    let (items, next_cursor, mut response) = kit::page(&asked.req, rows, page, |l| l.id.0);
     cache_headers(&mut response, &caller.0, public);
-    let items = items.into_iter().map(|l| ListingResponse::for_caller(l, &caller.0)).collect();
-    Ok(response.json(Page { items, next_cursor }))
+    let items = items.into_iter().map(|l| ListingResponse::seen_at(l, &caller.0, now, **period)).collect();
+    Ok(asked.answer(response, Page { items, next_cursor, total }))
 }
 
 fn listing_id(raw: &str) -> Result<ListingId, ApiError> {
@@ -210,12 +231,13 @@ fn author_of(caller: &Caller) -> Result<Author, ApiError> {
     operation_id = "get_listing",
     security((), ("oauth2" = [])),
     params(("id" = Uuid, Path, description = "Listing id"),
+           FieldsQuery,
            ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag from an earlier read; answered 304 when unchanged")),
     responses(
-        (status = 200, description = "The listing; `ETag` carries its version", body = ListingResponse,
-         headers(("ETag" = String, description = "`\"v<version>\"`"))),
+        (status = 200, description = "The listing (with `fields`, only those members); `ETag` carries its version", body = ListingResponse,
+         headers(("ETag" = String, description = "`\"v<version>\"`; with `fields`, `\"v<version>.f<field set>\"`, another tag for each field set. Either names the version in `If-Match`."))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "The id is not a UUID (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID (`invalid_path`), or `fields` names an unknown member or the query another parameter (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The access token is invalid (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such listing, or not one this caller may see (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -226,15 +248,18 @@ pub async fn get_listing(
     db: web::Data<Db>,
     caller: CallerOf,
     id: web::Path<String>,
+    chosen: Chosen<Listing>,
     clock: web::Data<Clock>,
+    period: web::Data<RestorePeriod>,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
     let caller = caller.0;
-    let listing = with_conn(&db, move |conn| kit::find::<Listing>(conn, id)).await?.as_seen_at(clock.now());
+    let now = clock.now();
+    let listing = with_conn(&db, move |conn| kit::find::<Listing>(conn, id)).await?.as_seen_at(now);
     if !may_read_listing(&caller, &listing) {
         return Err(ApiError::NotFound { entity: Entity::Listing });
     }
-    let tag = etag::of_version(listing.version);
+    let tag = etag::of_fields(listing.version, chosen.fields.tag().as_deref());
     let public = listing.status == ListingStatus::Published;
     if let Some(candidates) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
         && etag::matches_weak(candidates, &tag)
@@ -245,7 +270,8 @@ pub async fn get_listing(
     }
     let mut response = HttpResponse::Ok();
     cache_headers(&mut response, &caller, public);
-    Ok(with_etag(response, listing, &caller))
+    let body = ListingResponse::seen_at(listing.clone(), &caller, now, **period);
+    Ok(kit::with_fields(response, &listing, body, &chosen.fields))
 }
 
 /// Create a listing for the caller's organization.
@@ -354,7 +380,9 @@ pub async fn update_listing(
 /// Delete a listing.
 ///
 /// It is withdrawn and no longer served, and the change log records a tombstone for partners'
-/// feeds. With `If-Match`, only the version named is deleted.
+/// feeds. Its organization still reads it (with `deleted_at`) and may restore it within the
+/// restore period; to everyone else it is gone (404). With `If-Match`, only the version named is
+/// deleted.
 #[utoipa::path(
     tag = "listings",
     operation_id = "delete_listing",
@@ -389,6 +417,7 @@ pub async fn delete_listing(target: Target<Listing>, clock: web::Data<Clock>) ->
 async fn move_listing(
     target: Target<Listing>,
     clock: web::Data<Clock>,
+    period: RestorePeriod,
     requested: LifecycleAction,
 ) -> Result<HttpResponse, ApiError> {
     let Target { db, caller, id, if_match: expected } = target;
@@ -401,7 +430,14 @@ async fn move_listing(
                 return Err(ApiError::PreconditionRequired(Text::ApproveWithIfMatch));
             }
             kit::check_version(listing, expected.as_deref())?;
-            listing.apply(action, clock.now())?;
+            let now = clock.now();
+            if action == LifecycleAction::Restore
+                && listing.status == ListingStatus::Withdrawn
+                && !listing.is_restorable(now, period)
+            {
+                return Err(ApiError::RestorePeriodOver { days: period.days() });
+            }
+            listing.apply(action, now)?;
             Ok(ListingWrite::Moved(action))
         })
     })
@@ -426,13 +462,17 @@ macro_rules! lifecycle_endpoint {
                 (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
                 (status = 403, description = "The caller may not make this move (`forbidden`, `insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = "The listing's status does not allow this move (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = "The listing's status does not allow this move (`illegal_transition`), or its restore period is over (`restore_period_over`)", body = Problem, content_type = "application/problem+json"),
                 StaleVersion,
             )
         )]
         #[post($path)]
-        pub async fn $name(target: Target<Listing>, clock: web::Data<Clock>) -> Result<HttpResponse, ApiError> {
-            move_listing(target, clock, $action).await
+        pub async fn $name(
+            target: Target<Listing>,
+            clock: web::Data<Clock>,
+            period: web::Data<RestorePeriod>,
+        ) -> Result<HttpResponse, ApiError> {
+            move_listing(target, clock, **period, $action).await
         }
     };
 }
@@ -473,6 +513,14 @@ lifecycle_endpoint!(
     "Allowed from `published`; leads to `closed`. Needs `listings:write` in the publishing organization."
 );
 
+lifecycle_endpoint!(
+    restore_listing,
+    "/listings/{id}/restore",
+    LifecycleAction::Restore,
+    "Restore a withdrawn or deleted listing as a draft.",
+    "Allowed from `withdrawn`, deleted listings included, within the restore period after the withdrawal or deletion (`TECHEX_RESTORE_DAYS`, 30 days by default; later: 409 `restore_period_over`); leads to `draft`, to be submitted or published again. Needs `listings:write` in the publishing organization. A deleted listing gets its `source` back, unless another listing took it meanwhile (409 `duplicate_source`)."
+);
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_listings)
         .service(create_listing)
@@ -483,5 +531,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(publish_listing)
         .service(reject_listing)
         .service(withdraw_listing)
-        .service(close_listing);
+        .service(close_listing)
+        .service(restore_listing);
 }

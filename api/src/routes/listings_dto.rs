@@ -10,7 +10,7 @@ use techex_domain::listing::{
 };
 use techex_domain::values::{EXCHANGE_CODE_PATTERN, PHONE_MAX, SHORT_TEXT_MAX, URL_MAX};
 use techex_domain::{
-    IpStatus, LifecycleAction, Listing, ListingKind, ListingStatus, Right, TransferForm, TransferMethod,
+    IpStatus, LifecycleAction, Listing, ListingKind, ListingStatus, RestorePeriod, Right, TransferForm, TransferMethod,
 };
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -175,12 +175,15 @@ pub struct ListingResponse {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// When the listing was deleted (its status is then `withdrawn`): only its organization sees
+    /// it, and may `restore` it within the restore period.
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
-/// The listing as the operator and its publisher see it: with the contact.
 /// A page of them, as every list answers it (named in the document, which cannot name a generic).
 pub type ListingPage = Page<ListingResponse>;
 
+/// The listing as the operator and its publisher see it: with the contact.
 impl From<&Listing> for ListingResponse {
     fn from(listing: &Listing) -> Self {
         ListingResponse::with_contact(listing.clone(), true)
@@ -228,7 +231,17 @@ impl ListingResponse {
             created_at: listing.created_at,
             updated_at: listing.updated_at,
             published_at: listing.published_at,
+            deleted_at: listing.deleted_at,
         }
+    }
+
+    /// The listing as this caller sees it at `now`: `restore` is offered within the restore
+    /// period only.
+    pub fn seen_at(listing: Listing, caller: &Caller, now: DateTime<Utc>, period: RestorePeriod) -> Self {
+        let restorable = listing.is_restorable(now, period);
+        let mut seen = ListingResponse::for_caller(listing, caller);
+        seen.allowed_actions.retain(|action| restorable || *action != LifecycleAction::Restore);
+        seen
     }
 }
 

@@ -6,9 +6,10 @@ use techex_domain::organization::{Organization, OrganizationContent};
 use techex_persistence::{Db, Entity, organizations};
 use uuid::Uuid;
 
-use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem};
+use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem, QueryRefused};
 use crate::extract::JsonBody;
-use crate::kit::{self, Operator, Page, PageAsked, PageQuery, Resource, Target};
+use crate::kit::{self, Chosen, Listed, Operator, Page, PageQuery, Resource, Target};
+use crate::query::FieldsQuery;
 pub use crate::routes::organizations_dto::OrganizationResponse;
 use crate::routes::organizations_dto::{self as dto};
 use crate::routes::{merge_patch_body, patched, with_conn};
@@ -33,20 +34,27 @@ fn with_etag(response: actix_web::HttpResponseBuilder, org: &Organization) -> Ht
 #[utoipa::path(
     tag = "organizations",
     operation_id = "list_organizations",
-    params(PageQuery),
+    params(PageQuery, FieldsQuery),
     responses(
         (status = 200, description = "A page of organizations; `Link: <...>; rel=\"next\"` names the next one", body = dto::OrganizationPage,
          headers(("Link" = String))),
-        (status = 400, description = "Invalid `limit` or `cursor` (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        QueryRefused,
     )
 )]
 #[get("/organizations")]
-pub async fn list_organizations(asked: PageAsked) -> Result<HttpResponse, ApiError> {
-    let PageAsked { req, db, page } = asked;
-    let rows = with_conn(&db, move |conn| Ok(organizations::list(conn, page.after, page.probe())?)).await?;
-    let (items, next_cursor, mut response) = kit::page(&req, rows, page, |o| o.id);
+pub async fn list_organizations(asked: Listed<Organization>) -> Result<HttpResponse, ApiError> {
+    let (page, count) = (asked.page, asked.total);
+    let (rows, total) = with_conn(&asked.db, move |conn| {
+        let total = if count { Some(organizations::count(conn)?) } else { None };
+        Ok((organizations::list(conn, page.after, page.probe())?, total))
+    })
+    .await?;
+    let (items, next_cursor, mut response) = kit::page(&asked.req, rows, page, |o| o.id);
     response.insert_header((header::CACHE_CONTROL, "public, max-age=60"));
-    Ok(response.json(Page::<OrganizationResponse> { items: items.iter().map(Into::into).collect(), next_cursor }))
+    Ok(asked.answer(
+        response,
+        Page::<OrganizationResponse> { items: items.iter().map(Into::into).collect(), next_cursor, total },
+    ))
 }
 
 /// Read one organization.
@@ -56,19 +64,23 @@ pub async fn list_organizations(asked: PageAsked) -> Result<HttpResponse, ApiErr
 #[utoipa::path(
     tag = "organizations",
     operation_id = "get_organization",
-    params(("id" = Uuid, Path, description = "Organization id")),
+    params(("id" = Uuid, Path, description = "Organization id"), FieldsQuery),
     responses(
-        (status = 200, description = "The organization", body = OrganizationResponse, headers(("ETag" = String))),
+        (status = 200, description = "The organization (with `fields`, only those members)", body = OrganizationResponse, headers(("ETag" = String))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "The id is not a UUID (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID (`invalid_path`), or `fields` names an unknown member or the query another parameter (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization (`organization_not_found`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/organizations/{id}")]
-pub async fn get_organization(db: web::Data<Db>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_organization(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+    chosen: Chosen<Organization>,
+) -> Result<HttpResponse, ApiError> {
     let id = organization_id(&id)?;
     let org = with_conn(&db, move |conn| kit::find::<Organization>(conn, id)).await?;
-    Ok(with_etag(HttpResponse::Ok(), &org))
+    Ok(kit::with_fields(HttpResponse::Ok(), &org, OrganizationResponse::from(&org), &chosen.fields))
 }
 
 /// Register an organization (operator only).

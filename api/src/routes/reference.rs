@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get};
 use serde::{Deserialize, Serialize};
 use techex_domain::listing::MediaKind;
 use techex_domain::organization::OrganizationKind;
@@ -12,7 +12,8 @@ use techex_domain::refdata::{self, Field, Province, ProvinceKind, TrlLevel};
 use techex_domain::{IpStatus, LifecycleAction, ListingKind, ListingStatus, Right, TransferForm, TransferMethod};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, QueryRefused};
+use crate::query::{NoParameters, Query};
 
 /// Reference lists change only with a new release: let clients and proxies keep them a day.
 const CACHE: &str = "public, max-age=86400";
@@ -53,12 +54,13 @@ pub enum ProvinceSet {
 }
 
 #[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ProvinceQuery {
-    /// `current` (the 34 units since 2025-07-01), `old` (the 63 before), or `all` (default).
-    #[param(value_type = Option<ProvinceSet>, inline, example = "current")]
-    kind: Option<String>,
+    /// `current` (the 34 units since 2025-07-01), `old` (the 63 before), or `all` (the default);
+    /// several sets give their union.
+    #[param(value_type = Vec<ProvinceSet>, inline, style = Form, explode, max_items = 3, example = json!(["current"]))]
+    #[serde(default)]
+    kind: Vec<String>,
 }
 
 /// Provinces, current and pre-2025, each old one with its successor.
@@ -72,26 +74,31 @@ pub struct ProvinceQuery {
     params(ProvinceQuery),
     responses(
         (status = 200, description = "Provinces", body = ProvinceList),
-        (status = 400, description = "Unknown `kind` (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        QueryRefused,
     )
 )]
 #[get("/reference/provinces")]
-pub async fn list_provinces(query: web::Query<ProvinceQuery>) -> Result<HttpResponse, ApiError> {
-    let wanted = match query.kind.as_deref() {
-        None | Some("all") => None,
-        Some("current") => Some(ProvinceKind::Current),
-        Some("old") => Some(ProvinceKind::Old),
-        Some(other) => {
-            log::debug!("unknown province kind {other:?}");
-            return Err(ApiError::InvalidQuery(techex_domain::ValidationErrors::single(
-                "kind",
-                techex_domain::Message::new(techex_domain::Text::OneOf).with("allowed", "current, old, all"),
-            )));
+pub async fn list_provinces(query: Query<ProvinceQuery>) -> Result<HttpResponse, ApiError> {
+    let mut wanted = Vec::new();
+    for kind in &query.0.kind {
+        match kind.as_str() {
+            "all" => wanted.extend([ProvinceKind::Current, ProvinceKind::Old]),
+            "current" => wanted.push(ProvinceKind::Current),
+            "old" => wanted.push(ProvinceKind::Old),
+            _ => {
+                return Err(ApiError::InvalidQuery(techex_domain::ValidationErrors::single(
+                    "kind",
+                    techex_domain::Message::new(techex_domain::Text::OneOf).with("allowed", "current, old, all"),
+                )));
+            }
         }
-    };
+    }
     let today = refdata::vietnam_date(techex_domain::now());
-    let items =
-        refdata::provinces().iter().filter(|p| wanted.is_none_or(|k| p.kind == k)).map(|p| p.as_of(today)).collect();
+    let items = refdata::provinces()
+        .iter()
+        .filter(|p| wanted.is_empty() || wanted.contains(&p.kind))
+        .map(|p| p.as_of(today))
+        .collect();
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, CACHE)).json(ProvinceList { items }))
 }
 
@@ -99,9 +106,9 @@ pub async fn list_provinces(query: web::Query<ProvinceQuery>) -> Result<HttpResp
 ///
 /// The codes a listing's `field_codes` take, with their names in Vietnamese and English. The list
 /// changes only with a new release of the server, and may be cached.
-#[utoipa::path(tag = "reference", operation_id = "list_fields", responses((status = 200, description = "Fields", body = FieldList)))]
+#[utoipa::path(tag = "reference", operation_id = "list_fields", responses((status = 200, description = "Fields", body = FieldList), QueryRefused))]
 #[get("/reference/fields")]
-pub async fn list_fields() -> HttpResponse {
+pub async fn list_fields(_: Query<NoParameters>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, CACHE))
         .json(FieldList { items: refdata::fields().to_vec() })
@@ -111,9 +118,9 @@ pub async fn list_fields() -> HttpResponse {
 ///
 /// The values of a listing's `trl`, each with its name and description in Vietnamese and
 /// English. The list changes only with a new release of the server, and may be cached.
-#[utoipa::path(tag = "reference", operation_id = "list_trl_levels", responses((status = 200, description = "TRL levels", body = TrlList)))]
+#[utoipa::path(tag = "reference", operation_id = "list_trl_levels", responses((status = 200, description = "TRL levels", body = TrlList), QueryRefused))]
 #[get("/reference/trl")]
-pub async fn list_trl_levels() -> HttpResponse {
+pub async fn list_trl_levels(_: Query<NoParameters>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, CACHE))
         .json(TrlList { items: refdata::trl_levels().to_vec() })
@@ -136,10 +143,10 @@ macro_rules! values_of {
     tag = "reference",
     operation_id = "list_enums",
     responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`",
-               body = BTreeMap<String, Vec<EnumValue>>))
+               body = BTreeMap<String, Vec<EnumValue>>), QueryRefused)
 )]
 #[get("/reference/enums")]
-pub async fn list_enums() -> HttpResponse {
+pub async fn list_enums(_: Query<NoParameters>) -> HttpResponse {
     let enums: BTreeMap<&str, Vec<EnumValue>> = BTreeMap::from([
         ("listing_kind", values_of!(ListingKind)),
         ("listing_status", values_of!(ListingStatus)),

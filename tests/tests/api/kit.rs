@@ -120,9 +120,10 @@ backend_tests! {
         let tombstone = &changes[2].data;
         assert_eq!((tombstone["status"].as_str(), tombstone["version"].as_i64()), (Some("withdrawn"), Some(3)));
         let mut expected = updated.clone();
-        for key in ["status", "version", "updated_at", "allowed_actions"] {
+        for key in ["status", "version", "updated_at", "allowed_actions", "deleted_at"] {
             expected[key] = tombstone[key].clone();
         }
+        assert_eq!(tombstone["deleted_at"], tombstone["updated_at"]);
         assert_eq!(tombstone, &expected);
 
         let admin = app.new_client(&["admin"]).await;

@@ -179,9 +179,10 @@ backend_tests! {
         let id = app.publish_listing(&listing_body()).await;
         let path = format!("/v1/listings/{id}");
         assert_eq!(app.delete(&path).await.status, StatusCode::NO_CONTENT);
-        app.get(&path).await.problem(404, "listing_not_found");
+        app.anonymous().get(&path).await.problem(404, "listing_not_found");
+        assert_eq!(app.get(&path).await.body["status"], "withdrawn", "its owner still reads it");
         app.delete(&path).await.problem(404, "listing_not_found");
-        app.post(&format!("{path}/publish"), &Value::Null).await.problem(404, "listing_not_found");
+        app.post(&format!("{path}/publish"), &Value::Null).await.problem(409, "illegal_transition");
         assert_eq!(app.get("/v1/listings").await.body["items"], json!([]));
         let last = app.history(&id).pop().unwrap();
         assert_eq!((last.op.as_str(), last.data["status"].as_str()), ("delete", Some("withdrawn")));

@@ -3,17 +3,7 @@ use std::collections::HashSet;
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
-use techex_tests::{TestApp, backend_tests, listing_with};
-
-/// Publishes listings of the given (kind, province, field codes), each without a source.
-async fn publish_all(app: &TestApp, specs: &[(&str, &str, &[&str])]) -> Vec<String> {
-    let mut ids = Vec::new();
-    for (kind, province, fields) in specs {
-        let body = listing_with(json!({"kind": kind, "province": province, "field_codes": fields, "source": null}));
-        ids.push(app.publish_listing(&body).await);
-    }
-    ids
-}
+use techex_tests::{backend_tests, listing_with};
 
 fn ids_of(reply: &techex_tests::Reply) -> Vec<String> {
     assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
@@ -22,7 +12,7 @@ fn ids_of(reply: &techex_tests::Reply) -> Vec<String> {
 
 backend_tests! {
     async fn only_published_listings_are_listed_newest_first(app: TestApp) {
-        let published = publish_all(&app, &[("offer", "79", &["206"]), ("demand", "75", &["401"])]).await;
+        let published = app.publish_all(&[("offer", "79", &["206"]), ("demand", "75", &["401"])]).await;
         let draft = app.create_listing(&listing_with(json!({"source": null}))).await;
         let pending = app.create_listing(&listing_with(json!({"source": null}))).await;
         let submitted = app.post(&format!("/v1/listings/{pending}/submit"), &Value::Null).await;
@@ -40,7 +30,7 @@ backend_tests! {
     }
 
     async fn filters_by_kind_province_and_field_prefix(app: TestApp) {
-        let ids = publish_all(&app, &[
+        let ids = app.publish_all(&[
             ("offer", "74", &["206", "401"]),   // sent as Bình Dương, now Ho Chi Minh City
             ("offer", "79", &["211"]),
             ("demand", "75", &["401"]),
@@ -66,7 +56,7 @@ backend_tests! {
 
     async fn cursor_pages_cover_everything_once_even_while_data_changes(app: TestApp) {
         let specs: Vec<(&str, &str, &[&str])> = (0..7).map(|_| ("offer", "79", &["206"][..])).collect();
-        let mut expected = publish_all(&app, &specs).await;
+        let mut expected = app.publish_all(&specs).await;
         expected.reverse();
         let mut seen = Vec::new();
         let mut uri = "/v1/listings?limit=3".to_owned();
@@ -80,7 +70,7 @@ backend_tests! {
             if pages == 1 {
                 // A listing published between pages lands before the cursor: it neither shifts
                 // later pages nor appears twice.
-                publish_all(&app, &[("offer", "79", &["206"])]).await;
+                app.publish_all(&[("offer", "79", &["206"])]).await;
             }
             match reply.body["next_cursor"].as_str() {
                 Some(cursor) => {
@@ -100,7 +90,7 @@ backend_tests! {
     }
 
     async fn pages_carry_etags_and_answer_304_until_they_change(app: TestApp) {
-        publish_all(&app, &[("offer", "79", &["206"])]).await;
+        app.publish_all(&[("offer", "79", &["206"])]).await;
         let first = app.anonymous().get("/v1/listings?kind=offer").await;
         let tag = first.header("etag").expect("a page has an ETag").to_owned();
         let again = app.anonymous().send(TestRequest::get().uri("/v1/listings?kind=offer").insert_header(("if-none-match", tag.as_str()))).await;
@@ -108,7 +98,7 @@ backend_tests! {
         assert_eq!(again.header("etag"), Some(tag.as_str()));
         assert_eq!(again.header("cache-control"), Some("public, max-age=30"));
         assert!(again.body.is_null(), "304 has no body");
-        publish_all(&app, &[("offer", "79", &["206"])]).await;
+        app.publish_all(&[("offer", "79", &["206"])]).await;
         let changed = app.anonymous().send(TestRequest::get().uri("/v1/listings?kind=offer").insert_header(("if-none-match", tag.as_str()))).await;
         assert_eq!(changed.status, StatusCode::OK);
         assert_ne!(changed.header("etag"), Some(tag.as_str()));
@@ -121,7 +111,7 @@ backend_tests! {
 
     async fn a_page_holds_20_listings_unless_asked_otherwise(app: TestApp) {
         let specs: Vec<(&str, &str, &[&str])> = (0..21).map(|_| ("offer", "79", &["206"][..])).collect();
-        let mut published = publish_all(&app, &specs).await;
+        let mut published = app.publish_all(&specs).await;
         published.reverse();
         let first = app.anonymous().get("/v1/listings").await;
         assert_eq!(ids_of(&first), published[..20]);

@@ -107,18 +107,23 @@ impl Callers {
     }
 }
 
-/// A fresh listing of the publisher in `status`.
+/// A fresh listing of the publisher in `status` (`deleted`: a published listing deleted).
 async fn listing_in(app: &TestApp, status: &str) -> String {
     let id = app.create_listing(&listing_with(json!({"source": null}))).await;
-    let moves: &[&str] = match status {
-        "draft" => &[],
-        "pending_review" => &["submit"],
-        "published" => &["publish"],
+    let (moves, reached): (&[&str], &str) = match status {
+        "draft" => (&[], "draft"),
+        "pending_review" => (&["submit"], "pending_review"),
+        "published" | "deleted" => (&["publish"], "published"),
+        "withdrawn" => (&["publish", "withdraw"], "withdrawn"),
         other => panic!("no setup for {other}"),
     };
     for action in moves {
         let reply = app.post(&format!("/v1/listings/{id}/{action}"), &Value::Null).await;
-        assert_eq!(reply.body["status"], status, "setting up a {status} listing: {:#}", reply.body);
+        assert_eq!(reply.status.as_u16(), 200, "setting up a {status} listing: {:#}", reply.body);
+    }
+    assert_eq!(app.get(&format!("/v1/listings/{id}")).await.body["status"], reached, "setting up a {status} listing");
+    if status == "deleted" {
+        assert_eq!(app.delete(&format!("/v1/listings/{id}")).await.status.as_u16(), 204);
     }
     id
 }
@@ -156,7 +161,9 @@ async fn check_listing_endpoint(app: &TestApp, callers: &Callers, name: &str, st
                 assert_eq!(last.op, "update");
             }
             "delete" => {
-                after.problem(404, "listing_not_found");
+                // Gone to others; the operator, like the owner, still reads it.
+                app.anonymous().get(&path).await.problem(404, "listing_not_found");
+                assert!(after.body["deleted_at"].is_string(), "{what}: {:#}", after.body);
                 assert_eq!((last.op.as_str(), last.data["status"].as_str()), ("delete", Some("withdrawn")), "{what}");
             }
             action => {
@@ -166,6 +173,7 @@ async fn check_listing_endpoint(app: &TestApp, callers: &Callers, name: &str, st
                     "reject" => "rejected",
                     "withdraw" => "withdrawn",
                     "close" => "closed",
+                    "restore" => "draft",
                     other => panic!("no expected status for {other}"),
                 };
                 assert_eq!(after.body["status"], moved_to, "{what}");
@@ -316,6 +324,10 @@ backend_tests! {
         check_listing_endpoint(&app, &callers, "reject", "pending_review",  [ANON, HIDDEN,    SCOPE, SCOPE, OK,        OK]).await;
         check_listing_endpoint(&app, &callers, "withdraw", "published",     [ANON, NOT_OWNER, SCOPE, OK,    OK,        OK]).await;
         check_listing_endpoint(&app, &callers, "close", "published",        [ANON, NOT_OWNER, SCOPE, OK,    NOT_OWNER, OK]).await;
+        // A moderator sees a withdrawn listing but does not restore it; a deleted one only its
+        // organization and the operator see.
+        check_listing_endpoint(&app, &callers, "restore", "withdrawn",      [ANON, HIDDEN,    SCOPE, OK,    NOT_OWNER, OK]).await;
+        check_listing_endpoint(&app, &callers, "restore", "deleted",        [ANON, HIDDEN,    SCOPE, OK,    HIDDEN,    OK]).await;
     }
 
     async fn organization_and_client_writes_are_the_operators(app: TestApp) {
