@@ -31,7 +31,7 @@ use crate::auth::TokenLifetime;
 use crate::auth::rate_limit::RateLimits;
 use crate::auth::token_guard::TokenGuard;
 use crate::clock::Clock;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{BODY_LIMIT, BodyTimeout, field_error_from_message};
 use crate::{etag, routes};
 
@@ -56,7 +56,7 @@ use crate::{etag, routes};
         (name = "operations", description = "Health, readiness and this document"),
     ),
     servers((url = "/", description = "The server that serves this document (a hub with TECHEX_PUBLIC_URL names its URL)")),
-    components(schemas(Problem, techex_domain::FieldError)),
+    components(schemas(Problem, FieldError)),
     modifiers(&OAuth2Security)
 )]
 struct ApiDoc;

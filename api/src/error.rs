@@ -4,9 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+use techex_domain::ValidationErrors;
 use techex_domain::access::Denied;
 use techex_domain::listing::IllegalTransition;
-use techex_domain::{FieldError, ValidationErrors};
 use techex_persistence::{Constraint, Entity, StoreError};
 use utoipa::ToSchema;
 
@@ -34,6 +34,24 @@ pub struct Problem {
     /// The failures of each input field, for `validation_failed` and `invalid_query`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+}
+
+/// One rejected input: `field` is a path such as `title.vi` or `field_codes[1]`, `code` a stable
+/// snake_case word clients may branch on, `message` a sentence for people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldError {
+    #[schema(example = "trl")]
+    pub field: String,
+    #[schema(example = "out_of_range")]
+    pub code: String,
+    #[schema(example = "TRL must be between 1 and 9")]
+    pub message: String,
+}
+
+impl From<techex_domain::FieldError> for FieldError {
+    fn from(e: techex_domain::FieldError) -> Self {
+        FieldError { field: e.field, code: e.code, message: e.message }
+    }
 }
 
 /// The refusals of every operation reserved to the hub operator, documented once for all of them.
@@ -231,7 +249,9 @@ impl ApiError {
 
     fn field_errors(&self) -> Vec<FieldError> {
         match self {
-            ApiError::Validation(e) | ApiError::InvalidQuery(e) | ApiError::InvalidPath(e) => e.0.clone(),
+            ApiError::Validation(e) | ApiError::InvalidQuery(e) | ApiError::InvalidPath(e) => {
+                e.0.iter().cloned().map(FieldError::from).collect()
+            }
             _ => Vec::new(),
         }
     }

@@ -1,17 +1,11 @@
 //! Validation failures that name the offending field, so a client can show each next to its input.
 
-use serde::Serialize;
-
 /// One rejected input: `field` is a path such as `title.vi` or `field_codes[1]`, `code` a stable
 /// snake_case word clients may branch on, `message` a sentence for people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    #[cfg_attr(feature = "openapi", schema(example = "trl"))]
     pub field: String,
-    #[cfg_attr(feature = "openapi", schema(example = "out_of_range"))]
     pub code: String,
-    #[cfg_attr(feature = "openapi", schema(example = "TRL must be between 1 and 9"))]
     pub message: String,
 }
 

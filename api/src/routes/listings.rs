@@ -21,6 +21,7 @@ use crate::extract::JsonBody;
 use crate::kit::{self, Page, PageRequest, Resource, Target};
 pub use crate::routes::listings_dto::ListingResponse;
 use crate::routes::listings_dto::{self as dto};
+use crate::routes::vocabulary_dto as words;
 use crate::routes::{merge_patch_body, patched, with_conn};
 
 impl Resource for Listing {
@@ -35,13 +36,13 @@ impl Resource for Listing {
 pub struct ListingQuery {
     /// `published` (the default, public). Any other status lists the caller's own organization's
     /// listings, or, for moderators, every organization's (`pending_review` is the review queue).
-    #[param(value_type = Option<ListingStatus>, example = "published")]
+    #[param(value_type = Option<words::ListingStatus>, example = "published")]
     status: Option<String>,
     /// Only the listings of this publishing organization.
     #[param(value_type = Option<Uuid>)]
     publisher: Option<String>,
     /// `offer` or `demand`.
-    #[param(value_type = Option<ListingKind>, example = "offer")]
+    #[param(value_type = Option<words::ListingKind>, example = "offer")]
     kind: Option<String>,
     /// A province code, current or pre-2025: `74` (Bình Dương) finds listings of Ho Chi Minh City.
     #[param(example = "79", pattern = "^[0-9]{2}$")]

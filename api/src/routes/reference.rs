@@ -8,11 +8,12 @@ use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use techex_domain::listing::MediaKind;
 use techex_domain::organization::OrganizationKind;
-use techex_domain::refdata::{self, Field, Province, ProvinceKind, TrlLevel};
+use techex_domain::refdata::{self, ProvinceKind};
 use techex_domain::{IpStatus, LifecycleAction, ListingKind, ListingStatus, Right, TransferForm, TransferMethod};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
+use crate::routes::reference_dto::{Field, Province, TrlLevel};
 
 /// Reference lists change only with a new release: let clients and proxies keep them a day.
 const CACHE: &str = "public, max-age=86400";
@@ -88,8 +89,11 @@ pub async fn list_provinces(query: web::Query<ProvinceQuery>) -> Result<HttpResp
         }
     };
     let today = refdata::vietnam_date(techex_domain::now());
-    let items =
-        refdata::provinces().iter().filter(|p| wanted.is_none_or(|k| p.kind == k)).map(|p| p.as_of(today)).collect();
+    let items = refdata::provinces()
+        .iter()
+        .filter(|p| wanted.is_none_or(|k| p.kind == k))
+        .map(|p| p.as_of(today).into())
+        .collect();
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, CACHE)).json(ProvinceList { items }))
 }
 
@@ -99,7 +103,7 @@ pub async fn list_provinces(query: web::Query<ProvinceQuery>) -> Result<HttpResp
 pub async fn list_fields() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, CACHE))
-        .json(FieldList { items: refdata::fields().to_vec() })
+        .json(FieldList { items: refdata::fields().iter().map(Field::from).collect() })
 }
 
 /// Technology readiness levels 1 to 9.
@@ -108,7 +112,7 @@ pub async fn list_fields() -> HttpResponse {
 pub async fn list_trl_levels() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, CACHE))
-        .json(TrlList { items: refdata::trl_levels().to_vec() })
+        .json(TrlList { items: refdata::trl_levels().iter().map(TrlLevel::from).collect() })
 }
 
 macro_rules! values_of {
