@@ -84,6 +84,30 @@ pub enum StaleVersion {
     Changed(Problem),
 }
 
+/// The refusals every creation of a record by the operator shares; each route adds its own
+/// conflicts (409).
+#[derive(utoipa::IntoResponses)]
+pub enum OperatorCreateRefused {
+    /// The body is not JSON (`malformed_json`)
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(Problem),
+    /// No or an invalid access token (`unauthorized`, `invalid_token`)
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthenticated(Problem),
+    /// The token lacks `admin` (`insufficient_scope`)
+    #[response(status = 403, content_type = "application/problem+json")]
+    NotOperator(Problem),
+    /// The body is over 1 MiB (`body_too_large`)
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// The body is not `application/json` or another `+json` type (`unsupported_media_type`)
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(Problem),
+    /// The record breaks a rule (`validation_failed`); `errors` names each field
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+}
+
 /// The refusals every versioned change of a record by the operator shares; each route adds
 /// its own conflicts (409).
 #[derive(utoipa::IntoResponses)]

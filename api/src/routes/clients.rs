@@ -9,7 +9,7 @@ use techex_persistence::{Entity, clients};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem};
+use crate::error::{ApiError, OperatorCreateRefused, OperatorEditRefused, OperatorOnly, Problem};
 use crate::extract::JsonBody;
 use crate::kit::{self, Operator, Page, PageRequest, Resource};
 pub use crate::routes::clients_dto::{
@@ -42,6 +42,8 @@ fn client_id(raw: &str) -> Result<Uuid, ApiError> {
 }
 
 /// Register an API client (operator only). The answer carries the secret, once.
+///
+/// Its name, its scopes and its organization, which must exist, are checked (`validation_failed`).
 #[utoipa::path(
     tag = "clients",
     operation_id = "create_client",
@@ -49,10 +51,7 @@ fn client_id(raw: &str) -> Result<Uuid, ApiError> {
     request_body(content = CreateClientRequest),
     responses(
         (status = 201, description = "Registered; store the secret now", body = ClientWithSecret),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        BodyRefused,
-        (status = 422, description = "Invalid name, scope or unknown organization (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
-        OperatorOnly,
+        OperatorCreateRefused,
     )
 )]
 #[post("/clients")]
