@@ -14,4 +14,5 @@ mod platforms;
 mod reference;
 mod repository;
 mod security;
+mod snapshots;
 mod storage;
