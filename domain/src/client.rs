@@ -4,14 +4,13 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::access::Scope;
 use crate::text::{Lines, clean};
 use crate::validation::ValidationErrors;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiClient {
     /// The `client_id` of OAuth 2.0.
     pub id: Uuid,
