@@ -134,6 +134,26 @@ pub enum StaleVersion {
     Changed(#[ref_response] shared::VersionChanged),
 }
 
+/// The refusals every creation of a record by the operator shares; each route adds its own
+/// conflicts (409).
+#[derive(utoipa::IntoResponses)]
+pub enum OperatorCreateRefused {
+    /// The body is not JSON (`malformed_json`)
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(Problem),
+    #[response(status = 401)]
+    Unauthenticated(#[ref_response] shared::Unauthenticated),
+    #[response(status = 403)]
+    NotOperator(#[ref_response] shared::NotOperator),
+    #[response(status = 413)]
+    TooLarge(#[ref_response] shared::BodyTooLarge),
+    #[response(status = 415)]
+    NotJson(#[ref_response] shared::BodyNotJson),
+    /// The record breaks a rule (`validation_failed`); `errors` names each field
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+}
+
 /// The refusals every versioned change of a record by the operator shares; each route adds
 /// its own conflicts (409).
 #[derive(utoipa::IntoResponses)]

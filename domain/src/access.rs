@@ -13,7 +13,6 @@ use crate::words::UnknownWord;
 
 /// A permission an API client may hold and a token may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Scope {
     /// Create and edit the organization's own listings, submit them for review.
     #[serde(rename = "listings:write")]

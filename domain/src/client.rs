@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::access::Scope;
@@ -12,7 +11,7 @@ use crate::messages::{Message, Text};
 use crate::text::{Lines, clean};
 use crate::validation::ValidationErrors;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiClient {
     /// The `client_id` of OAuth 2.0.
     pub id: Uuid,

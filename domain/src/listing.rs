@@ -16,8 +16,7 @@ use crate::validation::ValidationErrors;
 pub use crate::words::UnknownWord;
 
 /// UUIDv7: unique across hubs and ordered by creation time, so its text form sorts newest-last.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ListingId(pub Uuid);
 
 impl ListingId {
@@ -395,7 +394,7 @@ impl RestorePeriod {
 }
 
 /// A listing as the hub holds it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Listing {
     pub id: ListingId,
     pub status: ListingStatus,
@@ -411,7 +410,6 @@ pub struct Listing {
     pub published_at: Option<DateTime<Utc>>,
     /// When the listing was deleted: withdrawn, hidden from everyone but its owner, and
     /// restorable for a [`RestorePeriod`].
-    #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
 }
 

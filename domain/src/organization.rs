@@ -106,7 +106,7 @@ impl OrganizationContent {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Organization {
     pub id: Uuid,
     /// The current province code; `content.province` keeps the code as sent.

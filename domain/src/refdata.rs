@@ -5,10 +5,9 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProvinceKind {
     /// One of the 63 units that existed until 2025-06-30.
@@ -19,16 +18,11 @@ pub enum ProvinceKind {
 
 /// A name a province bore and the days it was in force, both inclusive; an absent date is open
 /// (or, for the start of a pre-2025 name, not researched).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProvinceName {
-    #[cfg_attr(feature = "openapi", schema(example = "Tỉnh Đồng Nai"))]
     pub name_vi: String,
-    #[cfg_attr(feature = "openapi", schema(example = "Dong Nai Province"))]
     pub name_en: String,
-    #[cfg_attr(feature = "openapi", schema(example = "2025-07-01"))]
     pub valid_from: Option<NaiveDate>,
-    #[cfg_attr(feature = "openapi", schema(example = "2026-04-29"))]
     pub valid_to: Option<NaiveDate>,
 }
 
@@ -38,15 +32,11 @@ impl ProvinceName {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone)]
 pub struct Province {
-    #[cfg_attr(feature = "openapi", schema(example = "79"))]
     pub code: String,
     /// The name in force today; for a unit no longer in force, its last name.
-    #[cfg_attr(feature = "openapi", schema(example = "Thành phố Hồ Chí Minh"))]
     pub name_vi: String,
-    #[cfg_attr(feature = "openapi", schema(example = "Ho Chi Minh City"))]
     pub name_en: String,
     pub kind: ProvinceKind,
     /// First day the unit was in force (absent for pre-2025 units: not researched).
@@ -56,14 +46,9 @@ pub struct Province {
     /// For an old unit, the current unit it became part of.
     pub successor_code: Option<String>,
     pub region: String,
-    /// Every name of a unit renamed while in force, oldest first, with its dates: a report for a
-    /// given day shows the name in force that day. Absent for a unit that kept one name.
-    #[serde(default, skip_serializing_if = "has_one_name")]
+    /// Every name the unit bore, oldest first, with its dates (one for a unit never renamed): a
+    /// report for a given day shows the name in force that day.
     pub names: Vec<ProvinceName>,
-}
-
-fn has_one_name(names: &[ProvinceName]) -> bool {
-    names.len() <= 1
 }
 
 impl Province {
@@ -103,10 +88,8 @@ struct ProvinceRow {
     region: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Field {
-    #[cfg_attr(feature = "openapi", schema(example = "206"))]
     pub code: String,
     /// The level-1 field a level-2 field belongs to; absent on level 1.
     pub parent: Option<String>,
@@ -121,12 +104,9 @@ impl Field {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Deserialize)]
 pub struct TrlLevel {
-    #[cfg_attr(feature = "openapi", schema(example = 7))]
     pub level: u8,
-    #[cfg_attr(feature = "openapi", schema(example = "TRL7"))]
     pub code: String,
     pub name_en: String,
     pub description_en: String,

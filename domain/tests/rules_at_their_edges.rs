@@ -5,7 +5,6 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::{Value, json};
 use techex_domain::access::{self, Actor, Caller, Denied, Scope};
 use techex_domain::organization::{Organization, OrganizationContent, SOURCE_EXCHANGES_MAX};
-use techex_domain::refdata;
 use techex_domain::{
     LifecycleAction, Listing, ListingContent, ListingId, ListingStatus, Message, Text, ValidationErrors,
     listing::KEYWORDS_MAX, listing::MEDIA_MAX,
@@ -188,15 +187,6 @@ fn validation_errors_read_as_one_sentence() {
     several.add("title.vi", Text::Required);
     several.add("trl", Message::new(Text::TrlOutOfRange).with("value", 12));
     assert_eq!(several.to_string(), "2 invalid fields: title.vi, trl");
-}
-
-#[test]
-fn only_renamed_provinces_list_their_names() {
-    let provinces = refdata::provinces();
-    let renamed = provinces.iter().find(|p| p.names.len() > 1).expect("a unit renamed while in force");
-    assert!(serde_json::to_value(renamed).unwrap()["names"].as_array().is_some_and(|n| n.len() > 1));
-    let unrenamed = provinces.iter().find(|p| p.names.len() == 1).expect("a unit that kept its name");
-    assert!(serde_json::to_value(unrenamed).unwrap().get("names").is_none());
 }
 
 #[test]

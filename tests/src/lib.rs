@@ -488,6 +488,13 @@ pub fn listing_body() -> Value {
     })
 }
 
+/// A valid organization as the operator would register it, with its tax code and the source
+/// exchanges it holds.
+pub fn organization_body(name: &str, tax_code: Option<&str>, exchanges: &[&str]) -> Value {
+    json!({"kind": "enterprise", "name": {"vi": name}, "province": "75", "tax_code": tax_code,
+           "source_exchanges": exchanges})
+}
+
 /// An expiry as a portal sends one: midnight UTC, `days` days after today. Fixtures carry no
 /// fixed dates, which would one day lie in the past and be refused.
 pub fn expiry_in_days(days: u64) -> String {

@@ -23,6 +23,7 @@ use crate::auth::token_guard::{TokenGuard, TurnedAway, VerifyError, retry_after_
 use crate::auth::{Claims, KeySet, TokenLifetime, secrets};
 use crate::error::Problem;
 use crate::extract::RawBody;
+use crate::routes::vocabulary_dto as words;
 
 /// The form fields of a token request (`application/x-www-form-urlencoded`).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -377,6 +378,7 @@ pub struct AuthorizationServerMetadata {
     pub token_endpoint_auth_methods_supported: Vec<String>,
     /// No authorization endpoint: clients act for themselves, never for a signed-in person.
     pub response_types_supported: Vec<String>,
+    #[schema(value_type = Vec<words::Scope>)]
     pub scopes_supported: Vec<Scope>,
     /// The algorithms access tokens are signed with, the current one first (a techex extension:
     /// RFC 8414 names none for access tokens).

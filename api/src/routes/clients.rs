@@ -9,7 +9,7 @@ use techex_persistence::{Entity, clients};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem, QueryRefused};
+use crate::error::{ApiError, OperatorCreateRefused, OperatorEditRefused, OperatorOnly, Problem, QueryRefused};
 use crate::extract::JsonBody;
 use crate::kit::{self, Chosen, Listed, Operator, Page, PageQuery, Resource};
 use crate::query::FieldsQuery;
@@ -37,8 +37,9 @@ fn client_id(raw: &str) -> Result<Uuid, ApiError> {
 
 /// Register an API client (operator only).
 ///
-/// The client acts for one organization with the scopes given. The answer carries its secret,
-/// this once: only a hash is stored, and a lost secret is replaced with `rotate-secret`.
+/// The client acts for one organization, which must exist, with the scopes given; its name and
+/// scopes are checked (`validation_failed`). The answer carries its secret, this once: only a
+/// hash is stored, and a lost secret is replaced with `rotate-secret`.
 #[utoipa::path(
     tag = "clients",
     operation_id = "create_client",
@@ -46,10 +47,7 @@ fn client_id(raw: &str) -> Result<Uuid, ApiError> {
     request_body(content = CreateClientRequest),
     responses(
         (status = 201, description = "Registered; store the secret now", body = ClientWithSecret),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        BodyRefused,
-        (status = 422, description = "Invalid name, scope or unknown organization (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
-        OperatorOnly,
+        OperatorCreateRefused,
     )
 )]
 #[post("/clients")]

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::secrets::SECRET_LEN;
 use crate::kit::{Limit, Limits, Page};
+use crate::routes::vocabulary_dto as words;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ClientResponse {
@@ -19,6 +20,7 @@ pub struct ClientResponse {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub name: String,
+    #[schema(value_type = BTreeSet<words::Scope>)]
     pub scopes: BTreeSet<Scope>,
     /// `false` once revoked.
     pub active: bool,
@@ -62,7 +64,7 @@ pub struct CreateClientRequest {
     #[schema(example = "Cổng thông tin Sở KH&CN Đồng Nai")]
     pub name: String,
     /// Each scope at most once.
-    #[schema(example = json!(["listings:write"]), value_type = BTreeSet<Scope>)]
+    #[schema(example = json!(["listings:write"]), value_type = BTreeSet<words::Scope>)]
     pub scopes: Vec<Scope>,
 }
 
@@ -72,7 +74,7 @@ pub struct UpdateClientRequest {
     pub name: Option<String>,
     /// Replaces the client's scopes (each at most once); tokens already issued lose the removed
     /// ones at once.
-    #[schema(value_type = Option<BTreeSet<Scope>>)]
+    #[schema(value_type = Option<BTreeSet<words::Scope>>)]
     pub scopes: Option<Vec<Scope>>,
 }
 

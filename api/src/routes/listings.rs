@@ -23,6 +23,7 @@ use crate::kit::{self, Chosen, Listed, Page, PageQuery, PageRequest, Resource, T
 use crate::query::{self, FieldsQuery};
 pub use crate::routes::listings_dto::ListingResponse;
 use crate::routes::listings_dto::{self as dto};
+use crate::routes::vocabulary_dto as words;
 use crate::routes::{merge_patch_body, patched, with_conn};
 
 impl Resource for Listing {
@@ -37,13 +38,13 @@ impl Resource for Listing {
 pub struct ListingQuery {
     /// `published` (the default, public). Any other status lists the caller's own organization's
     /// listings, or, for moderators, every organization's (`pending_review` is the review queue).
-    #[param(value_type = Option<ListingStatus>, example = "published")]
+    #[param(value_type = Option<words::ListingStatus>, example = "published")]
     status: Option<String>,
     /// Only the listings of this publishing organization.
     #[param(value_type = Option<Uuid>)]
     publisher: Option<String>,
     /// `offer`, `demand`, or both.
-    #[param(value_type = Vec<ListingKind>, style = Form, explode, max_items = 2, example = json!(["offer"]))]
+    #[param(value_type = Vec<words::ListingKind>, style = Form, explode, max_items = 2, example = json!(["offer"]))]
     #[serde(default)]
     kind: Vec<String>,
     /// Province codes (two digits), current or pre-2025: `74` (Bình Dương) finds listings of Ho

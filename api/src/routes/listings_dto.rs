@@ -17,11 +17,13 @@ use uuid::Uuid;
 
 use crate::kit::{Limit, Limits, Page};
 use crate::routes::values_dto::{LocalizedDescription, LocalizedSummary, LocalizedText};
+use crate::routes::vocabulary_dto as words;
 
 /// What a publisher writes about a technology: the body of `POST /v1/listings`, and what a
 /// `PATCH` merges into.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ListingContent {
+    #[schema(value_type = words::ListingKind)]
     pub kind: ListingKind,
     pub title: LocalizedText,
     #[serde(default)]
@@ -39,16 +41,20 @@ pub struct ListingContent {
     #[schema(example = 7)]
     pub trl: Option<i64>,
     #[serde(default = "no_ip")]
+    #[schema(value_type = words::IpStatus)]
     pub ip_status: IpStatus,
     /// Numbers of patents, utility solutions or applications.
     #[serde(default)]
     #[schema(example = json!(["2-0002345"]))]
     pub ip_refs: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<words::TransferForm>)]
     pub transfer_forms: Vec<TransferForm>,
     #[serde(default)]
+    #[schema(value_type = Vec<words::TransferMethod>)]
     pub transfer_methods: Vec<TransferMethod>,
     #[serde(default)]
+    #[schema(value_type = Vec<words::Right>)]
     pub rights: Vec<Right>,
     #[serde(default)]
     pub price: Price,
@@ -119,6 +125,7 @@ pub struct Contact {
 pub struct Media {
     #[schema(example = "https://example.vn/may-say.jpg")]
     pub url: String,
+    #[schema(value_type = words::MediaKind)]
     pub kind: domain::MediaKind,
     #[serde(default)]
     pub title: Option<String>,
@@ -140,7 +147,9 @@ pub struct Source {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ListingResponse {
     pub id: Uuid,
+    #[schema(value_type = words::ListingKind)]
     pub kind: ListingKind,
+    #[schema(value_type = words::ListingStatus)]
     pub status: ListingStatus,
     /// Grows by one with every write; the ETag is `"v<version>"`.
     pub version: i64,
@@ -150,10 +159,14 @@ pub struct ListingResponse {
     pub keywords: Vec<String>,
     pub field_codes: Vec<String>,
     pub trl: Option<i64>,
+    #[schema(value_type = words::IpStatus)]
     pub ip_status: IpStatus,
     pub ip_refs: Vec<String>,
+    #[schema(value_type = Vec<words::TransferForm>)]
     pub transfer_forms: Vec<TransferForm>,
+    #[schema(value_type = Vec<words::TransferMethod>)]
     pub transfer_methods: Vec<TransferMethod>,
+    #[schema(value_type = Vec<words::Right>)]
     pub rights: Vec<Right>,
     pub price: Price,
     /// The current province code (after the 2025 reorganization).
@@ -170,6 +183,7 @@ pub struct ListingResponse {
     /// The organization whose client published the listing.
     pub publisher: Option<Uuid>,
     /// The lifecycle actions this caller may take on the listing now (none for anonymous callers).
+    #[schema(value_type = Vec<words::LifecycleAction>)]
     pub allowed_actions: Vec<LifecycleAction>,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,

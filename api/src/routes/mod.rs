@@ -9,7 +9,9 @@ pub mod ops;
 pub mod organizations;
 pub mod organizations_dto;
 pub mod reference;
+pub mod reference_dto;
 pub mod values_dto;
+pub mod vocabulary_dto;
 
 use actix_web::web;
 use techex_persistence::{Db, DbConn};

@@ -6,7 +6,7 @@ use techex_domain::organization::{Organization, OrganizationContent};
 use techex_persistence::{Db, Entity, organizations};
 use uuid::Uuid;
 
-use crate::error::{ApiError, BodyRefused, OperatorEditRefused, OperatorOnly, Problem, QueryRefused};
+use crate::error::{ApiError, OperatorCreateRefused, OperatorEditRefused, Problem, QueryRefused};
 use crate::extract::JsonBody;
 use crate::kit::{self, Chosen, Listed, Operator, Page, PageQuery, Resource, Target};
 use crate::query::FieldsQuery;
@@ -94,11 +94,8 @@ pub async fn get_organization(
     request_body(content = dto::OrganizationContent),
     responses(
         (status = 201, description = "Registered", body = OrganizationResponse, headers(("Location" = String), ("ETag" = String))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another organization has this tax code (`duplicate_tax_code`) or one of these source exchanges (`duplicate_source_exchange`)", body = Problem, content_type = "application/problem+json"),
-        BodyRefused,
-        (status = 422, description = "A field is invalid (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
-        OperatorOnly,
+        OperatorCreateRefused,
     )
 )]
 #[post("/organizations")]

@@ -10,10 +10,12 @@ use uuid::Uuid;
 
 use crate::kit::{Limit, Limits, Page};
 use crate::routes::values_dto::LocalizedText;
+use crate::routes::vocabulary_dto as words;
 
 /// What the operator writes about an organization.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OrganizationContent {
+    #[schema(value_type = words::OrganizationKind)]
     pub kind: OrganizationKind,
     pub name: LocalizedText,
     /// Province code, current or pre-2025.
@@ -50,6 +52,7 @@ pub struct OrganizationContact {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrganizationResponse {
     pub id: Uuid,
+    #[schema(value_type = words::OrganizationKind)]
     pub kind: OrganizationKind,
     pub name: LocalizedText,
     /// The current province code.

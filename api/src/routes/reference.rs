@@ -8,12 +8,13 @@ use actix_web::{HttpResponse, get};
 use serde::{Deserialize, Serialize};
 use techex_domain::listing::MediaKind;
 use techex_domain::organization::OrganizationKind;
-use techex_domain::refdata::{self, Field, Province, ProvinceKind, TrlLevel};
+use techex_domain::refdata::{self, ProvinceKind};
 use techex_domain::{IpStatus, LifecycleAction, ListingKind, ListingStatus, Right, TransferForm, TransferMethod};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, QueryRefused};
 use crate::query::{NoParameters, Query};
+use crate::routes::reference_dto::{Field, Province, TrlLevel};
 
 /// Reference lists change only with a new release: let clients and proxies keep them a day.
 const CACHE: &str = "public, max-age=86400";
@@ -97,7 +98,7 @@ pub async fn list_provinces(query: Query<ProvinceQuery>) -> Result<HttpResponse,
     let items = refdata::provinces()
         .iter()
         .filter(|p| wanted.is_empty() || wanted.contains(&p.kind))
-        .map(|p| p.as_of(today))
+        .map(|p| p.as_of(today).into())
         .collect();
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, CACHE)).json(ProvinceList { items }))
 }
@@ -111,7 +112,7 @@ pub async fn list_provinces(query: Query<ProvinceQuery>) -> Result<HttpResponse,
 pub async fn list_fields(_: Query<NoParameters>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, CACHE))
-        .json(FieldList { items: refdata::fields().to_vec() })
+        .json(FieldList { items: refdata::fields().iter().map(Field::from).collect() })
 }
 
 /// Technology readiness levels 1 to 9.
@@ -123,7 +124,7 @@ pub async fn list_fields(_: Query<NoParameters>) -> HttpResponse {
 pub async fn list_trl_levels(_: Query<NoParameters>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, CACHE))
-        .json(TrlList { items: refdata::trl_levels().to_vec() })
+        .json(TrlList { items: refdata::trl_levels().iter().map(TrlLevel::from).collect() })
 }
 
 macro_rules! values_of {

@@ -11,7 +11,7 @@ use techex_domain::access::Scope;
 use techex_domain::organization::OrganizationContent;
 use techex_persistence::change_log::{self, Author, Change};
 use techex_persistence::{Constraint, DbConn};
-use techex_tests::{TestApp, backend_tests, listing_body, listing_with};
+use techex_tests::{TestApp, backend_tests, listing_body, listing_with, organization_body};
 
 #[derive(diesel::QueryableByName)]
 struct IndexName {
@@ -48,11 +48,6 @@ fn execute(app: &TestApp, sql: &str) {
 
 fn history(app: &TestApp, entity: &str, id: &str) -> Vec<Change> {
     change_log::history(&mut app.db.conn().unwrap(), entity, id).unwrap()
-}
-
-fn organization(name: &str, tax_code: Option<&str>, exchanges: &[&str]) -> Value {
-    json!({"kind": "enterprise", "name": {"vi": name}, "province": "75", "tax_code": tax_code,
-           "source_exchanges": exchanges})
 }
 
 async fn organization_names(app: &TestApp) -> Vec<String> {
@@ -128,7 +123,7 @@ backend_tests! {
 
         let admin = app.new_client(&["admin"]).await;
         let operator = app.as_client(&admin);
-        let org = operator.post("/v1/organizations", &organization("Công ty nhật ký", None, &[])).await;
+        let org = operator.post("/v1/organizations", &organization_body("Công ty nhật ký", None, &[])).await;
         assert_eq!(org.status, StatusCode::CREATED, "{:#}", org.body);
         let org_id = org.body["id"].as_str().unwrap().to_owned();
         let org_path = format!("/v1/organizations/{org_id}");
@@ -149,7 +144,7 @@ backend_tests! {
 
     async fn an_organization_and_its_first_client_are_registered_together_or_not_at_all(app: TestApp) {
         let content = |name: &str| -> OrganizationContent {
-            serde_json::from_value(organization(name, None, &[])).unwrap()
+            serde_json::from_value(organization_body(name, None, &[])).unwrap()
         };
         let first = |name: &str| FirstClient { name: name.to_owned(), scopes: [Scope::ListingsWrite].into() };
         let author = Author::command_line();
@@ -191,13 +186,13 @@ backend_tests! {
                     "duplicate_source",
                 ),
                 Constraint::OrganizationTaxCode => (
-                    operator.post("/v1/organizations", &organization("Công ty A", Some("0123456787"), &[])).await,
-                    operator.post("/v1/organizations", &organization("Công ty B", Some("0123456787"), &[])).await,
+                    operator.post("/v1/organizations", &organization_body("Công ty A", Some("0123456787"), &[])).await,
+                    operator.post("/v1/organizations", &organization_body("Công ty B", Some("0123456787"), &[])).await,
                     "duplicate_tax_code",
                 ),
                 Constraint::SourceExchange => (
-                    operator.post("/v1/organizations", &organization("Sàn C", None, &["san-c"])).await,
-                    operator.post("/v1/organizations", &organization("Sàn D", None, &["san-c"])).await,
+                    operator.post("/v1/organizations", &organization_body("Sàn C", None, &["san-c"])).await,
+                    operator.post("/v1/organizations", &organization_body("Sàn D", None, &["san-c"])).await,
                     "duplicate_source_exchange",
                 ),
             };

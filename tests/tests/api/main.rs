@@ -17,4 +17,5 @@ mod reference;
 mod repository;
 mod restore;
 mod security;
+mod snapshots;
 mod storage;

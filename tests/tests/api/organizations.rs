@@ -4,15 +4,11 @@
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
-use techex_tests::{TestApp, TestClient, backend_tests};
+use techex_tests::{TestApp, TestClient, backend_tests, organization_body};
 
 /// A valid tax code (its check digit matches) and the same with a wrong check digit.
 const TAX_CODE: &str = "0123456787";
 const TAX_CODE_BAD_CHECK_DIGIT: &str = "0123456788";
-
-fn organization(name: &str, tax_code: Option<&str>) -> Value {
-    json!({"kind": "enterprise", "name": {"vi": name}, "province": "75", "tax_code": tax_code})
-}
 
 async fn register(app: &TestApp, admin: &TestClient, body: &Value) -> String {
     let reply = app.as_client(admin).post("/v1/organizations", body).await;
@@ -30,15 +26,15 @@ backend_tests! {
         let admin = app.new_client(&["admin"]).await;
         let logged = organization_changes(&app);
         for bad in [TAX_CODE_BAD_CHECK_DIGIT, "012345678", "0123456787-000"] {
-            let reply = app.as_client(&admin).post("/v1/organizations", &organization("Công ty TNHH Đồng Nai Xanh", Some(bad))).await;
+            let reply = app.as_client(&admin).post("/v1/organizations", &organization_body("Công ty TNHH Đồng Nai Xanh", Some(bad), &[])).await;
             reply.problem(422, "validation_failed");
             assert_eq!(reply.field_errors(), [("tax_code".to_owned(), "invalid_tax_code".to_owned())], "{bad}");
         }
         assert_eq!(organization_changes(&app), logged, "nothing registered");
-        let id = register(&app, &admin, &organization("Công ty TNHH Đồng Nai Xanh", Some(TAX_CODE))).await;
+        let id = register(&app, &admin, &organization_body("Công ty TNHH Đồng Nai Xanh", Some(TAX_CODE), &[])).await;
         let stored = app.anonymous().get(&format!("/v1/organizations/{id}")).await;
         assert_eq!(stored.body["tax_code"], TAX_CODE);
-        let branch = register(&app, &admin, &organization("Chi nhánh Biên Hòa", Some("0123456787-001"))).await;
+        let branch = register(&app, &admin, &organization_body("Chi nhánh Biên Hòa", Some("0123456787-001"), &[])).await;
         assert_eq!(app.anonymous().get(&format!("/v1/organizations/{branch}")).await.body["tax_code"], "0123456787-001");
 
         let patched = app.as_client(&admin).patch(&format!("/v1/organizations/{id}"), &json!({"tax_code": TAX_CODE_BAD_CHECK_DIGIT})).await;
@@ -48,12 +44,12 @@ backend_tests! {
 
     async fn one_tax_code_is_one_organization(app: TestApp) {
         let admin = app.new_client(&["admin"]).await;
-        let first = register(&app, &admin, &organization("Công ty Cổ phần Cơ khí Tân Uyên", Some(TAX_CODE))).await;
+        let first = register(&app, &admin, &organization_body("Công ty Cổ phần Cơ khí Tân Uyên", Some(TAX_CODE), &[])).await;
         let logged = organization_changes(&app);
-        let again = app.as_client(&admin).post("/v1/organizations", &organization("Một tên khác", Some(TAX_CODE))).await;
+        let again = app.as_client(&admin).post("/v1/organizations", &organization_body("Một tên khác", Some(TAX_CODE), &[])).await;
         again.problem(409, "duplicate_tax_code");
 
-        let second = register(&app, &admin, &organization("Công ty TNHH Hai", None)).await;
+        let second = register(&app, &admin, &organization_body("Công ty TNHH Hai", None, &[])).await;
         let path = format!("/v1/organizations/{second}");
         let taken = app.as_client(&admin).patch(&path, &json!({"tax_code": TAX_CODE})).await;
         taken.problem(409, "duplicate_tax_code");
@@ -81,7 +77,7 @@ backend_tests! {
 
     async fn organizations_are_read_listed_and_updated_with_etags(app: TestApp) {
         let admin = app.new_client(&["admin"]).await;
-        let id = register(&app, &admin, &organization("Trung tâm Ứng dụng tiến bộ KH&CN Đồng Nai", None)).await;
+        let id = register(&app, &admin, &organization_body("Trung tâm Ứng dụng tiến bộ KH&CN Đồng Nai", None, &[])).await;
         let path = format!("/v1/organizations/{id}");
 
         let read = app.anonymous().get(&path).await;
@@ -119,7 +115,7 @@ backend_tests! {
         let admin = app.new_client(&["admin"]).await;
         // The app starts with the publisher's and the operator's organizations.
         for i in 0..21 {
-            register(&app, &admin, &organization(&format!("Doanh nghiệp số {i}"), None)).await;
+            register(&app, &admin, &organization_body(&format!("Doanh nghiệp số {i}"), None, &[])).await;
         }
         let first = app.anonymous().get("/v1/organizations").await;
         assert_eq!(first.status, StatusCode::OK);

@@ -1,0 +1,67 @@
+//! The closed sets of words as the contract documents them. Each schema lists the words of its
+//! domain type (`ALL`, spelled by `as_str`), so the document and the rules cannot drift apart;
+//! the descriptions are written here, for the API's readers. Request and response types name
+//! them with `#[schema(value_type = …)]` on fields of the domain's own types.
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+
+/// Declares a string schema named as the type, listing the words of a domain enumeration.
+macro_rules! word_schema {
+    ($(#[doc = $doc:literal])* $name:ident => $words:ty) => {
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                let words = <$words>::ALL.iter().map(|w| w.as_str());
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(description(&[$($doc),*]))
+                    .enum_values(Some(words))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+/// The doc comment of a schema as its description: one line each, without the space after `///`.
+fn description(lines: &[&str]) -> Option<String> {
+    (!lines.is_empty()).then(|| lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join("\n"))
+}
+
+word_schema!(
+    /// An offer of technology (supply) or a demand for one (request).
+    ListingKind => techex_domain::ListingKind
+);
+word_schema!(ListingStatus => techex_domain::ListingStatus);
+word_schema!(
+    /// A move a client asks for through `POST /v1/listings/{id}/{action}`.
+    LifecycleAction => techex_domain::LifecycleAction
+);
+word_schema!(
+    /// Intellectual property protection of the technology, named by the title of protection granted
+    /// (Law on Intellectual Property Art. 92); `pending` is an application filed and not yet granted.
+    IpStatus => techex_domain::IpStatus
+);
+word_schema!(
+    /// Forms of technology transfer, Law 07/2017/QH14 Art. 5. A sale of machinery alone is no
+    /// technology transfer: `equipment_sale` is machinery and equipment sold with the technology.
+    TransferForm => techex_domain::TransferForm
+);
+word_schema!(
+    /// Methods of technology transfer, Law 07/2017/QH14 Art. 6.
+    TransferMethod => techex_domain::TransferMethod
+);
+word_schema!(
+    /// Rights offered or sought: ownership, or the right to use, exclusive or not.
+    Right => techex_domain::Right
+);
+word_schema!(MediaKind => techex_domain::listing::MediaKind);
+word_schema!(OrganizationKind => techex_domain::organization::OrganizationKind);
+word_schema!(
+    /// A permission an API client may hold and a token may carry.
+    Scope => techex_domain::access::Scope
+);

@@ -1,0 +1,56 @@
+//! The public representations as clients receive them, kept as committed snapshots
+//! (`tests/tests/api/snapshots/`): a change of any answer shows as a diff to review. Both backends
+//! compare against the same snapshot, so they must answer alike. Ids, times and the fixture's
+//! expiry (a date relative to today) are redacted; everything else is literal.
+
+use serde_json::{Value, json};
+use techex_tests::{backend_tests, listing_body};
+
+/// Compares `value` with the snapshot `name`, shared by both backends' runs.
+fn assert_snapshot(name: &str, value: &Value) {
+    insta::with_settings!({ prepend_module_to_snapshot => false, snapshot_path => "snapshots" }, {
+        insta::assert_json_snapshot!(name, value, {
+            ".id" => "[id]",
+            ".publisher" => "[id]",
+            ".organization_id" => "[id]",
+            ".created_at" => "[time]",
+            ".updated_at" => "[time]",
+            ".published_at" => "[time]",
+            ".expires_at" => "[time]",
+            ".items[].id" => "[id]",
+            ".items[].publisher" => "[id]",
+            ".items[].created_at" => "[time]",
+            ".items[].updated_at" => "[time]",
+            ".items[].published_at" => "[time]",
+            ".items[].expires_at" => "[time]",
+        });
+    });
+}
+
+backend_tests! {
+    async fn a_listing_as_its_owner_and_as_an_anonymous_caller_see_it(app: TestApp) {
+        let id = app.create_listing(&listing_body()).await;
+        let published = app.post(&format!("/v1/listings/{id}/publish"), &Value::Null).await;
+        assert_eq!(published.body["status"], "published", "{:#}", published.body);
+        assert_snapshot("listing_as_owner", &app.get(&format!("/v1/listings/{id}")).await.body);
+        assert_snapshot("listing_as_anonymous", &app.anonymous().get(&format!("/v1/listings/{id}")).await.body);
+        assert_snapshot("listing_page", &app.anonymous().get("/v1/listings?limit=5").await.body);
+    }
+
+    async fn an_organization_and_a_client_as_the_operator_reads_them(app: TestApp) {
+        let admin = app.new_client(&["admin"]).await;
+        let body = json!({
+            "kind": "university",
+            "name": {"vi": "Trường Đại học Thủ Dầu Một", "en": "Thu Dau Mot University"},
+            "province": "74",
+            "tax_code": "0123456787",
+            "contact": {"email": "khcn@tdmu.edu.vn", "phone": "0274 3822 518", "website": "https://tdmu.edu.vn"},
+            "source_exchanges": ["tdmu"]
+        });
+        let created = app.as_client(&admin).post("/v1/organizations", &body).await;
+        let id = created.body["id"].as_str().expect("an id").to_owned();
+        assert_snapshot("organization", &app.anonymous().get(&format!("/v1/organizations/{id}")).await.body);
+        let client = app.as_client(&admin).get(&format!("/v1/clients/{}", app.publisher.id)).await;
+        assert_snapshot("client", &client.body);
+    }
+}
