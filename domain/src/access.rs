@@ -525,6 +525,7 @@ mod tests {
         assert_eq!(allowed_actions(&actor(owner, &[]), &deleted), [], "reading is not restoring");
         assert_eq!(may_edit_listing(&writer, &deleted).unwrap_err(), Denied::Hidden, "read-only until restored");
         assert_eq!(listable_deleted(&writer, None), Ok(Some(owner)));
+        assert_eq!(listable_deleted(&writer, Some(owner)), Ok(Some(owner)), "naming its own organization");
         assert_eq!(listable_deleted(&moderator, None), Ok(Some(other)), "a moderator's own, never others'");
         assert_eq!(listable_deleted(&moderator, Some(owner)), Err(Denied::NotOwner));
         assert_eq!(listable_deleted(&admin, Some(owner)), Ok(Some(owner)));

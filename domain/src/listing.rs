@@ -695,6 +695,7 @@ mod tests {
         listing.withdraw_for_deletion(now());
         assert!(listing.is_deleted());
         let period = RestorePeriod::default();
+        assert_eq!(period.days(), 30);
         assert!(listing.is_restorable(now() + chrono::Duration::days(30), period));
         assert!(!listing.is_restorable(now() + chrono::Duration::days(31), period));
         listing.apply(LifecycleAction::Restore, now()).unwrap();
