@@ -829,6 +829,11 @@ mod tests {
         assert!(c.clone().validate(now()).is_ok());
         c.expires_at = Some(now() + chrono::Duration::days(EXPIRY_MAX_DAYS) + chrono::Duration::seconds(1));
         assert_eq!(codes(c.clone().validate(now())), vec![pair("expires_at", "too_far")]);
+        let too_far = &c.clone().validate(now()).unwrap_err().0[0];
+        assert_eq!(
+            too_far.message.render(crate::messages::Lang::En),
+            "the expiry may lie at most 10 years ahead; leave it out for no expiry"
+        );
         c.expires_at = Some("+262142-01-01T00:00:00Z".parse().unwrap());
         assert_eq!(codes(c.validate(now())), vec![pair("expires_at", "too_far")]);
     }
