@@ -12,7 +12,8 @@ use chrono::{DateTime, Days, NaiveTime, Utc};
 use serde::Deserialize;
 use techex_domain::access::Scope;
 use techex_domain::client::ApiClient;
-use techex_domain::organization::{Organization, OrganizationContent};
+use techex_domain::organization::{Organization, OrganizationContact, OrganizationContent, OrganizationKind};
+use techex_domain::values::LocalizedText;
 use techex_domain::{LifecycleAction, Listing, ListingContent, ListingStatus};
 use techex_persistence::change_log::Author;
 use techex_persistence::listings::{self, ListingWrite};
@@ -20,6 +21,7 @@ use techex_persistence::{Db, db, organizations};
 
 use crate::error::ApiError;
 use crate::kit;
+use crate::routes::listings_dto;
 use crate::usecases::register_client;
 
 const DEMO_LISTINGS: &str = include_str!("../demo/listings.json");
@@ -32,8 +34,9 @@ struct DemoItem {
     /// a listing without expiry.
     #[serde(default)]
     expires_in_days: Option<u32>,
-    /// The content, without `expires_at`: a fixed date would one day lie in the past.
-    listing: ListingContent,
+    /// The content as a client would write it, without `expires_at`: a fixed date would one day
+    /// lie in the past.
+    listing: listings_dto::ListingContent,
 }
 
 impl DemoItem {
@@ -42,7 +45,7 @@ impl DemoItem {
         if self.listing.expires_at.is_some() {
             return Err("a demo listing gives expires_in_days, not a fixed expires_at".into());
         }
-        let mut content = self.listing;
+        let mut content = ListingContent::from(self.listing);
         content.expires_at = match self.expires_in_days {
             None => None,
             Some(0) => return Err("expires_in_days must be at least 1".into()),
@@ -73,13 +76,18 @@ fn path_to(status: ListingStatus) -> Result<&'static [LifecycleAction], String> 
 }
 
 fn demo_exchange() -> OrganizationContent {
-    serde_json::from_value(serde_json::json!({
-        "kind": "exchange",
-        "name": {"vi": "Sàn giao dịch công nghệ mẫu (demo)", "en": "Demo technology exchange"},
-        "province": "79",
-        "contact": {"email": "demo@example.vn", "website": "https://example.vn"}
-    }))
-    .expect("the demo exchange is well-formed")
+    let name = LocalizedText {
+        vi: "Sàn giao dịch công nghệ mẫu (demo)".to_owned(),
+        en: Some("Demo technology exchange".to_owned()),
+    };
+    OrganizationContent {
+        contact: OrganizationContact {
+            email: Some("demo@example.vn".to_owned()),
+            website: Some("https://example.vn".to_owned()),
+            ..OrganizationContact::default()
+        },
+        ..OrganizationContent::new(OrganizationKind::Exchange, name, "79")
+    }
 }
 
 /// The demo listings as loaded at `now`, each with the moves that bring it to its status; every

@@ -19,7 +19,8 @@ use techex_api::usecases::{
 use techex_api::{AppState, demo};
 use techex_domain::RestorePeriod;
 use techex_domain::access::{format_scopes, parse_scopes};
-use techex_domain::organization::OrganizationContent;
+use techex_domain::organization::{OrganizationContent, OrganizationKind};
+use techex_domain::values::LocalizedText;
 use techex_persistence::change_log::Author;
 use techex_persistence::{Backend, Db, clients, listings};
 
@@ -96,11 +97,10 @@ fn orgs(url: &str, command: OrgsCommand) -> Result<(), String> {
             client_name,
             client_scopes,
         } => {
-            let content: OrganizationContent = serde_json::from_value(serde_json::json!({
-                "kind": kind, "name": {"vi": name_vi, "en": name_en}, "province": province, "tax_code": tax_code,
-                "source_exchanges": source_exchanges
-            }))
-            .map_err(|e| format!("invalid organization: {e}"))?;
+            let kind: OrganizationKind = kind.parse().map_err(|e| format!("invalid organization kind: {e}"))?;
+            let name = LocalizedText { vi: name_vi, en: name_en };
+            let content =
+                OrganizationContent { tax_code, source_exchanges, ..OrganizationContent::new(kind, name, &province) };
             let author = Author::command_line();
             let (Some(name), Some(scopes)) = (client_name, client_scopes) else {
                 let org = register_organization(&mut conn, content, &author).map_err(describe)?;

@@ -116,6 +116,10 @@ fn bad_input_is_refused_with_a_reason(db: &Database) {
     assert!(!bad_org.status.success());
     let stderr = String::from_utf8_lossy(&bad_org.stderr);
     assert!(stderr.contains("province") && stderr.contains("tax_code"), "{stderr}");
+    let unknown_kind = db.techex(&["orgs", "create", "--kind", "ministry", "--name-vi", "Bộ", "--province", "79"]);
+    assert!(!unknown_kind.status.success());
+    let stderr = String::from_utf8_lossy(&unknown_kind.stderr);
+    assert!(stderr.contains("invalid organization kind") && stderr.contains("research_institute"), "{stderr}");
     let org_with_tax_code = |tax_code: &str| {
         db.techex(&[
             "orgs",

@@ -301,14 +301,12 @@ pub fn may_read_contact(caller: &Caller) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::listing::{ListingContent, ListingStatus};
+    use crate::listing::{ListingContent, ListingKind, ListingStatus, LocalizedText, Owner};
 
     fn listing_of(publisher: Uuid, status: ListingStatus) -> Listing {
-        let content: ListingContent = serde_json::from_value(serde_json::json!({
-            "kind": "offer", "title": {"vi": "Máy sấy"}, "field_codes": ["211"],
-            "province": "79", "owner": {"name": "Viện A"}
-        }))
-        .unwrap();
+        let owner = Owner { organization_id: None, name: "Viện A".into() };
+        let content =
+            ListingContent::new(ListingKind::Offer, LocalizedText::vi("Máy sấy"), vec!["211".into()], "79", owner);
         let mut listing = Listing::draft(content.validate(crate::now()).unwrap(), Some(publisher), crate::now());
         listing.status = status;
         listing
@@ -527,6 +525,7 @@ mod tests {
         assert_eq!(allowed_actions(&actor(owner, &[]), &deleted), [], "reading is not restoring");
         assert_eq!(may_edit_listing(&writer, &deleted).unwrap_err(), Denied::Hidden, "read-only until restored");
         assert_eq!(listable_deleted(&writer, None), Ok(Some(owner)));
+        assert_eq!(listable_deleted(&writer, Some(owner)), Ok(Some(owner)), "naming its own organization");
         assert_eq!(listable_deleted(&moderator, None), Ok(Some(other)), "a moderator's own, never others'");
         assert_eq!(listable_deleted(&moderator, Some(owner)), Err(Denied::NotOwner));
         assert_eq!(listable_deleted(&admin, Some(owner)), Ok(Some(owner)));

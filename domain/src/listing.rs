@@ -6,7 +6,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::messages::{Message, Text};
@@ -100,109 +99,77 @@ impl ListingStatus {
 
 /// A price (offers) or budget (demands) in whole Vietnamese đồng; `amount` may be left out when
 /// the price is only negotiable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Price {
-    #[serde(default)]
     pub amount: Option<i64>,
-    #[serde(default = "vnd")]
     pub currency: String,
-    #[serde(default)]
     pub negotiable: bool,
-}
-
-fn vnd() -> String {
-    "VND".to_owned()
 }
 
 impl Default for Price {
     fn default() -> Self {
-        Self { amount: None, currency: vnd(), negotiable: true }
+        Self { amount: None, currency: "VND".to_owned(), negotiable: true }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Owner {
     /// The owner's organization in techex, when it has one.
-    #[serde(default)]
     pub organization_id: Option<Uuid>,
     pub name: String,
 }
 
 /// How to reach the people behind a listing; never shown to anonymous callers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default)]
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Media {
     pub url: String,
     pub kind: MediaKind,
-    #[serde(default)]
     pub title: Option<String>,
 }
 
 /// Where a record came from when a portal or a partner exchange pushed it: the exchange's short
 /// name and the record's id there. The pair identifies one listing across pushes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     pub exchange: String,
     pub external_id: String,
-    #[serde(default)]
     pub url: Option<String>,
 }
 
-/// What a publisher writes about a technology: the body of `POST /v1/listings`, and what a
-/// `PATCH` merges into.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a publisher writes about a technology, whole: a `PATCH` merges into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListingContent {
     pub kind: ListingKind,
     pub title: LocalizedText,
-    #[serde(default)]
     pub summary: Option<LocalizedText>,
-    #[serde(default)]
     pub description: Option<LocalizedText>,
-    #[serde(default)]
     pub keywords: Vec<String>,
     /// Level-2 S&T field codes (`GET /v1/reference/fields`), at least one.
     pub field_codes: Vec<String>,
     /// Technology readiness level 1-9: reached, for an offer; the minimum wanted, for a demand.
-    #[serde(default)]
     pub trl: Option<i64>,
-    #[serde(default = "no_ip")]
     pub ip_status: IpStatus,
     /// Numbers of patents, utility solutions or applications.
-    #[serde(default)]
     pub ip_refs: Vec<String>,
-    #[serde(default)]
     pub transfer_forms: Vec<TransferForm>,
-    #[serde(default)]
     pub transfer_methods: Vec<TransferMethod>,
-    #[serde(default)]
     pub rights: Vec<Right>,
-    #[serde(default)]
     pub price: Price,
     /// Province code as the client knows it; pre-2025 codes are accepted and resolved to the
     /// current province.
     pub province: String,
     pub owner: Owner,
-    #[serde(default)]
     pub contact: Option<Contact>,
-    #[serde(default)]
     pub media: Vec<Media>,
-    #[serde(default)]
     pub source: Option<Source>,
-    #[serde(default)]
     pub expires_at: Option<DateTime<Utc>>,
-}
-
-fn no_ip() -> IpStatus {
-    IpStatus::None
 }
 
 pub const TITLE_MAX: usize = 300;
@@ -229,6 +196,38 @@ pub struct ValidContent {
 }
 
 impl ListingContent {
+    /// Content saying only what every listing must: nothing optional, no IP protection, a price
+    /// left to negotiation.
+    pub fn new(
+        kind: ListingKind,
+        title: LocalizedText,
+        field_codes: Vec<String>,
+        province: &str,
+        owner: Owner,
+    ) -> Self {
+        ListingContent {
+            kind,
+            title,
+            summary: None,
+            description: None,
+            keywords: Vec::new(),
+            field_codes,
+            trl: None,
+            ip_status: IpStatus::None,
+            ip_refs: Vec::new(),
+            transfer_forms: Vec::new(),
+            transfer_methods: Vec::new(),
+            rights: Vec::new(),
+            price: Price::default(),
+            province: province.to_owned(),
+            owner,
+            contact: None,
+            media: Vec::new(),
+            source: None,
+            expires_at: None,
+        }
+    }
+
     /// Trims text, then checks every rule and reports every failure at once. `now` is when the
     /// write happens: an expiry must lie after it.
     pub fn validate(mut self, now: DateTime<Utc>) -> Result<ValidContent, ValidationErrors> {
@@ -529,20 +528,24 @@ mod tests {
     }
 
     fn content() -> ListingContent {
-        serde_json::from_value(serde_json::json!({
-            "kind": "offer",
-            "title": {"vi": "  Máy sấy nông sản dùng năng lượng mặt trời ", "en": "Solar crop dryer"},
-            "field_codes": ["211", "401"],
-            "trl": 7,
-            "price": {"amount": 450000000, "negotiable": true},
-            "province": "74",
-            "owner": {"name": "Viện Cơ điện Nông nghiệp"},
-            "contact": {"email": "lienhe@example.vn", "phone": "+84 274 3123 456"},
-            "media": [{"url": "https://example.vn/a.jpg", "kind": "image"}],
-            "source": {"exchange": "binhduong", "external_id": "SP-2024-117"},
-            "expires_at": "2027-06-30T00:00:00Z"
-        }))
-        .unwrap()
+        let title = LocalizedText {
+            vi: "  Máy sấy nông sản dùng năng lượng mặt trời ".into(),
+            en: Some("Solar crop dryer".into()),
+        };
+        let owner = Owner { organization_id: None, name: "Viện Cơ điện Nông nghiệp".into() };
+        ListingContent {
+            trl: Some(7),
+            price: Price { amount: Some(450_000_000), ..Price::default() },
+            contact: Some(Contact {
+                name: None,
+                email: Some("lienhe@example.vn".into()),
+                phone: Some("+84 274 3123 456".into()),
+            }),
+            media: vec![Media { url: "https://example.vn/a.jpg".into(), kind: MediaKind::Image, title: None }],
+            source: Some(Source { exchange: "binhduong".into(), external_id: "SP-2024-117".into(), url: None }),
+            expires_at: Some(Utc.with_ymd_and_hms(2027, 6, 30, 0, 0, 0).unwrap()),
+            ..ListingContent::new(ListingKind::Offer, title, vec!["211".into(), "401".into()], "74", owner)
+        }
     }
 
     fn codes(result: Result<ValidContent, ValidationErrors>) -> Vec<(String, String)> {
@@ -692,6 +695,7 @@ mod tests {
         listing.withdraw_for_deletion(now());
         assert!(listing.is_deleted());
         let period = RestorePeriod::default();
+        assert_eq!(period.days(), 30);
         assert!(listing.is_restorable(now() + chrono::Duration::days(30), period));
         assert!(!listing.is_restorable(now() + chrono::Duration::days(31), period));
         listing.apply(LifecycleAction::Restore, now()).unwrap();
@@ -825,6 +829,11 @@ mod tests {
         assert!(c.clone().validate(now()).is_ok());
         c.expires_at = Some(now() + chrono::Duration::days(EXPIRY_MAX_DAYS) + chrono::Duration::seconds(1));
         assert_eq!(codes(c.clone().validate(now())), vec![pair("expires_at", "too_far")]);
+        let too_far = &c.clone().validate(now()).unwrap_err().0[0];
+        assert_eq!(
+            too_far.message.render(crate::messages::Lang::En),
+            "the expiry may lie at most 10 years ahead; leave it out for no expiry"
+        );
         c.expires_at = Some("+262142-01-01T00:00:00Z".parse().unwrap());
         assert_eq!(codes(c.validate(now())), vec![pair("expires_at", "too_far")]);
     }

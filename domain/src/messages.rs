@@ -387,6 +387,11 @@ mod tests {
     }
 
     #[test]
+    fn languages_are_tagged_as_content_language_names_them() {
+        assert_eq!((Lang::En.tag(), Lang::Vi.tag()), ("en", "vi"));
+    }
+
+    #[test]
     fn arguments_fill_their_places_once_and_per_language() {
         let message = Message::new(Text::IllegalTransition).with_words("status", "withdrawn", "Đã rút").with_words(
             "action",

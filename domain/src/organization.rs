@@ -2,7 +2,6 @@
 //! published by one of them.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::messages::{Message, Text};
@@ -14,20 +13,16 @@ pub use crate::tax_code::check_tax_code;
 
 pub use crate::vocabulary::OrganizationKind;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrganizationContact {
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default)]
     pub phone: Option<String>,
-    #[serde(default)]
     pub website: Option<String>,
-    #[serde(default)]
     pub address: Option<String>,
 }
 
 /// What the operator writes about an organization.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrganizationContent {
     pub kind: OrganizationKind,
     pub name: LocalizedText,
@@ -35,14 +30,11 @@ pub struct OrganizationContent {
     pub province: String,
     /// Vietnamese tax code (mã số thuế) of an organization: 10 digits ending in a check digit, or
     /// those 10 digits, a dash and 3 for a branch.
-    #[serde(default)]
     pub tax_code: Option<String>,
-    #[serde(default)]
     pub contact: OrganizationContact,
     /// The short names under which this organization pushes records into techex (the
     /// `source.exchange` of its listings). Each belongs to one organization: nobody else may
     /// write listings under it. Set by the operator.
-    #[serde(default)]
     pub source_exchanges: Vec<String>,
 }
 
@@ -78,6 +70,18 @@ pub struct ValidOrganization {
 }
 
 impl OrganizationContent {
+    /// Content saying only what every organization must: no tax code, contact or source exchange.
+    pub fn new(kind: OrganizationKind, name: LocalizedText, province: &str) -> Self {
+        OrganizationContent {
+            kind,
+            name,
+            province: province.to_owned(),
+            tax_code: None,
+            contact: OrganizationContact::default(),
+            source_exchanges: Vec::new(),
+        }
+    }
+
     pub fn validate(mut self) -> Result<ValidOrganization, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         check_localized(&mut errors, "name", Some(&mut self.name), NAME_MAX, true);
@@ -143,30 +147,29 @@ mod tests {
 
     #[test]
     fn an_organization_with_a_fictitious_valid_tax_code_passes() {
-        let content: OrganizationContent = serde_json::from_value(serde_json::json!({
-            "kind": "enterprise", "name": {"vi": "Công ty mẫu"}, "province": "79", "tax_code": " 0123456787-001 "
-        }))
-        .unwrap();
+        let content = OrganizationContent {
+            tax_code: Some(" 0123456787-001 ".into()),
+            ..OrganizationContent::new(OrganizationKind::Enterprise, LocalizedText::vi("Công ty mẫu"), "79")
+        };
         assert_eq!(content.validate().unwrap().content.tax_code.as_deref(), Some("0123456787-001"));
     }
 
     #[test]
     fn an_organization_cannot_use_a_personal_number() {
-        let content: OrganizationContent = serde_json::from_value(serde_json::json!({
-            "kind": "enterprise", "name": {"vi": "Công ty mẫu"}, "province": "79", "tax_code": "079201000123"
-        }))
-        .unwrap();
+        let content = OrganizationContent {
+            tax_code: Some("079201000123".into()),
+            ..OrganizationContent::new(OrganizationKind::Enterprise, LocalizedText::vi("Công ty mẫu"), "79")
+        };
         let errors = content.validate().unwrap_err().0;
         assert_eq!((errors[0].field.as_str(), errors[0].code.as_str()), ("tax_code", "invalid_tax_code"));
     }
 
     #[test]
     fn source_exchange_names_are_short_lower_case_words_listed_once() {
-        let content: OrganizationContent = serde_json::from_value(serde_json::json!({
-            "kind": "exchange", "name": {"vi": "Sàn Đồng Nai"}, "province": "75",
-            "source_exchanges": [" dongnai ", "Đồng Nai", "dongnai", "dn_2"]
-        }))
-        .unwrap();
+        let content = OrganizationContent {
+            source_exchanges: [" dongnai ", "Đồng Nai", "dongnai", "dn_2"].map(String::from).into(),
+            ..OrganizationContent::new(OrganizationKind::Exchange, LocalizedText::vi("Sàn Đồng Nai"), "75")
+        };
         let errors: Vec<(String, String)> =
             content.validate().unwrap_err().0.into_iter().map(|e| (e.field, e.code)).collect();
         assert_eq!(
@@ -180,21 +183,23 @@ mod tests {
 
     #[test]
     fn organizations_are_validated_field_by_field() {
-        let content: OrganizationContent = serde_json::from_value(serde_json::json!({
-            "kind": "exchange", "name": {"vi": " "}, "province": "99", "tax_code": "123",
-            "contact": {"email": "x", "website": "ftp://a"}
-        }))
-        .unwrap();
+        let content = OrganizationContent {
+            tax_code: Some("123".into()),
+            contact: OrganizationContact {
+                email: Some("x".into()),
+                website: Some("ftp://a".into()),
+                ..OrganizationContact::default()
+            },
+            ..OrganizationContent::new(OrganizationKind::Exchange, LocalizedText::vi(" "), "99")
+        };
         let fields: Vec<String> = content.validate().unwrap_err().0.into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["name.vi", "province", "tax_code", "contact.email", "contact.website"]);
     }
 
     #[test]
     fn old_province_codes_resolve() {
-        let content: OrganizationContent = serde_json::from_value(serde_json::json!({
-            "kind": "st_department", "name": {"vi": "Sở KH&CN Bình Dương"}, "province": "74"
-        }))
-        .unwrap();
+        let content =
+            OrganizationContent::new(OrganizationKind::StDepartment, LocalizedText::vi("Sở KH&CN Bình Dương"), "74");
         assert_eq!(content.validate().unwrap().province.code, "79");
     }
 }

@@ -95,5 +95,11 @@ mod tests {
         let mut few = ValidationErrors::default();
         few.add("trl", Message::new(Text::TrlOutOfRange).with("value", 12));
         assert_eq!((few.0.len(), few.0[0].code.as_str()), (1, "out_of_range"));
+        assert!(!few.is_full());
+        let mut at_limit = ValidationErrors::default();
+        for i in 0..MAX_ERRORS {
+            at_limit.add(format!("keywords[{i}]"), Text::NotEmpty);
+        }
+        assert!(!at_limit.is_full(), "room is left to say that more were found");
     }
 }

@@ -1,8 +1,6 @@
 //! Values every resource writes the same way: text in two languages, contact details, URLs,
 //! the short names of source exchanges, and the rules that clean and check them.
 
-use serde::{Deserialize, Serialize};
-
 use crate::messages::{Message, Text};
 use crate::text::{Lines, clean};
 use crate::validation::ValidationErrors;
@@ -15,11 +13,17 @@ pub const SHORT_TEXT_MAX: usize = 200;
 pub const PHONE_MAX: usize = 30;
 
 /// Text in Vietnamese, the language of record, and optionally in English.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalizedText {
     pub vi: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub en: Option<String>,
+}
+
+impl LocalizedText {
+    /// Text in Vietnamese only.
+    pub fn vi(text: &str) -> Self {
+        LocalizedText { vi: text.to_owned(), en: None }
+    }
 }
 
 pub(crate) fn check_localized(

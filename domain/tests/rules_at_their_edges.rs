@@ -2,12 +2,12 @@
 //! did not pin down (found by mutation testing: each test here fails when its rule is weakened).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use serde_json::{Value, json};
 use techex_domain::access::{self, Actor, Caller, Denied, Scope};
-use techex_domain::organization::{Organization, OrganizationContent, SOURCE_EXCHANGES_MAX};
+use techex_domain::listing::{Contact, KEYWORDS_MAX, MEDIA_MAX, Media, MediaKind, Owner};
+use techex_domain::organization::{Organization, OrganizationContent, OrganizationKind, SOURCE_EXCHANGES_MAX};
+use techex_domain::values::LocalizedText;
 use techex_domain::{
-    LifecycleAction, Listing, ListingContent, ListingId, ListingStatus, Message, Text, ValidationErrors,
-    listing::KEYWORDS_MAX, listing::MEDIA_MAX,
+    LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Message, Text, ValidationErrors,
 };
 use uuid::Uuid;
 
@@ -15,70 +15,87 @@ fn at(day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, day, 8, 0, 0).unwrap()
 }
 
-fn listing_content(extra: Value) -> ListingContent {
-    let mut body = json!({
-        "kind": "offer", "title": {"vi": "Máy sấy nông sản"}, "field_codes": ["211"],
-        "province": "79", "owner": {"name": "Viện A"}
-    });
-    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    serde_json::from_value(body).unwrap()
+/// The smallest valid content, changed by `edit`.
+fn listing_content(edit: impl FnOnce(&mut ListingContent)) -> ListingContent {
+    let owner = Owner { organization_id: None, name: "Viện A".into() };
+    let title = LocalizedText::vi("Máy sấy nông sản");
+    let mut content = ListingContent::new(ListingKind::Offer, title, vec!["211".into()], "79", owner);
+    edit(&mut content);
+    content
+}
+
+/// A contact with only these details.
+fn contact(name: Option<&str>, email: Option<&str>, phone: Option<&str>) -> Option<Contact> {
+    let text = |t: Option<&str>| t.map(str::to_owned);
+    Some(Contact { name: text(name), email: text(email), phone: text(phone) })
 }
 
 fn problems(errors: ValidationErrors) -> Vec<(String, String)> {
     errors.0.into_iter().map(|e| (e.field, e.code)).collect()
 }
 
-fn listing_problems(extra: Value) -> Vec<(String, String)> {
-    listing_content(extra).validate(at(1)).err().map(problems).unwrap_or_default()
+fn listing_problems(edit: impl FnOnce(&mut ListingContent)) -> Vec<(String, String)> {
+    listing_content(edit).validate(at(1)).err().map(problems).unwrap_or_default()
 }
 
 fn pair(field: &str, code: &str) -> (String, String) {
     (field.to_owned(), code.to_owned())
 }
 
-fn media(count: usize) -> Value {
-    (0..count).map(|i| json!({"url": format!("https://example.vn/{i}.jpg"), "kind": "image"})).collect()
+fn image(url: String) -> Media {
+    Media { url, kind: MediaKind::Image, title: None }
+}
+
+fn media(count: usize) -> Vec<Media> {
+    (0..count).map(|i| image(format!("https://example.vn/{i}.jpg"))).collect()
 }
 
 #[test]
 fn media_and_keywords_are_accepted_up_to_their_limit_and_refused_one_beyond() {
-    assert_eq!(listing_problems(json!({"media": media(MEDIA_MAX)})), []);
-    assert_eq!(listing_problems(json!({"media": media(MEDIA_MAX + 1)})), [pair("media", "too_many")]);
-    assert_eq!(listing_problems(json!({"media": media(1)})), []);
+    assert_eq!(listing_problems(|c| c.media = media(MEDIA_MAX)), []);
+    assert_eq!(listing_problems(|c| c.media = media(MEDIA_MAX + 1)), [pair("media", "too_many")]);
+    assert_eq!(listing_problems(|c| c.media = media(1)), []);
 
     let keywords: Vec<String> = (0..KEYWORDS_MAX).map(|i| format!("từ {i}")).collect();
-    assert_eq!(listing_problems(json!({ "keywords": keywords })), []);
+    assert_eq!(listing_problems(|c| c.keywords = keywords), []);
     let too_many: Vec<String> = (0..=KEYWORDS_MAX).map(|i| format!("từ {i}")).collect();
-    assert_eq!(listing_problems(json!({ "keywords": too_many })), [pair("keywords", "too_many")]);
+    assert_eq!(listing_problems(|c| c.keywords = too_many), [pair("keywords", "too_many")]);
 }
 
 #[test]
 fn text_is_accepted_at_its_maximum_length_and_refused_one_character_beyond() {
     let at_limit = "ạ".repeat(techex_domain::values::SHORT_TEXT_MAX);
     let beyond = format!("{at_limit}a");
-    assert_eq!(listing_problems(json!({"contact": {"name": at_limit}})), []);
-    assert_eq!(listing_problems(json!({"contact": {"name": beyond}})), [pair("contact.name", "too_long")]);
+    assert_eq!(listing_problems(|c| c.contact = contact(Some(&at_limit), None, None)), []);
+    assert_eq!(
+        listing_problems(|c| c.contact = contact(Some(&beyond), None, None)),
+        [pair("contact.name", "too_long")]
+    );
 }
 
 #[test]
 fn optional_text_is_trimmed_blank_becomes_absent_and_too_long_is_refused() {
-    let valid = listing_content(json!({"contact": {"name": "  Chị Lan  ", "phone": "   "}})).validate(at(1)).unwrap();
-    let contact = valid.content.contact.unwrap();
-    assert_eq!(contact.name.as_deref(), Some("Chị Lan"));
-    assert_eq!(contact.phone, None);
+    let valid =
+        listing_content(|c| c.contact = contact(Some("  Chị Lan  "), None, Some("   "))).validate(at(1)).unwrap();
+    let kept = valid.content.contact.unwrap();
+    assert_eq!(kept.name.as_deref(), Some("Chị Lan"));
+    assert_eq!(kept.phone, None);
     let long_phone = "0".repeat(31);
-    assert_eq!(listing_problems(json!({"contact": {"phone": long_phone}})), [pair("contact.phone", "too_long")]);
+    assert_eq!(
+        listing_problems(|c| c.contact = contact(None, None, Some(&long_phone))),
+        [pair("contact.phone", "too_long")]
+    );
 }
 
 #[test]
 fn an_email_needs_a_local_part_a_dotted_domain_and_no_spaces() {
     for good in ["lan@sokhcn.gov.vn", "a@b.vn"] {
-        assert_eq!(listing_problems(json!({"contact": {"email": good}})), [], "{good}");
+        assert_eq!(listing_problems(|c| c.contact = contact(None, Some(good), None)), [], "{good}");
     }
     for bad in ["@sokhcn.gov.vn", "lan@localhost", "lan@.gov.vn", "lan@sokhcn.gov.", "lan nguyen@sokhcn.gov.vn", "lan"]
     {
         assert_eq!(
-            listing_problems(json!({"contact": {"email": bad}})),
+            listing_problems(|c| c.contact = contact(None, Some(bad), None)),
             [pair("contact.email", "invalid_email")],
             "{bad}"
         );
@@ -87,32 +104,37 @@ fn an_email_needs_a_local_part_a_dotted_domain_and_no_spaces() {
 
 #[test]
 fn a_url_needs_an_http_scheme_a_host_and_no_spaces() {
-    let url_problems = |url: &str| listing_problems(json!({"media": [{"url": url, "kind": "image"}]}));
+    let url_problems = |url: &str| listing_problems(|c| c.media = vec![image(url.to_owned())]);
     assert_eq!(url_problems("https://sokhcn.dongnai.gov.vn/a.jpg"), []);
     for bad in ["https://", "https:///a.jpg", "ftp://a.vn/x", "https://a.vn/máy sấy.jpg"] {
         assert_eq!(url_problems(bad), [pair("media[0].url", "invalid_url")], "{bad}");
     }
 }
 
-fn organization_content(extra: Value) -> OrganizationContent {
-    let mut body = json!({"kind": "exchange", "name": {"vi": "Sàn Đồng Nai"}, "province": "75"});
-    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    serde_json::from_value(body).unwrap()
+fn organization_content() -> OrganizationContent {
+    OrganizationContent::new(OrganizationKind::Exchange, LocalizedText::vi("Sàn Đồng Nai"), "75")
 }
 
 #[test]
 fn an_organization_holds_up_to_its_limit_of_source_exchanges() {
-    let names = |count: usize| -> Vec<String> { (0..count).map(|i| format!("san-{i}")).collect() };
-    assert!(organization_content(json!({"source_exchanges": names(SOURCE_EXCHANGES_MAX)})).validate().is_ok());
-    assert!(organization_content(json!({"source_exchanges": names(1)})).validate().is_ok());
-    let refused = organization_content(json!({"source_exchanges": names(SOURCE_EXCHANGES_MAX + 1)})).validate();
+    let holding = |count: usize| OrganizationContent {
+        source_exchanges: (0..count).map(|i| format!("san-{i}")).collect(),
+        ..organization_content()
+    };
+    assert!(holding(SOURCE_EXCHANGES_MAX).validate().is_ok());
+    assert!(holding(1).validate().is_ok());
+    let refused = holding(SOURCE_EXCHANGES_MAX + 1).validate();
     assert_eq!(problems(refused.unwrap_err()), [pair("source_exchanges", "too_many")]);
 }
 
 #[test]
 fn revising_an_organization_replaces_its_content_and_advances_its_version_by_one() {
-    let mut organization = Organization::new(organization_content(json!({})).validate().unwrap(), at(1));
-    let revised = organization_content(json!({"name": {"vi": "Sàn công nghệ Đồng Nai"}, "province": "74"}));
+    let mut organization = Organization::new(organization_content().validate().unwrap(), at(1));
+    let revised = OrganizationContent {
+        name: LocalizedText::vi("Sàn công nghệ Đồng Nai"),
+        province: "74".into(),
+        ..organization_content()
+    };
     organization.revise(revised.validate().unwrap(), at(2));
     assert_eq!(organization.version, 2);
     assert_eq!(organization.updated_at, at(2));
@@ -123,7 +145,7 @@ fn revising_an_organization_replaces_its_content_and_advances_its_version_by_one
 }
 
 fn draft_of(publisher: Uuid) -> Listing {
-    Listing::draft(listing_content(json!({})).validate(at(1)).unwrap(), Some(publisher), at(1))
+    Listing::draft(listing_content(|_| ()).validate(at(1)).unwrap(), Some(publisher), at(1))
 }
 
 #[test]
@@ -193,7 +215,7 @@ fn validation_errors_read_as_one_sentence() {
 fn an_expiry_just_inside_its_window_is_accepted() {
     let max = techex_domain::listing::EXPIRY_MAX_DAYS;
     let inside = at(1) + Duration::days(max);
-    assert_eq!(listing_problems(json!({ "expires_at": inside })), []);
+    assert_eq!(listing_problems(|c| c.expires_at = Some(inside)), []);
     let beyond = inside + Duration::seconds(1);
-    assert_eq!(listing_problems(json!({ "expires_at": beyond })), [pair("expires_at", "too_far")]);
+    assert_eq!(listing_problems(|c| c.expires_at = Some(beyond)), [pair("expires_at", "too_far")]);
 }

@@ -20,6 +20,7 @@ use techex_api::auth::token_guard::{TokenGuard, TokenGuardConfig};
 use techex_api::auth::{KeySet, TokenLifetime};
 use techex_api::clock::Clock;
 use techex_api::extract::BodyTimeout;
+use techex_api::routes::organizations_dto;
 use techex_api::usecases::{register_client, register_organization};
 use techex_domain::RestorePeriod;
 use techex_domain::organization::OrganizationContent;
@@ -308,11 +309,10 @@ impl TestApp {
     /// A new organization that holds the source exchanges `exchanges`, with a client holding
     /// `scopes`, and a token for them.
     pub async fn new_client_holding(&self, scopes: &[&str], exchanges: &[&str]) -> TestClient {
-        let content: OrganizationContent = serde_json::from_value(json!({
+        let content = organization_content(json!({
             "kind": "exchange", "name": {"vi": format!("Sàn thử nghiệm {}", uuid::Uuid::now_v7())}, "province": "75",
             "source_exchanges": exchanges
-        }))
-        .unwrap();
+        }));
         let org = register_organization(&mut self.db.conn().unwrap(), content, &Author::command_line()).unwrap();
         self.client_in(&org.id.to_string(), scopes).await
     }
@@ -493,6 +493,12 @@ pub fn listing_body() -> Value {
 pub fn organization_body(name: &str, tax_code: Option<&str>, exchanges: &[&str]) -> Value {
     json!({"kind": "enterprise", "name": {"vi": name}, "province": "75", "tax_code": tax_code,
            "source_exchanges": exchanges})
+}
+
+/// The content of an organization written as the body of `POST /v1/organizations`, read as the
+/// API reads it, for use cases called without a request.
+pub fn organization_content(body: Value) -> OrganizationContent {
+    serde_json::from_value::<organizations_dto::OrganizationContent>(body).unwrap().into()
 }
 
 /// An expiry as a portal sends one: midnight UTC, `days` days after today. Fixtures carry no

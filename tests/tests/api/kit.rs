@@ -8,10 +8,9 @@ use diesel::RunQueryDsl;
 use serde_json::{Value, json};
 use techex_api::usecases::{FirstClient, register_organization_with_client};
 use techex_domain::access::Scope;
-use techex_domain::organization::OrganizationContent;
 use techex_persistence::change_log::{self, Author, Change};
 use techex_persistence::{Constraint, DbConn};
-use techex_tests::{TestApp, backend_tests, listing_body, listing_with, organization_body};
+use techex_tests::{TestApp, backend_tests, listing_body, listing_with, organization_body, organization_content};
 
 #[derive(diesel::QueryableByName)]
 struct IndexName {
@@ -143,9 +142,7 @@ backend_tests! {
     }
 
     async fn an_organization_and_its_first_client_are_registered_together_or_not_at_all(app: TestApp) {
-        let content = |name: &str| -> OrganizationContent {
-            serde_json::from_value(organization_body(name, None, &[])).unwrap()
-        };
+        let content = |name: &str| organization_content(organization_body(name, None, &[]));
         let first = |name: &str| FirstClient { name: name.to_owned(), scopes: [Scope::ListingsWrite].into() };
         let author = Author::command_line();
         let done = register_organization_with_client(
