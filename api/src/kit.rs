@@ -71,14 +71,54 @@ pub fn id_param<I: std::str::FromStr>(entity: Entity, raw: &str) -> Result<I, Ap
         Entity::Organization => Text::NotOrganizationId,
         Entity::ApiClient => Text::NotClientId,
     };
+    if raw.len() > ID_MAX_LENGTH {
+        return Err(ApiError::InvalidPath(ValidationErrors::single("id", Message::new(expected).with("value", raw))));
+    }
     path_param("id", raw, expected)
+}
+
+/// The most characters of an id in a path or query string, as the contract declares them: the
+/// hyphenated form the API writes. The longer forms a UUID parser also reads (braced, URN) are
+/// refused, so the declared limit holds.
+pub const ID_MAX_LENGTH: usize = 36;
+
+/// An id in a request body, refused beyond [`ID_MAX_LENGTH`] characters like one in a path.
+pub fn body_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Uuid, D::Error> {
+    let raw = std::borrow::Cow::<str>::deserialize(deserializer)?;
+    match raw.parse::<Uuid>() {
+        Ok(id) if raw.len() <= ID_MAX_LENGTH => Ok(id),
+        _ => Err(serde::de::Error::invalid_value(serde::de::Unexpected::Str(&raw), &"a UUID")),
+    }
+}
+
+/// [`body_id`] of a field that may be absent or `null`.
+pub fn optional_body_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Uuid>, D::Error> {
+    #[derive(Deserialize)]
+    struct Id(#[serde(deserialize_with = "body_id")] Uuid);
+    Ok(Option::<Id>::deserialize(deserializer)?.map(|Id(id)| id))
+}
+
+/// The most characters of an instant the API reads or writes: RFC 3339 with at most nanoseconds
+/// and an offset, `2026-05-01T09:30:00.123456789+07:00`. The API writes UTC (`Z`), and a longer
+/// one (more digits than nanoseconds carry) is refused, so the declared limit holds.
+pub const TIMESTAMP_MAX_LENGTH: usize = 35;
+
+/// An optional instant in a request body, refused beyond [`TIMESTAMP_MAX_LENGTH`] characters.
+pub fn optional_body_timestamp<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
+    let Some(raw) = Option::<std::borrow::Cow<str>>::deserialize(deserializer)? else { return Ok(None) };
+    match raw.parse() {
+        Ok(instant) if raw.len() <= TIMESTAMP_MAX_LENGTH => Ok(Some(instant)),
+        _ => Err(serde::de::Error::invalid_value(serde::de::Unexpected::Str(&raw), &"a date and time")),
+    }
 }
 
 /// An optional id in a query string; a malformed one is reported against `name`.
 pub fn query_id(raw: Option<&str>, name: &str, expected: Text, errors: &mut ValidationErrors) -> Option<Uuid> {
     raw.and_then(|value| match value.parse::<Uuid>() {
-        Ok(id) => Some(id),
-        Err(_) => {
+        Ok(id) if value.len() <= ID_MAX_LENGTH => Some(id),
+        _ => {
             errors.add(name, Message::new(expected).with("value", value));
             None
         }

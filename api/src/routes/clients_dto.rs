@@ -60,6 +60,7 @@ pub struct ClientWithSecret {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClientRequest {
+    #[serde(deserialize_with = "crate::kit::body_id")]
     pub organization_id: Uuid,
     #[schema(example = "Cổng thông tin Sở KH&CN Đồng Nai")]
     pub name: String,

@@ -69,7 +69,7 @@ pub struct ListingContent {
     pub media: Vec<Media>,
     #[serde(default)]
     pub source: Option<Source>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::kit::optional_body_timestamp")]
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -104,7 +104,7 @@ impl Default for Price {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Owner {
     /// The owner's organization in techex, when it has one.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::kit::optional_body_id")]
     pub organization_id: Option<Uuid>,
     #[schema(example = "Viện Cơ điện Nông nghiệp")]
     pub name: String,
