@@ -431,7 +431,7 @@ pub type Limits = &'static [(&'static str, &'static str, Limit)];
 
 /// Writes `limits` into the schemas of `components`; a name that matches nothing is a mistake
 /// in a table, caught by the test of the committed document.
-pub fn document_limits(components: &mut Components, limits: Limits) {
+pub fn document_limits(components: &mut Components, limits: &[(&str, &str, Limit)]) {
     for (schema, property, limit) in limits {
         let (name, items) = match property.strip_suffix("[]") {
             Some(name) => (name, true),

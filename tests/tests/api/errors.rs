@@ -167,6 +167,27 @@ backend_tests! {
         assert_eq!(app.change_count(), 1, "only the listing created first");
     }
 
+    async fn a_problem_stays_within_its_documented_lengths_whatever_it_echoes(app: TestApp) {
+        let spec = app.anonymous().get("/openapi.json").await.body;
+        let limit = |schema: &str, property: &str| {
+            spec["components"]["schemas"][schema]["properties"][property]["maxLength"].as_u64().unwrap() as usize
+        };
+        let long = "x".repeat(5000);
+        let route = app.get(&format!("/v1/{long}")).await;
+        let detail = route.problem(404, "not_found")["detail"].as_str().unwrap();
+        assert!(detail.chars().count() <= limit("Problem", "detail"), "{} characters", detail.chars().count());
+        assert!(detail.ends_with('…'), "{detail}");
+        let query = app.get(&format!("/v1/listings?{long}=1&province={long}")).await;
+        let errors = query.problem(400, "invalid_query")["errors"].as_array().unwrap().clone();
+        assert!(!errors.is_empty());
+        for error in errors {
+            for (property, text) in [("field", &error["field"]), ("message", &error["message"])] {
+                let length = text.as_str().unwrap().chars().count();
+                assert!(length <= limit("FieldError", property), "{property}: {length} characters");
+            }
+        }
+    }
+
     async fn instants_longer_than_the_documented_35_characters_are_refused(app: TestApp) {
         let day = techex_tests::expiry_in_days(30);
         let longest = format!("{}.123456789+07:00", &day[..19]);
