@@ -198,6 +198,7 @@ fn complete_schemas(spec: &mut utoipa::openapi::OpenApi) {
         crate::kit::document_limits(components, limits);
     }
     crate::kit::document_limits(components, &routes::reference_dto::limits());
+    crate::kit::document_limits(components, &routes::auth::limits());
     for name in STRICT_SCHEMAS {
         if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) {
             object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));

@@ -432,7 +432,7 @@ pub const PROBLEM_TEXT_MAX: usize = 500;
 /// The most characters of a problem's `code` and `type` (`urn:techex:problem:` and the code).
 pub const PROBLEM_CODE_MAX: usize = 40;
 
-fn clipped(mut text: String) -> String {
+pub(crate) fn clipped(mut text: String) -> String {
     if text.chars().nth(PROBLEM_TEXT_MAX).is_some() {
         let (cut, _) = text.char_indices().nth(PROBLEM_TEXT_MAX - 1).expect("longer than that");
         text.truncate(cut);

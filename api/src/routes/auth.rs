@@ -20,9 +20,10 @@ use crate::app::PublicUrl;
 use crate::auth::keys::Jwks;
 use crate::auth::rate_limit::{TrustedProxies, client_address};
 use crate::auth::token_guard::{TokenGuard, TurnedAway, VerifyError, retry_after_seconds};
-use crate::auth::{Claims, KeySet, TokenLifetime, secrets};
+use crate::auth::{Claims, KeySet, TOKEN_TTL_SECONDS, TokenLifetime, secrets};
 use crate::error::Problem;
 use crate::extract::RawBody;
+use crate::kit::Limit;
 use crate::routes::vocabulary_dto as words;
 
 /// The form fields of a token request (`application/x-www-form-urlencoded`).
@@ -63,8 +64,30 @@ pub struct OAuthError {
     pub error_description: String,
 }
 
+/// The codes of [`OAuthError::error`].
+const OAUTH_ERRORS: [&str; 5] =
+    ["invalid_request", "invalid_client", "unsupported_grant_type", "invalid_scope", "server_error"];
+
 fn oauth(error: &'static str, description: impl Into<String>) -> OAuthError {
-    OAuthError { error, error_description: description.into() }
+    debug_assert!(OAUTH_ERRORS.contains(&error), "{error} is not documented");
+    // The description may quote the request (an unknown scope), so it is bounded like a problem's.
+    OAuthError { error, error_description: crate::error::clipped(description.into()) }
+}
+
+/// What the token endpoint's answers promise: the lifetime the operator may set, the scopes a
+/// token may carry, the RFC 6749 error codes and bounded descriptions.
+pub fn limits() -> Vec<(&'static str, &'static str, Limit)> {
+    let all_scopes = Scope::ALL.iter().map(|s| s.as_str().len() + 1).sum::<usize>();
+    let longest_error = OAUTH_ERRORS.iter().map(|e| e.len()).max().unwrap_or_default();
+    vec![
+        ("TokenResponse", "expires_in", Limit::Minimum(*TOKEN_TTL_SECONDS.start())),
+        ("TokenResponse", "expires_in", Limit::Maximum(*TOKEN_TTL_SECONDS.end())),
+        ("TokenResponse", "token_type", Limit::Pattern("^Bearer$")),
+        ("TokenResponse", "token_type", Limit::MaxLength("Bearer".len())),
+        ("TokenResponse", "scope", Limit::MaxLength(all_scopes)),
+        ("OAuthError", "error", Limit::MaxLength(longest_error)),
+        ("OAuthError", "error_description", Limit::MaxLength(crate::error::PROBLEM_TEXT_MAX)),
+    ]
 }
 
 /// The token endpoint's refusal: an RFC 6749 error, and when to come back for those that are

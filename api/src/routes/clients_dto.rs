@@ -83,6 +83,8 @@ pub struct UpdateClientRequest {
 pub const LIMITS: Limits = &[
     ("ClientResponse", "name", Limit::MaxLength(CLIENT_NAME_MAX)),
     ("ClientResponse", "scopes", Limit::MaxItems(Scope::ALL.len())),
+    ("ClientResponse", "version", Limit::Minimum(1)),
+    ("ClientResponse", "version", Limit::Maximum(i64::MAX)),
     ("ClientWithSecret", "client_secret", Limit::MaxLength(SECRET_LEN)),
     ("CreateClientRequest", "name", Limit::MinLength(1)),
     ("CreateClientRequest", "name", Limit::MaxLength(CLIENT_NAME_MAX)),

@@ -90,6 +90,17 @@ backend_tests! {
         assert_eq!(verified.claims["sub"], app.publisher.id.as_str());
     }
 
+    async fn a_token_error_quoting_the_request_stays_within_its_documented_length(app: TestApp) {
+        let spec = app.anonymous().get("/openapi.json").await.body;
+        let max = spec["components"]["schemas"]["OAuthError"]["properties"]["error_description"]["maxLength"].as_u64().unwrap();
+        let form = format!("{}&scope={}", body_credentials(&app.publisher), "x".repeat(5000));
+        let reply = app.request_token(&form, None).await;
+        assert_eq!(reply.body["error"], "invalid_scope", "{:#}", reply.body);
+        let description = reply.body["error_description"].as_str().unwrap();
+        assert!(description.chars().count() as u64 <= max, "{} characters", description.chars().count());
+        assert!(description.ends_with('…'), "{description}");
+    }
+
     async fn the_token_endpoint_answers_rfc_6749_errors(app: TestApp) {
         let client = &app.publisher;
         let wrong_secret = format!("grant_type=client_credentials&client_id={}&client_secret=wrong", client.id);
