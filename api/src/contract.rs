@@ -14,6 +14,7 @@ use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Content, ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder, Server};
 
 use crate::error::PROBLEM_JSON;
+use crate::kit::ID_MAX_LENGTH;
 
 /// The rate-limit fields every answer carries (see [`crate::auth::rate_limit`]).
 const RATE_LIMIT_FIELDS: [&str; 2] = ["RateLimit", "RateLimit-Policy"];
@@ -37,6 +38,50 @@ pub fn complete(spec: &mut OpenApi) {
         }
     }
     each_schema(spec, &mut |schema| each_string(schema, &mut bound_by_format));
+    // A Location names a record: one of the paths ending in its id.
+    let location_max = spec
+        .paths
+        .paths
+        .keys()
+        .filter_map(|path| path.strip_suffix("{id}"))
+        .map(|path| path.len() + ID_MAX_LENGTH)
+        .max();
+    for item in spec.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            bound_fields(operation, location_max.unwrap_or(ID_MAX_LENGTH));
+        }
+    }
+}
+
+/// The lengths of the header fields the server writes (ETag, Location) or reads (If-Match,
+/// refused beyond its length).
+fn bound_fields(operation: &mut Operation, location_max: usize) {
+    let limit_of = |name: &str| match name {
+        "ETag" => Some(crate::etag::MAX_LENGTH),
+        "Location" => Some(location_max),
+        "If-Match" => Some(crate::etag::IF_MATCH_MAX_LENGTH),
+        _ => None,
+    };
+    let bound = |name: &str, schema: Option<&mut RefOr<Schema>>| {
+        if let (Some(max), Some(RefOr::T(Schema::Object(string)))) = (limit_of(name), schema) {
+            string.max_length.get_or_insert(max);
+        }
+    };
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if let RefOr::T(parameter) = parameter {
+            bound(&parameter.name, parameter.schema.as_mut());
+        }
+    }
+    for response in operation.responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            for (name, header) in &mut response.headers {
+                if let RefOr::T(header) = header {
+                    bound(name, header.schema.as_mut());
+                }
+            }
+        }
+    }
 }
 
 /// The length of a string of a known format, as the server writes and reads it: ids in the
@@ -45,7 +90,7 @@ pub fn complete(spec: &mut OpenApi) {
 /// [`crate::kit::body_timestamp`]).
 fn bound_by_format(string: &mut Object) {
     let max = match &string.format {
-        Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)) => crate::kit::ID_MAX_LENGTH,
+        Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)) => ID_MAX_LENGTH,
         Some(SchemaFormat::KnownFormat(KnownFormat::Date)) => DATE_LENGTH,
         Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)) => crate::kit::TIMESTAMP_MAX_LENGTH,
         _ => return,

@@ -211,7 +211,7 @@ pub fn check_version<R: Versioned>(record: &R, if_match: Option<&str>) -> Result
 pub fn if_match(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
     let text = value.to_str().map_err(|_| ApiError::InvalidHeader(Text::IfMatchNotAscii))?;
-    if !is_entity_tag_list(text) {
+    if text.len() > etag::IF_MATCH_MAX_LENGTH || !is_entity_tag_list(text) {
         return Err(ApiError::InvalidHeader(Text::IfMatchMalformed));
     }
     Ok(Some(text.to_owned()))
