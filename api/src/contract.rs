@@ -6,7 +6,7 @@
 use serde_json::json;
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::header::{Header, HeaderBuilder};
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayItems, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
@@ -69,8 +69,22 @@ fn bound_fields(operation: &mut Operation, location_max: usize) {
         }
     };
     for parameter in operation.parameters.iter_mut().flatten() {
-        if let RefOr::T(parameter) = parameter {
-            bound(&parameter.name, parameter.schema.as_mut());
+        let RefOr::T(parameter) = parameter else { continue };
+        bound(&parameter.name, parameter.schema.as_mut());
+        let Some(max) = crate::query::value_max_length(&parameter.name) else { continue };
+        if parameter.parameter_in != ParameterIn::Query {
+            continue;
+        }
+        let value = match parameter.schema.as_mut() {
+            Some(RefOr::T(Schema::Array(array))) => match &mut array.items {
+                ArrayItems::RefOrSchema(items) => items.as_mut(),
+                ArrayItems::False => continue,
+            },
+            Some(value) => value,
+            None => continue,
+        };
+        if let RefOr::T(Schema::Object(string)) = value {
+            string.max_length = Some(max);
         }
     }
     for response in operation.responses.responses.values_mut() {

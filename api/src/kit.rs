@@ -370,7 +370,7 @@ pub struct Page<T> {
 }
 
 /// The longest cursor: base64url of `v1:` and a UUID.
-const CURSOR_MAX: usize = 52;
+pub const CURSOR_MAX: usize = 52;
 
 /// Written by hand so that a page refers to its items' schema rather than copying it, and is
 /// named after them: `ListingPage` holds `ListingResponse`s.
