@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::app::PublicUrl;
-use crate::auth::keys::Jwks;
+use crate::auth::keys::{JWK_LIMITS, Jwks, SigningAlgorithm};
 use crate::auth::rate_limit::{TrustedProxies, client_address};
 use crate::auth::token_guard::{TokenGuard, TurnedAway, VerifyError, retry_after_seconds};
 use crate::auth::{Claims, KeySet, TOKEN_TTL_SECONDS, TokenLifetime, secrets};
@@ -64,6 +64,10 @@ pub struct OAuthError {
     pub error_description: String,
 }
 
+const METADATA: &str = "AuthorizationServerMetadata";
+const GRANT_TYPES: [&str; 1] = ["client_credentials"];
+const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+
 /// The codes of [`OAuthError::error`].
 const OAUTH_ERRORS: [&str; 5] =
     ["invalid_request", "invalid_client", "unsupported_grant_type", "invalid_scope", "server_error"];
@@ -79,7 +83,7 @@ fn oauth(error: &'static str, description: impl Into<String>) -> OAuthError {
 pub fn limits() -> Vec<(&'static str, &'static str, Limit)> {
     let all_scopes = Scope::ALL.iter().map(|s| s.as_str().len() + 1).sum::<usize>();
     let longest_error = OAUTH_ERRORS.iter().map(|e| e.len()).max().unwrap_or_default();
-    vec![
+    let mut limits = vec![
         ("TokenResponse", "expires_in", Limit::Minimum(*TOKEN_TTL_SECONDS.start())),
         ("TokenResponse", "expires_in", Limit::Maximum(*TOKEN_TTL_SECONDS.end())),
         ("TokenResponse", "token_type", Limit::Pattern("^Bearer$")),
@@ -87,7 +91,24 @@ pub fn limits() -> Vec<(&'static str, &'static str, Limit)> {
         ("TokenResponse", "scope", Limit::MaxLength(all_scopes)),
         ("OAuthError", "error", Limit::MaxLength(longest_error)),
         ("OAuthError", "error_description", Limit::MaxLength(crate::error::PROBLEM_TEXT_MAX)),
-    ]
+    ];
+    limits.extend(JWK_LIMITS.iter().map(|(member, max)| ("Jwk", *member, Limit::MaxLength(*max))));
+    // The metadata's lists, as `metadata` writes them; the algorithms are those of the keys in
+    // use, at most both.
+    let longest = |values: &[&str]| values.iter().map(|v| v.len()).max().unwrap_or_default();
+    let algorithms = SigningAlgorithm::ALL.map(SigningAlgorithm::as_str);
+    limits.extend([
+        (METADATA, "grant_types_supported", Limit::MaxItems(GRANT_TYPES.len())),
+        (METADATA, "grant_types_supported[]", Limit::MaxLength(longest(&GRANT_TYPES))),
+        (METADATA, "token_endpoint_auth_methods_supported", Limit::MaxItems(AUTH_METHODS.len())),
+        (METADATA, "token_endpoint_auth_methods_supported[]", Limit::MaxLength(longest(&AUTH_METHODS))),
+        (METADATA, "response_types_supported", Limit::MaxItems(0)),
+        (METADATA, "response_types_supported[]", Limit::MaxLength(0)),
+        (METADATA, "access_token_signing_alg_values_supported", Limit::MaxItems(algorithms.len())),
+        (METADATA, "access_token_signing_alg_values_supported[]", Limit::MaxLength(longest(&algorithms))),
+    ]);
+    limits.push(("AuthorizationServerMetadata", "scopes_supported", Limit::MaxItems(Scope::ALL.len())));
+    limits
 }
 
 /// The token endpoint's refusal: an RFC 6749 error, and when to come back for those that are
@@ -440,8 +461,8 @@ pub async fn authorization_server_metadata(
         issuer: keys.issuer().to_owned(),
         token_endpoint: format!("{base}/v1/auth/token"),
         jwks_uri: format!("{base}/.well-known/jwks.json"),
-        grant_types_supported: vec!["client_credentials".into()],
-        token_endpoint_auth_methods_supported: vec!["client_secret_basic".into(), "client_secret_post".into()],
+        grant_types_supported: GRANT_TYPES.map(str::to_owned).to_vec(),
+        token_endpoint_auth_methods_supported: AUTH_METHODS.map(str::to_owned).to_vec(),
         response_types_supported: Vec::new(),
         scopes_supported: Scope::ALL.to_vec(),
         access_token_signing_alg_values_supported: keys.algorithms().iter().map(|a| a.as_str().to_owned()).collect(),
