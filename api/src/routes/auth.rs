@@ -40,6 +40,34 @@ pub struct TokenRequest {
     client_secret: Option<String>,
 }
 
+impl TokenRequest {
+    /// The most characters of each field: no valid value is longer (every scope once, an id,
+    /// a secret), and a longer one is refused as `invalid_request`.
+    fn max_lengths() -> [(&'static str, usize); 4] {
+        [
+            ("grant_type", GRANT_TYPES.iter().map(|g| g.len()).max().unwrap_or_default()),
+            ("scope", all_scopes_length()),
+            ("client_id", crate::kit::ID_MAX_LENGTH),
+            ("client_secret", secrets::SECRET_LEN),
+        ]
+    }
+
+    fn check_lengths(&self) -> Result<(), OAuthError> {
+        let fields = [&self.grant_type, &self.scope, &self.client_id, &self.client_secret];
+        for ((name, max), value) in Self::max_lengths().into_iter().zip(fields) {
+            if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+                return Err(oauth("invalid_request", format!("{name} is longer than {max} characters")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every scope once, separated by spaces: the longest `scope` a request or a token may carry.
+fn all_scopes_length() -> usize {
+    Scope::ALL.iter().map(|s| s.as_str().len() + 1).sum::<usize>() - 1
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TokenResponse {
     /// A JWT signed with EdDSA or ES256 (as the hub is configured); verify it with
@@ -81,17 +109,17 @@ fn oauth(error: &'static str, description: impl Into<String>) -> OAuthError {
 /// What the token endpoint's answers promise: the lifetime the operator may set, the scopes a
 /// token may carry, the RFC 6749 error codes and bounded descriptions.
 pub fn limits() -> Vec<(&'static str, &'static str, Limit)> {
-    let all_scopes = Scope::ALL.iter().map(|s| s.as_str().len() + 1).sum::<usize>();
     let longest_error = OAUTH_ERRORS.iter().map(|e| e.len()).max().unwrap_or_default();
     let mut limits = vec![
         ("TokenResponse", "expires_in", Limit::Minimum(*TOKEN_TTL_SECONDS.start())),
         ("TokenResponse", "expires_in", Limit::Maximum(*TOKEN_TTL_SECONDS.end())),
         ("TokenResponse", "token_type", Limit::Pattern("^Bearer$")),
         ("TokenResponse", "token_type", Limit::MaxLength("Bearer".len())),
-        ("TokenResponse", "scope", Limit::MaxLength(all_scopes)),
+        ("TokenResponse", "scope", Limit::MaxLength(all_scopes_length())),
         ("OAuthError", "error", Limit::MaxLength(longest_error)),
         ("OAuthError", "error_description", Limit::MaxLength(crate::error::PROBLEM_TEXT_MAX)),
     ];
+    limits.extend(TokenRequest::max_lengths().map(|(field, max)| ("TokenRequest", field, Limit::MaxLength(max))));
     limits.extend(JWK_LIMITS.iter().map(|(member, max)| ("Jwk", *member, Limit::MaxLength(*max))));
     // The metadata's lists, as `metadata` writes them; the algorithms are those of the keys in
     // use, at most both.
@@ -257,6 +285,7 @@ pub async fn issue_token(
     let form = web::Query::<TokenRequest>::from_query(text)
         .map_err(|e| oauth("invalid_request", crate::extract::query_errors(&e).to_string()))?
         .into_inner();
+    form.check_lengths()?;
     let (client_id, secret) = credentials(&req, &form)?;
     match form.grant_type.as_deref() {
         Some("client_credentials") => {}
