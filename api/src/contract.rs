@@ -60,7 +60,7 @@ fn bound_fields(operation: &mut Operation, location_max: usize) {
     let limit_of = |name: &str| match name {
         "ETag" => Some(crate::etag::MAX_LENGTH),
         "Location" => Some(location_max),
-        "If-Match" => Some(crate::etag::IF_MATCH_MAX_LENGTH),
+        "If-Match" | "If-None-Match" => Some(crate::etag::IF_MATCH_MAX_LENGTH),
         _ => None,
     };
     let bound = |name: &str, schema: Option<&mut RefOr<Schema>>| {

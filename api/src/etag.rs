@@ -12,8 +12,8 @@ pub const CODINGS: [&str; 3] = ["gzip", "br", "zstd"];
 /// content coding (`"v9223372036854775807.f0123456789-gzip"`); a page's hash tag is shorter.
 pub const MAX_LENGTH: usize = 39;
 
-/// The most characters of an `If-Match` the server reads: a handful of tags; a longer one is
-/// refused as malformed.
+/// The most characters of an `If-Match` or `If-None-Match` the server reads: a handful of tags;
+/// a longer one is refused (`invalid_header`).
 pub const IF_MATCH_MAX_LENGTH: usize = 400;
 
 pub fn of_version(version: i64) -> String {

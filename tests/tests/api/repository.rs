@@ -446,7 +446,7 @@ backend_tests! {
 
 /// Schemas of the contract that do not yet state their bounds: the URLs of the OAuth metadata
 /// (they follow the operator's `TECHEX_PUBLIC_URL` or the request), the number of published keys
-/// (the operator's), the token, the If-None-Match field and a list's Link (it
+/// (the operator's), the token and a list's Link (it
 /// repeats the request's query). Nothing may join this list; bound it instead.
 const NOT_YET_BOUNDED: &[&str] = &[
     "components.schemas.AuthorizationServerMetadata.properties.issuer",
@@ -455,7 +455,6 @@ const NOT_YET_BOUNDED: &[&str] = &[
     "components.schemas.AuthorizationServerMetadata.properties.token_endpoint",
     "components.schemas.Jwks.properties.keys",
     "components.schemas.TokenResponse.properties.access_token",
-    "paths./v1/listings/{id}.get.parameters.If-None-Match.schema",
     "paths./v1/organizations.get.responses.200.headers.Link.schema",
 ];
 
