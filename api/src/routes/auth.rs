@@ -86,7 +86,8 @@ pub struct TokenResponse {
 #[derive(Debug, Serialize, ToSchema, thiserror::Error)]
 #[error("{error}: {error_description}")]
 pub struct OAuthError {
-    /// `invalid_request`, `invalid_client`, `unsupported_grant_type` or `invalid_scope`.
+    /// `invalid_request`, `invalid_client`, `unsupported_grant_type`, `invalid_scope`,
+    /// `server_error`, `temporarily_unavailable` or `too_many_attempts`.
     #[schema(example = "invalid_client")]
     pub error: &'static str,
     pub error_description: String,
@@ -97,8 +98,15 @@ const GRANT_TYPES: [&str; 1] = ["client_credentials"];
 const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 
 /// The codes of [`OAuthError::error`].
-const OAUTH_ERRORS: [&str; 5] =
-    ["invalid_request", "invalid_client", "unsupported_grant_type", "invalid_scope", "server_error"];
+const OAUTH_ERRORS: [&str; 7] = [
+    "invalid_request",
+    "invalid_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "server_error",
+    "temporarily_unavailable",
+    "too_many_attempts",
+];
 
 fn oauth(error: &'static str, description: impl Into<String>) -> OAuthError {
     debug_assert!(OAUTH_ERRORS.contains(&error), "{error} is not documented");
