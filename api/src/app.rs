@@ -189,9 +189,16 @@ fn complete_schemas(spec: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::RefOr;
     use utoipa::openapi::schema::{AdditionalProperties, Schema};
     let Some(components) = spec.components.as_mut() else { return };
-    for limits in [routes::listings_dto::LIMITS, routes::organizations_dto::LIMITS, routes::clients_dto::LIMITS] {
+    for limits in [
+        routes::listings_dto::LIMITS,
+        routes::organizations_dto::LIMITS,
+        routes::clients_dto::LIMITS,
+        crate::error::LIMITS,
+    ] {
         crate::kit::document_limits(components, limits);
     }
+    crate::kit::document_limits(components, &routes::reference_dto::limits());
+    crate::kit::document_limits(components, &routes::auth::limits());
     for name in STRICT_SCHEMAS {
         if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) {
             object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));

@@ -169,7 +169,7 @@ pub struct ServeArgs {
     pub token_audience: String,
 
     /// Lifetime of an access token in seconds (60 to 86400).
-    #[arg(long, env = "TECHEX_TOKEN_TTL_SECONDS", default_value_t = 900, value_parser = clap::value_parser!(i64).range(60..=86400))]
+    #[arg(long, env = "TECHEX_TOKEN_TTL_SECONDS", default_value_t = 900, value_parser = clap::value_parser!(i64).range(crate::auth::TOKEN_TTL_SECONDS))]
     pub token_ttl_seconds: i64,
 
     /// Comma-separated origins allowed to call from browsers, e.g. https://sokhcn.dongnai.gov.vn.

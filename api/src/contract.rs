@@ -5,13 +5,16 @@
 
 use serde_json::json;
 use utoipa::openapi::extensions::ExtensionsBuilder;
-use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::header::{Header, HeaderBuilder};
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayItems, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::security::SecurityRequirement;
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Server};
+use utoipa::openapi::{Content, ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder, Server};
 
 use crate::error::PROBLEM_JSON;
+use crate::kit::ID_MAX_LENGTH;
 
 /// The rate-limit fields every answer carries (see [`crate::auth::rate_limit`]).
 const RATE_LIMIT_FIELDS: [&str; 2] = ["RateLimit", "RateLimit-Policy"];
@@ -33,6 +36,177 @@ pub fn complete(spec: &mut OpenApi) {
         for operation in operations.into_iter().flatten() {
             complete_operation(operation);
         }
+    }
+    each_schema(spec, &mut |schema| each_string(schema, &mut bound_by_format));
+    // A Location names a record: one of the paths ending in its id.
+    let location_max = spec
+        .paths
+        .paths
+        .keys()
+        .filter_map(|path| path.strip_suffix("{id}"))
+        .map(|path| path.len() + ID_MAX_LENGTH)
+        .max();
+    for item in spec.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            bound_fields(operation, location_max.unwrap_or(ID_MAX_LENGTH));
+        }
+    }
+}
+
+/// The lengths of the header fields the server writes (ETag, Location) or reads (If-Match,
+/// refused beyond its length).
+fn bound_fields(operation: &mut Operation, location_max: usize) {
+    let limit_of = |name: &str| match name {
+        "ETag" => Some(crate::etag::MAX_LENGTH),
+        "Location" => Some(location_max),
+        "If-Match" | "If-None-Match" => Some(crate::etag::IF_MATCH_MAX_LENGTH),
+        _ => None,
+    };
+    let bound = |name: &str, schema: Option<&mut RefOr<Schema>>| {
+        if let (Some(max), Some(RefOr::T(Schema::Object(string)))) = (limit_of(name), schema) {
+            string.max_length.get_or_insert(max);
+        }
+    };
+    for parameter in operation.parameters.iter_mut().flatten() {
+        let RefOr::T(parameter) = parameter else { continue };
+        bound(&parameter.name, parameter.schema.as_mut());
+        let Some(max) = crate::query::value_max_length(&parameter.name) else { continue };
+        if parameter.parameter_in != ParameterIn::Query {
+            continue;
+        }
+        let value = match parameter.schema.as_mut() {
+            Some(RefOr::T(Schema::Array(array))) => match &mut array.items {
+                ArrayItems::RefOrSchema(items) => items.as_mut(),
+                ArrayItems::False => continue,
+            },
+            Some(value) => value,
+            None => continue,
+        };
+        if let RefOr::T(Schema::Object(string)) = value {
+            string.max_length = Some(max);
+        }
+    }
+    for response in operation.responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            for (name, header) in &mut response.headers {
+                if let RefOr::T(header) = header {
+                    bound(name, header.schema.as_mut());
+                }
+            }
+        }
+    }
+}
+
+/// The length of a string of a known format, as the server writes and reads it: ids in the
+/// hyphenated form ([`crate::kit::ID_MAX_LENGTH`], longer ones refused), days as `2025-07-01`,
+/// instants in RFC 3339 with at most nanoseconds and an offset (longer ones refused, see
+/// [`crate::kit::body_timestamp`]).
+fn bound_by_format(string: &mut Object) {
+    let max = match &string.format {
+        Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)) => ID_MAX_LENGTH,
+        Some(SchemaFormat::KnownFormat(KnownFormat::Date)) => DATE_LENGTH,
+        Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)) => crate::kit::TIMESTAMP_MAX_LENGTH,
+        _ => return,
+    };
+    string.max_length.get_or_insert(max);
+}
+
+/// `2025-07-01`: the days the API writes (reference data only, all within years 1000 to 9999).
+const DATE_LENGTH: usize = 10;
+
+/// Calls `visit` with every schema written inline in the document: components, parameters,
+/// headers, request and response bodies (a `$ref` is visited where it is defined).
+pub(crate) fn each_schema(spec: &mut OpenApi, visit: &mut dyn FnMut(&mut Schema)) {
+    if let Some(components) = spec.components.as_mut() {
+        components.schemas.values_mut().for_each(|schema| in_ref(schema, visit));
+        in_headers(components.headers.values_mut(), visit);
+        components.responses.values_mut().for_each(|response| in_response(response, visit));
+    }
+    for item in spec.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let RefOr::T(parameter) = parameter {
+                    parameter.schema.iter_mut().for_each(|schema| in_ref(schema, visit));
+                }
+            }
+            if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
+                in_content(body.content.values_mut(), visit);
+            }
+            operation.responses.responses.values_mut().for_each(|response| in_response(response, visit));
+        }
+    }
+}
+
+fn in_ref(schema: &mut RefOr<Schema>, visit: &mut dyn FnMut(&mut Schema)) {
+    if let RefOr::T(schema) = schema {
+        visit(schema);
+    }
+}
+
+fn in_headers<'a>(headers: impl Iterator<Item = &'a mut RefOr<Header>>, visit: &mut dyn FnMut(&mut Schema)) {
+    for header in headers {
+        if let RefOr::T(Header { schema: Some(schema), .. }) = header {
+            in_ref(schema, visit);
+        }
+    }
+}
+
+fn in_content<'a>(contents: impl Iterator<Item = &'a mut RefOr<Content>>, visit: &mut dyn FnMut(&mut Schema)) {
+    for content in contents {
+        if let RefOr::T(Content { schema: Some(schema), .. }) = content {
+            in_ref(schema, visit);
+        }
+    }
+}
+
+fn in_response(response: &mut RefOr<Response>, visit: &mut dyn FnMut(&mut Schema)) {
+    if let RefOr::T(response) = response {
+        in_headers(response.headers.values_mut(), visit);
+        in_content(response.content.values_mut(), visit);
+    }
+}
+
+/// Calls `visit` with every string schema within `schema`: itself, its properties, items and
+/// alternatives, at any depth.
+pub(crate) fn each_string(schema: &mut Schema, visit: &mut dyn FnMut(&mut Object)) {
+    let mut inner = |schema: &mut RefOr<Schema>| {
+        if let RefOr::T(schema) = schema {
+            each_string(schema, visit);
+        }
+    };
+    match schema {
+        Schema::Object(object) => {
+            object.properties.values_mut().for_each(&mut inner);
+            if let Some(AdditionalProperties::RefOr(more)) = object.additional_properties.as_deref_mut() {
+                inner(more);
+            }
+            if let Some(names) = object.property_names.as_deref_mut() {
+                each_string(names, visit);
+            }
+            if is_string(&object.schema_type) {
+                visit(object);
+            }
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                inner(items);
+            }
+        }
+        Schema::OneOf(one) => one.items.iter_mut().for_each(inner),
+        Schema::AllOf(all) => all.items.iter_mut().for_each(inner),
+        Schema::AnyOf(any) => any.items.iter_mut().for_each(inner),
+        _ => {}
+    }
+}
+
+/// `string`, or `string` and `null`.
+fn is_string(schema_type: &SchemaType) -> bool {
+    match schema_type {
+        SchemaType::Type(kind) => *kind == Type::String,
+        SchemaType::Array(kinds) => kinds.contains(&Type::String),
+        SchemaType::AnyValue => false,
     }
 }
 

@@ -10,6 +10,8 @@ use techex_domain::{Lang, Message, Text, ValidationErrors};
 use techex_persistence::{Constraint, Entity, StoreError};
 use utoipa::ToSchema;
 
+use crate::kit::{Limit, Limits};
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One rejected input: `field` is a path such as `title.vi`, `price.amount` or `field_codes[1]`
@@ -395,11 +397,15 @@ impl ApiError {
 
     fn field_errors(&self, lang: Lang) -> Vec<FieldError> {
         match self {
-            ApiError::Validation(e) | ApiError::InvalidQuery(e) | ApiError::InvalidPath(e) => e
-                .0
-                .iter()
-                .map(|e| FieldError { field: e.field.clone(), code: e.code.clone(), message: e.message.render(lang) })
-                .collect(),
+            ApiError::Validation(e) | ApiError::InvalidQuery(e) | ApiError::InvalidPath(e) => {
+                e.0.iter()
+                    .map(|e| FieldError {
+                        field: clipped(e.field.clone()),
+                        code: e.code.clone(),
+                        message: clipped(e.message.render(lang)),
+                    })
+                    .collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -409,15 +415,50 @@ impl ApiError {
     pub fn problem(&self, lang: Lang) -> Problem {
         let (code, status, title) = self.code();
         Problem {
-            problem_type: format!("urn:techex:problem:{code}"),
-            title: title.template(lang).to_owned(),
+            problem_type: format!("{PROBLEM_TYPE_PREFIX}{code}"),
+            title: clipped(title.template(lang).to_owned()),
             status: status.as_u16(),
-            detail: self.detail().render(lang),
+            detail: clipped(self.detail().render(lang)),
             code: code.to_owned(),
             errors: self.field_errors(lang),
         }
     }
 }
+
+/// The most characters of a problem's sentences and of a field's name: they may quote what a
+/// request sent (an unknown path, parameter or value), which is cut short, ending in `…`.
+pub const PROBLEM_TEXT_MAX: usize = 500;
+
+/// The most characters of a problem's `code` and `type` (`urn:techex:problem:` and the code).
+pub const PROBLEM_CODE_MAX: usize = 40;
+
+pub(crate) fn clipped(mut text: String) -> String {
+    if text.chars().nth(PROBLEM_TEXT_MAX).is_some() {
+        let (cut, _) = text.char_indices().nth(PROBLEM_TEXT_MAX - 1).expect("longer than that");
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+/// What the problem documents' schemas cannot say: the bounds above, and the statuses a problem
+/// carries.
+pub const LIMITS: Limits = &[
+    ("Problem", "type", Limit::MaxLength(PROBLEM_TYPE_PREFIX.len() + PROBLEM_CODE_MAX)),
+    ("Problem", "title", Limit::MaxLength(PROBLEM_TEXT_MAX)),
+    ("Problem", "status", Limit::Minimum(400)),
+    ("Problem", "status", Limit::Maximum(599)),
+    ("Problem", "detail", Limit::MaxLength(PROBLEM_TEXT_MAX)),
+    ("Problem", "code", Limit::MaxLength(PROBLEM_CODE_MAX)),
+    ("Problem", "code", Limit::Pattern("^[a-z0-9_]+$")),
+    ("Problem", "errors", Limit::MaxItems(techex_domain::validation::MAX_ERRORS + 1)),
+    ("FieldError", "field", Limit::MaxLength(PROBLEM_TEXT_MAX)),
+    ("FieldError", "code", Limit::MaxLength(PROBLEM_CODE_MAX)),
+    ("FieldError", "code", Limit::Pattern("^[a-z0-9_]+$")),
+    ("FieldError", "message", Limit::MaxLength(PROBLEM_TEXT_MAX)),
+];
+
+const PROBLEM_TYPE_PREFIX: &str = "urn:techex:problem:";
 
 /// The failures counted in a detail, leaving out the note that more were not reported.
 fn field_count(errors: &ValidationErrors) -> usize {
@@ -505,6 +546,27 @@ mod tests {
     use techex_domain::listing::{LifecycleAction, ListingStatus};
 
     use super::*;
+
+    /// The codes of field errors come from the catalog; those of problems are checked by the
+    /// HTTP tests against the committed contract.
+    #[test]
+    fn every_code_of_the_catalog_fits_the_documented_code() {
+        for text in Text::ALL {
+            let code = text.code();
+            assert!(code.len() <= PROBLEM_CODE_MAX, "{code}");
+            assert!(code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{code}");
+        }
+    }
+
+    #[test]
+    fn long_sentences_are_cut_short_at_the_documented_length() {
+        assert_eq!(clipped("ngắn".to_owned()), "ngắn");
+        let exact = "ư".repeat(PROBLEM_TEXT_MAX);
+        assert_eq!(clipped(exact.clone()), exact);
+        let cut = clipped("ư".repeat(PROBLEM_TEXT_MAX + 1));
+        assert_eq!(cut.chars().count(), PROBLEM_TEXT_MAX);
+        assert!(cut.ends_with("ư…"));
+    }
 
     /// One failure of every kind the API answers with.
     fn every_kind() -> Vec<ApiError> {

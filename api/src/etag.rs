@@ -8,6 +8,14 @@
 /// The content codings the server answers with, as they appear in a tag's suffix.
 pub const CODINGS: [&str; 3] = ["gzip", "br", "zstd"];
 
+/// The most characters of a tag the server writes: the largest version with a field set and a
+/// content coding (`"v9223372036854775807.f0123456789-gzip"`); a page's hash tag is shorter.
+pub const MAX_LENGTH: usize = 39;
+
+/// The most characters of an `If-Match` or `If-None-Match` the server reads: a handful of tags;
+/// a longer one is refused (`invalid_header`).
+pub const IF_MATCH_MAX_LENGTH: usize = 400;
+
 pub fn of_version(version: i64) -> String {
     format!("\"v{version}\"")
 }
@@ -81,6 +89,12 @@ fn opaque(tag: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_longest_tag_is_as_long_as_documented() {
+        let longest = CODINGS.iter().map(|c| for_coding(&of_fields(i64::MAX, Some("0123456789")), c).len()).max();
+        assert_eq!(longest, Some(MAX_LENGTH));
+    }
 
     #[test]
     fn if_match_compares_strongly() {

@@ -71,14 +71,54 @@ pub fn id_param<I: std::str::FromStr>(entity: Entity, raw: &str) -> Result<I, Ap
         Entity::Organization => Text::NotOrganizationId,
         Entity::ApiClient => Text::NotClientId,
     };
+    if raw.len() > ID_MAX_LENGTH {
+        return Err(ApiError::InvalidPath(ValidationErrors::single("id", Message::new(expected).with("value", raw))));
+    }
     path_param("id", raw, expected)
+}
+
+/// The most characters of an id in a path or query string, as the contract declares them: the
+/// hyphenated form the API writes. The longer forms a UUID parser also reads (braced, URN) are
+/// refused, so the declared limit holds.
+pub const ID_MAX_LENGTH: usize = 36;
+
+/// An id in a request body, refused beyond [`ID_MAX_LENGTH`] characters like one in a path.
+pub fn body_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Uuid, D::Error> {
+    let raw = std::borrow::Cow::<str>::deserialize(deserializer)?;
+    match raw.parse::<Uuid>() {
+        Ok(id) if raw.len() <= ID_MAX_LENGTH => Ok(id),
+        _ => Err(serde::de::Error::invalid_value(serde::de::Unexpected::Str(&raw), &"a UUID")),
+    }
+}
+
+/// [`body_id`] of a field that may be absent or `null`.
+pub fn optional_body_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Uuid>, D::Error> {
+    #[derive(Deserialize)]
+    struct Id(#[serde(deserialize_with = "body_id")] Uuid);
+    Ok(Option::<Id>::deserialize(deserializer)?.map(|Id(id)| id))
+}
+
+/// The most characters of an instant the API reads or writes: RFC 3339 with at most nanoseconds
+/// and an offset, `2026-05-01T09:30:00.123456789+07:00`. The API writes UTC (`Z`), and a longer
+/// one (more digits than nanoseconds carry) is refused, so the declared limit holds.
+pub const TIMESTAMP_MAX_LENGTH: usize = 35;
+
+/// An optional instant in a request body, refused beyond [`TIMESTAMP_MAX_LENGTH`] characters.
+pub fn optional_body_timestamp<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
+    let Some(raw) = Option::<std::borrow::Cow<str>>::deserialize(deserializer)? else { return Ok(None) };
+    match raw.parse() {
+        Ok(instant) if raw.len() <= TIMESTAMP_MAX_LENGTH => Ok(Some(instant)),
+        _ => Err(serde::de::Error::invalid_value(serde::de::Unexpected::Str(&raw), &"a date and time")),
+    }
 }
 
 /// An optional id in a query string; a malformed one is reported against `name`.
 pub fn query_id(raw: Option<&str>, name: &str, expected: Text, errors: &mut ValidationErrors) -> Option<Uuid> {
     raw.and_then(|value| match value.parse::<Uuid>() {
-        Ok(id) => Some(id),
-        Err(_) => {
+        Ok(id) if value.len() <= ID_MAX_LENGTH => Some(id),
+        _ => {
             errors.add(name, Message::new(expected).with("value", value));
             None
         }
@@ -171,7 +211,7 @@ pub fn check_version<R: Versioned>(record: &R, if_match: Option<&str>) -> Result
 pub fn if_match(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
     let text = value.to_str().map_err(|_| ApiError::InvalidHeader(Text::IfMatchNotAscii))?;
-    if !is_entity_tag_list(text) {
+    if text.len() > etag::IF_MATCH_MAX_LENGTH || !is_entity_tag_list(text) {
         return Err(ApiError::InvalidHeader(Text::IfMatchMalformed));
     }
     Ok(Some(text.to_owned()))
@@ -330,7 +370,7 @@ pub struct Page<T> {
 }
 
 /// The longest cursor: base64url of `v1:` and a UUID.
-const CURSOR_MAX: usize = 52;
+pub const CURSOR_MAX: usize = 52;
 
 /// Written by hand so that a page refers to its items' schema rather than copying it, and is
 /// named after them: `ListingPage` holds `ListingResponse`s.
@@ -391,7 +431,7 @@ pub type Limits = &'static [(&'static str, &'static str, Limit)];
 
 /// Writes `limits` into the schemas of `components`; a name that matches nothing is a mistake
 /// in a table, caught by the test of the committed document.
-pub fn document_limits(components: &mut Components, limits: Limits) {
+pub fn document_limits(components: &mut Components, limits: &[(&str, &str, Limit)]) {
     for (schema, property, limit) in limits {
         let (name, items) = match property.strip_suffix("[]") {
             Some(name) => (name, true),

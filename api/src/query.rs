@@ -29,6 +29,23 @@ use crate::extract::field_error_from_message;
 /// reading one.
 pub const MAX_PARAMETERS: usize = 50;
 
+/// The most characters of one value of a query parameter, by name, wherever it appears: the
+/// contract declares them (see [`crate::contract`]) and [`read`] refuses a longer value.
+pub const VALUE_MAX_LENGTH: [(&str, usize); 4] = [
+    ("cursor", crate::kit::CURSOR_MAX),
+    // Two-digit province codes; one to three leading digits of a field code.
+    ("province", 2),
+    ("field", 3),
+    ("fields", FIELD_NAME_MAX),
+];
+
+/// The most characters of a member of a representation that `fields` may name.
+pub const FIELD_NAME_MAX: usize = 40;
+
+pub(crate) fn value_max_length(name: &str) -> Option<usize> {
+    VALUE_MAX_LENGTH.iter().find(|(known, _)| *known == name).map(|(_, max)| *max)
+}
+
 /// A parameter an endpoint accepts: its name, and for an array its most values.
 #[derive(Debug, Clone)]
 pub struct Accepted {
@@ -78,8 +95,16 @@ pub fn read(raw: &str, accepted: &[Accepted]) -> Result<BTreeMap<String, Vec<Str
             refused.insert(name.to_owned());
             continue;
         };
+        let too_long = value_max_length(name).and_then(|max| {
+            let length = match parameter.max_values {
+                Some(_) => value.split(',').map(|one| one.trim().chars().count()).max().unwrap_or_default(),
+                None => value.chars().count(),
+            };
+            (length > max).then(|| Message::new(Text::TooLong).with("max", max).with("length", length))
+        });
         let given = values.entry(parameter.name.clone()).or_default();
         let problem = match parameter.max_values {
+            _ if too_long.is_some() => too_long,
             Some(max) => {
                 for one in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
                     if !given.iter().any(|v| v == one) {
@@ -235,6 +260,18 @@ pub struct FieldsQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_member_fields_may_name_fits_its_documented_length() {
+        let spec = serde_json::to_value(crate::openapi()).unwrap();
+        for schema in ["ListingResponse", "OrganizationResponse", "ClientResponse"] {
+            let properties = spec["components"]["schemas"][schema]["properties"].as_object().unwrap();
+            assert!(!properties.is_empty());
+            for name in properties.keys() {
+                assert!(name.len() <= FIELD_NAME_MAX, "{schema}.{name}");
+            }
+        }
+    }
 
     #[derive(Debug, serde::Deserialize, IntoParams)]
     #[into_params(parameter_in = Query)]

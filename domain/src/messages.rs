@@ -244,6 +244,9 @@ catalog! {
     IfMatchMalformed => "invalid_header",
         "the If-Match header is malformed: send * or entity tags such as \"v3\", as the ETag header gave them",
         "trường tiêu đề If-Match sai định dạng: hãy gửi * hoặc thẻ thực thể như \"v3\", đúng như trường ETag đã trả về";
+    IfNoneMatchTooLong => "invalid_header",
+        "the If-None-Match header is too long: send the ETags earlier reads gave",
+        "trường tiêu đề If-None-Match quá dài: hãy gửi các ETag mà những lần đọc trước đã trả về";
     ApproveWithIfMatch => "precondition_required",
         "approve with If-Match naming the ETag of the version reviewed, so that the approval covers what was read",
         "hãy phê duyệt kèm If-Match ghi ETag của phiên bản đã xem xét, để việc phê duyệt áp dụng đúng nội dung đã đọc";

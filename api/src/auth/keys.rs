@@ -55,6 +55,8 @@ pub enum SigningAlgorithm {
 }
 
 impl SigningAlgorithm {
+    pub const ALL: [SigningAlgorithm; 2] = [SigningAlgorithm::EdDSA, SigningAlgorithm::ES256];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SigningAlgorithm::EdDSA => "EdDSA",
@@ -123,6 +125,11 @@ pub struct Jwk {
     #[schema(example = "sig")]
     pub use_: String,
 }
+
+/// The most characters of each member of a [`Jwk`] the hub publishes: 32-byte coordinates and
+/// SHA-256 thumbprints in base64url are 43.
+pub const JWK_LIMITS: [(&str, usize); 7] =
+    [("kty", 3), ("crv", 7), ("x", 43), ("y", 43), ("kid", 43), ("alg", 5), ("use", 3)];
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Jwks {
@@ -315,6 +322,20 @@ fn write_private(path: &Path, pem: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_keys_of_each_algorithm_fit_their_documented_lengths() {
+        for algorithm in SigningAlgorithm::ALL {
+            let keys = KeySet::from_pems(&[KeySet::generate_pem_for(algorithm)], "techex", "techex-api").unwrap();
+            for key in keys.jwks().keys {
+                let published = serde_json::to_value(&key).unwrap();
+                for (member, value) in published.as_object().unwrap() {
+                    let (_, max) = JWK_LIMITS.iter().find(|(name, _)| name == member).unwrap();
+                    assert!(value.as_str().unwrap().len() <= *max, "{algorithm:?} {member} {value}");
+                }
+            }
+        }
+    }
 
     fn claims(keys: &KeySet) -> Claims {
         let now = chrono::Utc::now().timestamp();

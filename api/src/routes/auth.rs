@@ -17,12 +17,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::app::PublicUrl;
-use crate::auth::keys::Jwks;
+use crate::auth::keys::{JWK_LIMITS, Jwks, SigningAlgorithm};
 use crate::auth::rate_limit::{TrustedProxies, client_address};
 use crate::auth::token_guard::{TokenGuard, TurnedAway, VerifyError, retry_after_seconds};
-use crate::auth::{Claims, KeySet, TokenLifetime, secrets};
+use crate::auth::{Claims, KeySet, TOKEN_TTL_SECONDS, TokenLifetime, secrets};
 use crate::error::Problem;
 use crate::extract::RawBody;
+use crate::kit::Limit;
 use crate::routes::vocabulary_dto as words;
 
 /// The form fields of a token request (`application/x-www-form-urlencoded`).
@@ -37,6 +38,34 @@ pub struct TokenRequest {
     /// With `client_secret`, when the credentials are not sent with HTTP Basic.
     client_id: Option<String>,
     client_secret: Option<String>,
+}
+
+impl TokenRequest {
+    /// The most characters of each field: no valid value is longer (every scope once, an id,
+    /// a secret), and a longer one is refused as `invalid_request`.
+    fn max_lengths() -> [(&'static str, usize); 4] {
+        [
+            ("grant_type", GRANT_TYPES.iter().map(|g| g.len()).max().unwrap_or_default()),
+            ("scope", all_scopes_length()),
+            ("client_id", crate::kit::ID_MAX_LENGTH),
+            ("client_secret", secrets::SECRET_LEN),
+        ]
+    }
+
+    fn check_lengths(&self) -> Result<(), OAuthError> {
+        let fields = [&self.grant_type, &self.scope, &self.client_id, &self.client_secret];
+        for ((name, max), value) in Self::max_lengths().into_iter().zip(fields) {
+            if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+                return Err(oauth("invalid_request", format!("{name} is longer than {max} characters")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every scope once, separated by spaces: the longest `scope` a request or a token may carry.
+fn all_scopes_length() -> usize {
+    Scope::ALL.iter().map(|s| s.as_str().len() + 1).sum::<usize>() - 1
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -57,14 +86,65 @@ pub struct TokenResponse {
 #[derive(Debug, Serialize, ToSchema, thiserror::Error)]
 #[error("{error}: {error_description}")]
 pub struct OAuthError {
-    /// `invalid_request`, `invalid_client`, `unsupported_grant_type` or `invalid_scope`.
+    /// `invalid_request`, `invalid_client`, `unsupported_grant_type`, `invalid_scope`,
+    /// `server_error`, `temporarily_unavailable` or `too_many_attempts`.
     #[schema(example = "invalid_client")]
     pub error: &'static str,
     pub error_description: String,
 }
 
+const METADATA: &str = "AuthorizationServerMetadata";
+const GRANT_TYPES: [&str; 1] = ["client_credentials"];
+const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+
+/// The codes of [`OAuthError::error`].
+const OAUTH_ERRORS: [&str; 7] = [
+    "invalid_request",
+    "invalid_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "server_error",
+    "temporarily_unavailable",
+    "too_many_attempts",
+];
+
 fn oauth(error: &'static str, description: impl Into<String>) -> OAuthError {
-    OAuthError { error, error_description: description.into() }
+    debug_assert!(OAUTH_ERRORS.contains(&error), "{error} is not documented");
+    // The description may quote the request (an unknown scope), so it is bounded like a problem's.
+    OAuthError { error, error_description: crate::error::clipped(description.into()) }
+}
+
+/// What the token endpoint's answers promise: the lifetime the operator may set, the scopes a
+/// token may carry, the RFC 6749 error codes and bounded descriptions.
+pub fn limits() -> Vec<(&'static str, &'static str, Limit)> {
+    let longest_error = OAUTH_ERRORS.iter().map(|e| e.len()).max().unwrap_or_default();
+    let mut limits = vec![
+        ("TokenResponse", "expires_in", Limit::Minimum(*TOKEN_TTL_SECONDS.start())),
+        ("TokenResponse", "expires_in", Limit::Maximum(*TOKEN_TTL_SECONDS.end())),
+        ("TokenResponse", "token_type", Limit::Pattern("^Bearer$")),
+        ("TokenResponse", "token_type", Limit::MaxLength("Bearer".len())),
+        ("TokenResponse", "scope", Limit::MaxLength(all_scopes_length())),
+        ("OAuthError", "error", Limit::MaxLength(longest_error)),
+        ("OAuthError", "error_description", Limit::MaxLength(crate::error::PROBLEM_TEXT_MAX)),
+    ];
+    limits.extend(TokenRequest::max_lengths().map(|(field, max)| ("TokenRequest", field, Limit::MaxLength(max))));
+    limits.extend(JWK_LIMITS.iter().map(|(member, max)| ("Jwk", *member, Limit::MaxLength(*max))));
+    // The metadata's lists, as `metadata` writes them; the algorithms are those of the keys in
+    // use, at most both.
+    let longest = |values: &[&str]| values.iter().map(|v| v.len()).max().unwrap_or_default();
+    let algorithms = SigningAlgorithm::ALL.map(SigningAlgorithm::as_str);
+    limits.extend([
+        (METADATA, "grant_types_supported", Limit::MaxItems(GRANT_TYPES.len())),
+        (METADATA, "grant_types_supported[]", Limit::MaxLength(longest(&GRANT_TYPES))),
+        (METADATA, "token_endpoint_auth_methods_supported", Limit::MaxItems(AUTH_METHODS.len())),
+        (METADATA, "token_endpoint_auth_methods_supported[]", Limit::MaxLength(longest(&AUTH_METHODS))),
+        (METADATA, "response_types_supported", Limit::MaxItems(0)),
+        (METADATA, "response_types_supported[]", Limit::MaxLength(0)),
+        (METADATA, "access_token_signing_alg_values_supported", Limit::MaxItems(algorithms.len())),
+        (METADATA, "access_token_signing_alg_values_supported[]", Limit::MaxLength(longest(&algorithms))),
+    ]);
+    limits.push(("AuthorizationServerMetadata", "scopes_supported", Limit::MaxItems(Scope::ALL.len())));
+    limits
 }
 
 /// The token endpoint's refusal: an RFC 6749 error, and when to come back for those that are
@@ -213,6 +293,7 @@ pub async fn issue_token(
     let form = web::Query::<TokenRequest>::from_query(text)
         .map_err(|e| oauth("invalid_request", crate::extract::query_errors(&e).to_string()))?
         .into_inner();
+    form.check_lengths()?;
     let (client_id, secret) = credentials(&req, &form)?;
     match form.grant_type.as_deref() {
         Some("client_credentials") => {}
@@ -417,8 +498,8 @@ pub async fn authorization_server_metadata(
         issuer: keys.issuer().to_owned(),
         token_endpoint: format!("{base}/v1/auth/token"),
         jwks_uri: format!("{base}/.well-known/jwks.json"),
-        grant_types_supported: vec!["client_credentials".into()],
-        token_endpoint_auth_methods_supported: vec!["client_secret_basic".into(), "client_secret_post".into()],
+        grant_types_supported: GRANT_TYPES.map(str::to_owned).to_vec(),
+        token_endpoint_auth_methods_supported: AUTH_METHODS.map(str::to_owned).to_vec(),
         response_types_supported: Vec::new(),
         scopes_supported: Scope::ALL.to_vec(),
         access_token_signing_alg_values_supported: keys.algorithms().iter().map(|a| a.as_str().to_owned()).collect(),

@@ -60,6 +60,7 @@ pub struct ClientWithSecret {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClientRequest {
+    #[serde(deserialize_with = "crate::kit::body_id")]
     pub organization_id: Uuid,
     #[schema(example = "Cổng thông tin Sở KH&CN Đồng Nai")]
     pub name: String,
@@ -82,6 +83,8 @@ pub struct UpdateClientRequest {
 pub const LIMITS: Limits = &[
     ("ClientResponse", "name", Limit::MaxLength(CLIENT_NAME_MAX)),
     ("ClientResponse", "scopes", Limit::MaxItems(Scope::ALL.len())),
+    ("ClientResponse", "version", Limit::Minimum(1)),
+    ("ClientResponse", "version", Limit::Maximum(i64::MAX)),
     ("ClientWithSecret", "client_secret", Limit::MaxLength(SECRET_LEN)),
     ("CreateClientRequest", "name", Limit::MinLength(1)),
     ("CreateClientRequest", "name", Limit::MaxLength(CLIENT_NAME_MAX)),

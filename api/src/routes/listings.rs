@@ -238,7 +238,7 @@ fn author_of(caller: &Caller) -> Result<Author, ApiError> {
         (status = 200, description = "The listing (with `fields`, only those members); `ETag` carries its version", body = ListingResponse,
          headers(("ETag" = String, description = "`\"v<version>\"`; with `fields`, `\"v<version>.f<field set>\"`, another tag for each field set. Either names the version in `If-Match`."))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "The id is not a UUID (`invalid_path`), or `fields` names an unknown member or the query another parameter (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID (`invalid_path`), `fields` names an unknown member or the query another parameter (`invalid_query`), or If-None-Match is too long (`invalid_header`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The access token is invalid (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such listing, or not one this caller may see (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -254,6 +254,9 @@ pub async fn get_listing(
     period: web::Data<RestorePeriod>,
 ) -> Result<HttpResponse, ApiError> {
     let id = listing_id(&id)?;
+    if req.headers().get(header::IF_NONE_MATCH).is_some_and(|v| v.len() > etag::IF_MATCH_MAX_LENGTH) {
+        return Err(ApiError::InvalidHeader(Text::IfNoneMatchTooLong));
+    }
     let caller = caller.0;
     let now = clock.now();
     let listing = with_conn(&db, move |conn| kit::find::<Listing>(conn, id)).await?.as_seen_at(now);

@@ -69,7 +69,7 @@ pub struct ListingContent {
     pub media: Vec<Media>,
     #[serde(default)]
     pub source: Option<Source>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::kit::optional_body_timestamp")]
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -104,7 +104,7 @@ impl Default for Price {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Owner {
     /// The owner's organization in techex, when it has one.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::kit::optional_body_id")]
     pub organization_id: Option<Uuid>,
     #[schema(example = "Viện Cơ điện Nông nghiệp")]
     pub name: String,
@@ -331,6 +331,7 @@ pub const LIMITS: Limits = &[
     ("LocalizedDescription", "vi", Limit::MaxLength(DESCRIPTION_MAX)),
     ("LocalizedDescription", "en", Limit::MaxLength(DESCRIPTION_MAX)),
     ("Price", "amount", Limit::Minimum(0)),
+    ("Price", "amount", Limit::Maximum(i64::MAX)),
     ("Price", "currency", Limit::Pattern("^VND$")),
     ("Price", "currency", Limit::MaxLength(3)),
     ("Owner", "name", Limit::MinLength(1)),
@@ -381,4 +382,6 @@ pub const LIMITS: Limits = &[
     ("ListingResponse", "province_as_sent", Limit::MaxLength(2)),
     ("ListingResponse", "media", Limit::MaxItems(MEDIA_MAX)),
     ("ListingResponse", "allowed_actions", Limit::MaxItems(LifecycleAction::ALL.len())),
+    ("ListingResponse", "version", Limit::Minimum(1)),
+    ("ListingResponse", "version", Limit::Maximum(i64::MAX)),
 ];

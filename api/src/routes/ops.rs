@@ -9,16 +9,16 @@ use crate::error::{ApiError, Problem};
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    #[schema(example = "ok")]
+    #[schema(example = "ok", max_length = 2)]
     pub status: &'static str,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct Readiness {
-    #[schema(example = "ready")]
+    #[schema(example = "ready", max_length = 5)]
     pub status: &'static str,
     /// `sqlite` or `postgres`.
-    #[schema(example = "sqlite")]
+    #[schema(example = "sqlite", max_length = 8)]
     pub database: &'static str,
 }
 

@@ -149,4 +149,6 @@ pub const LIMITS: Limits = &[
     ("OrganizationResponse", "tax_code", Limit::MaxLength(14)),
     ("OrganizationResponse", "source_exchanges", Limit::MaxItems(SOURCE_EXCHANGES_MAX)),
     ("OrganizationResponse", "source_exchanges[]", Limit::MaxLength(EXCHANGE_CODE_MAX)),
+    ("OrganizationResponse", "version", Limit::Minimum(1)),
+    ("OrganizationResponse", "version", Limit::Maximum(i64::MAX)),
 ];

@@ -10,7 +10,9 @@ use techex_domain::listing::MediaKind;
 use techex_domain::organization::OrganizationKind;
 use techex_domain::refdata::{self, ProvinceKind};
 use techex_domain::{IpStatus, LifecycleAction, ListingKind, ListingStatus, Right, TransferForm, TransferMethod};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::error::{ApiError, QueryRefused};
 use crate::query::{NoParameters, Query};
@@ -136,19 +138,9 @@ macro_rules! values_of {
     };
 }
 
-/// Every enumeration the API uses, by name, with labels.
-///
-/// Each value with its label in Vietnamese and English, so a portal can show a listing's kind,
-/// status or transfer form in words without keeping its own table.
-#[utoipa::path(
-    tag = "reference",
-    operation_id = "list_enums",
-    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`",
-               body = BTreeMap<String, Vec<EnumValue>>), QueryRefused)
-)]
-#[get("/reference/enums")]
-pub async fn list_enums(_: Query<NoParameters>) -> HttpResponse {
-    let enums: BTreeMap<&str, Vec<EnumValue>> = BTreeMap::from([
+/// Every enumeration the API uses, by name: the body of `/v1/reference/enums`.
+pub(crate) fn enumerations() -> BTreeMap<&'static str, Vec<EnumValue>> {
+    BTreeMap::from([
         ("listing_kind", values_of!(ListingKind)),
         ("listing_status", values_of!(ListingStatus)),
         ("lifecycle_action", values_of!(LifecycleAction)),
@@ -158,8 +150,50 @@ pub async fn list_enums(_: Query<NoParameters>) -> HttpResponse {
         ("right", values_of!(Right)),
         ("media_kind", values_of!(MediaKind)),
         ("organization_kind", values_of!(OrganizationKind)),
-    ]);
-    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, CACHE)).json(enums)
+    ])
+}
+
+/// The schema of [`enumerations`], from the enumerations themselves: the names it holds, and no
+/// more values in one than the longest has.
+pub struct Enumerations;
+
+impl PartialSchema for Enumerations {
+    fn schema() -> RefOr<Schema> {
+        let enums = enumerations();
+        let longest = enums.values().map(Vec::len).max().unwrap_or_default();
+        let name_max = enums.keys().map(|name| name.len()).max().unwrap_or_default();
+        let names = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(enums.keys().copied()))
+            .max_length(Some(name_max));
+        let values = ArrayBuilder::new().items(Ref::from_schema_name(EnumValue::name())).max_items(Some(longest));
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property_names(Some(names))
+            .additional_properties(Some(values))
+            .into()
+    }
+}
+
+impl ToSchema for Enumerations {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((EnumValue::name().into(), EnumValue::schema()));
+    }
+}
+
+/// Every enumeration the API uses, by name, with labels.
+///
+/// Each value with its label in Vietnamese and English, so a portal can show a listing's kind,
+/// status or transfer form in words without keeping its own table.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_enums",
+    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`",
+               body = inline(Enumerations)), QueryRefused)
+)]
+#[get("/reference/enums")]
+pub async fn list_enums(_: Query<NoParameters>) -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, CACHE)).json(enumerations())
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

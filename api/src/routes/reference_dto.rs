@@ -3,8 +3,53 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
+use techex_domain::listing::{TRL_MAX, TRL_MIN};
 use techex_domain::refdata;
 use utoipa::ToSchema;
+
+use crate::kit::Limit;
+
+/// The most characters of a name or label in the reference data (the longest is 71).
+pub const NAME_MAX: usize = 100;
+/// The most characters of a TRL level's description (the longest is 107).
+pub const DESCRIPTION_MAX: usize = 200;
+
+/// The bounds of the reference data as the hub serves it. The lists' lengths are those of the
+/// compiled-in data; the lengths of texts are round bounds its test checks every value against.
+pub fn limits() -> Vec<(&'static str, &'static str, Limit)> {
+    let most_names = refdata::provinces().iter().map(|p| p.names.len()).max().unwrap_or_default();
+    let mut limits = vec![
+        ("ProvinceList", "items", Limit::MaxItems(refdata::provinces().len())),
+        ("FieldList", "items", Limit::MaxItems(refdata::fields().len())),
+        ("TrlList", "items", Limit::MaxItems(refdata::trl_levels().len())),
+        ("Province", "names", Limit::MaxItems(most_names)),
+        ("Province", "code", Limit::MaxLength(2)),
+        ("Province", "successor_code", Limit::MaxLength(2)),
+        ("Field", "code", Limit::MaxLength(3)),
+        ("Field", "parent", Limit::MaxLength(3)),
+        ("TrlLevel", "level", Limit::Minimum(TRL_MIN)),
+        ("TrlLevel", "level", Limit::Maximum(TRL_MAX)),
+        ("TrlLevel", "code", Limit::MaxLength(4)),
+        ("TrlLevel", "description_vi", Limit::MaxLength(DESCRIPTION_MAX)),
+        ("TrlLevel", "description_en", Limit::MaxLength(DESCRIPTION_MAX)),
+    ];
+    let names = [
+        ("Province", "name_vi"),
+        ("Province", "name_en"),
+        ("Province", "region"),
+        ("ProvinceName", "name_vi"),
+        ("ProvinceName", "name_en"),
+        ("Field", "name_vi"),
+        ("Field", "name_en"),
+        ("TrlLevel", "name_vi"),
+        ("TrlLevel", "name_en"),
+        ("EnumValue", "value"),
+        ("EnumValue", "label_vi"),
+        ("EnumValue", "label_en"),
+    ];
+    limits.extend(names.into_iter().map(|(schema, property)| (schema, property, Limit::MaxLength(NAME_MAX))));
+    limits
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -131,6 +176,48 @@ impl From<&refdata::TrlLevel> for TrlLevel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every text the reference endpoints serve, with the most characters its schema allows.
+    #[test]
+    fn the_reference_data_fits_its_documented_limits() {
+        let spec = serde_json::to_value(crate::openapi()).unwrap();
+        let schemas = &spec["components"]["schemas"];
+        let mut served = Vec::new();
+        for province in refdata::provinces() {
+            served.push(("Province", serde_json::to_value(Province::from(province.clone())).unwrap()));
+            for name in &province.names {
+                let name = ProvinceName {
+                    name_vi: name.name_vi.clone(),
+                    name_en: name.name_en.clone(),
+                    valid_from: name.valid_from,
+                    valid_to: name.valid_to,
+                };
+                served.push(("ProvinceName", serde_json::to_value(name).unwrap()));
+            }
+        }
+        served.extend(refdata::fields().iter().map(|f| ("Field", serde_json::to_value(Field::from(f)).unwrap())));
+        served.extend(
+            refdata::trl_levels().iter().map(|t| ("TrlLevel", serde_json::to_value(TrlLevel::from(t)).unwrap())),
+        );
+        for values in crate::routes::reference::enumerations().into_values() {
+            served.extend(values.into_iter().map(|v| ("EnumValue", serde_json::to_value(v).unwrap())));
+        }
+        let mut checked = 0;
+        for (schema, value) in served {
+            for (property, value) in value.as_object().unwrap() {
+                let Some(text) = value.as_str() else { continue };
+                let declared = &schemas[schema]["properties"][property];
+                if declared.get("$ref").is_some() {
+                    continue; // an enumeration, bounded by its values
+                }
+                let max =
+                    declared["maxLength"].as_u64().unwrap_or_else(|| panic!("{schema}.{property} has no maxLength"));
+                assert!(text.chars().count() as u64 <= max, "{schema}.{property} {text:?} is longer than {max}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 1000, "{checked} texts checked");
+    }
 
     #[test]
     fn only_renamed_provinces_list_their_names() {

@@ -90,6 +90,30 @@ backend_tests! {
         assert_eq!(verified.claims["sub"], app.publisher.id.as_str());
     }
 
+    async fn token_request_fields_longer_than_documented_are_refused(app: TestApp) {
+        let spec = app.anonymous().get("/openapi.json").await.body;
+        let fields = spec["components"]["schemas"]["TokenRequest"]["properties"].clone();
+        let client = &app.publisher;
+        for name in ["grant_type", "scope", "client_id", "client_secret"] {
+            let max = fields[name]["maxLength"].as_u64().unwrap() as usize;
+            let mut form: Vec<(&str, String)> = vec![
+                ("grant_type", "client_credentials".to_owned()),
+                ("client_id", client.id.clone()),
+                ("client_secret", client.secret.clone()),
+            ];
+            form.retain(|(field, _)| *field != name);
+            form.push((name, "a".repeat(max + 1)));
+            let body = form.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+            let reply = app.request_token(&body, None).await;
+            assert_eq!(reply.status.as_u16(), 400, "{name}: {:#}", reply.body);
+            assert_eq!(reply.body["error"], "invalid_request", "{name}");
+            assert!(reply.body["error_description"].as_str().unwrap().contains(name), "{:#}", reply.body);
+        }
+        // Every scope at once is as long as a scope may be.
+        let every_scope = spec["components"]["schemas"]["Scope"]["enum"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect::<Vec<_>>().join(" ");
+        assert_eq!(every_scope.len() as u64, fields["scope"]["maxLength"].as_u64().unwrap());
+    }
+
     async fn the_token_endpoint_answers_rfc_6749_errors(app: TestApp) {
         let client = &app.publisher;
         let wrong_secret = format!("grant_type=client_credentials&client_id={}&client_secret=wrong", client.id);

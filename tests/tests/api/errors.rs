@@ -140,6 +140,67 @@ backend_tests! {
         assert_eq!(reply.problem(400, "invalid_path")["errors"][0]["field"], "id");
     }
 
+    async fn ids_longer_than_the_documented_36_characters_are_refused(app: TestApp) {
+        let id = app.create_listing(&listing_body()).await;
+        assert_eq!(app.get(&format!("/v1/listings/{id}")).await.status, 200);
+        let publisher = &app.publisher.organization_id;
+        assert_eq!(app.get(&format!("/v1/listings?publisher={publisher}")).await.status, 200);
+        // The URN and braced forms name the same UUIDs but are longer than the contract allows.
+        for (long, publisher) in [
+            (format!("urn:uuid:{id}"), format!("urn:uuid:{publisher}")),
+            (format!("%7B{id}%7D"), format!("%7B{publisher}%7D")),
+        ] {
+            let reply = app.get(&format!("/v1/listings/{long}")).await;
+            assert_eq!(reply.problem(400, "invalid_path")["errors"][0]["field"], "id", "{long}");
+            let reply = app.get(&format!("/v1/listings?publisher={publisher}")).await;
+            assert_eq!(reply.problem(400, "invalid_query")["errors"][0]["field"], "publisher", "{publisher}");
+        }
+        let urn = format!("urn:uuid:{publisher}");
+        let listing = app.post("/v1/listings", &listing_with(json!({"owner": {"organization_id": urn, "name": "Viện"}}))).await;
+        listing.problem(422, "validation_failed");
+        assert!(listing.body["errors"][0]["message"].as_str().unwrap().contains("id"), "{:#}", listing.body);
+        assert_eq!(listing.field_errors(), [("owner.organization_id".to_owned(), "invalid_value".to_owned())]);
+        let admin = app.new_client(&["admin"]).await;
+        let client = app.as_client(&admin).post("/v1/clients", &json!({"organization_id": urn, "name": "Cổng", "scopes": []})).await;
+        client.problem(422, "validation_failed");
+        assert_eq!(client.field_errors(), [("organization_id".to_owned(), "invalid_value".to_owned())]);
+        assert_eq!(app.change_count(), 1, "only the listing created first");
+    }
+
+    async fn a_problem_stays_within_its_documented_lengths_whatever_it_echoes(app: TestApp) {
+        let spec = app.anonymous().get("/openapi.json").await.body;
+        let limit = |schema: &str, property: &str| {
+            spec["components"]["schemas"][schema]["properties"][property]["maxLength"].as_u64().unwrap() as usize
+        };
+        let long = "x".repeat(5000);
+        let route = app.get(&format!("/v1/{long}")).await;
+        let detail = route.problem(404, "not_found")["detail"].as_str().unwrap();
+        assert!(detail.chars().count() <= limit("Problem", "detail"), "{} characters", detail.chars().count());
+        assert!(detail.ends_with('…'), "{detail}");
+        let query = app.get(&format!("/v1/listings?{long}=1&province={long}")).await;
+        let errors = query.problem(400, "invalid_query")["errors"].as_array().unwrap().clone();
+        assert!(!errors.is_empty());
+        for error in errors {
+            for (property, text) in [("field", &error["field"]), ("message", &error["message"])] {
+                let length = text.as_str().unwrap().chars().count();
+                assert!(length <= limit("FieldError", property), "{property}: {length} characters");
+            }
+        }
+    }
+
+    async fn instants_longer_than_the_documented_35_characters_are_refused(app: TestApp) {
+        let day = techex_tests::expiry_in_days(30);
+        let longest = format!("{}.123456789+07:00", &day[..19]);
+        assert_eq!(longest.len(), 35);
+        let accepted = app.post("/v1/listings", &listing_with(json!({"expires_at": longest}))).await;
+        assert_eq!(accepted.status, 201, "{:#}", accepted.body);
+        let too_long = format!("{}.1234567891+07:00", &day[..19]);
+        let refused = app.post("/v1/listings", &listing_with(json!({"expires_at": too_long}))).await;
+        refused.problem(422, "validation_failed");
+        assert_eq!(refused.field_errors(), [("expires_at".to_owned(), "invalid_value".to_owned())]);
+        assert_eq!(app.change_count(), 1, "only the first listing");
+    }
+
     async fn wrong_methods_are_405_with_allow(app: TestApp) {
         let reply = app.send(TestRequest::put().uri("/v1/listings")).await;
         reply.problem(405, "method_not_allowed");

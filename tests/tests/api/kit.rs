@@ -245,6 +245,38 @@ backend_tests! {
         assert_eq!(head_of_post.body, Value::Null);
     }
 
+    async fn an_if_match_longer_than_documented_is_a_bad_request(app: TestApp) {
+        let spec = app.anonymous().get("/openapi.json").await.body;
+        let parameters = spec["paths"]["/v1/listings/{id}"]["patch"]["parameters"].as_array().unwrap().clone();
+        let if_match = parameters.iter().find(|p| p["name"] == "If-Match").unwrap();
+        let max = if_match["schema"]["maxLength"].as_u64().unwrap() as usize;
+        let id = app.create_listing(&listing_body()).await;
+        // The current version among stale ones: one tag more than the limit allows is refused.
+        let tags = |count: usize| (0..count).map(|_| "\"v0\"").chain(["\"v1\""]).collect::<Vec<_>>().join(",");
+        let fits = (max - 4) / 5;
+        assert!(tags(fits).len() <= max && tags(fits + 1).len() > max);
+        let patch = |header: String| {
+            TestRequest::patch().uri(&format!("/v1/listings/{id}")).insert_header(("if-match", header)).set_json(json!({"trl": 8}))
+        };
+        app.send_as_publisher(patch(tags(fits + 1))).await.problem(400, "invalid_header");
+        let accepted = app.send_as_publisher(patch(tags(fits))).await;
+        assert_eq!(accepted.status, StatusCode::OK, "{:#}", accepted.body);
+    }
+
+    async fn an_if_none_match_longer_than_documented_is_a_bad_request(app: TestApp) {
+        let spec = app.anonymous().get("/openapi.json").await.body;
+        let parameters = spec["paths"]["/v1/listings/{id}"]["get"]["parameters"].as_array().unwrap().clone();
+        let if_none_match = parameters.iter().find(|p| p["name"] == "If-None-Match").unwrap();
+        let max = if_none_match["schema"]["maxLength"].as_u64().unwrap() as usize;
+        let id = app.create_listing(&listing_body()).await;
+        let tags = |count: usize| (0..count).map(|_| "\"v0\"").chain(["\"v1\""]).collect::<Vec<_>>().join(",");
+        let fits = (max - 4) / 5;
+        let read = |header: String| TestRequest::get().uri(&format!("/v1/listings/{id}")).insert_header(("if-none-match", header));
+        app.send_as_publisher(read(tags(fits + 1))).await.problem(400, "invalid_header");
+        let unchanged = app.send_as_publisher(read(tags(fits))).await;
+        assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
+    }
+
     async fn an_empty_or_malformed_if_match_is_a_bad_request(app: TestApp) {
         let id = app.create_listing(&listing_body()).await;
         let admin = app.new_client(&["admin"]).await;

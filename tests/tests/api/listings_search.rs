@@ -129,7 +129,7 @@ backend_tests! {
             ("/v1/listings?kind=sale", "kind", "invalid_value"),
             ("/v1/listings?province=99", "province", "unknown_province"),
             ("/v1/listings?field=2%25", "field", "invalid_format"),
-            ("/v1/listings?field=2060", "field", "invalid_format"),
+            ("/v1/listings?field=2060", "field", "too_long"),
             ("/v1/listings?cursor=bm90LWEtY3Vyc29y", "cursor", "invalid_cursor"),
             ("/v1/listings?cursor=%%%", "cursor", "invalid_cursor"),
             ("/v1/listings?provnce=79", "provnce", "unknown_field"),

@@ -18,6 +18,34 @@ fn members(value: &Value) -> BTreeSet<&str> {
 }
 
 backend_tests! {
+    async fn values_longer_than_documented_are_refused_naming_the_parameter(app: TestApp) {
+        let spec = app.anonymous().get("/openapi.json").await.body;
+        let parameters = spec["paths"]["/v1/listings"]["get"]["parameters"].as_array().unwrap().clone();
+        let max_of = |name: &str| {
+            let schema = &parameters.iter().find(|p| p["name"] == name).unwrap()["schema"];
+            let string = if schema["type"] == "array" { &schema["items"] } else { schema };
+            string["maxLength"].as_u64().unwrap() as usize
+        };
+        app.publish_all(&[("offer", "79", &["206"])]).await;
+        for (name, fits) in [("province", "79"), ("field", "206"), ("fields", "title"), ("cursor", "")] {
+            let max = max_of(name);
+            if !fits.is_empty() {
+                assert!(fits.len() <= max, "{name}={fits}");
+                let reply = app.anonymous().get(&format!("/v1/listings?{name}={fits}")).await;
+                assert_eq!(reply.status, StatusCode::OK, "{name}={fits}: {:#}", reply.body);
+            }
+            let long = "7".repeat(max + 1);
+            for query in [format!("{name}={long}"), format!("{name}=79,{long}")] {
+                if name == "cursor" && query.contains(',') {
+                    continue;
+                }
+                let reply = app.anonymous().get(&format!("/v1/listings?{query}")).await;
+                reply.problem(400, "invalid_query");
+                assert_eq!(reply.field_errors(), [(name.to_owned(), "too_long".to_owned())], "{query}");
+            }
+        }
+    }
+
     /// A multi-select arrives repeated, comma-separated or PHP-style (also percent-encoded), and
     /// its values are OR-ed; different filters are AND-ed.
     async fn every_form_of_a_multi_select_matches_any_of_its_values(app: TestApp) {

@@ -444,59 +444,69 @@ backend_tests! {
     }
 }
 
-/// Every string of the bodies written and the records answered of listings, organizations and
-/// clients states its longest length, and every list its most items (what API linters such as
-/// Spectral's OWASP rules ask): strings with a `format` (ids, times) and closed sets are bounded
-/// by them.
+/// Schemas of the contract that do not yet state their bounds: the URLs of the OAuth metadata
+/// (they follow the operator's `TECHEX_PUBLIC_URL` or the request), the number of published keys
+/// (the operator's), the token and a list's Link (it
+/// repeats the request's query). Nothing may join this list; bound it instead.
+const NOT_YET_BOUNDED: &[&str] = &[
+    "components.schemas.AuthorizationServerMetadata.properties.issuer",
+    "components.schemas.AuthorizationServerMetadata.properties.jwks_uri",
+    "components.schemas.AuthorizationServerMetadata.properties.service_documentation",
+    "components.schemas.AuthorizationServerMetadata.properties.token_endpoint",
+    "components.schemas.Jwks.properties.keys",
+    "components.schemas.TokenResponse.properties.access_token",
+    "paths./v1/organizations.get.responses.200.headers.Link.schema",
+];
+
+/// Where `value`, a part of the contract at `at`, holds a string without its longest length, a
+/// list without its most items or an integer without its range (what Spectral's OWASP rules
+/// ask), anywhere: schemas, parameters, headers, bodies. Examples are data, not schemas.
+fn unbounded_in(value: &Value, at: &str, found: &mut Vec<String>) {
+    match value {
+        Value::Object(object) => {
+            let types: Vec<&str> = match object.get("type") {
+                Some(Value::String(t)) => vec![t.as_str()],
+                Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+                _ => vec![],
+            };
+            let has = |key: &str| object.contains_key(key);
+            let closed = has("enum") || has("const");
+            let unbounded = (types.contains(&"string") && !has("maxLength") && !closed)
+                || (types.contains(&"array") && !has("maxItems"))
+                || (types.contains(&"integer") && !(has("minimum") && has("maximum")) && !closed);
+            if unbounded {
+                found.push(at.to_owned());
+            }
+            for (key, inner) in object {
+                if key == "example" || key == "examples" {
+                    continue;
+                }
+                unbounded_in(inner, &format!("{at}.{key}"), found);
+            }
+        }
+        Value::Array(items) => {
+            for (n, item) in items.iter().enumerate() {
+                // A parameter is named by its name, so that the list's order does not matter.
+                let step =
+                    item.get("in").and(item.get("name")).and_then(Value::as_str).map_or(n.to_string(), str::to_owned);
+                unbounded_in(item, &format!("{at}.{step}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every string of the contract states its longest length, every list its most items and every
+/// integer its range, but for those [`NOT_YET_BOUNDED`] lists: a new schema, parameter or header
+/// without its bounds fails here.
 #[test]
-fn resource_schemas_bound_every_string_and_list() {
+fn every_schema_parameter_and_header_bounds_its_strings_lists_and_integers() {
     let document: Value = serde_json::from_str(&techex_api::openapi_text("3.1")).unwrap();
     let schemas = &document["components"]["schemas"];
     let mut unbounded = Vec::new();
-    for name in [
-        "ListingContent",
-        "ListingResponse",
-        "ListingPage",
-        "LocalizedText",
-        "LocalizedSummary",
-        "LocalizedDescription",
-        "Price",
-        "Owner",
-        "Contact",
-        "Media",
-        "Source",
-        "OrganizationContent",
-        "OrganizationContact",
-        "OrganizationResponse",
-        "OrganizationPage",
-        "ClientResponse",
-        "ClientPage",
-        "ClientWithSecret",
-        "CreateClientRequest",
-        "UpdateClientRequest",
-    ] {
-        let properties = schemas[name]["properties"].as_object().unwrap_or_else(|| panic!("{name} has no properties"));
-        for (property, schema) in properties {
-            let types = match &schema["type"] {
-                Value::String(t) => vec![t.as_str()],
-                Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
-                _ => vec![],
-            };
-            if types.contains(&"string") && schema.get("format").is_none() && schema.get("maxLength").is_none() {
-                unbounded.push(format!("{name}.{property}"));
-            }
-            if types.contains(&"array") {
-                if schema.get("maxItems").is_none() {
-                    unbounded.push(format!("{name}.{property}"));
-                }
-                let items = &schema["items"];
-                if items["type"] == "string" && items.get("maxLength").is_none() {
-                    unbounded.push(format!("{name}.{property}[]"));
-                }
-            }
-        }
-    }
-    assert!(unbounded.is_empty(), "unbounded: {unbounded:?}");
+    unbounded_in(&document["components"], "components", &mut unbounded);
+    unbounded_in(&document["paths"], "paths", &mut unbounded);
+    assert_eq!(unbounded, NOT_YET_BOUNDED, "unbounded");
     assert_eq!(schemas["LocalizedText"]["properties"]["vi"]["maxLength"], techex_domain::listing::TITLE_MAX);
     assert_eq!(
         schemas["ListingContent"]["properties"]["field_codes"]["maxItems"],
