@@ -53,6 +53,7 @@ use techex_domain::RestorePeriod;
     tags(
         (name = "auth", description = "OAuth 2.0 client credentials: access tokens and the keys that verify them"),
         (name = "listings", description = "Technology offers and demands, and their lifecycle"),
+        (name = "interests", description = "Expressions of interest in listings: sent by anyone, read by the listing's publisher"),
         (name = "organizations", description = "The parties of the exchange"),
         (name = "clients", description = "API clients and their secrets (operator only)"),
         (name = "reference", description = "Provinces, S&T fields, TRL levels and enumerations, in Vietnamese and English"),
@@ -181,6 +182,8 @@ const STRICT_SCHEMAS: &[&str] = &[
     "Source",
     "OrganizationContent",
     "OrganizationContact",
+    "SendInterestRequest",
+    "SenderContact",
 ];
 
 /// What the derived schemas cannot say: the limits the domain enforces and the refusal of unknown
@@ -193,6 +196,7 @@ fn complete_schemas(spec: &mut utoipa::openapi::OpenApi) {
         routes::listings_dto::LIMITS,
         routes::organizations_dto::LIMITS,
         routes::clients_dto::LIMITS,
+        routes::interests_dto::LIMITS,
         crate::error::LIMITS,
     ] {
         crate::kit::document_limits(components, limits);
@@ -234,6 +238,7 @@ pub fn build_app(
         .app_data(web::Data::new(state.restore_period))
         .app_data(web::Data::new(PublicUrl(state.public_url)))
         .app_data(web::Data::new(state.rate_limits.trusted_proxies()))
+        .app_data(web::Data::new(state.rate_limits.senders()))
         .app_data(web::Data::new(routes::ops::OpenApi30(crate::openapi30::downgrade(&spec))))
         .app_data(web::Data::new(state.clock))
         .app_data(web::Data::new(spec))

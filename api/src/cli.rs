@@ -188,6 +188,11 @@ pub struct ServeArgs {
     /// Requests per minute for each IP address of anonymous callers.
     #[arg(long, env = "TECHEX_RATE_LIMIT_ANONYMOUS", default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_anonymous: u32,
+
+    /// Expressions of interest per hour for each IP address of anonymous senders (all of them
+    /// may come at once), on top of the anonymous rate limit.
+    #[arg(long, env = "TECHEX_INTEREST_RATE_LIMIT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub interest_rate_limit: u32,
 }
 
 impl Default for ServeArgs {

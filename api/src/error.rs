@@ -230,6 +230,10 @@ pub enum ApiError {
     },
     ClientRevoked,
     SelfLockout,
+    /// Too many requests under a handler's own rate limit (see [`crate::auth::rate_limit::SenderLimit`]).
+    RateLimited(crate::auth::rate_limit::Refusal),
+    /// Expressions of interest go to published listings only; this one is in another status.
+    ListingNotOpen(techex_domain::ListingStatus),
     /// A failure an HTTP layer answered before any handler (CORS, rate limits), with its words.
     Http {
         status: StatusCode,
@@ -299,6 +303,11 @@ impl ApiError {
             NotFound { entity: Entity::ApiClient } => {
                 ("client_not_found", StatusCode::NOT_FOUND, T::TitleClientNotFound)
             }
+            NotFound { entity: Entity::Interest } => {
+                ("interest_not_found", StatusCode::NOT_FOUND, T::TitleInterestNotFound)
+            }
+            RateLimited(_) => ("rate_limited", StatusCode::TOO_MANY_REQUESTS, T::TitleRateLimited),
+            ListingNotOpen(_) => ("listing_not_open", StatusCode::CONFLICT, T::TitleListingNotOpen),
             NoRoute(_) => ("not_found", StatusCode::NOT_FOUND, T::TitleNotFound),
             MethodNotAllowed { .. } => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, T::TitleMethodNotAllowed),
             IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT, T::TitleIllegalTransition),
@@ -359,6 +368,11 @@ impl ApiError {
             ApiError::NotFound { entity: Entity::Listing } | ApiError::Denied(D::Hidden) => text(Text::NoSuchListing),
             ApiError::NotFound { entity: Entity::Organization } => text(Text::NoSuchOrganization),
             ApiError::NotFound { entity: Entity::ApiClient } => text(Text::NoSuchClient),
+            ApiError::NotFound { entity: Entity::Interest } => text(Text::NoSuchInterest),
+            ApiError::RateLimited(_) => text(Text::RetryLater),
+            ApiError::ListingNotOpen(status) => {
+                text(Text::ListingNotOpen).with_words("status", status.as_str(), status.label_vi())
+            }
             ApiError::NoRoute(target) => text(Text::NoRoute).with("target", target),
             ApiError::MethodNotAllowed { method, allowed } => {
                 text(Text::MethodNotAllowed).with("method", method).with("allowed", allowed)
@@ -496,6 +510,12 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
+        if let ApiError::RateLimited(refusal) = self {
+            response.insert_header((header::RETRY_AFTER, refusal.retry_after));
+            for (field, value) in &refusal.fields {
+                response.insert_header((field.clone(), value.clone()));
+            }
+        }
         if let ApiError::MethodNotAllowed { allowed, .. } = self
             && let Ok(value) = HeaderValue::from_str(allowed)
         {
@@ -596,12 +616,12 @@ mod tests {
             ApiError::BodyTimeout { seconds: 30 },
             ApiError::ClientRevoked,
             ApiError::SelfLockout,
+            ApiError::RateLimited(crate::auth::rate_limit::Refusal { retry_after: 60, fields: Vec::new() }),
+            ApiError::ListingNotOpen(ListingStatus::Closed),
             ApiError::Unavailable(StoreError::NotFound(Entity::Listing)),
             ApiError::internal("boom"),
         ];
-        all.extend(
-            [Entity::Listing, Entity::Organization, Entity::ApiClient].map(|entity| ApiError::NotFound { entity }),
-        );
+        all.extend(Entity::ALL.map(|entity| ApiError::NotFound { entity }));
         all.extend(
             [Constraint::ListingSource, Constraint::OrganizationTaxCode, Constraint::SourceExchange]
                 .map(ApiError::Duplicate),

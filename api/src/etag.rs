@@ -29,6 +29,17 @@ pub fn of_fields(version: i64, fields: Option<&str>) -> String {
     }
 }
 
+/// The field-set part of a tag (see [`of_fields`]) for a representation that also carries
+/// counts of interests, which change without a new version of the listing: a new interest gives
+/// the representation another tag, so an `If-None-Match` never hides it. The tag still names
+/// the version for `If-Match`, and is as long as a field set's.
+pub fn with_counts(fields: Option<String>, counts: Option<techex_domain::interest::InterestCount>) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let Some(counts) = counts else { return fields };
+    let seed = format!("{}|{}|{}", fields.unwrap_or_default(), counts.total, counts.unanswered);
+    Some(Sha256::digest(seed.as_bytes())[..5].iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// The version a tag names, whatever fields and coding its representation had: what a write's
 /// precondition is about.
 fn version_of(tag: &str) -> std::borrow::Cow<'_, str> {

@@ -5,7 +5,7 @@ use actix_web::HttpServer;
 use clap::Parser;
 use techex_api::app::CorsPolicy;
 use techex_api::auth::keys::SigningAlgorithm;
-use techex_api::auth::rate_limit::{Quota, RateLimits};
+use techex_api::auth::rate_limit::{HourlyQuota, Quota, RateLimits};
 use techex_api::auth::token_guard::{TokenGuard, TokenGuardConfig};
 use techex_api::auth::{KeySet, TokenLifetime};
 use techex_api::cli::{Cli, ClientsCommand, Command, OrgsCommand, ServeArgs, redact_url};
@@ -191,7 +191,8 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
             quota(args.rate_limit_client),
             quota(args.rate_limit_anonymous),
             args.trusted_proxies.clone(),
-        ),
+        )
+        .with_sender_quota(HourlyQuota { per_hour: args.interest_rate_limit, burst: args.interest_rate_limit }),
         keys,
         token_lifetime: TokenLifetime(args.token_ttl_seconds),
         cors: CorsPolicy::parse(&args.cors_origins)?,

@@ -218,6 +218,11 @@ impl Fields {
         value
     }
 
+    /// Whether `name` was asked for by name (not merely sent because no choice was made).
+    pub fn names(&self, name: &str) -> bool {
+        self.0.as_ref().is_some_and(|chosen| chosen.contains(name))
+    }
+
     /// What tells this choice apart in an entity tag (`None` for the whole representation):
     /// each field set is its own representation, with its own tag.
     pub fn tag(&self) -> Option<String> {

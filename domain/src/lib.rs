@@ -7,6 +7,7 @@
 pub mod words;
 pub mod access;
 pub mod client;
+pub mod interest;
 pub mod listing;
 pub mod messages;
 pub mod organization;

@@ -159,6 +159,10 @@ catalog! {
         "'{value}' không phải là mã tin công nghệ (UUID)";
     NotOrganizationId => "invalid_format", "'{value}' is not an organization id (UUID)",
         "'{value}' không phải là mã tổ chức (UUID)";
+    NotInterestId => "invalid_format", "'{value}' is not an interest id (UUID)",
+        "'{value}' không phải là mã bày tỏ quan tâm (UUID)";
+    EmailOrPhone => "required", "give an e-mail address or a phone number (or both), so the publisher can answer",
+        "hãy nhập địa chỉ e-mail hoặc số điện thoại (hoặc cả hai) để bên đăng tin có thể trả lời";
     NotClientId => "invalid_format", "'{value}' is not an API client id (UUID)",
         "'{value}' không phải là mã ứng dụng khách API (UUID)";
 
@@ -172,6 +176,8 @@ catalog! {
     TitleListingNotFound => "listing_not_found", "Listing not found", "Không tìm thấy tin công nghệ";
     TitleOrganizationNotFound => "organization_not_found", "Organization not found", "Không tìm thấy tổ chức";
     TitleClientNotFound => "client_not_found", "API client not found", "Không tìm thấy ứng dụng khách API";
+    TitleInterestNotFound => "interest_not_found", "Interest not found", "Không tìm thấy bày tỏ quan tâm";
+    TitleListingNotOpen => "listing_not_open", "Listing not open to interests", "Tin không nhận bày tỏ quan tâm";
     TitleNotFound => "not_found", "Not found", "Không tìm thấy";
     TitleMethodNotAllowed => "method_not_allowed", "Method not allowed", "Phương thức không được phép";
     TitleIllegalTransition => "illegal_transition", "Illegal lifecycle move", "Không thể chuyển trạng thái";
@@ -219,6 +225,11 @@ catalog! {
         "không có tổ chức nào có mã này";
     NoSuchClient => "client_not_found", "there is no API client with this id",
         "không có ứng dụng khách API nào có mã này";
+    NoSuchInterest => "interest_not_found", "this listing has no interest with this id",
+        "tin này không có bày tỏ quan tâm nào có mã này";
+    ListingNotOpen => "listing_not_open",
+        "only published listings accept expressions of interest; this one is {status}",
+        "chỉ tin đang công bố mới nhận bày tỏ quan tâm; tin này đang ở trạng thái “{status}”";
     NoRoute => "not_found", "nothing is served at {target}", "không có tài nguyên nào tại {target}";
     MethodNotAllowed => "method_not_allowed", "{method} is not allowed here; allowed: {allowed}",
         "không được dùng phương thức {method} tại đây; các phương thức được phép: {allowed}";

@@ -20,6 +20,11 @@ impl Author {
         Author { actor: format!("client:{client_id}"), organization: Some(organization_id.to_string()) }
     }
 
+    /// Someone without a token (an anonymous sender of an expression of interest).
+    pub fn anonymous() -> Self {
+        Author { actor: "anonymous".to_owned(), organization: None }
+    }
+
     pub fn command_line() -> Self {
         Author { actor: "cli".to_owned(), organization: None }
     }

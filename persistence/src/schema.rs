@@ -82,6 +82,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    interests (id) {
+        id -> Text,
+        listing_id -> Text,
+        sender_organization_id -> Nullable<Text>,
+        sender_client_id -> Nullable<Text>,
+        sender_name -> Nullable<Text>,
+        sender_organization -> Nullable<Text>,
+        sender_email -> Nullable<Text>,
+        sender_phone -> Nullable<Text>,
+        message -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        answered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(interests -> listings (listing_id));
 diesel::joinable!(listing_fields -> listings (listing_id));
 diesel::joinable!(api_clients -> organizations (organization_id));
 diesel::joinable!(source_exchanges -> organizations (organization_id));
@@ -91,5 +110,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     change_log,
     organizations,
     api_clients,
-    source_exchanges
+    source_exchanges,
+    interests
 );

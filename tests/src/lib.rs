@@ -15,7 +15,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use futures_util::future::LocalBoxFuture;
 use serde_json::{Value, json};
 use techex_api::AppState;
-use techex_api::auth::rate_limit::{Quota, RateLimits};
+use techex_api::auth::rate_limit::{HourlyQuota, Quota, RateLimits};
 use techex_api::auth::token_guard::{TokenGuard, TokenGuardConfig};
 use techex_api::auth::{KeySet, TokenLifetime};
 use techex_api::clock::Clock;
@@ -108,6 +108,8 @@ pub struct TestClient {
 pub struct Options {
     pub client_quota: Quota,
     pub anonymous_quota: Quota,
+    /// Expressions of interest per hour and address of anonymous senders.
+    pub interest_quota: HourlyQuota,
     pub cors_origins: Vec<String>,
     pub public_url: Option<String>,
     /// PKCS#8 PEMs of the signing keys, the first signing (default: one Ed25519 test key).
@@ -127,6 +129,7 @@ impl Default for Options {
         Options {
             client_quota: generous,
             anonymous_quota: generous,
+            interest_quota: HourlyQuota { per_hour: 3600, burst: 100_000 },
             cors_origins: vec![PORTAL_ORIGIN.to_owned()],
             public_url: None,
             signing_keys: vec![test_signing_key()],
@@ -256,7 +259,8 @@ impl TestApp {
                 options.client_quota,
                 options.anonymous_quota,
                 options.trusted_proxies,
-            ),
+            )
+            .with_sender_quota(options.interest_quota),
             keys,
             token_lifetime: TokenLifetime(options.token_ttl_seconds),
             cors: techex_api::app::CorsPolicy::parse(&options.cors_origins).expect("test CORS origins are valid"),

@@ -55,32 +55,51 @@ type Limiter = RateLimiter<RateKey, DefaultKeyedStateStore<RateKey>, DefaultCloc
 /// One class of callers: its quota, the name its answers announce, and the counts.
 struct Policy {
     name: &'static str,
-    quota: Quota,
+    /// The interval after which one more request is allowed.
+    interval: Duration,
+    burst: NonZeroU32,
     limiter: Limiter,
 }
 
 impl Policy {
     fn new(name: &'static str, quota: Quota) -> Self {
-        let gcra = Gcra::with_period(quota.per_request())
-            .expect("a quota's interval is at least a millisecond")
-            .allow_burst(quota.burst_size());
-        Policy { name, quota, limiter: RateLimiter::keyed(gcra).with_middleware::<StateInformationMiddleware>() }
+        Policy::every(name, quota.per_request(), quota.burst_size())
+    }
+
+    fn every(name: &'static str, interval: Duration, burst: NonZeroU32) -> Self {
+        let gcra =
+            Gcra::with_period(interval).expect("a quota's interval is at least a millisecond").allow_burst(burst);
+        Policy {
+            name,
+            interval,
+            burst,
+            limiter: RateLimiter::keyed(gcra).with_middleware::<StateInformationMiddleware>(),
+        }
+    }
+
+    /// Whole seconds until one more request is allowed.
+    fn next_in(&self) -> u64 {
+        self.interval.as_secs_f64().ceil() as u64
     }
 
     /// Writes the policy (the burst as the quota `q`, over the window `w` in which that many
     /// come back, so `q / w` is the sustained rate) and the caller's standing under it.
     fn announce(&self, headers: &mut HeaderMap, remaining: u32, next_in: u64) {
-        let burst = self.quota.burst_size().get();
-        let window = ((self.quota.per_request() * burst).as_secs_f64().ceil() as u64).max(1);
-        let fields = [
+        for (field, value) in self.fields(remaining, next_in) {
+            headers.insert(field, value);
+        }
+    }
+
+    fn fields(&self, remaining: u32, next_in: u64) -> Vec<(HeaderName, HeaderValue)> {
+        let burst = self.burst.get();
+        let window = ((self.interval * burst).as_secs_f64().ceil() as u64).max(1);
+        [
             (HeaderName::from_static("ratelimit-policy"), format!("\"{}\";q={burst};w={window}", self.name)),
             (HeaderName::from_static("ratelimit"), format!("\"{}\";r={remaining};t={next_in}", self.name)),
-        ];
-        for (field, value) in fields {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.insert(field, value);
-            }
-        }
+        ]
+        .into_iter()
+        .filter_map(|(field, value)| HeaderValue::from_str(&value).ok().map(|value| (field, value)))
+        .collect()
     }
 }
 
@@ -90,18 +109,32 @@ pub struct RateLimits {
     keys: Arc<KeySet>,
     clients: Arc<Policy>,
     addresses: Arc<Policy>,
+    senders: SenderLimit,
     trusted_proxies: Arc<Vec<IpAddr>>,
 }
 
 impl RateLimits {
     /// `trusted_proxies`: the reverse proxies whose `X-Forwarded-For` names the caller.
     pub fn new(keys: Arc<KeySet>, clients: Quota, anonymous: Quota, trusted_proxies: Vec<IpAddr>) -> Self {
+        let trusted_proxies = Arc::new(trusted_proxies);
         RateLimits {
             keys,
             clients: Arc::new(Policy::new("client", clients)),
             addresses: Arc::new(Policy::new("address", anonymous)),
-            trusted_proxies: Arc::new(trusted_proxies),
+            senders: SenderLimit::new(HourlyQuota::default(), trusted_proxies.clone()),
+            trusted_proxies,
         }
+    }
+
+    /// These limits with `quota` for anonymous senders of expressions of interest.
+    pub fn with_sender_quota(mut self, quota: HourlyQuota) -> Self {
+        self.senders = SenderLimit::new(quota, self.trusted_proxies.clone());
+        self
+    }
+
+    /// The stricter limit of anonymous senders of expressions of interest.
+    pub fn senders(&self) -> SenderLimit {
+        self.senders.clone()
     }
 
     /// The reverse proxies whose `X-Forwarded-For` names the caller.
@@ -132,8 +165,10 @@ pub async fn limit(
     match policy.limiter.check_key(&key) {
         Ok(snapshot) => {
             let mut response = next.call(req).await?.map_into_boxed_body();
-            let next_in = policy.quota.per_request().as_secs_f64().ceil() as u64;
-            policy.announce(response.headers_mut(), snapshot.remaining_burst_capacity(), next_in);
+            // A handler that refused under a policy of its own (see [`SenderLimit`]) announced it.
+            if !response.headers().contains_key("ratelimit-policy") {
+                policy.announce(response.headers_mut(), snapshot.remaining_burst_capacity(), policy.next_in());
+            }
             Ok(response)
         }
         Err(negative) => {
@@ -172,3 +207,55 @@ pub fn client_address(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> IpAddr {
 /// caller's address.
 #[derive(Clone)]
 pub struct TrustedProxies(pub Arc<Vec<IpAddr>>);
+
+/// Requests a caller may make per hour, and how many at once after a pause: the quota of an
+/// endpoint that people, not programs, call (`TECHEX_INTEREST_RATE_LIMIT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HourlyQuota {
+    pub per_hour: u32,
+    pub burst: u32,
+}
+
+/// Five per hour per address, all five at once.
+impl Default for HourlyQuota {
+    fn default() -> Self {
+        HourlyQuota { per_hour: 5, burst: 5 }
+    }
+}
+
+/// The stricter quota of anonymous senders of expressions of interest, per address, on top of
+/// the quota every anonymous request counts against: a form anyone can post must not become a
+/// way to flood publishers. Announced as the policy `"interest"`.
+#[derive(Clone)]
+pub struct SenderLimit {
+    policy: Arc<Policy>,
+    trusted_proxies: Arc<Vec<IpAddr>>,
+}
+
+/// Why a request was refused under a handler's own policy: when to come back, and the fields
+/// that announce the policy.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub retry_after: u64,
+    pub fields: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl SenderLimit {
+    fn new(quota: HourlyQuota, trusted_proxies: Arc<Vec<IpAddr>>) -> Self {
+        let interval = Duration::from_millis((3_600_000 / u64::from(quota.per_hour.max(1))).max(1));
+        let burst = NonZeroU32::new(quota.burst).unwrap_or(NonZeroU32::MIN);
+        SenderLimit { policy: Arc::new(Policy::every("interest", interval, burst)), trusted_proxies }
+    }
+
+    /// Counts one request of the address `req` comes from; over the quota, when to come back.
+    pub fn check(&self, req: &HttpRequest) -> Result<(), Refusal> {
+        let key = RateKey::Address(client_address(req, &self.trusted_proxies));
+        match self.policy.limiter.check_key(&key) {
+            Ok(_) => Ok(()),
+            Err(negative) => {
+                let retry_after = retry_after_seconds(negative.wait_time_from(DefaultClock::default().now()));
+                Err(Refusal { retry_after, fields: self.policy.fields(0, retry_after) })
+            }
+        }
+    }
+}

@@ -226,7 +226,9 @@ fn author_of(caller: &Caller) -> Result<Author, ApiError> {
 ///
 /// Published listings are public; others only for their publisher and moderators. Contacts are
 /// shown to authenticated callers only. The `ETag` is the listing's version: send it as
-/// `If-None-Match` to hear 304 while it is unchanged, or as `If-Match` on a change.
+/// `If-None-Match` to hear 304 while it is unchanged, or as `If-Match` on a change. Its
+/// publisher (with `listings:write`) and the operator see how many expressions of interest it
+/// received by naming `interests` in `fields` (`fields=interests,title,status`).
 #[utoipa::path(
     tag = "listings",
     operation_id = "get_listing",
@@ -259,11 +261,18 @@ pub async fn get_listing(
     }
     let caller = caller.0;
     let now = clock.now();
-    let listing = with_conn(&db, move |conn| kit::find::<Listing>(conn, id)).await?.as_seen_at(now);
+    let reader = caller.clone();
+    let counted = chosen.fields.names("interests");
+    let (listing, interests) = with_conn(&db, move |conn| {
+        let listing = kit::find::<Listing>(conn, id)?.as_seen_at(now);
+        let interests = if counted { crate::routes::interests::count_for(conn, &reader, &listing)? } else { None };
+        Ok((listing, interests))
+    })
+    .await?;
     if !may_read_listing(&caller, &listing) {
         return Err(ApiError::NotFound { entity: Entity::Listing });
     }
-    let tag = etag::of_fields(listing.version, chosen.fields.tag().as_deref());
+    let tag = etag::of_fields(listing.version, etag::with_counts(chosen.fields.tag(), interests).as_deref());
     let public = listing.status == ListingStatus::Published;
     if let Some(candidates) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
         && etag::matches_weak(candidates, &tag)
@@ -274,8 +283,13 @@ pub async fn get_listing(
     }
     let mut response = HttpResponse::Ok();
     cache_headers(&mut response, &caller, public);
-    let body = ListingResponse::seen_at(listing.clone(), &caller, now, **period);
-    Ok(kit::with_fields(response, &listing, body, &chosen.fields))
+    let mut body = ListingResponse::seen_at(listing.clone(), &caller, now, **period);
+    body.interests = interests.map(Into::into);
+    let mut answer = kit::with_fields(response, &listing, body, &chosen.fields);
+    if let Ok(value) = header::HeaderValue::from_str(&tag) {
+        answer.headers_mut().insert(header::ETAG, value);
+    }
+    Ok(answer)
 }
 
 /// Create a listing for the caller's organization.

@@ -192,6 +192,13 @@ pub struct ListingResponse {
     /// When the listing was deleted (its status is then `withdrawn`): only its organization sees
     /// it, and may `restore` it within the restore period.
     pub deleted_at: Option<DateTime<Utc>>,
+    /// How many expressions of interest the listing received: only on `GET /v1/listings/{id}`
+    /// when `fields` names it (`fields=interests`, or with other members), and only for its
+    /// publisher's clients with `listings:write` and the operator. Asked for, it is counted in
+    /// one query over the listing's interests; the ETag then changes with each new or answered
+    /// interest (and still names the listing's version for `If-Match`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interests: Option<crate::routes::interests_dto::InterestCount>,
 }
 
 /// A page of them, as every list answers it (named in the document, which cannot name a generic).
@@ -246,6 +253,7 @@ impl ListingResponse {
             updated_at: listing.updated_at,
             published_at: listing.published_at,
             deleted_at: listing.deleted_at,
+            interests: None,
         }
     }
 

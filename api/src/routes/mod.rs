@@ -3,6 +3,8 @@
 pub mod auth;
 pub mod clients;
 pub mod clients_dto;
+pub mod interests;
+pub mod interests_dto;
 pub mod listings;
 pub mod listings_dto;
 pub mod ops;
@@ -41,6 +43,7 @@ where
 pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     auth::configure(cfg);
     listings::configure(cfg);
+    interests::configure(cfg);
     organizations::configure(cfg);
     clients::configure(cfg);
     reference::configure(cfg);

@@ -3,6 +3,7 @@
 mod auth;
 mod clients;
 mod errors;
+mod interests;
 mod kit;
 mod languages;
 mod listings;
