@@ -67,7 +67,39 @@ async fn send_anonymously(app: &TestApp, listing: &str) -> String {
     sent.body["id"].as_str().unwrap().to_owned()
 }
 
+/// Compares an interest with the committed snapshot `name`: ids and times that are set are
+/// redacted, and a `null` stays visible.
+fn assert_snapshot(name: &str, value: &Value) {
+    let mut value = value.clone();
+    for (path, mark) in [
+        ("/id", "[id]"),
+        ("/listing_id", "[id]"),
+        ("/sender/organization_id", "[id]"),
+        ("/created_at", "[time]"),
+        ("/updated_at", "[time]"),
+        ("/answered_at", "[time]"),
+    ] {
+        if let Some(set) = value.pointer_mut(path).filter(|v| v.is_string()) {
+            *set = json!(mark);
+        }
+    }
+    insta::with_settings!({ prepend_module_to_snapshot => false, snapshot_path => "snapshots" }, {
+        insta::assert_json_snapshot!(name, value);
+    });
+}
+
 backend_tests! {
+    /// The interest as its sender gets it back and as the publisher reads it once answered,
+    /// kept as committed snapshots: a change of either shows as a diff to review.
+    async fn an_interest_as_its_sender_and_its_publisher_see_it(app: TestApp) {
+        let listing = published(&app).await;
+        let sent = app.anonymous().post(&interests_of(&listing), &anonymous_interest()).await;
+        assert_snapshot("interest_as_sender", &sent.body);
+        let one = format!("{}/{}", interests_of(&listing), sent.body["id"].as_str().unwrap());
+        assert_eq!(app.as_client(&app.publisher).post_empty(&format!("{one}/answer")).await.status, StatusCode::OK);
+        assert_snapshot("interest_as_publisher", &app.get(&one).await.body);
+    }
+
     /// An anonymous sender gets its interest back as sent (cleaned), never the owner's contact;
     /// the publisher reads it with the sender's contact; the change log records it without a
     /// person's details.
