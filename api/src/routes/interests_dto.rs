@@ -95,6 +95,18 @@ pub struct InterestSender {
 /// An expression of interest. The sender gets it back once, as sent; afterwards only the
 /// listing's publisher and the operator read it. It never carries the listing's contact.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019ac4a1-3b2c-7d4e-8f10-2a3b4c5d6e7f",
+    "listing_id": "019ac49f-0a1b-7c2d-9e3f-4a5b6c7d8e9f",
+    "sender": {"organization_id": null, "name": "Trần Thị Bình", "organization": "Công ty TNHH Nông sản Xanh",
+               "email": "binh@nongsanxanh.vn", "phone": "+84 28 3822 1234"},
+    "message": "Chúng tôi quan tâm đến máy sấy này cho hợp tác xã ở Long An.",
+    "answered": false,
+    "answered_at": null,
+    "version": 1,
+    "created_at": "2026-11-28T09:30:00Z",
+    "updated_at": "2026-11-28T09:30:00Z"
+}))]
 pub struct InterestResponse {
     pub id: Uuid,
     /// The listing it is about.

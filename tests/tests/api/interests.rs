@@ -237,6 +237,13 @@ backend_tests! {
         refused.problem(409, "listing_not_open");
         assert!(refused.body["detail"].as_str().unwrap().contains("draft"), "{:#}", refused.body);
         app.post(&interests_of(&closed), &body).await.problem(409, "listing_not_open");
+        let in_vietnamese = app
+            .send_as_publisher(TestRequest::post().uri(&interests_of(&draft)).insert_header(("accept-language", "vi")).set_json(&body))
+            .await;
+        in_vietnamese.problem(409, "listing_not_open");
+        let detail = in_vietnamese.body["detail"].as_str().unwrap();
+        assert!(detail.starts_with("chỉ tin đang công bố mới nhận bày tỏ quan tâm"), "{detail}");
+        assert!(!detail.contains("draft"), "the status in Vietnamese too: {detail}");
         let missing = uuid::Uuid::now_v7();
         app.anonymous().post(&interests_of(&missing.to_string()), &body).await.problem(404, "listing_not_found");
         app.anonymous().post(&interests_of("nope"), &body).await.problem(400, "invalid_path");
