@@ -127,7 +127,7 @@ pub struct FeedChange {
     pub version: i64,
     pub at: DateTime<Utc>,
     /// The record as it is after the write, as `GET` shows it to the operator. After `delete`,
-    /// `withdraw`, `close`, `expire` or `reject` it is a tombstone: its last state, which a mirror
+    /// `withdraw`, `close` or `expire` it is a tombstone: its last state, which a mirror
     /// takes down.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
