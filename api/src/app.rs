@@ -57,6 +57,7 @@ use techex_domain::RestorePeriod;
         (name = "organizations", description = "The parties of the exchange"),
         (name = "clients", description = "API clients and their secrets (operator only)"),
         (name = "reference", description = "Provinces, S&T fields, TRL levels and enumerations, in Vietnamese and English"),
+        (name = "changes", description = "The change feed partner exchanges mirror the hub by, and the operator's audit trail"),
         (name = "operations", description = "Health, readiness and this document"),
     ),
     servers((url = "/", description = "The server that serves this document, in production, staging or a local run alike (a hub with TECHEX_PUBLIC_URL names its URL)")),

@@ -31,8 +31,9 @@ pub const MAX_PARAMETERS: usize = 50;
 
 /// The most characters of one value of a query parameter, by name, wherever it appears: the
 /// contract declares them (see [`crate::contract`]) and [`read`] refuses a longer value.
-pub const VALUE_MAX_LENGTH: [(&str, usize); 4] = [
+pub const VALUE_MAX_LENGTH: [(&str, usize); 5] = [
     ("cursor", crate::kit::CURSOR_MAX),
+    ("after", crate::routes::changes::FEED_CURSOR_MAX),
     // Two-digit province codes; one to three leading digits of a field code.
     ("province", 2),
     ("field", 3),

@@ -10,6 +10,7 @@ use techex_domain::{
 };
 use uuid::Uuid;
 
+use crate::change_log::Audience;
 use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
 use crate::schema::{listing_fields, listings};
@@ -403,6 +404,15 @@ impl Versioned for Listing {
             replace_fields(conn, self)?;
         }
         Ok(updated)
+    }
+
+    /// Partners follow a listing while it is on the market (and hear when it leaves it).
+    fn audience(&self) -> Audience {
+        if self.status == ListingStatus::Published && !self.is_deleted() {
+            Audience::Everyone
+        } else {
+            Audience::Operator
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use techex_domain::organization::{Organization, OrganizationContact, OrganizationContent, OrganizationKind};
 use uuid::Uuid;
 
+use crate::change_log::Audience;
 use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
 use crate::schema::{organizations, source_exchanges};
@@ -173,6 +174,11 @@ impl Versioned for Organization {
             replace_source_exchanges(conn, self)?;
         }
         Ok(updated)
+    }
+
+    /// The parties of the exchange are public.
+    fn audience(&self) -> Audience {
+        Audience::Everyone
     }
 }
 

@@ -43,6 +43,7 @@ diesel::table! {
         at -> Timestamp,
         data -> Text,
         actor_organization -> Nullable<Text>,
+        audience -> Text,
     }
 }
 

@@ -7,7 +7,7 @@ use std::fmt::Display;
 
 use chrono::{DateTime, Utc};
 
-use crate::change_log::{self, Author, NewChange};
+use crate::change_log::{self, Audience, Author, NewChange};
 use crate::db::{DbConn, write};
 use crate::error::{Entity, StoreError};
 
@@ -45,6 +45,12 @@ pub trait Versioned: Sized {
     fn lock(conn: &mut DbConn, id: Self::Id) -> Result<(), StoreError>;
     /// Rewrites the record if it is still at `read_version`; how many rows changed.
     fn overwrite(&self, conn: &mut DbConn, read_version: i64, write: &Self::Write) -> Result<usize, StoreError>;
+
+    /// Who may follow this record's changes in the change feed while it is at this version. The
+    /// operator alone unless a resource says otherwise, so a new resource leaks nothing.
+    fn audience(&self) -> Audience {
+        Audience::Operator
+    }
 }
 
 /// The parts of a [`Versioned`] implementation every resource writes alike: the accessors of
@@ -88,7 +94,7 @@ pub fn create<R: Versioned>(
 ) -> Result<(), StoreError> {
     write(conn, |conn| {
         insert(conn)?;
-        log(conn, record, "create", author, represent)
+        log(conn, record, "create", record.audience(), author, represent)
     })
 }
 
@@ -109,6 +115,7 @@ where
         R::lock(conn, id)?;
         let mut record = R::find(conn, id)?.ok_or(StoreError::NotFound(R::ENTITY))?;
         let read_version = record.version();
+        let audience_before = record.audience();
         let what = change(conn, &mut record)?;
         let Some(op) = what.op() else {
             return Ok(record);
@@ -116,7 +123,10 @@ where
         if record.overwrite(conn, read_version, &what)? == 0 {
             return Err(StoreError::VersionConflict(R::ENTITY).into());
         }
-        log(conn, &record, op, author, represent)?;
+        // Whoever followed the record before the change hears of it too: a listing taken off the
+        // market tells mirrors to take it down.
+        let audience = audience_before.and(record.audience());
+        log(conn, &record, op, audience, author, represent)?;
         Ok(record)
     })
 }
@@ -125,6 +135,7 @@ fn log<R: Versioned>(
     conn: &mut DbConn,
     record: &R,
     op: &str,
+    audience: Audience,
     author: &Author,
     represent: Represent<'_, R>,
 ) -> Result<(), StoreError> {
@@ -135,6 +146,7 @@ fn log<R: Versioned>(
             entity_id: record.id().to_string(),
             op,
             version: record.version(),
+            audience,
             author,
             at: record.updated_at(),
             data: represent(record),

@@ -1,6 +1,7 @@
 //! The HTTP resources, one module each.
 
 pub mod auth;
+pub mod changes;
 pub mod clients;
 pub mod clients_dto;
 pub mod interests;
@@ -47,6 +48,7 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     organizations::configure(cfg);
     clients::configure(cfg);
     reference::configure(cfg);
+    changes::configure(cfg);
 }
 
 /// Reads a JSON merge-patch body (RFC 7386), which must be an object.

@@ -338,6 +338,8 @@ async fn both_backends_migrate_to_the_same_schema() {
     // feed can hand changes out in commit order (SQLite's single writer makes `seq` that order).
     let txid = postgres.columns.remove("change_log.txid");
     assert_eq!(txid, Some(Column { ty: "xid8".into(), not_null: true }));
+    let feed = postgres.indexes.remove("change_log_feed");
+    assert_eq!(feed.map(|index| index.columns), Some(vec!["txid".to_owned(), "seq".to_owned()]), "the feed's order");
     assert_eq!(
         sqlite.columns.keys().map(|k| k.split('.').next().unwrap()).collect::<BTreeSet<_>>(),
         BTreeSet::from([

@@ -1,0 +1,377 @@
+//! `/v1/changes`: the change feed partners mirror the hub by, and `/v1/admin/audit`: the same
+//! log as the operator's audit trail.
+
+use actix_web::{HttpResponse, get, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use techex_domain::access::{Denied, Scope};
+use techex_domain::{Message, Text, ValidationErrors};
+use techex_persistence::change_log::{self, AuditQuery, Change, FeedPosition, FeedQuery, Reader};
+use techex_persistence::{Db, Entity};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::CallerOf;
+use crate::error::{ApiError, Problem, QueryRefused};
+use crate::kit::Operator;
+use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::query::Query;
+use crate::routes::with_conn;
+
+/// The most changes one feed page holds.
+pub const FEED_MAX_LIMIT: i64 = 1000;
+/// The longest feed position: base64url of `c1:`, two 20-digit numbers and a colon.
+pub const FEED_CURSOR_MAX: usize = 60;
+const FEED_CURSOR_PREFIX: &str = "c1:";
+
+fn encode_position(position: FeedPosition) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{FEED_CURSOR_PREFIX}{}:{}", position.txid, position.seq))
+}
+
+fn decode_position(raw: &str) -> Option<FeedPosition> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+    let (txid, seq) = text.strip_prefix(FEED_CURSOR_PREFIX)?.split_once(':')?;
+    let position = FeedPosition { txid: txid.parse().ok()?, seq: seq.parse().ok()? };
+    (position.txid >= 0 && position.seq >= 0).then_some(position)
+}
+
+/// Reads a limit between 1 and `max` (`default` when absent).
+fn limit(raw: Option<&str>, default: i64, max: i64, errors: &mut ValidationErrors) -> i64 {
+    match raw.map(str::parse::<i64>) {
+        None => default,
+        Some(Ok(n)) if (1..=max).contains(&n) => n,
+        Some(Ok(_)) => {
+            errors.add("limit", Message::new(Text::PageLimit).with("max", max));
+            default
+        }
+        Some(Err(_)) => {
+            errors.add_as("limit", "invalid_format", Message::new(Text::PageLimit).with("max", max));
+            default
+        }
+    }
+}
+
+/// The kinds of records named by `entity`, each known.
+fn entities(names: &[String], errors: &mut ValidationErrors) -> Vec<&'static str> {
+    let mut chosen = Vec::new();
+    for name in names {
+        match Entity::ALL.iter().find(|e| e.as_str() == name) {
+            Some(entity) if !chosen.contains(&entity.as_str()) => chosen.push(entity.as_str()),
+            Some(_) => {}
+            None => {
+                let allowed: Vec<&str> = Entity::ALL.iter().map(|e| e.as_str()).collect();
+                errors.add("entity", Message::new(Text::OneOf).with("allowed", allowed.join(", ")));
+            }
+        }
+    }
+    chosen
+}
+
+fn instant(raw: Option<&str>, name: &str, errors: &mut ValidationErrors) -> Option<DateTime<Utc>> {
+    raw.and_then(|value| match value.parse::<DateTime<Utc>>() {
+        Ok(at) if value.len() <= crate::kit::TIMESTAMP_MAX_LENGTH => Some(at),
+        _ => {
+            errors.add(name, Text::DateTimeValue);
+            None
+        }
+    })
+}
+
+/// Where to read the feed from, and what.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedParams {
+    /// The `next_cursor` of the previous page; absent: from the first change ever recorded.
+    #[param(min_length = 1, max_length = 60)]
+    after: Option<String>,
+    /// Changes per page, 1 to 1000 (default 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000, example = 100)]
+    limit: Option<String>,
+    /// Only changes of these kinds of records.
+    #[param(value_type = Vec<FeedEntity>, style = Form, explode, max_items = 8, example = json!(["listing"]))]
+    #[serde(default)]
+    entity: Vec<String>,
+}
+
+/// The kinds of records the change log holds.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // documents the vocabulary; the values are read as text
+enum FeedEntity {
+    Listing,
+    Organization,
+    ApiClient,
+    Interest,
+}
+
+/// One write, as the feed hands it out.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FeedChange {
+    /// The change's number in the log. Numbers grow, but the feed's order is its own (see
+    /// `GET /v1/changes`): resume with `next_cursor`, not with a number.
+    #[schema(minimum = 1, maximum = 9223372036854775807_i64)]
+    pub seq: i64,
+    #[schema(value_type = FeedEntity)]
+    pub entity: String,
+    /// The record's id.
+    #[schema(max_length = 36)]
+    pub id: String,
+    /// What happened: `create`, `update`, `delete`, or a lifecycle move (`submit`, `publish`,
+    /// `reject`, `withdraw`, `close`, `restore`, `expire`) and, for API clients, `rotate_secret`
+    /// or `revoke`.
+    #[schema(max_length = 20, example = "publish")]
+    pub op: String,
+    /// The record's version after the write; apply a change only over an older one.
+    #[schema(minimum = 1, maximum = 9223372036854775807_i64)]
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    /// The record as it is after the write, as `GET` shows it to the operator. After `delete`,
+    /// `withdraw`, `close` or `expire` it is a tombstone: its last state, which a mirror
+    /// takes down.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl From<Change> for FeedChange {
+    fn from(change: Change) -> Self {
+        FeedChange {
+            seq: change.seq,
+            entity: change.entity,
+            id: change.entity_id,
+            op: change.op,
+            version: change.version,
+            at: change.at,
+            data: change.data,
+        }
+    }
+}
+
+/// A page of the feed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChangeFeed {
+    /// The changes after `after`, in feed order; fewer than `limit` (or none) when the reader has
+    /// caught up.
+    #[schema(max_items = 1000)]
+    pub items: Vec<FeedChange>,
+    /// Where to resume: pass it as `after` next time, whether or not this page held changes.
+    #[schema(max_length = 60)]
+    pub next_cursor: String,
+}
+
+/// Follow the change feed.
+///
+/// Every write to the records a partner may see, in one order that never changes: a reader that
+/// resumes from the `next_cursor` it was given sees every change exactly once, however writes
+/// interleave, including concurrent transactions that commit out of the order of their numbers
+/// (a change appears only once no earlier one can still commit). A mirror applies each change
+/// whose `version` is newer than the one it holds.
+///
+/// Partners (`changes:read`) see organizations and published listings, and the move that takes a
+/// listing off the market (its tombstone); drafts and listings under review never appear. The
+/// operator sees every change.
+#[utoipa::path(
+    tag = "changes",
+    operation_id = "list_changes",
+    params(FeedParams),
+    security(("oauth2" = ["changes:read"])),
+    responses(
+        (status = 200, description = "Changes after `after`, oldest first", body = ChangeFeed),
+        QueryRefused,
+        (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `changes:read` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/changes")]
+pub async fn list_changes(
+    db: web::Data<Db>,
+    caller: CallerOf,
+    params: Query<FeedParams>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.0.as_ref().ok_or(Denied::Unauthenticated)?;
+    let reader = if actor.is_admin() {
+        Reader::Operator
+    } else {
+        actor.require(Scope::ChangesRead)?;
+        Reader::Organization(actor.organization_id)
+    };
+    let params = params.0;
+    let mut errors = ValidationErrors::default();
+    let after = match params.after.as_deref() {
+        None => FeedPosition::default(),
+        Some(raw) => decode_position(raw).unwrap_or_else(|| {
+            errors.add("after", Text::InvalidCursor);
+            FeedPosition::default()
+        }),
+    };
+    let limit = limit(params.limit.as_deref(), 100, FEED_MAX_LIMIT, &mut errors);
+    let entities = entities(&params.entity, &mut errors);
+    errors.finish(()).map_err(ApiError::InvalidQuery)?;
+    let query = FeedQuery { after, limit, entities, reader };
+    let changes = with_conn(&db, move |conn| Ok(change_log::feed(conn, &query)?)).await?;
+    let next = changes.last().map_or(after, |(position, _)| *position);
+    let items = changes.into_iter().map(|(_, change)| change.into()).collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-cache"))
+        .json(ChangeFeed { items, next_cursor: encode_position(next) }))
+}
+
+/// What the audit trail shows.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// Who wrote: `client:<id>`, `cli` or `system`.
+    #[param(max_length = 43, example = "cli")]
+    actor: Option<String>,
+    /// The organization a write was made for.
+    #[param(value_type = Option<Uuid>)]
+    organization: Option<String>,
+    #[param(value_type = Option<FeedEntity>)]
+    entity: Option<String>,
+    /// One record's id.
+    #[param(value_type = Option<Uuid>)]
+    entity_id: Option<String>,
+    /// Writes at or after this instant (RFC 3339).
+    #[param(value_type = Option<DateTime<Utc>>)]
+    since: Option<String>,
+    /// Writes before this instant (RFC 3339).
+    #[param(value_type = Option<DateTime<Utc>>)]
+    until: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    #[param(min_length = 1, max_length = 52)]
+    cursor: Option<String>,
+}
+
+/// One write in the audit trail.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    #[serde(flatten)]
+    pub change: FeedChange,
+    /// Who wrote: `client:<id>`, `cli` (the command line) or `system` (the hub itself).
+    #[schema(max_length = 43)]
+    pub actor: Option<String>,
+    /// The organization the write was made for.
+    pub actor_organization: Option<Uuid>,
+}
+
+/// A page of the audit trail, newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditTrail {
+    #[schema(max_items = 100)]
+    pub items: Vec<AuditEntry>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    #[schema(max_length = 52)]
+    pub next_cursor: Option<String>,
+}
+
+/// Read the audit trail (operator only).
+///
+/// Every write of every record, newest first, with who made it and for which organization;
+/// filter by actor, organization, kind of record, record and period.
+#[utoipa::path(
+    tag = "changes",
+    operation_id = "list_audit",
+    params(AuditParams),
+    security(("oauth2" = ["admin"])),
+    responses(
+        (status = 200, description = "A page of writes, newest first", body = AuditTrail),
+        QueryRefused,
+        (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `admin` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/audit")]
+pub async fn list_audit(operator: Operator, params: Query<AuditParams>) -> Result<HttpResponse, ApiError> {
+    let params = params.0;
+    let mut errors = ValidationErrors::default();
+    let limit = limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT, &mut errors);
+    let before_seq = params.cursor.as_deref().and_then(|raw| {
+        let seq = decode_position(raw).map(|p| p.seq);
+        if seq.is_none() {
+            errors.add("cursor", Text::InvalidCursor);
+        }
+        seq
+    });
+    let organization =
+        crate::kit::query_id(params.organization.as_deref(), "organization", Text::NotOrganizationId, &mut errors);
+    let entity_id = params.entity_id.as_deref().and_then(|raw| match raw.parse::<Uuid>() {
+        Ok(id) if raw.len() <= crate::kit::ID_MAX_LENGTH => Some(id),
+        _ => {
+            errors.add("entity_id", Text::IdValue);
+            None
+        }
+    });
+    let entity = entities(params.entity.as_slice(), &mut errors).first().copied();
+    let since = instant(params.since.as_deref(), "since", &mut errors);
+    let until = instant(params.until.as_deref(), "until", &mut errors);
+    errors.finish(()).map_err(ApiError::InvalidQuery)?;
+    let query = AuditQuery {
+        actor: params.actor,
+        organization: organization.map(|id| id.to_string()),
+        entity,
+        entity_id: entity_id.map(|id| id.to_string()),
+        since,
+        until,
+        before_seq,
+        limit: limit + 1,
+    };
+    let mut changes = with_conn(&operator.db, move |conn| Ok(change_log::audit(conn, &query)?)).await?;
+    let next_cursor = if changes.len() as i64 > limit {
+        changes.truncate(limit as usize);
+        changes.last().map(|c| encode_position(FeedPosition { txid: 0, seq: c.seq }))
+    } else {
+        None
+    };
+    let items = changes
+        .into_iter()
+        .map(|change| AuditEntry {
+            actor: change.actor.clone(),
+            actor_organization: change.actor_organization.as_deref().and_then(|id| id.parse().ok()),
+            change: change.into(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-cache"))
+        .json(AuditTrail { items, next_cursor }))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_changes).service(list_audit);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_survive_their_encoding_and_the_longest_fits_the_limit() {
+        for position in
+            [FeedPosition::default(), FeedPosition { txid: 7, seq: 12 }, FeedPosition { txid: i64::MAX, seq: i64::MAX }]
+        {
+            let encoded = encode_position(position);
+            assert!(encoded.len() <= FEED_CURSOR_MAX, "{encoded}");
+            assert_eq!(decode_position(&encoded), Some(position));
+        }
+    }
+
+    #[test]
+    fn the_documented_kinds_of_records_are_those_the_log_holds() {
+        let schema = serde_json::to_value(<FeedEntity as utoipa::PartialSchema>::schema()).unwrap();
+        let documented: Vec<&str> = schema["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        assert_eq!(documented, Entity::ALL.map(Entity::as_str));
+    }
+
+    #[test]
+    fn malformed_positions_are_refused() {
+        let encode = |text: &str| URL_SAFE_NO_PAD.encode(text);
+        for bad in
+            [encode("c1:1"), encode("c1:-1:2"), encode("v1:1:2"), encode("c1:x:2"), "!!".to_owned(), String::new()]
+        {
+            assert_eq!(decode_position(&bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,2 @@
+DROP INDEX change_log_feed;
+ALTER TABLE change_log DROP COLUMN audience;
