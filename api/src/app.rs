@@ -150,6 +150,8 @@ pub struct AppState {
     pub clock: Clock,
     /// How long an owner may restore its withdrawn or deleted listing.
     pub restore_period: RestorePeriod,
+    /// How many exports run at once, across every worker.
+    pub export_slots: crate::routes::export::ExportSlots,
 }
 
 fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -237,6 +239,7 @@ pub fn build_app(
         .app_data(web::Data::new(state.token_guard))
         .app_data(web::Data::new(state.body_timeout))
         .app_data(web::Data::new(state.restore_period))
+        .app_data(web::Data::new(state.export_slots))
         .app_data(web::Data::new(PublicUrl(state.public_url)))
         .app_data(web::Data::new(state.rate_limits.trusted_proxies()))
         .app_data(web::Data::new(state.rate_limits.senders()))

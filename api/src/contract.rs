@@ -60,6 +60,8 @@ fn bound_fields(operation: &mut Operation, location_max: usize) {
     let limit_of = |name: &str| match name {
         "ETag" => Some(crate::etag::MAX_LENGTH),
         "Location" => Some(location_max),
+        crate::routes::export::CHANGES_CURSOR => Some(crate::routes::changes::FEED_CURSOR_MAX),
+        "Content-Disposition" => Some(crate::routes::export::CONTENT_DISPOSITION_MAX),
         "If-Match" | "If-None-Match" => Some(crate::etag::IF_MATCH_MAX_LENGTH),
         _ => None,
     };

@@ -234,6 +234,10 @@ pub enum ApiError {
     RateLimited(crate::auth::rate_limit::Refusal),
     /// Expressions of interest go to published listings only; this one is in another status.
     ListingNotOpen(techex_domain::ListingStatus),
+    /// As many exports run as the server allows at once; retry after the seconds given.
+    ExportsBusy {
+        retry_after: u64,
+    },
     /// A failure an HTTP layer answered before any handler (CORS, rate limits), with its words.
     Http {
         status: StatusCode,
@@ -347,6 +351,7 @@ impl ApiError {
                 _ => ("http_error", *status, T::TitleHttpError),
             },
             Unavailable(_) => ("service_unavailable", StatusCode::SERVICE_UNAVAILABLE, T::TitleServiceUnavailable),
+            ExportsBusy { .. } => ("exports_busy", StatusCode::SERVICE_UNAVAILABLE, T::TitleExportsBusy),
             Internal(_) => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR, T::TitleInternalError),
         }
     }
@@ -405,6 +410,7 @@ impl ApiError {
             }
             // Causes of server-side failures stay in the log; the client gets the request id.
             ApiError::Unavailable(_) => text(Text::StoreUnreachable),
+            ApiError::ExportsBusy { retry_after } => text(Text::ExportsBusy).with("seconds", retry_after),
             ApiError::Internal(_) => text(Text::ServerFault),
         }
     }
@@ -509,6 +515,9 @@ impl ResponseError for ApiError {
                 }
             }
             _ => {}
+        }
+        if let ApiError::ExportsBusy { retry_after } = self {
+            response.insert_header((header::RETRY_AFTER, *retry_after));
         }
         if let ApiError::RateLimited(refusal) = self {
             response.insert_header((header::RETRY_AFTER, refusal.retry_after));

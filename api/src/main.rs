@@ -205,6 +205,7 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         })),
         body_timeout: BodyTimeout(std::time::Duration::from_secs(args.body_timeout_seconds)),
         restore_period: RestorePeriod(chrono::Duration::days(i64::from(args.restore_days))),
+        export_slots: techex_api::routes::export::ExportSlots::default(),
         clock: Clock::system(),
     };
     log::info!(

@@ -178,6 +178,9 @@ catalog! {
     TitleClientNotFound => "client_not_found", "API client not found", "Không tìm thấy ứng dụng khách API";
     TitleInterestNotFound => "interest_not_found", "Interest not found", "Không tìm thấy bày tỏ quan tâm";
     TitleListingNotOpen => "listing_not_open", "Listing not open to interests", "Tin không nhận bày tỏ quan tâm";
+    TitleExportsBusy => "exports_busy", "Exports busy", "Đang bận xuất dữ liệu";
+    ExportsBusy => "exports_busy", "as many exports are running as this server allows; retry in {seconds} seconds",
+        "máy chủ đang chạy số lượt xuất dữ liệu tối đa cho phép; hãy thử lại sau {seconds} giây";
     TitleNotFound => "not_found", "Not found", "Không tìm thấy";
     TitleMethodNotAllowed => "method_not_allowed", "Method not allowed", "Phương thức không được phép";
     TitleIllegalTransition => "illegal_transition", "Illegal lifecycle move", "Không thể chuyển trạng thái";

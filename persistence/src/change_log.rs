@@ -305,6 +305,28 @@ pub fn feed(conn: &mut DbConn, query: &FeedQuery) -> Result<Vec<(FeedPosition, C
         .collect()
 }
 
+#[derive(QueryableByName)]
+struct EndRow {
+    #[diesel(sql_type = BigInt)]
+    txid_position: i64,
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+}
+
+/// The position of the last change the feed can hand out now: a reader that starts there sees
+/// every change that can still appear (see [`feed`]).
+pub fn feed_end(conn: &mut DbConn) -> Result<FeedPosition, StoreError> {
+    let sql = match conn {
+        DbConn::Pg(_) => {
+            "SELECT txid::text::bigint AS txid_position, seq FROM change_log \
+             WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY txid DESC, seq DESC LIMIT 1"
+        }
+        DbConn::Sqlite(_) => "SELECT 0 AS txid_position, seq FROM change_log ORDER BY seq DESC LIMIT 1",
+    };
+    let last: Option<EndRow> = diesel::sql_query(sql).get_result(conn).optional()?;
+    Ok(last.map_or_else(FeedPosition::default, |row| FeedPosition { txid: row.txid_position, seq: row.seq }))
+}
+
 /// Which changes the audit trail shows: newest first, before `before_seq`.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {

@@ -121,6 +121,8 @@ pub struct Options {
     pub pool_size: u32,
     pub body_timeout: BodyTimeout,
     pub restore_period: RestorePeriod,
+    /// How many exports may run at once, and how many records each reads at a time.
+    pub export_slots: (usize, i64),
 }
 
 impl Default for Options {
@@ -139,6 +141,7 @@ impl Default for Options {
             pool_size: 4,
             body_timeout: BodyTimeout::default(),
             restore_period: RestorePeriod::default(),
+            export_slots: (2, 500),
         }
     }
 }
@@ -269,6 +272,7 @@ impl TestApp {
             body_timeout: options.body_timeout,
             clock: clock.clone(),
             restore_period: options.restore_period,
+            export_slots: techex_api::routes::export::ExportSlots::new(options.export_slots.0, options.export_slots.1),
         };
         let service = Rc::new(test::init_service(techex_api::build_app(state)).await);
         let call: Call = Rc::new(move |req| {

@@ -26,7 +26,7 @@ pub const FEED_MAX_LIMIT: i64 = 1000;
 pub const FEED_CURSOR_MAX: usize = 60;
 const FEED_CURSOR_PREFIX: &str = "c1:";
 
-fn encode_position(position: FeedPosition) -> String {
+pub fn encode_position(position: FeedPosition) -> String {
     URL_SAFE_NO_PAD.encode(format!("{FEED_CURSOR_PREFIX}{}:{}", position.txid, position.seq))
 }
 

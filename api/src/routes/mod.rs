@@ -4,6 +4,7 @@ pub mod auth;
 pub mod changes;
 pub mod clients;
 pub mod clients_dto;
+pub mod export;
 pub mod interests;
 pub mod interests_dto;
 pub mod listings;
@@ -49,6 +50,7 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     clients::configure(cfg);
     reference::configure(cfg);
     changes::configure(cfg);
+    export::configure(cfg);
 }
 
 /// Reads a JSON merge-patch body (RFC 7386), which must be an object.

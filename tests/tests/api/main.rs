@@ -4,6 +4,7 @@ mod auth;
 mod changes;
 mod clients;
 mod errors;
+mod export;
 mod interests;
 mod kit;
 mod languages;
