@@ -5,6 +5,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use techex_domain::access::Denied;
+use techex_domain::contract::MoveRefused;
 use techex_domain::listing::{IllegalTransition, past_tense};
 use techex_domain::{Lang, Message, Text, ValidationErrors};
 use techex_persistence::{Constraint, Entity, StoreError};
@@ -208,6 +209,8 @@ pub enum ApiError {
         allowed: String,
     },
     IllegalTransition(IllegalTransition),
+    /// A transfer contract's move or edit its status refuses.
+    ContractMove(MoveRefused),
     EditConflict {
         entity: Entity,
     },
@@ -265,6 +268,12 @@ impl From<IllegalTransition> for ApiError {
     }
 }
 
+impl From<MoveRefused> for ApiError {
+    fn from(error: MoveRefused) -> Self {
+        ApiError::ContractMove(error)
+    }
+}
+
 impl From<Denied> for ApiError {
     fn from(error: Denied) -> Self {
         ApiError::Denied(error)
@@ -299,6 +308,16 @@ impl ApiError {
             NotFound { entity: Entity::ApiClient } => {
                 ("client_not_found", StatusCode::NOT_FOUND, T::TitleClientNotFound)
             }
+            NotFound { entity: Entity::Contract } => {
+                ("contract_not_found", StatusCode::NOT_FOUND, T::TitleContractNotFound)
+            }
+            ContractMove(MoveRefused::Illegal { .. }) => {
+                ("illegal_transition", StatusCode::CONFLICT, T::TitleIllegalTransition)
+            }
+            ContractMove(MoveRefused::RegistrationRequired) => {
+                ("registration_required", StatusCode::CONFLICT, T::TitleRegistrationRequired)
+            }
+            ContractMove(MoveRefused::Locked(_)) => ("contract_locked", StatusCode::CONFLICT, T::TitleContractLocked),
             NoRoute(_) => ("not_found", StatusCode::NOT_FOUND, T::TitleNotFound),
             MethodNotAllowed { .. } => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, T::TitleMethodNotAllowed),
             IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT, T::TitleIllegalTransition),
@@ -359,6 +378,14 @@ impl ApiError {
             ApiError::NotFound { entity: Entity::Listing } | ApiError::Denied(D::Hidden) => text(Text::NoSuchListing),
             ApiError::NotFound { entity: Entity::Organization } => text(Text::NoSuchOrganization),
             ApiError::NotFound { entity: Entity::ApiClient } => text(Text::NoSuchClient),
+            ApiError::NotFound { entity: Entity::Contract } => text(Text::NoSuchContract),
+            ApiError::ContractMove(MoveRefused::Illegal { from, action }) => text(Text::ContractIllegalTransition)
+                .with_words("status", from.as_str(), from.label_vi())
+                .with_words("action", action.as_str(), action.label_vi()),
+            ApiError::ContractMove(MoveRefused::RegistrationRequired) => text(Text::RegistrationRequired),
+            ApiError::ContractMove(MoveRefused::Locked(status)) => {
+                text(Text::ContractLocked).with_words("status", status.as_str(), status.label_vi())
+            }
             ApiError::NoRoute(target) => text(Text::NoRoute).with("target", target),
             ApiError::MethodNotAllowed { method, allowed } => {
                 text(Text::MethodNotAllowed).with("method", method).with("allowed", allowed)
@@ -599,8 +626,17 @@ mod tests {
             ApiError::Unavailable(StoreError::NotFound(Entity::Listing)),
             ApiError::internal("boom"),
         ];
+        all.extend(Entity::ALL.map(|entity| ApiError::NotFound { entity }));
         all.extend(
-            [Entity::Listing, Entity::Organization, Entity::ApiClient].map(|entity| ApiError::NotFound { entity }),
+            [
+                MoveRefused::Illegal {
+                    from: techex_domain::contract::ContractStatus::Draft,
+                    action: techex_domain::contract::ContractAction::Complete,
+                },
+                MoveRefused::RegistrationRequired,
+                MoveRefused::Locked(techex_domain::contract::ContractStatus::Registered),
+            ]
+            .map(ApiError::ContractMove),
         );
         all.extend(
             [Constraint::ListingSource, Constraint::OrganizationTaxCode, Constraint::SourceExchange]

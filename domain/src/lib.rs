@@ -7,10 +7,12 @@
 pub mod words;
 pub mod access;
 pub mod client;
+pub mod contract;
 pub mod listing;
 pub mod messages;
 pub mod organization;
 pub mod refdata;
+pub mod stats;
 pub mod tax_code;
 pub mod text;
 pub mod validation;

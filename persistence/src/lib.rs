@@ -5,11 +5,13 @@
 
 pub mod change_log;
 pub mod clients;
+pub mod contracts;
 pub mod db;
 pub mod error;
 pub mod listings;
 pub mod organizations;
 mod schema;
+pub mod stats;
 pub mod stored;
 pub mod versioned;
 

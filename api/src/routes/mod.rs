@@ -3,6 +3,8 @@
 pub mod auth;
 pub mod clients;
 pub mod clients_dto;
+pub mod contracts;
+pub mod contracts_dto;
 pub mod listings;
 pub mod listings_dto;
 pub mod ops;
@@ -10,6 +12,7 @@ pub mod organizations;
 pub mod organizations_dto;
 pub mod reference;
 pub mod reference_dto;
+pub mod stats;
 pub mod values_dto;
 pub mod vocabulary_dto;
 
@@ -44,6 +47,8 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     organizations::configure(cfg);
     clients::configure(cfg);
     reference::configure(cfg);
+    contracts::configure(cfg);
+    stats::configure(cfg);
 }
 
 /// Reads a JSON merge-patch body (RFC 7386), which must be an object.

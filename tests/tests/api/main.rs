@@ -2,6 +2,7 @@
 
 mod auth;
 mod clients;
+mod contracts;
 mod errors;
 mod kit;
 mod languages;
