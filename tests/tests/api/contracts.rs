@@ -64,6 +64,86 @@ fn certificate() -> Value {
     json!({"number": "125/GCN-SKHCN", "authority": "province_department", "province": "74", "issued_on": today().to_string()})
 }
 
+/// A small deterministic generator (a linear congruential one), so a failing case can be replayed
+/// from its seed.
+struct Generator(u64);
+
+impl Generator {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    fn some<T: Clone>(&mut self, items: &[T]) -> Vec<T> {
+        items.iter().filter(|_| self.below(2) == 0).cloned().collect()
+    }
+}
+
+/// What the statistics should say of `records` (contracts as the operator reads them), grouped
+/// `by`: for each key, the count, the totals per currency and the confidential values withheld.
+fn expected_stats(
+    records: &[Value],
+    by: &str,
+) -> std::collections::BTreeMap<String, (i64, std::collections::BTreeMap<String, i64>, i64)> {
+    use std::collections::BTreeMap;
+    let concluded: Vec<&Value> =
+        records.iter().filter(|c| !["draft", "cancelled"].contains(&c["status"].as_str().unwrap())).collect();
+    let keys = |c: &Value| -> Vec<String> {
+        let signed: NaiveDate = c["signed_on"].as_str().unwrap().parse().unwrap();
+        let words =
+            |name: &str| c[name].as_array().unwrap().iter().map(|w| w.as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        let mut keys = match by {
+            "province" => c["province"].as_str().map(str::to_owned).into_iter().collect(),
+            "year" => vec![signed.format("%Y").to_string()],
+            "quarter" => vec![format!(
+                "{}-Q{}",
+                signed.format("%Y"),
+                (signed.format("%m").to_string().parse::<u32>().unwrap() - 1) / 3 + 1
+            )],
+            "form" => words("forms"),
+            "object" => words("objects"),
+            "field" => c["technology"]["field_codes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w.as_str().unwrap().to_owned())
+                .collect(),
+            other => panic!("{other}"),
+        };
+        if keys.is_empty() {
+            keys.push("unknown".to_owned());
+        }
+        keys
+    };
+    let mut members: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for c in &concluded {
+        for key in keys(c) {
+            members.entry(key).or_default().push(c);
+        }
+    }
+    members
+        .into_iter()
+        .map(|(key, group)| {
+            let large = group.len() >= 3;
+            let mut totals = BTreeMap::new();
+            let mut withheld = 0;
+            for value in group.iter().map(|c| &c["value"]).filter(|v| !v.is_null()) {
+                if value["confidential"] == true && !large {
+                    withheld += 1;
+                } else {
+                    *totals.entry(value["currency"].as_str().unwrap().to_owned()).or_insert(0) +=
+                        value["amount"].as_i64().unwrap();
+                }
+            }
+            (key, (group.len() as i64, totals, withheld))
+        })
+        .collect()
+}
+
 backend_tests! {
     async fn contracts_follow_their_lifecycle_and_every_move_is_logged(app: TestApp) {
         let party = app.new_client(BOTH).await;
@@ -340,5 +420,71 @@ backend_tests! {
         assert_eq!(only_hcmc.body.as_str().unwrap(), "group,key,label_vi,label_en,count\r\nkind,demand,Nhu cầu công nghệ,Technology demand,1\r\nkind,offer,Chào bán công nghệ,Technology offer,1\r\n");
         let future = app.anonymous().get(&format!("/v1/stats/listings?from={}", today() + Days::new(1))).await;
         assert_eq!(future.body["listings"], 0);
+    }
+
+    async fn statistics_equal_the_sums_over_generated_contracts(app: TestApp) {
+        let party = app.new_client(BOTH).await;
+        let operator = app.new_client(&["admin"]).await;
+        let (mut small_withheld, mut large_counted) = (0, 0);
+        for seed in [7u64, 2026, 424242] {
+            let mut g = Generator(seed);
+            for _ in 0..12 {
+                let province = *g.pick(&["79", "74", "75", "80", "01"]);
+                let abroad = g.below(5) == 0;
+                let transferee = if abroad { json!({"name": "Partner", "country": "SG"}) } else { json!({"name": "Bên nhận", "province": province}) };
+                let mut forms = g.some(&["independent", "franchise", "ip_transfer", "capital_contribution"]);
+                if forms.is_empty() { forms.push("independent"); }
+                let mut objects = g.some(&["know_how", "software", "data", "formula"]);
+                if objects.is_empty() { objects.push("know_how"); }
+                let fields = g.some(&["211", "401", "106"]);
+                let value = match g.below(3) {
+                    0 => Value::Null,
+                    _ => json!({"amount": g.below(1_000_000), "currency": g.pick(&["VND", "USD"]), "confidential": g.below(2) == 0}),
+                };
+                let signed = (NaiveDate::from_ymd_opt(2026, 4, 1).unwrap() + Days::new(g.below(200))).min(today());
+                let body = with(contract_body(&party, &signed.to_string()), json!({
+                    "transferee": transferee, "forms": forms, "objects": objects,
+                    "technology": {"name": {"vi": "Công nghệ"}, "field_codes": fields}, "value": value
+                }));
+                let id = record(&app, &party, &body).await;
+                match g.below(4) {
+                    0 => {}
+                    1 => { act(&app, &party, &id, "cancel").await; }
+                    _ => { act(&app, &party, &id, "sign").await; }
+                }
+            }
+            let records = app.as_client(&operator).get("/v1/contracts?limit=100").await.body["items"].as_array().unwrap().clone();
+            for by in ["province", "year", "quarter", "form", "object", "field"] {
+                let answer = app.anonymous().get(&format!("/v1/stats/contracts?group={by}")).await.body;
+                let got: std::collections::BTreeMap<String, (i64, std::collections::BTreeMap<String, i64>, i64)> = answer["groups"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|g| {
+                        let totals = g["totals"].as_array().unwrap().iter().map(|t| (t["currency"].as_str().unwrap().to_owned(), t["amount"].as_i64().unwrap())).collect();
+                        (g["key"].as_str().unwrap().to_owned(), (g["count"].as_i64().unwrap(), totals, g["withheld"].as_i64().unwrap()))
+                    })
+                    .collect();
+                let expected = expected_stats(&records, by);
+                assert_eq!(got, expected, "seed {seed}, by {by}");
+                small_withheld += expected.values().filter(|(_, _, withheld)| *withheld > 0).count();
+                large_counted += expected.values().filter(|(count, _, _)| *count >= 3).count();
+            }
+        }
+        assert!(small_withheld > 0 && large_counted > 0, "the data hits the small-group rule both ways");
+    }
+
+    async fn the_demo_brokers_sample_contracts_one_of_them_overdue(app: TestApp) {
+        let demo = techex_api::demo::load(&app.db, chrono::Utc::now()).unwrap();
+        assert_eq!(demo.contracts, 3);
+        let token = app.token_for(&demo.client.id.to_string(), &demo.client_secret).await;
+        let all = app.with_token(&token).get("/v1/contracts").await.body;
+        let statuses: Vec<&str> = all["items"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses, ["in_effect", "signed", "in_effect"]);
+        assert!(all["items"].as_array().unwrap().iter().all(|c| c["technology"]["name"]["vi"].as_str().unwrap().ends_with("(hợp đồng mẫu)")));
+        let overdue = app.with_token(&token).get("/v1/contracts?registration=overdue").await.body;
+        assert_eq!(overdue["items"].as_array().unwrap().len(), 1);
+        assert_eq!(overdue["items"][0]["value_withheld"], true, "the broker does not see the confidential value");
+        assert_eq!(app.anonymous().get("/v1/stats/contracts").await.body["contracts"], 3);
     }
 }
