@@ -196,6 +196,30 @@ backend_tests! {
         assert!(techex_persistence::change_log::count(&mut app.db.conn().unwrap(), "contract").unwrap() == 0, "nothing recorded");
     }
 
+    async fn recording_a_contract_needs_the_scope_and_a_part_in_it(app: TestApp) {
+        let party = app.new_client(BOTH).await;
+        let reader = app.client_in(&party.organization_id, &["contracts:read"]).await;
+        let stranger = app.new_client(BOTH).await;
+        let operator = app.new_client(&["admin"]).await;
+        let body = contract_body(&party, &days_ago(3));
+        app.anonymous().post("/v1/contracts", &body).await.problem(401, "unauthorized");
+        app.as_client(&reader).post("/v1/contracts", &body).await.problem(403, "insufficient_scope");
+        let outsider = app.as_client(&stranger).post("/v1/contracts", &body).await;
+        assert_eq!(outsider.problem(422, "validation_failed")["errors"][0]["code"], "not_a_party");
+        let typo = app.as_client(&party).post("/v1/contracts", &with(body.clone(), json!({"valeu": 1}))).await;
+        assert_eq!(typo.problem(422, "validation_failed")["errors"][0]["code"], "unknown_field");
+        let by_operator = app.as_client(&operator).post("/v1/contracts", &body).await;
+        assert_eq!(by_operator.status, StatusCode::CREATED, "{:#}", by_operator.body);
+        let id = record(&app, &party, &body).await;
+        let register = format!("/v1/contracts/{id}/register");
+        app.as_client(&stranger).post(&register, &certificate()).await.problem(404, "contract_not_found");
+        app.as_client(&reader).post(&register, &certificate()).await.problem(403, "insufficient_scope");
+        app.anonymous().post(&register, &certificate()).await.problem(401, "unauthorized");
+        app.as_client(&party).post(&register, &certificate()).await.problem(409, "illegal_transition");
+        app.as_client(&party).get("/v1/contracts/not-an-id").await.problem(400, "invalid_path");
+        assert_eq!(contract_changes(&app, &id), ["create"], "refused moves write nothing");
+    }
+
     async fn registration_is_mandatory_exactly_in_the_cases_of_article_31(app: TestApp) {
         let party = app.new_client(BOTH).await;
         let base = contract_body(&party, &days_ago(5));
