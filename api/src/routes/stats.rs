@@ -183,6 +183,15 @@ pub struct ContractStatsGroup {
 
 /// Transfer contracts grouped for a report.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "group": "province", "from": "2026-01-01", "to": "2026-12-31", "provinces": [], "small_group": 3, "contracts": 5,
+    "groups": [
+        {"key": "75", "label_vi": "Thành phố Đồng Nai", "label_en": "Dong Nai City", "count": 2,
+         "totals": [{"currency": "VND", "amount": 650000000}], "withheld": 1},
+        {"key": "79", "label_vi": "Thành phố Hồ Chí Minh", "label_en": "Ho Chi Minh City", "count": 3,
+         "totals": [{"currency": "USD", "amount": 4500000}, {"currency": "VND", "amount": 1200000000}], "withheld": 0}
+    ]
+}))]
 pub struct ContractStats {
     #[schema(value_type = words::ContractGrouping)]
     pub group: ContractGrouping,
@@ -209,6 +218,13 @@ pub struct ListingStatsGroup {
 
 /// Listings grouped for a report (deleted ones left out).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "group": "kind", "from": null, "to": null, "provinces": ["79"], "listings": 31,
+    "groups": [
+        {"key": "demand", "label_vi": "Nhu cầu công nghệ", "label_en": "Technology demand", "count": 9},
+        {"key": "offer", "label_vi": "Chào bán công nghệ", "label_en": "Technology offer", "count": 22}
+    ]
+}))]
 pub struct ListingStats {
     #[schema(value_type = words::ListingGrouping)]
     pub group: ListingGrouping,
