@@ -389,6 +389,10 @@ pub async fn update_contract(
                 // The broker never read the confidential value: what it sends back keeps it.
                 content.value.clone_from(&contract.content.value);
             }
+            if contract.status != ContractStatus::Draft && content.signed_on.is_none() {
+                // A signed contract keeps its signing day: its registration deadline runs from it.
+                return Err(ApiError::Validation(ValidationErrors::single("signed_on", Text::Required)));
+            }
             let valid = checked(conn, &writer, content, today)?;
             if valid.content == contract.content {
                 return Ok(false);

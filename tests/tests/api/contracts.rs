@@ -156,6 +156,8 @@ backend_tests! {
         act(&app, &party, &id, "take-effect").await.problem(409, "illegal_transition");
         assert_eq!(act(&app, &party, &id, "sign").await.body["status"], "signed");
         act(&app, &party, &id, "sign").await.problem(409, "illegal_transition");
+        let unsigning = app.as_client(&party).patch(&path, &json!({"signed_on": null})).await;
+        assert_eq!(unsigning.problem(422, "validation_failed")["errors"][0]["field"], "signed_on", "a signed contract keeps its day");
         let effective = act(&app, &party, &id, "take-effect").await;
         assert_eq!(effective.body["status"], "in_effect", "a private domestic contract needs no registration");
         app.as_client(&party).patch(&path, &json!({"notes": "x"})).await.problem(409, "contract_locked");
