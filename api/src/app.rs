@@ -56,6 +56,8 @@ use techex_domain::RestorePeriod;
         (name = "interests", description = "Expressions of interest in listings: sent by anyone, read by the listing's publisher"),
         (name = "organizations", description = "The parties of the exchange"),
         (name = "clients", description = "API clients and their secrets (operator only)"),
+        (name = "contracts", description = "Technology transfer contracts, their lifecycle and their registration (Law 07/2017/QH14 as amended by Law 115/2025/QH15); seen only by their parties, their broker and the operator"),
+        (name = "stats", description = "Public statistics of contracts and listings, as JSON or CSV"),
         (name = "reference", description = "Provinces, S&T fields, TRL levels and enumerations, in Vietnamese and English"),
         (name = "changes", description = "The change feed partner exchanges mirror the hub by, and the operator's audit trail"),
         (name = "operations", description = "Health, readiness and this document"),
@@ -187,6 +189,14 @@ const STRICT_SCHEMAS: &[&str] = &[
     "OrganizationContact",
     "SendInterestRequest",
     "SenderContact",
+    "ContractContent",
+    "ContractParty",
+    "ContractTechnology",
+    "ContractRights",
+    "ContractValue",
+    "ContractPayment",
+    "ContractAttachment",
+    "RegistrationCertificate",
 ];
 
 /// What the derived schemas cannot say: the limits the domain enforces and the refusal of unknown
@@ -200,6 +210,8 @@ fn complete_schemas(spec: &mut utoipa::openapi::OpenApi) {
         routes::organizations_dto::LIMITS,
         routes::clients_dto::LIMITS,
         routes::interests_dto::LIMITS,
+        routes::contracts_dto::LIMITS,
+        routes::stats::LIMITS,
         crate::error::LIMITS,
     ] {
         crate::kit::document_limits(components, limits);

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Days, NaiveTime, Utc};
 use serde::Deserialize;
-use techex_domain::access::Scope;
+use techex_domain::access::{Actor, Scope};
 use techex_domain::client::ApiClient;
 use techex_domain::organization::{Organization, OrganizationContact, OrganizationContent, OrganizationKind};
 use techex_domain::values::LocalizedText;
@@ -23,6 +23,8 @@ use crate::error::ApiError;
 use crate::kit;
 use crate::routes::listings_dto;
 use crate::usecases::register_client;
+
+mod contracts;
 
 const DEMO_LISTINGS: &str = include_str!("../demo/listings.json");
 
@@ -61,6 +63,8 @@ impl DemoItem {
 /// What the demo load created: the client to try the API with (its secret shown this once).
 pub struct DemoLoad {
     pub listings: usize,
+    /// Sample transfer contracts brokered by the demo exchange.
+    pub contracts: usize,
     pub client: ApiClient,
     pub client_secret: String,
 }
@@ -124,11 +128,12 @@ pub fn load(db: &Db, now: DateTime<Utc>) -> Result<DemoLoad, String> {
 
     let mut conn = db.conn().map_err(|e| e.to_string())?;
     // All of it or nothing: a failure leaves the database empty, ready for another try.
-    let (client, client_secret) = db::write(&mut conn, |conn| {
+    let (client, client_secret, contracts) = db::write(&mut conn, |conn| {
         let operator = Author::command_line();
         kit::create(conn, &exchange, &operator, |conn| organizations::insert(conn, &exchange))?;
-        let scopes = BTreeSet::from([Scope::ListingsWrite, Scope::ListingsPublish]);
-        let (client, client_secret) = register_client(conn, exchange.id, "Demo portal", scopes, &operator)?;
+        let scopes =
+            BTreeSet::from([Scope::ListingsWrite, Scope::ListingsPublish, Scope::ContractsRead, Scope::ContractsWrite]);
+        let (client, client_secret) = register_client(conn, exchange.id, "Demo portal", scopes.clone(), &operator)?;
         let author = Author::client(client.id, exchange.id);
         for (listing, moves) in &planned {
             kit::create(conn, listing, &author, |conn| listings::insert(conn, listing))?;
@@ -139,10 +144,12 @@ pub fn load(db: &Db, now: DateTime<Utc>) -> Result<DemoLoad, String> {
                 })?;
             }
         }
-        Ok::<_, ApiError>((client, client_secret))
+        let broker = Actor { client_id: client.id, organization_id: exchange.id, scopes };
+        let contracts = contracts::load(conn, &broker, now)?;
+        Ok::<_, ApiError>((client, client_secret, contracts))
     })
     .map_err(|e| e.to_string())?;
-    Ok(DemoLoad { listings: planned.len(), client, client_secret })
+    Ok(DemoLoad { listings: planned.len(), contracts, client, client_secret })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use techex_domain::access::Denied;
+use techex_domain::contract::MoveRefused;
 use techex_domain::listing::{IllegalTransition, past_tense};
 use techex_domain::{Lang, Message, Text, ValidationErrors};
 use techex_persistence::{Constraint, Entity, StoreError};
@@ -208,6 +209,8 @@ pub enum ApiError {
         allowed: String,
     },
     IllegalTransition(IllegalTransition),
+    /// A transfer contract's move or edit its status refuses.
+    ContractMove(MoveRefused),
     EditConflict {
         entity: Entity,
     },
@@ -273,6 +276,12 @@ impl From<IllegalTransition> for ApiError {
     }
 }
 
+impl From<MoveRefused> for ApiError {
+    fn from(error: MoveRefused) -> Self {
+        ApiError::ContractMove(error)
+    }
+}
+
 impl From<Denied> for ApiError {
     fn from(error: Denied) -> Self {
         ApiError::Denied(error)
@@ -312,6 +321,16 @@ impl ApiError {
             }
             RateLimited(_) => ("rate_limited", StatusCode::TOO_MANY_REQUESTS, T::TitleRateLimited),
             ListingNotOpen(_) => ("listing_not_open", StatusCode::CONFLICT, T::TitleListingNotOpen),
+            NotFound { entity: Entity::Contract } => {
+                ("contract_not_found", StatusCode::NOT_FOUND, T::TitleContractNotFound)
+            }
+            ContractMove(MoveRefused::Illegal { .. }) => {
+                ("illegal_transition", StatusCode::CONFLICT, T::TitleIllegalTransition)
+            }
+            ContractMove(MoveRefused::RegistrationRequired) => {
+                ("registration_required", StatusCode::CONFLICT, T::TitleRegistrationRequired)
+            }
+            ContractMove(MoveRefused::Locked(_)) => ("contract_locked", StatusCode::CONFLICT, T::TitleContractLocked),
             NoRoute(_) => ("not_found", StatusCode::NOT_FOUND, T::TitleNotFound),
             MethodNotAllowed { .. } => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, T::TitleMethodNotAllowed),
             IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT, T::TitleIllegalTransition),
@@ -377,6 +396,14 @@ impl ApiError {
             ApiError::RateLimited(_) => text(Text::RetryLater),
             ApiError::ListingNotOpen(status) => {
                 text(Text::ListingNotOpen).with_words("status", status.as_str(), status.label_vi())
+            }
+            ApiError::NotFound { entity: Entity::Contract } => text(Text::NoSuchContract),
+            ApiError::ContractMove(MoveRefused::Illegal { from, action }) => text(Text::ContractIllegalTransition)
+                .with_words("status", from.as_str(), from.label_vi())
+                .with_words("action", action.as_str(), action.label_vi()),
+            ApiError::ContractMove(MoveRefused::RegistrationRequired) => text(Text::RegistrationRequired),
+            ApiError::ContractMove(MoveRefused::Locked(status)) => {
+                text(Text::ContractLocked).with_words("status", status.as_str(), status.label_vi())
             }
             ApiError::NoRoute(target) => text(Text::NoRoute).with("target", target),
             ApiError::MethodNotAllowed { method, allowed } => {
@@ -631,6 +658,17 @@ mod tests {
             ApiError::internal("boom"),
         ];
         all.extend(Entity::ALL.map(|entity| ApiError::NotFound { entity }));
+        all.extend(
+            [
+                MoveRefused::Illegal {
+                    from: techex_domain::contract::ContractStatus::Draft,
+                    action: techex_domain::contract::ContractAction::Complete,
+                },
+                MoveRefused::RegistrationRequired,
+                MoveRefused::Locked(techex_domain::contract::ContractStatus::Registered),
+            ]
+            .map(ApiError::ContractMove),
+        );
         all.extend(
             [Constraint::ListingSource, Constraint::OrganizationTaxCode, Constraint::SourceExchange]
                 .map(ApiError::Duplicate),

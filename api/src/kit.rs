@@ -71,6 +71,7 @@ pub fn id_param<I: std::str::FromStr>(entity: Entity, raw: &str) -> Result<I, Ap
         Entity::Organization => Text::NotOrganizationId,
         Entity::ApiClient => Text::NotClientId,
         Entity::Interest => Text::NotInterestId,
+        Entity::Contract => Text::NotContractId,
     };
     if raw.len() > ID_MAX_LENGTH {
         return Err(ApiError::InvalidPath(ValidationErrors::single("id", Message::new(expected).with("value", raw))));

@@ -7,11 +7,13 @@
 pub mod words;
 pub mod access;
 pub mod client;
+pub mod contract;
 pub mod interest;
 pub mod listing;
 pub mod messages;
 pub mod organization;
 pub mod refdata;
+pub mod stats;
 pub mod tax_code;
 pub mod text;
 pub mod validation;

@@ -166,6 +166,53 @@ catalog! {
     NotClientId => "invalid_format", "'{value}' is not an API client id (UUID)",
         "'{value}' không phải là mã ứng dụng khách API (UUID)";
 
+    // Transfer contracts (Law 07/2017/QH14, amended by Law 115/2025/QH15).
+    CountryCode => "invalid_format", "must be a two-letter ISO 3166-1 country code, such as VN or JP",
+        "phải là mã quốc gia hai chữ cái theo ISO 3166-1, ví dụ VN hoặc JP";
+    CurrencyCode => "invalid_format", "must be a three-letter ISO 4217 currency code, such as VND or USD",
+        "phải là mã tiền tệ ba chữ cái theo ISO 4217, ví dụ VND hoặc USD";
+    ProvinceForVietnam => "required", "a party in Vietnam needs its province code",
+        "bên ở Việt Nam cần có mã tỉnh, thành phố";
+    DayOutOfRange => "out_of_range", "must be a day from {from} to ten years ahead",
+        "phải là một ngày từ {from} đến mười năm tới";
+    ObjectRequired => "required", "name at least one object of transfer (Law 07/2017/QH14 Art. 4)",
+        "hãy nêu ít nhất một đối tượng công nghệ được chuyển giao (Điều 4 Luật 07/2017/QH14)";
+    ObjectNotYetInLaw => "not_yet_in_law",
+        "'{value}' is an object of transfer only for contracts signed from {from} (Law 115/2025/QH15)",
+        "'{value}' chỉ là đối tượng chuyển giao đối với hợp đồng ký từ ngày {from} (Luật 115/2025/QH15)";
+    EquipmentAlone => "equipment_alone",
+        "machinery and equipment are transferred only together with know-how, plans, solutions or documents (Art. 4, Art. 6)",
+        "máy móc, thiết bị chỉ được chuyển giao kèm theo bí quyết, phương án, giải pháp hoặc tài liệu công nghệ (Điều 4, Điều 6)";
+    FormRequired => "required", "name at least one form of transfer (Law 07/2017/QH14 Art. 5)",
+        "hãy nêu ít nhất một hình thức chuyển giao công nghệ (Điều 5 Luật 07/2017/QH14)";
+    RoyaltyTerms => "required", "a royalty needs its rate in basis points and its base",
+        "khoản trả theo phần trăm cần có tỷ lệ (phần vạn) và cơ sở tính";
+    SignedInFuture => "in_the_future", "this day cannot lie in the future", "ngày này không được ở tương lai";
+    EffectiveBeforeSigning => "before_signing", "this day cannot come before the contract was signed",
+        "ngày này không được trước ngày ký hợp đồng";
+    CertificateProvince => "required", "a certificate of a provincial department names its province",
+        "giấy chứng nhận do Sở KH&CN cấp cần ghi mã tỉnh, thành phố";
+    NotAParty => "not_a_party",
+        "your organization must be a party to the contract (transferor or transferee) or the exchange that brokered it",
+        "tổ chức của bạn phải là một bên của hợp đồng (bên giao hoặc bên nhận) hoặc sàn đã môi giới hợp đồng";
+    UnknownListing => "unknown_listing", "no listing has the id {id}", "không có tin công nghệ nào có mã {id}";
+    DayValue => "invalid_value", "must be a day written as 2026-04-01", "phải là một ngày viết dạng 2026-04-01";
+    PeriodOrder => "invalid_value", "from must not come after to", "from không được sau to";
+    NotContractId => "invalid_format", "'{value}' is not a contract id (UUID)",
+        "'{value}' không phải là mã hợp đồng (UUID)";
+    TitleContractNotFound => "contract_not_found", "Contract not found", "Không tìm thấy hợp đồng";
+    NoSuchContract => "contract_not_found", "there is no contract with this id that you may see",
+        "không có hợp đồng nào có mã này mà bạn được xem";
+    ContractIllegalTransition => "illegal_transition", "a contract that is {status} cannot {action}",
+        "hợp đồng ở trạng thái “{status}” không thể thực hiện thao tác “{action}”";
+    TitleRegistrationRequired => "registration_required", "Registration required", "Cần đăng ký chuyển giao công nghệ";
+    RegistrationRequired => "registration_required",
+        "this contract must be registered (Law 07/2017/QH14 Art. 31) before it takes effect: record its registration certificate first",
+        "hợp đồng này phải được đăng ký (Điều 31 Luật 07/2017/QH14) trước khi có hiệu lực: hãy ghi nhận giấy chứng nhận đăng ký trước";
+    TitleContractLocked => "contract_locked", "Contract no longer edited", "Hợp đồng không còn được sửa";
+    ContractLocked => "contract_locked", "a contract that is {status} is no longer edited",
+        "hợp đồng ở trạng thái “{status}” không còn được sửa";
+
     // The title of each problem, by its code.
     TitleMalformedJson => "malformed_json", "Malformed JSON", "JSON sai cú pháp";
     TitleValidationFailed => "validation_failed", "Validation failed", "Dữ liệu không hợp lệ";

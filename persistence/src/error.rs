@@ -7,10 +7,12 @@ pub enum Entity {
     Organization,
     ApiClient,
     Interest,
+    Contract,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 4] = [Entity::Listing, Entity::Organization, Entity::ApiClient, Entity::Interest];
+    pub const ALL: [Entity; 5] =
+        [Entity::Listing, Entity::Organization, Entity::ApiClient, Entity::Interest, Entity::Contract];
 
     /// The name in the change log's `entity` column and in messages.
     pub fn as_str(self) -> &'static str {
@@ -19,6 +21,7 @@ impl Entity {
             Entity::Organization => "organization",
             Entity::ApiClient => "api_client",
             Entity::Interest => "interest",
+            Entity::Contract => "contract",
         }
     }
 }

@@ -5,12 +5,14 @@
 
 pub mod change_log;
 pub mod clients;
+pub mod contracts;
 pub mod db;
 pub mod error;
 pub mod interests;
 pub mod listings;
 pub mod organizations;
 mod schema;
+pub mod stats;
 pub mod stored;
 pub mod versioned;
 

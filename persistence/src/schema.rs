@@ -114,3 +114,22 @@ diesel::allow_tables_to_appear_in_same_query!(
     source_exchanges,
     interests
 );
+
+diesel::table! {
+    contracts (id) {
+        id -> Text,
+        status -> Text,
+        transferor_org -> Nullable<Text>,
+        transferee_org -> Nullable<Text>,
+        brokered_by -> Nullable<Text>,
+        recorded_by -> Text,
+        listing_id -> Nullable<Text>,
+        province -> Nullable<Text>,
+        signed_on -> Nullable<Text>,
+        registration_deadline -> Nullable<Text>,
+        content -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

@@ -104,6 +104,7 @@ enum FeedEntity {
     Organization,
     ApiClient,
     Interest,
+    Contract,
 }
 
 /// One write, as the feed hands it out.
@@ -206,8 +207,21 @@ pub async fn list_changes(
         }),
     };
     let limit = limit(params.limit.as_deref(), 100, FEED_MAX_LIMIT, &mut errors);
-    let entities = entities(&params.entity, &mut errors);
+    let mut entities = entities(&params.entity, &mut errors);
     errors.finish(()).map_err(ApiError::InvalidQuery)?;
+    // Contracts, also the organization's own, need `contracts:read` besides the feed's scope.
+    if !actor.has(Scope::ContractsRead) && !actor.is_admin() {
+        if entities.is_empty() {
+            entities = Entity::ALL.iter().map(|e| e.as_str()).collect();
+        }
+        entities.retain(|e| *e != Entity::Contract.as_str());
+        if entities.is_empty() {
+            let next_cursor = encode_position(after);
+            return Ok(HttpResponse::Ok()
+                .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-cache"))
+                .json(ChangeFeed { items: Vec::new(), next_cursor }));
+        }
+    }
     let query = FeedQuery { after, limit, entities, reader };
     let changes = with_conn(&db, move |conn| Ok(change_log::feed(conn, &query)?)).await?;
     let next = changes.last().map_or(after, |(position, _)| *position);

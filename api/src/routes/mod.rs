@@ -4,6 +4,8 @@ pub mod auth;
 pub mod changes;
 pub mod clients;
 pub mod clients_dto;
+pub mod contracts;
+pub mod contracts_dto;
 pub mod export;
 pub mod interests;
 pub mod interests_dto;
@@ -14,6 +16,7 @@ pub mod organizations;
 pub mod organizations_dto;
 pub mod reference;
 pub mod reference_dto;
+pub mod stats;
 pub mod values_dto;
 pub mod vocabulary_dto;
 
@@ -51,6 +54,8 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     reference::configure(cfg);
     changes::configure(cfg);
     export::configure(cfg);
+    contracts::configure(cfg);
+    stats::configure(cfg);
 }
 
 /// Reads a JSON merge-patch body (RFC 7386), which must be an object.

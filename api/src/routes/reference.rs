@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get};
 use serde::{Deserialize, Serialize};
+use techex_domain::contract;
 use techex_domain::listing::MediaKind;
 use techex_domain::organization::OrganizationKind;
 use techex_domain::refdata::{self, ProvinceKind};
@@ -150,6 +151,17 @@ pub(crate) fn enumerations() -> BTreeMap<&'static str, Vec<EnumValue>> {
         ("right", values_of!(Right)),
         ("media_kind", values_of!(MediaKind)),
         ("organization_kind", values_of!(OrganizationKind)),
+        ("transfer_object", values_of!(contract::TransferObject)),
+        ("contract_status", values_of!(contract::ContractStatus)),
+        ("contract_action", values_of!(contract::ContractAction)),
+        ("right_kind", values_of!(contract::RightKind)),
+        ("payment_mode", values_of!(contract::PaymentMode)),
+        ("royalty_base", values_of!(contract::RoyaltyBase)),
+        ("state_funding", values_of!(contract::StateFunding)),
+        ("registration_authority", values_of!(contract::Authority)),
+        ("registration_ground", values_of!(contract::Ground)),
+        ("registration_exemption", values_of!(contract::Exemption)),
+        ("taxpayer_kind", values_of!(techex_domain::tax_code::TaxpayerKind)),
     ])
 }
 
@@ -188,7 +200,7 @@ impl ToSchema for Enumerations {
 #[utoipa::path(
     tag = "reference",
     operation_id = "list_enums",
-    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`",
+    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`, and for contracts `transfer_object`, `contract_status`, `contract_action`, `right_kind`, `payment_mode`, `royalty_base`, `state_funding`, `registration_authority`, `registration_ground`, `registration_exemption`, `taxpayer_kind`",
                body = inline(Enumerations)), QueryRefused)
 )]
 #[get("/reference/enums")]

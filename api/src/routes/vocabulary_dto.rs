@@ -65,3 +65,44 @@ word_schema!(
     /// A permission an API client may hold and a token may carry.
     Scope => techex_domain::access::Scope
 );
+
+// Transfer contracts (see `techex_domain::contract`).
+word_schema!(
+    /// What is transferred, Law 07/2017/QH14 Art. 4; `model` and `algorithm` only in contracts
+    /// signed from 2026-04-01 (Law 115/2025/QH15).
+    TransferObject => techex_domain::contract::TransferObject
+);
+word_schema!(ContractStatus => techex_domain::contract::ContractStatus);
+word_schema!(
+    /// A move asked for through `POST /v1/contracts/{id}/{action}` (`take-effect` in the path).
+    ContractAction => techex_domain::contract::ContractAction
+);
+word_schema!(
+    /// Transfer of ownership, or of the right to use.
+    RightKind => techex_domain::contract::RightKind
+);
+word_schema!(PaymentMode => techex_domain::contract::PaymentMode);
+word_schema!(RoyaltyBase => techex_domain::contract::RoyaltyBase);
+word_schema!(
+    /// Whether the transfer uses state capital or the state budget (Art. 31 cl. 1 point c).
+    StateFunding => techex_domain::contract::StateFunding
+);
+word_schema!(
+    /// Who issued a registration certificate: the Ministry of Science and Technology or a
+    /// provincial Department of Science and Technology.
+    Authority => techex_domain::contract::Authority
+);
+word_schema!(
+    /// Why registration is mandatory (Art. 31 cl. 1).
+    RegistrationGround => techex_domain::contract::Ground
+);
+word_schema!(
+    /// Why a contract that meets a ground need not be registered.
+    RegistrationExemption => techex_domain::contract::Exemption
+);
+word_schema!(
+    /// Who a tax code belongs to, which decides its form.
+    TaxpayerKind => techex_domain::tax_code::TaxpayerKind
+);
+word_schema!(ContractGrouping => techex_domain::stats::ContractGrouping);
+word_schema!(ListingGrouping => techex_domain::stats::ListingGrouping);

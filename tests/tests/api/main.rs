@@ -3,6 +3,7 @@
 mod auth;
 mod changes;
 mod clients;
+mod contracts;
 mod errors;
 mod export;
 mod interests;

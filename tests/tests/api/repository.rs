@@ -345,6 +345,7 @@ async fn both_backends_migrate_to_the_same_schema() {
         BTreeSet::from([
             "api_clients",
             "change_log",
+            "contracts",
             "interests",
             "listing_fields",
             "listings",
