@@ -11,6 +11,7 @@ pub mod listing;
 pub mod messages;
 pub mod organization;
 pub mod refdata;
+pub mod search;
 pub mod tax_code;
 pub mod text;
 pub mod validation;

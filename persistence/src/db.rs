@@ -22,6 +22,17 @@ pub enum DbConn {
 
 pub type PooledConn = PooledConnection<ConnectionManager<DbConn>>;
 
+impl DbConn {
+    /// Which backend this connection speaks to, for the few queries written per backend
+    /// (full-text search, see [`crate::search`]).
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Pg(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

@@ -10,6 +10,7 @@ pub mod error;
 pub mod listings;
 pub mod organizations;
 mod schema;
+pub mod search;
 pub mod stored;
 pub mod versioned;
 

@@ -16,6 +16,7 @@ mod queries;
 mod reference;
 mod repository;
 mod restore;
+mod search;
 mod security;
 mod snapshots;
 mod storage;
