@@ -386,9 +386,9 @@ pub struct Page<T> {
 }
 
 /// The longest cursor: base64url of `k1:`, a sort of at most [`CURSOR_SORT_MAX`] characters, a
-/// 64-bit key and a UUID, separated by colons (the cursor of a list sorted by id, `v1:` and a
-/// UUID, is shorter).
-pub const CURSOR_MAX: usize = (3 + CURSOR_SORT_MAX + 1 + 20 + 1 + 36).div_ceil(3) * 4;
+/// 64-bit key, a UUID and an 8-digit check, separated by colons (the cursor of a list sorted by
+/// id, `v1:` and a UUID, is shorter).
+pub const CURSOR_MAX: usize = (3 + CURSOR_SORT_MAX + 1 + 20 + 1 + 36 + 1 + 8).div_ceil(3) * 4;
 
 /// The most characters of the sort a keyed cursor names.
 pub const CURSOR_SORT_MAX: usize = 24;

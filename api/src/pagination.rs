@@ -22,7 +22,15 @@ const KEYED_PREFIX: &str = "k1:";
 /// else that key depends on, such as the query of a relevance sort), the key of the last item
 /// and its id. The id alone ([`encode_cursor`]) serves lists sorted by id.
 pub fn encode_keyed_cursor(sort: &str, key: i64, id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{KEYED_PREFIX}{sort}:{key}:{id}"))
+    let payload = format!("{KEYED_PREFIX}{sort}:{key}:{id}");
+    URL_SAFE_NO_PAD.encode(format!("{payload}:{}", check_of(&payload)))
+}
+
+/// A check of a keyed cursor's payload, so that a cursor edited by hand (another key, another
+/// id) is refused rather than followed to an arbitrary place.
+fn check_of(payload: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(payload.as_bytes())[..4].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The sort and key a keyed cursor carries (see [`encode_keyed_cursor`]).
@@ -38,7 +46,11 @@ fn decode_cursor(cursor: &str) -> Option<(Uuid, Option<CursorKey>)> {
     if let Some(id) = text.strip_prefix(CURSOR_PREFIX) {
         return Some((id.parse().ok()?, None));
     }
-    let mut parts = text.strip_prefix(KEYED_PREFIX)?.splitn(3, ':');
+    let (payload, check) = text.rsplit_once(':')?;
+    if check != check_of(payload) {
+        return None;
+    }
+    let mut parts = payload.strip_prefix(KEYED_PREFIX)?.splitn(3, ':');
     let (sort, key, id) = (parts.next()?, parts.next()?, parts.next()?);
     Some((id.parse().ok()?, Some(CursorKey { sort: sort.to_owned(), key: key.parse().ok()? })))
 }

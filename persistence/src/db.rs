@@ -125,6 +125,10 @@ impl Db {
         .map_err(|e| StoreError::Migration(e.to_string()))?;
         if applied > 0 {
             log::info!("applied {applied} migration(s) on {}", self.backend.as_str());
+            let filled = crate::listings::fill_search_titles(&mut conn)?;
+            if filled > 0 {
+                log::info!("folded the titles of {filled} listing(s) for search");
+            }
         }
         Ok(())
     }

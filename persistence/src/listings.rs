@@ -766,6 +766,33 @@ pub fn due_to_expire(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> Resul
         .collect()
 }
 
+/// Fills the folded title of listings written before titles were kept apart for search (a
+/// derived column, like `search_text`: no new version, nothing in the change log). Returns how
+/// many were filled.
+pub fn fill_search_titles(conn: &mut DbConn) -> Result<usize, StoreError> {
+    let mut filled = 0;
+    loop {
+        let rows: Vec<ListingRow> = listings::table
+            .filter(listings::search_title.eq(""))
+            .order(listings::id.asc())
+            .limit(500)
+            .select(ListingRow::as_select())
+            .load(conn)?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        for row in rows {
+            let listing = row.into_domain()?;
+            let title = listing.search_title();
+            // A title of punctuation only folds to nothing: a space marks it done.
+            diesel::update(listings::table.filter(listings::id.eq(listing.id.to_string())))
+                .set(listings::search_title.eq(if title.is_empty() { " ".to_owned() } else { title }))
+                .execute(conn)?;
+            filled += 1;
+        }
+    }
+}
+
 /// Whether any listing was ever stored; demo data goes only into an empty database.
 pub fn is_empty(conn: &mut DbConn) -> Result<bool, StoreError> {
     let count: i64 = listings::table.count().get_result(conn)?;

@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use actix_web::http::StatusCode;
+use diesel::RunQueryDsl;
 use serde_json::{Value, json};
 use techex_tests::{TestApp, backend_tests, listing_with};
 
@@ -48,6 +49,17 @@ async fn vietnamese_fixture(app: &TestApp) -> Vec<String> {
         publish_text(app, ("Phân bón vi sinh cho cây cà phê", Some("Microbial fertilizer for coffee")), None).await,
         publish_text(app, ("Quy trình ủ rác", None), Some("Sản phẩm cuối là phân bón dùng cho rau")).await,
     ]
+}
+
+/// A keyed cursor with its key changed by hand (base64url of `k1:<sort>:<key>:<id>:<check>`).
+fn edited(cursor: &str) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).unwrap()).unwrap();
+    let mut parts: Vec<&str> = text.split(':').collect();
+    let key = (parts[2].parse::<i64>().unwrap() - 1).to_string();
+    parts[2] = &key;
+    URL_SAFE_NO_PAD.encode(parts.join(":"))
 }
 
 async fn got(app: &TestApp, uri: &str) -> BTreeSet<String> {
@@ -198,6 +210,7 @@ backend_tests! {
             (format!("/v1/listings?cursor={price_cursor}"), "cursor", "invalid_cursor"),
             (format!("/v1/listings?q={}&cursor={relevance_cursor}", enc("sấy")), "cursor", "invalid_cursor"),
             ("/v1/listings?sort=price&cursor=azE6cHJpY2U6MTAwOm5vdC1hbi1pZA".to_owned(), "cursor", "invalid_cursor"),
+            (format!("/v1/listings?sort=price&cursor={}", edited(&price_cursor)), "cursor", "invalid_cursor"),
             ("/v1/listings?trl_min=5&trl_max=3".to_owned(), "trl_min", "invalid_range"),
             ("/v1/listings?trl_min=0".to_owned(), "trl_min", "invalid_value"),
             ("/v1/listings?trl_max=ten".to_owned(), "trl_max", "invalid_format"),
@@ -374,6 +387,16 @@ backend_tests! {
         let deeper = app.anonymous().get("/v1/listings?facets=field&field_level=3").await;
         assert!(deeper.body["facets"]["field"].as_array().unwrap().iter().all(|v| v["value"].as_str().unwrap().len() == 3));
         assert!(app.anonymous().get("/v1/listings").await.body.get("facets").is_none(), "no facets unless asked");
+    }
+
+    async fn titles_of_listings_stored_before_search_are_folded_when_migrating(app: TestApp) {
+        let id = publish_text(&app, ("Máy sấy nông sản", None), None).await;
+        let mut conn = app.db.conn().unwrap();
+        diesel::sql_query("UPDATE listings SET search_title = ''").execute(&mut *conn).unwrap();
+        assert_eq!(app.anonymous().get("/v1/listings/suggest?q=may").await.body["items"], json!([]), "the title is not known yet");
+        assert_eq!(techex_persistence::listings::fill_search_titles(&mut conn).unwrap(), 1);
+        assert_eq!(techex_persistence::listings::fill_search_titles(&mut conn).unwrap(), 0, "once");
+        assert_eq!(app.anonymous().get("/v1/listings/suggest?q=may").await.body["items"][0]["id"], id.as_str());
     }
 
     async fn suggest_completes_titles_of_published_listings(app: TestApp) {
