@@ -207,6 +207,7 @@ fn complete_schemas(spec: &mut utoipa::openapi::OpenApi) {
     let Some(components) = spec.components.as_mut() else { return };
     for limits in [
         routes::listings_dto::LIMITS,
+        routes::search_dto::LIMITS,
         routes::organizations_dto::LIMITS,
         routes::clients_dto::LIMITS,
         routes::interests_dto::LIMITS,

@@ -281,8 +281,22 @@ pub struct PageRequest {
 impl PageRequest {
     /// Reads `limit` and `cursor`; problems go to `errors`.
     pub fn read(limit: Option<&str>, cursor: Option<&str>, errors: &mut ValidationErrors) -> PageRequest {
+        Self::read_keyed(limit, cursor, errors).0
+    }
+
+    /// [`PageRequest::read`], with the sort and key of a keyed cursor (see
+    /// [`crate::pagination::encode_keyed_cursor`]).
+    pub fn read_keyed(
+        limit: Option<&str>,
+        cursor: Option<&str>,
+        errors: &mut ValidationErrors,
+    ) -> (PageRequest, Option<crate::pagination::CursorKey>) {
         let (limit, after) = page_request(limit, cursor, errors);
-        PageRequest { limit, after }
+        let (after, key) = match after {
+            Some((id, key)) => (Some(id), key),
+            None => (None, None),
+        };
+        (PageRequest { limit, after }, key)
     }
 
     /// How many rows to fetch: one more than the page, to know whether another follows.
@@ -299,6 +313,8 @@ pub struct Listed<R, F = NoParameters> {
     pub db: web::Data<Db>,
     pub filters: F,
     pub page: PageRequest,
+    /// The sort and key of a keyed cursor; a list sorted by id alone refuses one.
+    pub cursor_key: Option<crate::pagination::CursorKey>,
     /// Whether the page carries the number of all matches.
     pub total: bool,
     pub fields: Fields,
@@ -314,14 +330,14 @@ impl<R: Resource, F: IntoParams + DeserializeOwned> Listed<R, F> {
         let asked: PageQuery = query::take(&values)?;
         let fields: FieldsQuery = query::take(&values)?;
         let mut errors = ValidationErrors::default();
-        let page = PageRequest::read(asked.limit.as_deref(), asked.cursor.as_deref(), &mut errors);
+        let (page, cursor_key) = PageRequest::read_keyed(asked.limit.as_deref(), asked.cursor.as_deref(), &mut errors);
         let total = query::flag(asked.total.as_deref(), "total", &mut errors);
         let fields = Fields::of::<R::Public>(&fields.fields, &mut errors);
         errors.finish(()).map_err(ApiError::InvalidQuery)?;
         let filters = query::take(&values)?;
         let db =
             req.app_data::<web::Data<Db>>().cloned().ok_or_else(|| ApiError::internal("the app has no database"))?;
-        Ok(Listed { req: req.clone(), db, filters, page, total, fields, resource: PhantomData })
+        Ok(Listed { req: req.clone(), db, filters, page, cursor_key, total, fields, resource: PhantomData })
     }
 
     /// The answer (from [`page`]) carrying `page`, a `{"items": [...], ...}` body, with the chosen
@@ -371,8 +387,13 @@ pub struct Page<T> {
     pub total: Option<i64>,
 }
 
-/// The longest cursor: base64url of `v1:` and a UUID.
-pub const CURSOR_MAX: usize = 52;
+/// The longest cursor: base64url of `k1:`, a sort of at most [`CURSOR_SORT_MAX`] characters, a
+/// 64-bit key, a UUID and an 8-digit check, separated by colons (the cursor of a list sorted by
+/// id, `v1:` and a UUID, is shorter).
+pub const CURSOR_MAX: usize = (3 + CURSOR_SORT_MAX + 1 + 20 + 1 + 36 + 1 + 8).div_ceil(3) * 4;
+
+/// The most characters of the sort a keyed cursor names.
+pub const CURSOR_SORT_MAX: usize = 24;
 
 /// Written by hand so that a page refers to its items' schema rather than copying it, and is
 /// named after them: `ListingPage` holds `ListingResponse`s.
@@ -494,7 +515,10 @@ mod tests {
 
     #[test]
     fn a_cursor_is_as_long_as_documented() {
-        assert_eq!(crate::pagination::encode_cursor(uuid::Uuid::now_v7()).len(), CURSOR_MAX);
+        assert!(crate::pagination::encode_cursor(uuid::Uuid::now_v7()).len() <= CURSOR_MAX);
+        let longest =
+            crate::pagination::encode_keyed_cursor(&"s".repeat(super::CURSOR_SORT_MAX), i64::MIN, uuid::Uuid::now_v7());
+        assert!(longest.len() <= CURSOR_MAX, "{} > {CURSOR_MAX}", longest.len());
     }
 
     #[test]

@@ -16,13 +16,51 @@ pub fn encode_cursor(id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{id}"))
 }
 
-fn decode_cursor(cursor: &str) -> Option<Uuid> {
+const KEYED_PREFIX: &str = "k1:";
+
+/// A cursor of a list sorted by a key other than the id: the sort it belongs to (with anything
+/// else that key depends on, such as the query of a relevance sort), the key of the last item
+/// and its id. The id alone ([`encode_cursor`]) serves lists sorted by id.
+pub fn encode_keyed_cursor(sort: &str, key: i64, id: Uuid) -> String {
+    let payload = format!("{KEYED_PREFIX}{sort}:{key}:{id}");
+    URL_SAFE_NO_PAD.encode(format!("{payload}:{}", check_of(&payload)))
+}
+
+/// A check of a keyed cursor's payload, so that a cursor edited by hand (another key, another
+/// id) is refused rather than followed to an arbitrary place.
+fn check_of(payload: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(payload.as_bytes())[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The sort and key a keyed cursor carries (see [`encode_keyed_cursor`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CursorKey {
+    pub sort: String,
+    pub key: i64,
+}
+
+fn decode_cursor(cursor: &str) -> Option<(Uuid, Option<CursorKey>)> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    String::from_utf8(bytes).ok()?.strip_prefix(CURSOR_PREFIX)?.parse().ok()
+    let text = String::from_utf8(bytes).ok()?;
+    if let Some(id) = text.strip_prefix(CURSOR_PREFIX) {
+        return Some((id.parse().ok()?, None));
+    }
+    let (payload, check) = text.rsplit_once(':')?;
+    if check != check_of(payload) {
+        return None;
+    }
+    let mut parts = payload.strip_prefix(KEYED_PREFIX)?.splitn(3, ':');
+    let (sort, key, id) = (parts.next()?, parts.next()?, parts.next()?);
+    Some((id.parse().ok()?, Some(CursorKey { sort: sort.to_owned(), key: key.parse().ok()? })))
 }
 
 /// The page size and starting point a query asks for; problems go to `errors`.
-pub fn page_request(limit: Option<&str>, cursor: Option<&str>, errors: &mut ValidationErrors) -> (i64, Option<Uuid>) {
+pub fn page_request(
+    limit: Option<&str>,
+    cursor: Option<&str>,
+    errors: &mut ValidationErrors,
+) -> (i64, Option<(Uuid, Option<CursorKey>)>) {
     let limit = match limit.map(str::parse::<i64>) {
         None => DEFAULT_LIMIT,
         Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
@@ -46,10 +84,15 @@ pub fn page_request(limit: Option<&str>, cursor: Option<&str>, errors: &mut Vali
 }
 
 /// Trims a result fetched with `limit + 1` rows to the page and says where the next one starts.
-pub fn split_page<T>(mut items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
+pub fn split_page<T>(items: Vec<T>, limit: i64, id_of: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
+    split_page_with(items, limit, |item| encode_cursor(id_of(item)))
+}
+
+/// [`split_page`] with the cursor of the last item written by `cursor_of`.
+pub fn split_page_with<T>(mut items: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
     if items.len() as i64 > limit {
         items.truncate(limit as usize);
-        let next = items.last().map(|item| encode_cursor(id_of(item)));
+        let next = items.last().map(cursor_of);
         (items, next)
     } else {
         (items, None)
@@ -86,9 +129,16 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_reject_forgeries() {
         let id = Uuid::now_v7();
-        assert_eq!(decode_cursor(&encode_cursor(id)), Some(id));
+        assert_eq!(decode_cursor(&encode_cursor(id)), Some((id, None)));
+        let key = CursorKey { sort: "-price".into(), key: -1 };
+        assert_eq!(decode_cursor(&encode_keyed_cursor("-price", -1, id)), Some((id, Some(key))));
         assert_eq!(decode_cursor("bm90LWEtY3Vyc29y"), None);
         assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode("v2:0190")), None);
+        for forged in
+            [format!("k1:price:x:{id}"), format!("k1:price:1:{id}x"), "k1:price:1".into(), format!("k1:1:{id}")]
+        {
+            assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode(&forged)), None, "{forged}");
+        }
     }
 
     #[test]

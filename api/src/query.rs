@@ -31,13 +31,20 @@ pub const MAX_PARAMETERS: usize = 50;
 
 /// The most characters of one value of a query parameter, by name, wherever it appears: the
 /// contract declares them (see [`crate::contract`]) and [`read`] refuses a longer value.
-pub const VALUE_MAX_LENGTH: [(&str, usize); 5] = [
+pub const VALUE_MAX_LENGTH: [(&str, usize); 11] = [
     ("cursor", crate::kit::CURSOR_MAX),
     ("after", crate::routes::changes::FEED_CURSOR_MAX),
+    // Listing search: the query, a sort word, a currency code, RFC 3339 instants, facet names.
+    ("q", techex_domain::search::Q_MAX_CHARS),
+    ("sort", 9),
+    ("currency", 3),
+    ("updated_since", crate::kit::TIMESTAMP_MAX_LENGTH),
+    ("published_since", crate::kit::TIMESTAMP_MAX_LENGTH),
     // Two-digit province codes; one to three leading digits of a field code.
     ("province", 2),
     ("field", 3),
     ("fields", FIELD_NAME_MAX),
+    ("facets", 13),
 ];
 
 /// The most characters of a member of a representation that `fields` may name.

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod organization;
 pub mod refdata;
 pub mod stats;
+pub mod search;
 pub mod tax_code;
 pub mod text;
 pub mod validation;

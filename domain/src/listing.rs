@@ -516,6 +516,12 @@ impl Listing {
         parts.push(&c.owner.name);
         fold(&parts.join(" "))
     }
+
+    /// The title in both languages, folded: words found there rank higher (see [`crate::search`]).
+    pub fn search_title(&self) -> String {
+        let title = &self.content.title;
+        fold(&[Some(title.vi.as_str()), title.en.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" "))
+    }
 }
 
 #[cfg(test)]

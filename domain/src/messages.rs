@@ -155,6 +155,20 @@ catalog! {
         "hãy gửi lại nguyên vẹn giá trị next_cursor của trang trước";
     FieldFilter => "invalid_format", "must be one to three digits of an S&T field code, such as 2 or 211",
         "phải là mã lĩnh vực KH&CN gồm một đến ba chữ số, ví dụ 2 hoặc 211";
+    // Listing search (q, sort, ranges, facets).
+    QueryTooManyWords => "too_many_words", "may hold at most {max} words, not {words}",
+        "chỉ được có tối đa {max} từ, không phải {words}";
+    RelevanceNeedsQuery => "invalid_value", "sort=relevance needs a search query q",
+        "sort=relevance cần có từ khóa tìm kiếm q";
+    RangeReversed => "invalid_range", "must not be greater than {other} ({value} > {limit})",
+        "không được lớn hơn {other} ({value} > {limit})";
+    PriceRangeNeedsCurrency => "required", "a price range needs its currency: add currency=VND",
+        "khoảng giá cần có đơn vị tiền tệ: hãy thêm currency=VND";
+    NotInstant => "invalid_format", "must be a date and time in RFC 3339, such as 2026-11-01T00:00:00Z",
+        "phải là ngày giờ theo RFC 3339, ví dụ 2026-11-01T00:00:00Z";
+    CursorOfAnotherSort => "invalid_cursor",
+        "this cursor belongs to another sort or query; pass the next_cursor of a previous page of the same search unchanged",
+        "con trỏ này thuộc về cách sắp xếp hoặc từ khóa khác; hãy gửi lại nguyên vẹn next_cursor của trang trước của cùng lượt tìm kiếm";
     NotListingId => "invalid_format", "'{value}' is not a listing id (UUID)",
         "'{value}' không phải là mã tin công nghệ (UUID)";
     NotOrganizationId => "invalid_format", "'{value}' is not an organization id (UUID)",

@@ -22,6 +22,17 @@ pub enum DbConn {
 
 pub type PooledConn = PooledConnection<ConnectionManager<DbConn>>;
 
+impl DbConn {
+    /// Which backend this connection speaks to, for the few queries written per backend
+    /// (full-text search, see [`crate::search`]).
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Pg(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -114,6 +125,10 @@ impl Db {
         .map_err(|e| StoreError::Migration(e.to_string()))?;
         if applied > 0 {
             log::info!("applied {applied} migration(s) on {}", self.backend.as_str());
+            let filled = crate::listings::fill_search_titles(&mut conn)?;
+            if filled > 0 {
+                log::info!("folded the titles of {filled} listing(s) for search");
+            }
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ pub mod listings;
 pub mod organizations;
 mod schema;
 pub mod stats;
+pub mod search;
 pub mod stored;
 pub mod versioned;
 

@@ -13,13 +13,15 @@ use uuid::Uuid;
 use crate::change_log::Audience;
 use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
-use crate::schema::{listing_fields, listings};
+use crate::schema::{listing_fields, listing_terms, listings};
+use crate::search::{Column, IdIn, Matches, Score};
 use crate::stored::{self, Text};
 use crate::versioned::{Versioned, WriteKind, versioned_basics};
+use techex_domain::search::{SearchQuery, Sort};
 
 const ENTITY: &str = "listing";
 
-type Backend = <DbConn as Connection>::Backend;
+pub(crate) type Backend = <DbConn as Connection>::Backend;
 
 diesel::define_sql_function! {
     /// The `len` characters of `text` from `start` (1-based), in SQLite and PostgreSQL alike.
@@ -231,6 +233,7 @@ struct ListingRecord {
     source_external_id: Option<String>,
     title_vi: String,
     search_text: String,
+    search_title: String,
     content: String,
     version: i64,
     created_at: NaiveDateTime,
@@ -260,6 +263,7 @@ impl ListingRecord {
             source_external_id: live_source.map(|s| s.external_id.clone()),
             title_vi: c.title.vi.clone(),
             search_text: listing.search_text(),
+            search_title: listing.search_title(),
             content: stored::write(&StoredContent::from(c)),
             version: listing.version,
             created_at: listing.created_at.naive_utc(),
@@ -296,8 +300,9 @@ impl WriteKind for ListingWrite {
     }
 }
 
-/// Which listings a page shows; ordered newest first, starting after the `after` id. Each list
-/// of a filter matches any of its values; an empty one matches everything.
+/// Which listings a page shows, in the order of `sort`, starting after the cursor `after` (and
+/// its sort key `after_key`). Each list of a filter matches any of its values; an empty one
+/// matches everything.
 #[derive(Debug, Clone)]
 pub struct ListingFilter {
     pub status: ListingStatus,
@@ -310,11 +315,53 @@ pub struct ListingFilter {
     pub field_prefixes: Vec<String>,
     /// The publishing organization.
     pub publisher: Option<uuid::Uuid>,
+    /// Search words and the filters that came with them.
+    pub refine: Refine,
+    pub sort: Sort,
     pub after: Option<ListingId>,
+    /// The sort key of the listing `after` (see [`sort_key`]); none for `newest`.
+    pub after_key: Option<i64>,
     pub limit: i64,
     /// Published listings whose expiry is at or before this time are left out, though the
     /// periodic expiry has not reached them yet.
     pub live_at: DateTime<Utc>,
+}
+
+/// The filters of a search beyond status, kind, province, field and publisher.
+#[derive(Debug, Clone, Default)]
+pub struct Refine {
+    pub query: Option<SearchQuery>,
+    pub trl_min: Option<i64>,
+    pub trl_max: Option<i64>,
+    pub ip_statuses: Vec<IpStatus>,
+    pub transfer_forms: Vec<TransferForm>,
+    pub transfer_methods: Vec<TransferMethod>,
+    pub rights: Vec<Right>,
+    /// Whole đồng, inclusive; listings without an amount match no price range.
+    pub price_min: Option<i64>,
+    pub price_max: Option<i64>,
+    pub updated_since: Option<DateTime<Utc>>,
+    pub published_since: Option<DateTime<Utc>>,
+}
+
+diesel::define_sql_function! {
+    /// `value`, or `otherwise` when it is NULL.
+    fn coalesce(value: diesel::sql_types::Nullable<diesel::sql_types::BigInt>, otherwise: diesel::sql_types::BigInt) -> diesel::sql_types::BigInt;
+}
+
+/// The key a listing sorts by under `sort`, as a cursor carries it: the relevance score (given),
+/// the amount or TRL (a missing one as [`Sort::missing_key`]), the change time in microseconds;
+/// nothing for `newest`, which sorts by id alone.
+pub fn sort_key(sort: Sort, listing: &Listing, score: Option<i64>) -> Option<i64> {
+    match sort {
+        Sort::Newest => None,
+        Sort::Relevance => score,
+        Sort::Updated => Some(listing.updated_at.timestamp_micros()),
+        Sort::PriceAscending | Sort::PriceDescending => {
+            Some(listing.content.price.amount.unwrap_or(sort.missing_key()))
+        }
+        Sort::TrlAscending | Sort::TrlDescending => Some(listing.content.trl.unwrap_or(sort.missing_key())),
+    }
 }
 
 /// A listing, deleted or not (who may see a deleted one is the API's to decide).
@@ -329,7 +376,7 @@ pub fn find(conn: &mut DbConn, id: ListingId) -> Result<Option<Listing>, StoreEr
 }
 
 /// The listings `filter` matches, whatever the page.
-fn matching(filter: &ListingFilter) -> listings::BoxedQuery<'static, Backend> {
+fn matching(backend: crate::db::Backend, filter: &ListingFilter) -> listings::BoxedQuery<'static, Backend> {
     let mut query = listings::table.filter(listings::status.eq(filter.status.as_str())).into_boxed();
     query = if filter.deleted {
         query.filter(listings::deleted_at.is_not_null())
@@ -365,26 +412,290 @@ fn matching(filter: &ListingFilter) -> listings::BoxedQuery<'static, Backend> {
             .select(listing_fields::listing_id);
         query = query.filter(listings::id.eq_any(matching));
     }
+    refine(backend, query, &filter.refine)
+}
+
+fn refine(
+    backend: crate::db::Backend,
+    mut query: listings::BoxedQuery<'static, Backend>,
+    refine: &Refine,
+) -> listings::BoxedQuery<'static, Backend> {
+    if let Some(search) = &refine.query {
+        query = query.filter(Matches::new(backend, Column::Text, search));
+    }
+    if let Some(min) = refine.trl_min {
+        query = query.filter(listings::trl.ge(min));
+    }
+    if let Some(max) = refine.trl_max {
+        query = query.filter(listings::trl.le(max));
+    }
+    if !refine.ip_statuses.is_empty() {
+        query =
+            query.filter(listings::ip_status.eq_any(refine.ip_statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+    }
+    if let Some(min) = refine.price_min {
+        query = query.filter(listings::price_amount.ge(min));
+    }
+    if let Some(max) = refine.price_max {
+        query = query.filter(listings::price_amount.le(max));
+    }
+    if let Some(since) = refine.updated_since {
+        query = query.filter(listings::updated_at.ge(since.naive_utc()));
+    }
+    if let Some(since) = refine.published_since {
+        query = query.filter(listings::published_at.ge(since.naive_utc()));
+    }
+    for group in [
+        refine.transfer_forms.iter().map(|w| term("transfer_form", w.as_str())).collect::<Vec<_>>(),
+        refine.transfer_methods.iter().map(|w| term("transfer_method", w.as_str())).collect(),
+        refine.rights.iter().map(|w| term("right", w.as_str())).collect(),
+    ] {
+        if !group.is_empty() {
+            let holding =
+                listing_terms::table.filter(listing_terms::term.eq_any(group)).select(listing_terms::listing_id);
+            query = query.filter(listings::id.eq_any(holding));
+        }
+    }
     query
 }
 
-pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<Listing>, StoreError> {
-    let mut query = matching(filter).select(ListingRow::as_select()).order(listings::id.desc()).limit(filter.limit);
-    if let Some(after) = filter.after {
-        query = query.filter(listings::id.lt(after.to_string()));
+/// A row of `listing_terms`: the vocabulary and the word.
+fn term(vocabulary: &str, word: &str) -> String {
+    format!("{vocabulary}:{word}")
+}
+
+/// `query` ordered by a nullable number column (a missing value as `missing`), then by id in the
+/// same direction, starting after the cursor's key and id.
+macro_rules! by_value {
+    ($query:expr, $column:expr, $sort:expr, $after:expr, $key:expr, $missing:expr) => {{
+        let value = coalesce($column, $missing);
+        let query = match ($sort.descending(), $after, $key) {
+            (true, Some(after), Some(key)) => {
+                $query.filter(value.lt(key).or(value.eq(key).and(listings::id.lt(after))))
+            }
+            (false, Some(after), Some(key)) => {
+                $query.filter(value.gt(key).or(value.eq(key).and(listings::id.gt(after))))
+            }
+            _ => $query,
+        };
+        if $sort.descending() {
+            query.order((value.desc(), listings::id.desc()))
+        } else {
+            query.order((value.asc(), listings::id.asc()))
+        }
+    }};
+}
+
+/// A page of the listings `filter` matches, each with its sort key (see [`sort_key`]).
+pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<(Listing, Option<i64>)>, StoreError> {
+    let backend = conn.backend();
+    let mut query = matching(backend, filter).limit(filter.limit);
+    let after = filter.after.map(|a| a.to_string());
+    let sort = filter.sort;
+    let key = filter.after_key;
+    let missing = sort.missing_key();
+    match (sort, filter.refine.query.as_ref()) {
+        (Sort::Relevance, Some(search)) => {
+            let score = Score::of(search);
+            if let (Some(after), Some(key)) = (after, key) {
+                query = query.filter(score.clone().lt(key).or(score.clone().eq(key).and(listings::id.lt(after))));
+            }
+            let rows = query
+                .order((score.clone().desc(), listings::id.desc()))
+                .select((ListingRow::as_select(), score))
+                .load::<(ListingRow, i64)>(conn)?;
+            return rows.into_iter().map(|(row, score)| Ok((row.into_domain()?, Some(score)))).collect();
+        }
+        (Sort::Relevance | Sort::Newest, _) => {
+            if let Some(after) = after {
+                query = query.filter(listings::id.lt(after));
+            }
+            query = query.order(listings::id.desc());
+        }
+        (Sort::Updated, _) => {
+            if let (Some(after), Some(key)) = (after, key) {
+                let at = DateTime::<Utc>::from_timestamp_micros(key).unwrap_or_default().naive_utc();
+                query = query
+                    .filter(listings::updated_at.lt(at).or(listings::updated_at.eq(at).and(listings::id.lt(after))));
+            }
+            query = query.order((listings::updated_at.desc(), listings::id.desc()));
+        }
+        (Sort::PriceAscending | Sort::PriceDescending, _) => {
+            query = by_value!(query, listings::price_amount, sort, after, key, missing);
+        }
+        (Sort::TrlAscending | Sort::TrlDescending, _) => {
+            query = by_value!(query, listings::trl, sort, after, key, missing);
+        }
     }
-    query.load(conn)?.into_iter().map(ListingRow::into_domain).collect()
+    query
+        .select(ListingRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|row| {
+            let listing = row.into_domain()?;
+            let key = sort_key(sort, &listing, None);
+            Ok((listing, key))
+        })
+        .collect()
 }
 
 /// How many listings `filter` matches on all pages.
 pub fn count(conn: &mut DbConn, filter: &ListingFilter) -> Result<i64, StoreError> {
-    Ok(matching(filter).count().get_result(conn)?)
+    let backend = conn.backend();
+    Ok(matching(backend, filter).count().get_result(conn)?)
+}
+
+/// What a facet counts the matches by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Facet {
+    Kind,
+    Province,
+    /// Field codes cut to this many digits (1: the six broad fields, 3: the fields themselves).
+    Field(u8),
+    Trl,
+    IpStatus,
+    TransferForm,
+}
+
+/// How many listings `filter` matches (whatever the page) for each value of `facet`, in one
+/// GROUP BY; values no match holds are left out, as are listings without a TRL in the TRL facet.
+/// A listing in two fields of one group counts once for it.
+pub fn facet(conn: &mut DbConn, filter: &ListingFilter, facet: Facet) -> Result<Vec<(String, i64)>, StoreError> {
+    use diesel::dsl::{count_star, sql};
+    use diesel::sql_types::Text as SqlText;
+    let backend = conn.backend();
+    let matched = || matching(backend, filter).select(listings::id);
+    // A boxed query takes no GROUP BY, but a grouped query may be boxed and then filtered: each
+    // facet groups the rows of the matched ids.
+    let counts: Vec<(String, i64)> = match facet {
+        Facet::Kind => listings::table
+            .group_by(listings::kind)
+            .select((listings::kind, count_star()))
+            .into_boxed::<Backend>()
+            .filter(IdIn::new("listings.id", matched()))
+            .load(conn)?,
+        Facet::Province => listings::table
+            .group_by(listings::province)
+            .select((listings::province, count_star()))
+            .into_boxed::<Backend>()
+            .filter(IdIn::new("listings.id", matched()))
+            .load(conn)?,
+        Facet::IpStatus => listings::table
+            .group_by(listings::ip_status)
+            .select((listings::ip_status, count_star()))
+            .into_boxed::<Backend>()
+            .filter(IdIn::new("listings.id", matched()))
+            .load(conn)?,
+        Facet::Trl => listings::table
+            .group_by(listings::trl)
+            .select((listings::trl, count_star()))
+            .into_boxed::<Backend>()
+            .filter(IdIn::new("listings.id", matched()))
+            .filter(listings::trl.is_not_null())
+            .load::<(Option<i64>, i64)>(conn)?
+            .into_iter()
+            .filter_map(|(trl, n)| Some((trl?.to_string(), n)))
+            .collect(),
+        Facet::Field(digits) => {
+            // The number of digits is one of 1, 2, 3 (never user text).
+            let cut = format!("substr(listing_fields.field_code, 1, {})", digits.clamp(1, 3));
+            listing_fields::table
+                .group_by(sql::<SqlText>(&cut))
+                .select((
+                    sql::<SqlText>(&cut),
+                    sql::<diesel::sql_types::BigInt>("COUNT(DISTINCT listing_fields.listing_id)"),
+                ))
+                .into_boxed::<Backend>()
+                .filter(IdIn::new("listing_fields.listing_id", matched()))
+                .load(conn)?
+        }
+        Facet::TransferForm => listing_terms::table
+            .group_by(listing_terms::term)
+            .select((listing_terms::term, count_star()))
+            .into_boxed::<Backend>()
+            .filter(IdIn::new("listing_terms.listing_id", matched()))
+            .filter(listing_terms::term.like("transfer_form:%"))
+            .load::<(String, i64)>(conn)?
+            .into_iter()
+            .map(|(t, n)| (t.trim_start_matches("transfer_form:").to_owned(), n))
+            .collect(),
+    };
+    let mut counts = counts;
+    counts.sort_by(|(va, ca), (vb, cb)| cb.cmp(ca).then(va.cmp(vb)));
+    Ok(counts)
+}
+
+/// The query with its words corrected for one typo each where a word finds nothing under the
+/// filters but a word one typo away does (see [`techex_domain::search::best_correction`]);
+/// `None` when no word was corrected. Scans the filtered listings: only asked when a query
+/// found nothing.
+pub fn correct(conn: &mut DbConn, filter: &ListingFilter) -> Result<Option<SearchQuery>, StoreError> {
+    use crate::search::Matches as M;
+    use techex_domain::search::{Term, best_correction, typo_patterns};
+    let Some(query) = filter.refine.query.clone() else { return Ok(None) };
+    let backend = conn.backend();
+    let unsearched = ListingFilter { refine: Refine { query: None, ..filter.refine.clone() }, ..filter.clone() };
+    let mut corrected = query.clone();
+    for (word, prefix) in query.correctable_words() {
+        let as_typed = Term { words: vec![word.clone()], prefix }.pattern();
+        let found = matching(backend, &unsearched)
+            .filter(M::any_of(Column::Text, vec![as_typed]))
+            .select(listings::id)
+            .first::<String>(conn)
+            .optional()?;
+        if found.is_some() {
+            continue;
+        }
+        let texts: Vec<String> = matching(backend, &unsearched)
+            .filter(M::any_of(Column::Text, typo_patterns(&word, prefix)))
+            .order(listings::id.desc())
+            .select(listings::search_text)
+            .limit(TYPO_SAMPLE)
+            .load(conn)?;
+        if let Some(better) = best_correction(&word, prefix, texts.iter().map(String::as_str)) {
+            corrected = corrected.replacing(&word, &better);
+        }
+    }
+    Ok((corrected != query).then_some(corrected))
+}
+
+/// The most listings (newest first) read to choose a correction.
+const TYPO_SAMPLE: i64 = 200;
+
+/// Published, live listings whose title holds the query (its last word as a prefix), best
+/// first (see [`Score`]), then newest: what a search box offers while someone types.
+pub fn suggest(
+    conn: &mut DbConn,
+    query: &SearchQuery,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(ListingId, String, Option<String>)>, StoreError> {
+    let backend = conn.backend();
+    let score = Score::of(query);
+    let live_at = now.naive_utc();
+    let rows = listings::table
+        .filter(listings::status.eq(ListingStatus::Published.as_str()))
+        .filter(listings::deleted_at.is_null())
+        .filter(listings::expires_at.is_null().or(listings::expires_at.gt(live_at)))
+        .filter(Matches::new(backend, Column::Title, query))
+        .order((score.desc(), listings::id.desc()))
+        .limit(limit)
+        .select(ListingRow::as_select())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|row| {
+            let listing = row.into_domain()?;
+            let title = listing.content.title;
+            Ok((listing.id, title.vi, title.en))
+        })
+        .collect()
 }
 
 /// Inserts a new listing and its side rows; pass it to [`crate::versioned::create`].
 pub fn insert(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError> {
     diesel::insert_into(listings::table).values(ListingRecord::of(listing)).execute(conn)?;
-    replace_fields(conn, listing)
+    replace_fields(conn, listing)?;
+    replace_terms(conn, listing)
 }
 
 impl Versioned for Listing {
@@ -402,6 +713,7 @@ impl Versioned for Listing {
             .execute(conn)?;
         if updated > 0 {
             replace_fields(conn, self)?;
+            replace_terms(conn, self)?;
         }
         Ok(updated)
     }
@@ -428,6 +740,25 @@ fn replace_fields(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError
     Ok(())
 }
 
+/// The listing's transfer forms, transfer methods and rights as rows, for filters and facets.
+fn replace_terms(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError> {
+    let id = listing.id.to_string();
+    diesel::delete(listing_terms::table.filter(listing_terms::listing_id.eq(&id))).execute(conn)?;
+    let c = &listing.content;
+    let mut terms: Vec<String> = c.transfer_forms.iter().map(|w| term("transfer_form", w.as_str())).collect();
+    terms.extend(c.transfer_methods.iter().map(|w| term("transfer_method", w.as_str())));
+    terms.extend(c.rights.iter().map(|w| term("right", w.as_str())));
+    terms.sort();
+    terms.dedup();
+    // One row at a time: multi-row inserts do not compile over a MultiConnection.
+    for t in terms {
+        diesel::insert_into(listing_terms::table)
+            .values((listing_terms::listing_id.eq(&id), listing_terms::term.eq(t)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Published listings whose expiry is at or before `now`, oldest expiry first.
 pub fn due_to_expire(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> Result<Vec<ListingId>, StoreError> {
     listings::table
@@ -443,6 +774,33 @@ pub fn due_to_expire(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> Resul
             id.parse().map_err(|e: uuid::Error| StoreError::Corrupt { entity: ENTITY, id, reason: e.to_string() })
         })
         .collect()
+}
+
+/// Fills the folded title of listings written before titles were kept apart for search (a
+/// derived column, like `search_text`: no new version, nothing in the change log). Returns how
+/// many were filled.
+pub fn fill_search_titles(conn: &mut DbConn) -> Result<usize, StoreError> {
+    let mut filled = 0;
+    loop {
+        let rows: Vec<ListingRow> = listings::table
+            .filter(listings::search_title.eq(""))
+            .order(listings::id.asc())
+            .limit(500)
+            .select(ListingRow::as_select())
+            .load(conn)?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        for row in rows {
+            let listing = row.into_domain()?;
+            let title = listing.search_title();
+            // A title of punctuation only folds to nothing: a space marks it done.
+            diesel::update(listings::table.filter(listings::id.eq(listing.id.to_string())))
+                .set(listings::search_title.eq(if title.is_empty() { " ".to_owned() } else { title }))
+                .execute(conn)?;
+            filled += 1;
+        }
+    }
 }
 
 /// Whether any listing was ever stored; demo data goes only into an empty database.

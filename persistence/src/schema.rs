@@ -22,6 +22,7 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         expires_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        search_title -> Text,
     }
 }
 
@@ -29,6 +30,14 @@ diesel::table! {
     listing_fields (listing_id, field_code) {
         listing_id -> Text,
         field_code -> Text,
+    }
+}
+
+diesel::table! {
+    /// `transfer_form:<word>`, `transfer_method:<word>`, `right:<word>` of a listing.
+    listing_terms (listing_id, term) {
+        listing_id -> Text,
+        term -> Text,
     }
 }
 
@@ -103,11 +112,13 @@ diesel::table! {
 
 diesel::joinable!(interests -> listings (listing_id));
 diesel::joinable!(listing_fields -> listings (listing_id));
+diesel::joinable!(listing_terms -> listings (listing_id));
 diesel::joinable!(api_clients -> organizations (organization_id));
 diesel::joinable!(source_exchanges -> organizations (organization_id));
 diesel::allow_tables_to_appear_in_same_query!(
     listings,
     listing_fields,
+    listing_terms,
     change_log,
     organizations,
     api_clients,

@@ -197,13 +197,16 @@ fn listing_batch(
         provinces: Vec::new(),
         field_prefixes: Vec::new(),
         publisher: None,
+        refine: Default::default(),
+        sort: Default::default(),
         after: after.map(techex_domain::ListingId),
+        after_key: None,
         limit,
         live_at: now,
     };
     Ok(listings::list(conn, &filter)?
         .into_iter()
-        .map(|listing| {
+        .map(|(listing, _)| {
             let id = listing.id.0;
             let seen = ListingResponse::seen_at(listing, &None, now, period);
             (id, serde_json::to_value(seen).expect("listings serialize"))

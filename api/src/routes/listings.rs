@@ -5,12 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, pat
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use techex_domain::access::{self, Caller, lifecycle_action, may_read_listing};
+use techex_domain::listing::{TRL_MAX, TRL_MIN};
+use techex_domain::search::{Q_MAX_CHARS, Q_MAX_WORDS, QueryProblem, SearchQuery, Sort};
 use techex_domain::{
     LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Message, RestorePeriod, Text,
     ValidationErrors, refdata,
 };
 use techex_persistence::change_log::Author;
-use techex_persistence::listings::{self, ListingFilter, ListingWrite};
+use techex_persistence::listings::{self, Facet, ListingFilter, ListingWrite, Refine};
 use techex_persistence::{Db, DbConn, Entity, organizations};
 use utoipa::IntoParams;
 
@@ -19,10 +21,14 @@ use crate::clock::Clock;
 use crate::error::{ApiError, BodyRefused, Problem, QueryRefused, StaleVersion};
 use crate::etag;
 use crate::extract::JsonBody;
-use crate::kit::{self, Chosen, Listed, Page, PageQuery, PageRequest, Resource, Target};
+use crate::kit::{self, Chosen, Listed, PageQuery, PageRequest, Resource, Target};
+use crate::pagination::{self, CursorKey};
 use crate::query::{self, FieldsQuery};
 pub use crate::routes::listings_dto::ListingResponse;
 use crate::routes::listings_dto::{self as dto};
+use crate::routes::search_dto::{
+    FacetCount, FacetLabel, Facets, ListingSearchPage, SUGGESTIONS_MAX, SuggestedTitle, Suggestion, Suggestions,
+};
 use crate::routes::vocabulary_dto as words;
 use crate::routes::{merge_patch_body, patched, with_conn};
 
@@ -61,11 +67,223 @@ pub struct ListingQuery {
     /// may restore; nobody else sees them (the operator sees every organization's).
     #[param(value_type = Option<bool>)]
     deleted: Option<String>,
+    /// Search words (at most 200 characters, 8 words) in the title, summary, description,
+    /// keywords and owner name, in Vietnamese or English, with or without diacritics and in any
+    /// case (`phan bon` finds "Phân bón"). Every word must appear; text in double quotes is a
+    /// phrase; the last word, unless followed by a space, also matches the start of longer words
+    /// (type-ahead). When nothing matches, one typo in words of five letters or more is forgiven
+    /// and the page says so in `corrected_query`.
+    #[param(example = "máy sấy nông sản")]
+    q: Option<String>,
+    /// The order: `relevance` (the default with `q`: the score described in the README, then
+    /// newest), `newest` (the default without `q`), `updated` (most recently changed first),
+    /// `price` (cheapest first) or `-price` (dearest first), `trl` (least mature first) or `-trl`
+    /// (most mature first); listings without an amount or a TRL come last. Paging never skips or
+    /// repeats a listing whose sort key stays the same between pages; one whose key changes
+    /// (a price or TRL edited, any change under `updated`) may be missed or seen again at its new
+    /// place.
+    #[param(value_type = Option<String>, pattern = "^-?(relevance|newest|updated|price|trl)$", example = "-trl")]
+    sort: Option<String>,
+    /// Lowest TRL, 1 to 9; listings without a TRL match no TRL range.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 9, example = 5)]
+    trl_min: Option<String>,
+    /// Highest TRL, 1 to 9, not below `trl_min`.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 9, example = 9)]
+    trl_max: Option<String>,
+    /// Intellectual property statuses.
+    #[param(value_type = Vec<words::IpStatus>, style = Form, explode, max_items = 10)]
+    #[serde(default)]
+    ip_status: Vec<String>,
+    /// Transfer forms (Law 07/2017 Art. 5): a listing offering any of them.
+    #[param(value_type = Vec<words::TransferForm>, style = Form, explode, max_items = 10)]
+    #[serde(default)]
+    transfer_form: Vec<String>,
+    /// Transfer methods: a listing offering any of them.
+    #[param(value_type = Vec<words::TransferMethod>, style = Form, explode, max_items = 10)]
+    #[serde(default)]
+    transfer_method: Vec<String>,
+    /// Rights transferred: a listing granting any of them.
+    #[param(value_type = Vec<words::Right>, style = Form, explode, max_items = 10)]
+    #[serde(default)]
+    right: Vec<String>,
+    /// Lowest amount, whole đồng; needs `currency`. Listings without an amount match no price
+    /// range.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 9223372036854775807_i64, example = 100000000)]
+    price_min: Option<String>,
+    /// Highest amount, whole đồng, not below `price_min`; needs `currency`.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 9223372036854775807_i64, example = 500000000)]
+    price_max: Option<String>,
+    /// The currency of `price_min` and `price_max`: `VND`, the only one listings are priced in.
+    #[param(pattern = "^VND$", example = "VND")]
+    currency: Option<String>,
+    /// Listings changed at or after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-01T00:00:00Z")]
+    updated_since: Option<String>,
+    /// Listings published at or after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-01T00:00:00Z")]
+    published_since: Option<String>,
+    /// Counts to draw a filter sidebar with: any of `field`, `province`, `kind`, `trl`,
+    /// `ip_status`, `transfer_form`; the page then carries `facets`.
+    #[param(style = Form, explode, max_items = 6, example = json!(["province", "field", "trl"]))]
+    #[serde(default)]
+    facets: Vec<String>,
+    /// The level of the `field` facet: 1 (the six broad fields, the default), 2 (the second
+    /// digit) or 3 (the fields themselves).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 3, example = 1)]
+    field_level: Option<String>,
+}
+
+/// The facets a search may count.
+const FACETS: &[&str] = &["field", "province", "kind", "trl", "ip_status", "transfer_form"];
+
+/// A whole number from `min` to `max`; problems go to `errors` against `name`.
+fn bounded(raw: Option<&str>, name: &str, min: i64, max: i64, errors: &mut ValidationErrors) -> Option<i64> {
+    let raw = raw?;
+    match raw.parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Some(n),
+        Ok(_) => {
+            errors.add(name, Message::new(Text::WholeNumberBetween).with("min", min).with("max", max));
+            None
+        }
+        Err(_) => {
+            errors.add_as(
+                name,
+                "invalid_format",
+                Message::new(Text::WholeNumberBetween).with("min", min).with("max", max),
+            );
+            None
+        }
+    }
+}
+
+/// Words of a vocabulary; unknown ones go to `errors` against `name`.
+fn words_of<W: std::str::FromStr<Err = techex_domain::listing::UnknownWord>>(
+    raw: &[String],
+    name: &str,
+    errors: &mut ValidationErrors,
+) -> Vec<W> {
+    raw.iter()
+        .filter_map(|w| match w.parse::<W>() {
+            Ok(word) => Some(word),
+            Err(e) => {
+                errors.add(name, Message::new(Text::OneOf).with("allowed", e.expected.join(", ")));
+                None
+            }
+        })
+        .collect()
+}
+
+fn instant(raw: Option<&str>, name: &str, errors: &mut ValidationErrors) -> Option<DateTime<Utc>> {
+    let raw = raw?;
+    match DateTime::parse_from_rfc3339(raw) {
+        Ok(at) if raw.len() <= kit::TIMESTAMP_MAX_LENGTH => Some(at.with_timezone(&Utc)),
+        _ => {
+            errors.add(name, Text::NotInstant);
+            None
+        }
+    }
+}
+
+/// A range whose low end is above its high end names the low end's parameter.
+fn check_range(min: Option<i64>, max: Option<i64>, names: (&str, &str), errors: &mut ValidationErrors) {
+    if let (Some(low), Some(high)) = (min, max)
+        && low > high
+    {
+        errors.add(
+            names.0,
+            Message::new(Text::RangeReversed).with("other", names.1).with("value", low).with("limit", high),
+        );
+    }
+}
+
+/// What a search asks beyond its filters: the facets to count and at which field level.
+pub struct Asked {
+    pub facets: Vec<&'static str>,
+    pub field_level: u8,
 }
 
 impl ListingQuery {
-    fn filter(&self, caller: &Caller, page: PageRequest, now: DateTime<Utc>) -> Result<ListingFilter, ApiError> {
+    fn filter(
+        &self,
+        caller: &Caller,
+        page: PageRequest,
+        cursor_key: Option<&CursorKey>,
+        now: DateTime<Utc>,
+    ) -> Result<(ListingFilter, Asked), ApiError> {
         let mut errors = ValidationErrors::default();
+        let query = match self.q.as_deref().map(SearchQuery::parse) {
+            None => None,
+            Some(Ok(query)) => query,
+            Some(Err(QueryProblem::TooLong { length })) => {
+                errors.add("q", Message::new(Text::TooLong).with("max", Q_MAX_CHARS).with("length", length));
+                None
+            }
+            Some(Err(QueryProblem::TooManyWords { words })) => {
+                errors.add("q", Message::new(Text::QueryTooManyWords).with("max", Q_MAX_WORDS).with("words", words));
+                None
+            }
+        };
+        let sort = match self.sort.as_deref() {
+            None if query.is_some() => Sort::Relevance,
+            None => Sort::Newest,
+            Some(word) => match Sort::parse(word) {
+                Some(Sort::Relevance) if self.q.is_none() => {
+                    errors.add("sort", Text::RelevanceNeedsQuery);
+                    Sort::Newest
+                }
+                // A query of punctuation only searches nothing: newest first.
+                Some(Sort::Relevance) if query.is_none() => Sort::Newest,
+                Some(sort) => sort,
+                None => {
+                    errors.add("sort", Message::new(Text::OneOf).with("allowed", Sort::WORDS.join(", ")));
+                    Sort::Newest
+                }
+            },
+        };
+        let trl_min = bounded(self.trl_min.as_deref(), "trl_min", TRL_MIN, TRL_MAX, &mut errors);
+        let trl_max = bounded(self.trl_max.as_deref(), "trl_max", TRL_MIN, TRL_MAX, &mut errors);
+        check_range(trl_min, trl_max, ("trl_min", "trl_max"), &mut errors);
+        let price_min = bounded(self.price_min.as_deref(), "price_min", 0, i64::MAX, &mut errors);
+        let price_max = bounded(self.price_max.as_deref(), "price_max", 0, i64::MAX, &mut errors);
+        check_range(price_min, price_max, ("price_min", "price_max"), &mut errors);
+        match self.currency.as_deref() {
+            None if self.price_min.is_some() || self.price_max.is_some() => {
+                errors.add("currency", Text::PriceRangeNeedsCurrency)
+            }
+            Some(currency) if currency != "VND" => errors.add("currency", Text::OnlyVnd),
+            _ => {}
+        }
+        let refine = Refine {
+            query,
+            trl_min,
+            trl_max,
+            ip_statuses: words_of(&self.ip_status, "ip_status", &mut errors),
+            transfer_forms: words_of(&self.transfer_form, "transfer_form", &mut errors),
+            transfer_methods: words_of(&self.transfer_method, "transfer_method", &mut errors),
+            rights: words_of(&self.right, "right", &mut errors),
+            price_min,
+            price_max,
+            updated_since: instant(self.updated_since.as_deref(), "updated_since", &mut errors),
+            published_since: instant(self.published_since.as_deref(), "published_since", &mut errors),
+        };
+        let mut facets = Vec::new();
+        for name in &self.facets {
+            match FACETS.iter().find(|f| **f == name.as_str()) {
+                Some(known) if !facets.contains(known) => facets.push(*known),
+                Some(_) => {}
+                None => errors.add("facets", Message::new(Text::OneOf).with("allowed", FACETS.join(", "))),
+            }
+        }
+        let field_level = bounded(self.field_level.as_deref(), "field_level", 1, 3, &mut errors).unwrap_or(1) as u8;
+        let cursor_sort = cursor_sort(sort, refine.query.as_ref());
+        let after_key = match (cursor_key, sort, page.after) {
+            (None, Sort::Newest, _) | (None, _, None) => None,
+            (Some(key), _, _) if key.sort == cursor_sort && sort != Sort::Newest => Some(key.key),
+            _ => {
+                errors.add("cursor", Text::CursorOfAnotherSort);
+                None
+            }
+        };
         let deleted = query::flag(self.deleted.as_deref(), "deleted", &mut errors);
         let status = match self.status.as_deref().map(str::parse::<ListingStatus>) {
             None if deleted => ListingStatus::Withdrawn,
@@ -111,17 +329,78 @@ impl ListingQuery {
         } else {
             access::listable_publisher(caller, status, publisher)?
         };
-        Ok(ListingFilter {
+        let filter = ListingFilter {
             status,
             deleted,
             publisher,
             kinds,
             provinces,
             field_prefixes: self.field.clone(),
+            refine,
+            sort,
             after: page.after.map(ListingId),
+            after_key,
             limit: page.limit,
             live_at: now,
-        })
+        };
+        Ok((filter, Asked { facets, field_level }))
+    }
+}
+
+/// What a cursor of `sort` is bound to: the sort, and for relevance the query (a short hash of
+/// it), since the score depends on it.
+fn cursor_sort(sort: Sort, query: Option<&SearchQuery>) -> String {
+    use sha2::{Digest, Sha256};
+    match (sort, query) {
+        (Sort::Relevance, Some(query)) => {
+            let hash = Sha256::digest(query.text().as_bytes());
+            format!("relevance.{}", hash[..5].iter().map(|b| format!("{b:02x}")).collect::<String>())
+        }
+        (sort, _) => sort.as_str().to_owned(),
+    }
+}
+
+/// The labels of a facet value from the vocabularies and reference data; `None` for a value they
+/// do not know (then it is shown as itself).
+fn facet_label(facet: &str, value: &str) -> FacetLabel {
+    let (vi, en): (String, String) = match facet {
+        "kind" => value.parse::<ListingKind>().map(|w| (w.label_vi().into(), w.label_en().into())).unwrap_or_default(),
+        "ip_status" => value
+            .parse::<techex_domain::IpStatus>()
+            .map(|w| (w.label_vi().into(), w.label_en().into()))
+            .unwrap_or_default(),
+        "transfer_form" => value
+            .parse::<techex_domain::TransferForm>()
+            .map(|w| (w.label_vi().into(), w.label_en().into()))
+            .unwrap_or_default(),
+        "province" => {
+            refdata::current_province(value).map(|p| (p.name_vi.clone(), p.name_en.clone())).unwrap_or_default()
+        }
+        "trl" => refdata::trl_levels()
+            .iter()
+            .find(|t| t.level.to_string() == value)
+            .map(|t| (t.name_vi.clone(), t.name_en.clone()))
+            .unwrap_or_default(),
+        "field" => match refdata::field(value) {
+            Some(f) => (f.name_vi.clone(), f.name_en.clone()),
+            // A two-digit group has no name of its own: the name of its broad field.
+            None => refdata::field(&value[..1.min(value.len())])
+                .map(|f| (format!("{} ({value})", f.name_vi), format!("{} ({value})", f.name_en)))
+                .unwrap_or_default(),
+        },
+        _ => Default::default(),
+    };
+    if vi.is_empty() { FacetLabel { vi: value.to_owned(), en: value.to_owned() } } else { FacetLabel { vi, en } }
+}
+
+fn persisted_facet(name: &str, field_level: u8) -> Facet {
+    match name {
+        "kind" => Facet::Kind,
+        "province" => Facet::Province,
+        "field" => Facet::Field(field_level),
+        "trl" => Facet::Trl,
+        "ip_status" => Facet::IpStatus,
+        _ => Facet::TransferForm,
     }
 }
 
@@ -143,7 +422,7 @@ fn cache_headers(response: &mut HttpResponseBuilder, caller: &Caller, public: bo
     params(ListingQuery, PageQuery, FieldsQuery),
     security((), ("oauth2" = [])),
     responses(
-        (status = 200, description = "A page of listings, newest first. A `Link: <...>; rel=\"next\"` header points at the next page. Contacts are shown to authenticated callers only.", body = dto::ListingPage,
+        (status = 200, description = "A page of listings in the order of `sort`. A `Link: <...>; rel=\"next\"` header points at the next page. Contacts are shown to authenticated callers only. With `facets`, the counts for a filter sidebar; after a typo correction, `corrected_query`.", body = ListingSearchPage,
          headers(("ETag" = String, description = "A hash of the page; send it as If-None-Match to get 304 while the page is unchanged"))),
         QueryRefused,
         (status = 401, description = "The access token is invalid (`invalid_token`), or a status other than `published` was asked for without one (`unauthorized`)", body = Problem, content_type = "application/problem+json"),
@@ -159,19 +438,136 @@ pub async fn list_listings(
 ) -> Result<HttpResponse, ApiError> {
     let page = asked.page;
     let now = clock.now();
-    let filter = asked.filters.filter(&caller.0, page, now)?;
+    let (filter, wanted) = asked.filters.filter(&caller.0, page, asked.cursor_key.as_ref(), now)?;
     let public = filter.status == ListingStatus::Published;
     let count = asked.total;
-    let (rows, total) = with_conn(&asked.db, move |conn| {
+    let (rows, total, corrected, counts) = with_conn(&asked.db, move |conn| {
+        let mut filter = ListingFilter { limit: page.probe(), ..filter };
+        let mut rows = listings::list(conn, &filter)?;
+        let mut corrected = None;
+        // Nothing found as typed (not merely past the last page): try one typo per long word.
+        if rows.is_empty() && filter.refine.query.is_some() {
+            let first = ListingFilter { after: None, after_key: None, limit: 1, ..filter.clone() };
+            if listings::list(conn, &first)?.is_empty()
+                && let Some(better) = listings::correct(conn, &filter)?
+            {
+                let tried = ListingFilter {
+                    refine: Refine { query: Some(better.clone()), ..filter.refine.clone() },
+                    ..filter.clone()
+                };
+                let found = listings::list(conn, &tried)?;
+                if !found.is_empty() || tried.after.is_some() {
+                    rows = found;
+                    corrected = Some(better);
+                    filter = tried;
+                }
+            }
+        }
         let total = if count { Some(listings::count(conn, &filter)?) } else { None };
-        let probe = ListingFilter { limit: page.probe(), ..filter };
-        Ok((listings::list(conn, &probe)?, total))
+        let mut counts = Vec::new();
+        for name in &wanted.facets {
+            counts.push((*name, listings::facet(conn, &filter, persisted_facet(name, wanted.field_level))?));
+        }
+        Ok((rows, total, corrected, counts))
     })
     .await?;
-    let (items, next_cursor, mut response) = kit::page(&asked.req, rows, page, |l| l.id.0);
+    let sort = rows_sort(&asked, &corrected);
+    let limit = page.limit;
+    let (items, next_cursor) = pagination::split_page_with(rows, limit, |(listing, key)| match key {
+        Some(key) => pagination::encode_keyed_cursor(&sort, *key, listing.id.0),
+        None => pagination::encode_cursor(listing.id.0),
+    });
+    let mut response = HttpResponse::Ok();
+    pagination::link_next(&mut response, &asked.req, next_cursor.as_deref());
     cache_headers(&mut response, &caller.0, public);
-    let items = items.into_iter().map(|l| ListingResponse::seen_at(l, &caller.0, now, **period)).collect();
-    Ok(asked.answer(response, Page { items, next_cursor, total }))
+    let items = items.into_iter().map(|(l, _)| ListingResponse::seen_at(l, &caller.0, now, **period)).collect();
+    let facets = (!counts.is_empty()).then(|| {
+        let mut facets = Facets::default();
+        for (name, values) in counts {
+            let values = Some(
+                values
+                    .into_iter()
+                    .map(|(value, count)| FacetCount { label: facet_label(name, &value), value, count })
+                    .collect(),
+            );
+            match name {
+                "kind" => facets.kind = values,
+                "province" => facets.province = values,
+                "field" => facets.field = values,
+                "trl" => facets.trl = values,
+                "ip_status" => facets.ip_status = values,
+                _ => facets.transfer_form = values,
+            }
+        }
+        facets
+    });
+    let corrected_query = corrected.map(|q| q.text());
+    Ok(asked.answer(response, ListingSearchPage { items, next_cursor, total, corrected_query, facets }))
+}
+
+/// The sort a page's next cursor is bound to, for the query the page searched.
+fn rows_sort(asked: &Listed<Listing, ListingQuery>, corrected: &Option<SearchQuery>) -> String {
+    let typed = asked.filters.q.as_deref().and_then(|q| SearchQuery::parse(q).ok().flatten());
+    let query = corrected.clone().or(typed);
+    let sort = match asked.filters.sort.as_deref().and_then(Sort::parse) {
+        Some(sort) => sort,
+        None if query.is_some() => Sort::Relevance,
+        None => Sort::Newest,
+    };
+    cursor_sort(sort, query.as_ref())
+}
+
+/// Complete what someone types in a search box.
+///
+/// Up to ten published listings whose title (Vietnamese or English, folded) holds every word
+/// typed, the last one as the start of a word; titles holding the words in order first. Public
+/// and cacheable.
+#[utoipa::path(
+    tag = "listings",
+    operation_id = "suggest_listings",
+    params(SuggestQuery),
+    security(()),
+    responses(
+        (status = 200, description = "Titles completing `q`, best first; none for a `q` without letters or digits", body = Suggestions),
+        QueryRefused,
+    )
+)]
+#[get("/listings/suggest")]
+pub async fn suggest_listings(
+    db: web::Data<Db>,
+    asked: query::Query<SuggestQuery>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = ValidationErrors::default();
+    let parsed = match SearchQuery::parse(asked.0.q.as_deref().unwrap_or_default()) {
+        Ok(query) => query,
+        Err(QueryProblem::TooLong { length }) => {
+            errors.add("q", Message::new(Text::TooLong).with("max", Q_MAX_CHARS).with("length", length));
+            None
+        }
+        Err(QueryProblem::TooManyWords { words }) => {
+            errors.add("q", Message::new(Text::QueryTooManyWords).with("max", Q_MAX_WORDS).with("words", words));
+            None
+        }
+    };
+    errors.finish(()).map_err(ApiError::InvalidQuery)?;
+    let now = clock.now();
+    let found = match parsed {
+        Some(query) => with_conn(&db, move |conn| Ok(listings::suggest(conn, &query, now, SUGGESTIONS_MAX)?)).await?,
+        None => Vec::new(),
+    };
+    let items =
+        found.into_iter().map(|(id, vi, en)| Suggestion { id: id.0, title: SuggestedTitle { vi, en } }).collect();
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=60")).json(Suggestions { items }))
+}
+
+/// The text typed so far.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SuggestQuery {
+    /// What has been typed (at most 200 characters, 8 words), with or without diacritics.
+    #[param(example = "may say")]
+    q: Option<String>,
 }
 
 fn listing_id(raw: &str) -> Result<ListingId, ApiError> {
@@ -540,7 +936,9 @@ lifecycle_endpoint!(
 );
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    // `/listings/suggest` before `/listings/{id}`, which would take it for an id.
     cfg.service(list_listings)
+        .service(suggest_listings)
         .service(create_listing)
         .service(get_listing)
         .service(update_listing)

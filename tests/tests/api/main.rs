@@ -20,6 +20,7 @@ mod queries;
 mod reference;
 mod repository;
 mod restore;
+mod search;
 mod security;
 mod snapshots;
 mod storage;

@@ -1,0 +1,516 @@
+//! What a search of the listings means, whatever database answers it: the words a query holds
+//! (folded like the stored text, see [`crate::text::fold`]), which listings it matches, how they
+//! rank, how one typo is forgiven, and the orders a page may come in.
+//!
+//! Matching is defined on the folded, space-padded text of a listing (`" cong nghe sinh hoc "`):
+//! every term of the query must appear in it as whole words, the last word of an unquoted query
+//! as the start of a word (type-ahead). Each backend uses its full-text index to narrow the rows
+//! and then checks exactly these patterns, so both answer the same hits.
+//!
+//! The relevance score depends only on the listing and the query, never on the rest of the
+//! collection, so a page cursor that carries it stays valid while listings come and go:
+//!
+//! | points | when |
+//! |---|---|
+//! | 2 per term | the term is in the title (vi or en) |
+//! | 3 | a query of two words or more appears in the title as written, words in order |
+//! | 1 | a query of two words or more appears as written anywhere (title, summary, description, keywords, owner) |
+//!
+//! So a listing with all the words in its title ranks above one with some of them there, and that
+//! above one with them in its description only; equal scores come newest first.
+
+use crate::text::fold;
+
+/// The most characters of a query (`q`).
+pub const Q_MAX_CHARS: usize = 200;
+/// The most words of a query, phrases included.
+pub const Q_MAX_WORDS: usize = 8;
+/// Words at least this long may be corrected for one typo when the query finds nothing.
+pub const TYPO_MIN_CHARS: usize = 5;
+
+/// A term of a query: one word, or a phrase of words that must follow each other. `prefix`: the
+/// last word may be the start of a longer one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub words: Vec<String>,
+    pub prefix: bool,
+}
+
+impl Term {
+    /// The `LIKE` pattern of this term on the padded text: `% word %`, `% two words %`, or
+    /// `% wor%` for a prefix. Folded words hold letters and digits only, so nothing in them is a
+    /// wildcard.
+    pub fn pattern(&self) -> String {
+        let end = if self.prefix { "%" } else { " %" };
+        format!("% {}{end}", self.words.join(" "))
+    }
+
+    /// Whether the padded folded text holds this term (what [`Term::pattern`] means).
+    pub fn is_in(&self, padded: &str) -> bool {
+        let needle = format!(" {}{}", self.words.join(" "), if self.prefix { "" } else { " " });
+        padded.contains(&needle)
+    }
+}
+
+/// Why a query cannot be searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryProblem {
+    TooLong { length: usize },
+    TooManyWords { words: usize },
+}
+
+/// A parsed search query: terms made of folded words only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    terms: Vec<Term>,
+}
+
+impl SearchQuery {
+    /// Reads what a person typed: text in double quotes is a phrase, other words stand alone,
+    /// and the last word, unless quoted or followed by a space, is a prefix. Returns `None` when
+    /// nothing searchable is left (only punctuation or spaces).
+    pub fn parse(raw: &str) -> Result<Option<SearchQuery>, QueryProblem> {
+        let length = raw.chars().count();
+        if length > Q_MAX_CHARS {
+            return Err(QueryProblem::TooLong { length });
+        }
+        let mut terms: Vec<Term> = Vec::new();
+        let mut last_is_open_word = false;
+        for (n, part) in raw.split('"').enumerate() {
+            let words: Vec<String> = fold(part).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect();
+            if words.is_empty() {
+                continue;
+            }
+            if n % 2 == 1 {
+                terms.push(Term { words, prefix: false });
+                last_is_open_word = false;
+            } else {
+                terms.extend(words.into_iter().map(|w| Term { words: vec![w], prefix: false }));
+                last_is_open_word = true;
+            }
+        }
+        let open_end = !raw.ends_with(|c: char| c.is_whitespace() || c == '"');
+        if let Some(last) = terms.last_mut().filter(|_| last_is_open_word && open_end) {
+            last.prefix = true;
+        }
+        let mut unique: Vec<Term> = Vec::new();
+        for term in terms {
+            if !unique.contains(&term) {
+                unique.push(term);
+            }
+        }
+        let words = unique.iter().map(|t| t.words.len()).sum::<usize>();
+        if words > Q_MAX_WORDS {
+            return Err(QueryProblem::TooManyWords { words });
+        }
+        Ok((!unique.is_empty()).then_some(SearchQuery { terms: unique }))
+    }
+
+    pub fn terms(&self) -> &[Term] {
+        &self.terms
+    }
+
+    /// The whole query as one phrase (its last word a prefix if the query's is), which scores
+    /// when it appears as written; `None` for a query of one word.
+    pub fn as_phrase(&self) -> Option<Term> {
+        let words: Vec<String> = self.terms.iter().flat_map(|t| t.words.iter().cloned()).collect();
+        (words.len() > 1).then(|| Term { words, prefix: self.terms.last().is_some_and(|t| t.prefix) })
+    }
+
+    /// The patterns the padded text must all match.
+    pub fn conditions(&self) -> Vec<String> {
+        self.terms.iter().map(Term::pattern).collect()
+    }
+
+    /// The score as weighted patterns: `(in title?, pattern, points)`, to be summed over the
+    /// patterns the listing's padded title (or whole text) matches.
+    pub fn score_parts(&self) -> Vec<(ScoreTarget, String, i64)> {
+        let mut parts: Vec<(ScoreTarget, String, i64)> =
+            self.terms.iter().map(|t| (ScoreTarget::Title, t.pattern(), 2)).collect();
+        if let Some(phrase) = self.as_phrase() {
+            parts.push((ScoreTarget::Title, phrase.pattern(), 3));
+            parts.push((ScoreTarget::Text, phrase.pattern(), 1));
+        }
+        parts
+    }
+
+    /// Whether a listing with this folded title and folded text matches (the reference the SQL
+    /// of both backends follows).
+    pub fn matches(&self, text: &str) -> bool {
+        let padded = pad(text);
+        self.terms.iter().all(|t| t.is_in(&padded))
+    }
+
+    /// The relevance of a listing with this folded title and text (see the module's table).
+    pub fn score(&self, title: &str, text: &str) -> i64 {
+        let (title, text) = (pad(title), pad(text));
+        let mut score = self.terms.iter().filter(|t| t.is_in(&title)).count() as i64 * 2;
+        if let Some(phrase) = self.as_phrase() {
+            score += if phrase.is_in(&title) { 3 } else { 0 } + if phrase.is_in(&text) { 1 } else { 0 };
+        }
+        score
+    }
+
+    /// Every distinct word of the query that may hold a typo (at least [`TYPO_MIN_CHARS`] long).
+    pub fn correctable_words(&self) -> Vec<(String, bool)> {
+        let mut words: Vec<(String, bool)> = Vec::new();
+        let last = self.terms.len().saturating_sub(1);
+        for (n, term) in self.terms.iter().enumerate() {
+            for (k, word) in term.words.iter().enumerate() {
+                let prefix = n == last && term.prefix && k + 1 == term.words.len();
+                if word.chars().count() >= TYPO_MIN_CHARS && !words.iter().any(|(w, _)| w == word) {
+                    words.push((word.clone(), prefix));
+                }
+            }
+        }
+        words
+    }
+
+    /// The query with `word` replaced by `by` wherever it appears.
+    pub fn replacing(&self, word: &str, by: &str) -> SearchQuery {
+        let terms = self
+            .terms
+            .iter()
+            .map(|t| Term {
+                words: t.words.iter().map(|w| if w == word { by.to_owned() } else { w.clone() }).collect(),
+                prefix: t.prefix,
+            })
+            .collect();
+        SearchQuery { terms }
+    }
+
+    /// The query as text, folded, phrases in quotes: what a response shows as the query it
+    /// searched after a correction, and what a relevance cursor is bound to.
+    pub fn text(&self) -> String {
+        self.terms
+            .iter()
+            .map(|t| if t.words.len() > 1 { format!("\"{}\"", t.words.join(" ")) } else { t.words[0].clone() })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The SQLite FTS5 query narrowing the rows: each term quoted (a phrase as one string), the
+    /// prefix marked with `*`. Built from folded words only, never from the user's text.
+    pub fn fts5(&self) -> String {
+        self.terms
+            .iter()
+            .map(|t| format!("\"{}\"{}", t.words.join(" "), if t.prefix { "*" } else { "" }))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+
+    /// The PostgreSQL `to_tsquery('simple', ...)` narrowing the rows: terms joined by `&`,
+    /// phrases by `<->`, the prefix marked `:*`; words quoted as lexemes.
+    pub fn tsquery(&self) -> String {
+        self.terms
+            .iter()
+            .map(|t| {
+                let last = t.words.len() - 1;
+                let words: Vec<String> = t
+                    .words
+                    .iter()
+                    .enumerate()
+                    .map(|(k, w)| format!("'{w}'{}", if t.prefix && k == last { ":*" } else { "" }))
+                    .collect();
+                format!("({})", words.join(" <-> "))
+            })
+            .collect::<Vec<_>>()
+            .join(" & ")
+    }
+}
+
+/// Which folded text a score pattern looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreTarget {
+    Title,
+    Text,
+}
+
+/// `text` between spaces, as the patterns expect it.
+pub fn pad(text: &str) -> String {
+    format!(" {text} ")
+}
+
+/// `LIKE` patterns (on padded text) of every word one typo away from `word`: a letter changed,
+/// missing, added or two neighbours swapped (`_` standing for any one letter). They find
+/// candidates; [`one_edit_apart`] confirms them.
+pub fn typo_patterns(word: &str, prefix: bool) -> Vec<String> {
+    let chars: Vec<char> = word.chars().collect();
+    let end = if prefix { "%" } else { " %" };
+    let mut patterns: Vec<String> = Vec::new();
+    let mut push = |w: String| {
+        let pattern = format!("% {w}{end}");
+        if !patterns.contains(&pattern) {
+            patterns.push(pattern);
+        }
+    };
+    let text = |cs: &[char]| cs.iter().collect::<String>();
+    for i in 0..chars.len() {
+        push(format!("{}_{}", text(&chars[..i]), text(&chars[i + 1..])));
+        push(format!("{}{}", text(&chars[..i]), text(&chars[i + 1..])));
+        if i + 1 < chars.len() {
+            let mut swapped = chars.clone();
+            swapped.swap(i, i + 1);
+            push(text(&swapped));
+        }
+    }
+    for i in 0..=chars.len() {
+        push(format!("{}_{}", text(&chars[..i]), text(&chars[i..])));
+    }
+    patterns
+}
+
+/// Whether `a` and `b` differ by exactly one typo: one letter changed, added or removed, or two
+/// neighbouring letters swapped.
+pub fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a == b {
+        return false;
+    }
+    let start = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[start..], &b[start..]);
+    match (ra.len(), rb.len()) {
+        (x, y) if x == y => ra[1..] == rb[1..] || (x >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..]),
+        (x, y) if x == y + 1 => ra[1..] == *rb,
+        (x, y) if x + 1 == y => *ra == rb[1..],
+        _ => false,
+    }
+}
+
+/// The best correction of `word` among words of `texts` (folded listing texts): the word one typo
+/// away found in the most texts (for a prefix, the start of a word), ties to the alphabetically
+/// first, so both backends choose alike.
+pub fn best_correction<'a>(word: &str, prefix: bool, texts: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let length = word.chars().count();
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for text in texts {
+        let mut seen: Vec<String> = Vec::new();
+        for text_word in text.split(' ') {
+            let options: Vec<String> = if prefix {
+                // A prefix is compared with the starts of words of about its length.
+                [length - 1, length, length + 1]
+                    .into_iter()
+                    .filter(|&n| n > 0 && text_word.chars().count() >= n)
+                    .map(|n| text_word.chars().take(n).collect())
+                    .collect()
+            } else {
+                vec![text_word.to_owned()]
+            };
+            if let Some(fit) = options.into_iter().find(|o| one_edit_apart(word, o))
+                && !seen.contains(&fit)
+            {
+                seen.push(fit);
+            }
+        }
+        for candidate in seen {
+            *counts.entry(candidate).or_default() += 1;
+        }
+    }
+    let best = counts.iter().max_by(|(wa, ca), (wb, cb)| ca.cmp(cb).then(wb.cmp(wa)))?;
+    Some(best.0.clone())
+}
+
+/// The orders a page of listings may come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Highest score first (see the module), then newest; only with a query.
+    Relevance,
+    /// Newest first (by id, which is time-ordered).
+    #[default]
+    Newest,
+    /// Most recently changed first.
+    Updated,
+    /// Cheapest first; listings without an amount last.
+    PriceAscending,
+    /// Dearest first; listings without an amount last.
+    PriceDescending,
+    /// Least mature first (TRL 1 to 9); listings without a TRL last.
+    TrlAscending,
+    /// Most mature first; listings without a TRL last.
+    TrlDescending,
+}
+
+impl Sort {
+    pub const WORDS: &'static [&'static str] = &["relevance", "newest", "updated", "price", "-price", "trl", "-trl"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Relevance => "relevance",
+            Sort::Newest => "newest",
+            Sort::Updated => "updated",
+            Sort::PriceAscending => "price",
+            Sort::PriceDescending => "-price",
+            Sort::TrlAscending => "trl",
+            Sort::TrlDescending => "-trl",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Sort> {
+        [
+            Sort::Relevance,
+            Sort::Newest,
+            Sort::Updated,
+            Sort::PriceAscending,
+            Sort::PriceDescending,
+            Sort::TrlAscending,
+            Sort::TrlDescending,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == word)
+    }
+
+    /// Whether larger keys (and ids) come first.
+    pub fn descending(self) -> bool {
+        !matches!(self, Sort::PriceAscending | Sort::TrlAscending)
+    }
+
+    /// The key that stands for "no value" (no amount, no TRL), chosen so those listings come
+    /// last in either direction.
+    pub fn missing_key(self) -> i64 {
+        match self {
+            Sort::PriceAscending | Sort::TrlAscending => i64::MAX,
+            _ => -1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(raw: &str) -> SearchQuery {
+        SearchQuery::parse(raw).unwrap().unwrap()
+    }
+
+    #[test]
+    fn queries_fold_like_the_stored_text() {
+        for raw in ["Công nghệ sinh học ", "cong nghe sinh hoc ", "CÔNG NGHỆ SINH HỌC "] {
+            assert_eq!(q(raw).text(), "cong nghe sinh hoc", "{raw}");
+        }
+        assert_eq!(q("Đà Nẵng ").text(), "da nang");
+        assert!(q("phân bón").matches("san xuat phan bon huu co"));
+        assert!(q("phan bon").matches("san xuat phan bon huu co"));
+    }
+
+    #[test]
+    fn quotes_make_phrases_and_the_last_open_word_is_a_prefix() {
+        let query = q("\"sinh học\" công ngh");
+        assert_eq!(
+            query.terms(),
+            [
+                Term { words: vec!["sinh".into(), "hoc".into()], prefix: false },
+                Term { words: vec!["cong".into()], prefix: false },
+                Term { words: vec!["ngh".into()], prefix: true },
+            ]
+        );
+        assert!(query.matches("cong nghe sinh hoc"));
+        assert!(!query.matches("hoc sinh cong nghe"), "the phrase's words must follow each other");
+        assert!(!q("nghe ").terms()[0].prefix, "a trailing space ends the word");
+        assert!(!q("\"nghe\"").terms()[0].prefix);
+        assert!(!q("nghe ").matches("nghien cuu"));
+        assert!(q("nghi").matches("nghien cuu"));
+    }
+
+    #[test]
+    fn punctuation_and_query_syntax_are_only_spaces() {
+        let query = q("hoa' OR 1=1 -- NEAR(x) *:");
+        assert_eq!(query.text(), "hoa or 1 near x", "a repeated word counts once");
+        assert_eq!(query.fts5(), "\"hoa\" AND \"or\" AND \"1\" AND \"near\" AND \"x\"*");
+        assert!(query.tsquery().chars().all(|c| c.is_ascii_alphanumeric() || " '():*&<->".contains(c)));
+        assert_eq!(SearchQuery::parse(" ,;\"\" ").unwrap(), None);
+    }
+
+    #[test]
+    fn queries_are_bounded() {
+        assert_eq!(SearchQuery::parse(&"a".repeat(201)), Err(QueryProblem::TooLong { length: 201 }));
+        assert!(SearchQuery::parse(&"a".repeat(200)).is_ok());
+        assert_eq!(SearchQuery::parse("a b c d e f g h i"), Err(QueryProblem::TooManyWords { words: 9 }));
+        assert_eq!(q("a b c d e f g h").terms().len(), 8);
+    }
+
+    #[test]
+    fn title_words_outrank_description_words_and_all_words_outrank_some() {
+        let query = q("may say ");
+        let all_in_title = query.score("may say nong san", "may say nong san");
+        let some_in_title = query.score("may cat co", "may cat co dung de say");
+        let in_text_only = query.score("thiet bi", "thiet bi may say");
+        assert!(
+            all_in_title > some_in_title && some_in_title > in_text_only,
+            "{all_in_title} {some_in_title} {in_text_only}"
+        );
+        assert_eq!(all_in_title, 2 * 2 + 3 + 1);
+        assert_eq!(in_text_only, 1);
+    }
+
+    #[test]
+    fn the_score_patterns_say_what_the_score_computes() {
+        let query = q("\"nang luong\" may sa");
+        let (title, text) = ("may say nang luong mat troi", "may say nang luong mat troi vien co dien");
+        let like = |pattern: &str, padded: &str| {
+            let inner = pattern.trim_start_matches('%').trim_end_matches('%');
+            padded.contains(inner)
+        };
+        let summed: i64 = query
+            .score_parts()
+            .iter()
+            .filter(|(target, pattern, _)| {
+                like(pattern, &pad(if *target == ScoreTarget::Title { title } else { text }))
+            })
+            .map(|(_, _, points)| points)
+            .sum();
+        assert_eq!(summed, query.score(title, text));
+        assert!(query.conditions().iter().all(|c| like(c, &pad(text))));
+    }
+
+    #[test]
+    fn one_typo_is_one_letter_changed_missing_added_or_swapped() {
+        for (a, b) in [("phan bon", "phan bob"), ("nghien", "ngien"), ("nghien", "nghiien"), ("nghien", "nghein")] {
+            assert!(one_edit_apart(a, b), "{a} {b}");
+            assert!(one_edit_apart(b, a), "{b} {a}");
+        }
+        for (a, b) in [("nghien", "nghien"), ("nghien", "ngheni"), ("nghien", "nhgein"), ("abc", "abcde")] {
+            assert!(!one_edit_apart(a, b), "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn typo_patterns_find_every_word_one_typo_away() {
+        let patterns = typo_patterns("nghien", false);
+        for typo in ["ngien", "nghiien", "nghein", "nghuen"] {
+            let found = typo_patterns(typo, false);
+            assert!(!found.is_empty());
+            let padded = pad("nghien cuu");
+            assert!(
+                found.iter().any(|p| {
+                    let inner = &p[1..p.len() - 1];
+                    let re: Vec<char> = inner.chars().collect();
+                    padded
+                        .as_bytes()
+                        .windows(re.len())
+                        .any(|w| w.iter().zip(&re).all(|(c, r)| *r == '_' || *c as char == *r))
+                }),
+                "{typo}"
+            );
+        }
+        assert!(patterns.iter().all(|p| p.starts_with("% ") && p.ends_with(" %")));
+    }
+
+    #[test]
+    fn the_most_common_correction_wins_and_ties_go_alphabetically() {
+        let texts = ["phan bon huu co", "phan bon vi sinh", "phan bin"];
+        assert_eq!(best_correction("phan", false, texts).as_deref(), None, "a word found as typed is no typo");
+        assert_eq!(best_correction("bonn", false, texts).as_deref(), Some("bon"));
+        assert_eq!(best_correction("sinhh", false, texts).as_deref(), Some("sinh"));
+        assert_eq!(best_correction("bxn", false, ["bin", "bon"]).as_deref(), Some("bin"));
+        assert_eq!(best_correction("nghein", true, ["nghien cuu"]).as_deref(), Some("nghien"));
+    }
+
+    #[test]
+    fn every_sort_reads_back_from_its_word() {
+        for word in Sort::WORDS {
+            assert_eq!(Sort::parse(word).unwrap().as_str(), *word);
+        }
+        assert_eq!(Sort::parse("cheapest"), None);
+        assert!(!Sort::PriceAscending.descending() && Sort::PriceDescending.descending());
+    }
+}

@@ -1,0 +1,226 @@
+//! The SQL of a listing search on either backend: the full-text index narrows the rows (FTS5 on
+//! SQLite, a GIN index over `to_tsvector('simple', ...)` on PostgreSQL), then the word patterns of
+//! [`techex_domain::search`] decide, written as `LIKE` on the folded text, which both backends
+//! read alike. The relevance score is the same patterns, weighted, summed in SQL.
+
+use diesel::backend::Backend as DieselBackend;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::{QueryResult, serialize::ToSql};
+use techex_domain::search::{ScoreTarget, SearchQuery};
+
+use crate::db::Backend;
+
+/// Which folded column of `listings` a pattern or index looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Title,
+    Text,
+}
+
+impl Column {
+    fn name(self) -> &'static str {
+        match self {
+            Column::Title => "search_title",
+            Column::Text => "search_text",
+        }
+    }
+}
+
+/// `listings` rows whose folded column the query matches: narrowed by the backend's index, decided
+/// by the patterns. A boolean SQL expression with the query's words as bound parameters.
+#[derive(Debug, Clone)]
+pub struct Matches {
+    backend: Backend,
+    column: Column,
+    /// The index query (FTS5 or tsquery), built from folded words only.
+    index_query: String,
+    patterns: Vec<String>,
+}
+
+impl Matches {
+    pub fn new(backend: Backend, column: Column, query: &SearchQuery) -> Matches {
+        let index_query = match backend {
+            Backend::Sqlite => query.fts5(),
+            Backend::Postgres => query.tsquery(),
+        };
+        Matches { backend, column, index_query, patterns: query.conditions() }
+    }
+
+    /// Rows whose column matches any of `patterns` (no index: the typo fallback's scan).
+    pub fn any_of(column: Column, patterns: Vec<String>) -> AnyOf {
+        AnyOf { column, patterns }
+    }
+}
+
+/// Rows whose folded column matches one of some patterns.
+#[derive(Debug, Clone)]
+pub struct AnyOf {
+    column: Column,
+    patterns: Vec<String>,
+}
+
+fn push_padded<DB: DieselBackend>(out: &mut AstPass<'_, '_, DB>, column: Column) {
+    out.push_sql("(' ' || listings.");
+    out.push_sql(column.name());
+    out.push_sql(" || ' ')");
+}
+
+impl<DB> QueryFragment<DB> for Matches
+where
+    DB: DieselBackend,
+    String: ToSql<Text, DB>,
+    DB: diesel::sql_types::HasSqlType<Text>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("(");
+        match self.backend {
+            Backend::Sqlite => {
+                out.push_sql("listings.rowid IN (SELECT rowid FROM listings_fts WHERE listings_fts.");
+                out.push_sql(self.column.name());
+                out.push_sql(" MATCH ");
+                out.push_bind_param::<Text, _>(&self.index_query)?;
+                out.push_sql(")");
+            }
+            Backend::Postgres => {
+                out.push_sql("to_tsvector('simple', listings.");
+                out.push_sql(self.column.name());
+                out.push_sql(") @@ to_tsquery('simple', ");
+                out.push_bind_param::<Text, _>(&self.index_query)?;
+                out.push_sql(")");
+            }
+        }
+        for pattern in &self.patterns {
+            out.push_sql(" AND ");
+            push_padded(&mut out, self.column);
+            out.push_sql(" LIKE ");
+            out.push_bind_param::<Text, _>(pattern)?;
+        }
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl<DB> QueryFragment<DB> for AnyOf
+where
+    DB: DieselBackend,
+    String: ToSql<Text, DB>,
+    DB: diesel::sql_types::HasSqlType<Text>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("(1 = 0");
+        for pattern in &self.patterns {
+            out.push_sql(" OR ");
+            push_padded(&mut out, self.column);
+            out.push_sql(" LIKE ");
+            out.push_bind_param::<Text, _>(pattern)?;
+        }
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// The relevance score of a listing for a query (see [`techex_domain::search`]), as a BIGINT.
+#[derive(Debug, Clone)]
+pub struct Score {
+    parts: Vec<(Column, String, i64)>,
+}
+
+impl Score {
+    pub fn of(query: &SearchQuery) -> Score {
+        let parts = query
+            .score_parts()
+            .into_iter()
+            .map(|(target, pattern, points)| {
+                let column = match target {
+                    ScoreTarget::Title => Column::Title,
+                    ScoreTarget::Text => Column::Text,
+                };
+                (column, pattern, points)
+            })
+            .collect();
+        Score { parts }
+    }
+}
+
+impl<DB> QueryFragment<DB> for Score
+where
+    DB: DieselBackend,
+    String: ToSql<Text, DB>,
+    DB: diesel::sql_types::HasSqlType<Text>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        // Cast: PostgreSQL sums integer literals as INTEGER, read here as BIGINT.
+        out.push_sql("CAST((0");
+        for (column, pattern, points) in &self.parts {
+            out.push_sql(" + CASE WHEN ");
+            push_padded(&mut out, *column);
+            out.push_sql(" LIKE ");
+            out.push_bind_param::<Text, _>(pattern)?;
+            // A small whole number of the domain's table, not user input.
+            out.push_sql(&format!(" THEN {points} ELSE 0 END"));
+        }
+        out.push_sql(") AS BIGINT)");
+        Ok(())
+    }
+}
+
+macro_rules! sql_expression {
+    ($name:ident, $sql_type:ty) => {
+        impl Expression for $name {
+            type SqlType = $sql_type;
+        }
+        impl<QS> AppearsOnTable<QS> for $name {}
+        impl<QS> SelectableExpression<QS> for $name {}
+        impl<GB> ValidGrouping<GB> for $name {
+            type IsAggregate = is_aggregate::Never;
+        }
+        impl QueryId for $name {
+            type QueryId = ();
+            const HAS_STATIC_QUERY_ID: bool = false;
+        }
+    };
+}
+
+/// `<column> IN (<ids>)` for ids a boxed query selects: a boxed subquery inside another query
+/// does not compile over a MultiConnection, so the subquery is written out by hand.
+pub struct IdIn<Q> {
+    column: &'static str,
+    ids: Q,
+}
+
+impl<Q> IdIn<Q> {
+    /// `column` is a qualified column name of this crate's schema, never user input.
+    pub fn new(column: &'static str, ids: Q) -> IdIn<Q> {
+        IdIn { column, ids }
+    }
+}
+
+impl<Q: QueryFragment<crate::listings::Backend>> QueryFragment<crate::listings::Backend> for IdIn<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, crate::listings::Backend>) -> QueryResult<()> {
+        out.push_sql("(");
+        out.push_sql(self.column);
+        out.push_sql(" IN (");
+        QueryFragment::<crate::listings::Backend>::walk_ast(&self.ids, out.reborrow())?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
+impl<Q> Expression for IdIn<Q> {
+    type SqlType = Bool;
+}
+impl<Q, QS> AppearsOnTable<QS> for IdIn<Q> {}
+impl<Q, QS> SelectableExpression<QS> for IdIn<Q> {}
+impl<Q, GB> ValidGrouping<GB> for IdIn<Q> {
+    type IsAggregate = is_aggregate::Never;
+}
+impl<Q> QueryId for IdIn<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+sql_expression!(Matches, Bool);
+sql_expression!(AnyOf, Bool);
+sql_expression!(Score, BigInt);
