@@ -181,6 +181,9 @@ const STRICT_SCHEMAS: &[&str] = &[
     "Source",
     "OrganizationContent",
     "OrganizationContact",
+    "BatchRequest",
+    "BatchItem",
+    "SourceKey",
 ];
 
 /// What the derived schemas cannot say: the limits the domain enforces and the refusal of unknown
@@ -191,6 +194,7 @@ fn complete_schemas(spec: &mut utoipa::openapi::OpenApi) {
     let Some(components) = spec.components.as_mut() else { return };
     for limits in [
         routes::listings_dto::LIMITS,
+        routes::listings_sync_dto::LIMITS,
         routes::organizations_dto::LIMITS,
         routes::clients_dto::LIMITS,
         crate::error::LIMITS,
@@ -392,6 +396,8 @@ impl CorsPolicy {
             HeaderName::from_static("ratelimit"),
             HeaderName::from_static("ratelimit-policy"),
             HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("sync-result"),
+            HeaderName::from_static("idempotent-replayed"),
         ];
         match self {
             CorsPolicy::AnyOriginReadOnly => Cors::default()
@@ -407,13 +413,14 @@ impl CorsPolicy {
                 .max_age(3600),
             CorsPolicy::None | CorsPolicy::Origins(_) => {
                 let mut cors = Cors::default()
-                    .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+                    .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
                     .allowed_headers([
                         header::AUTHORIZATION,
                         header::CONTENT_TYPE,
                         header::IF_MATCH,
                         header::IF_NONE_MATCH,
                         HeaderName::from_static("x-request-id"),
+                        HeaderName::from_static("idempotency-key"),
                     ])
                     .expose_headers(exposed)
                     .max_age(3600);

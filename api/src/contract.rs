@@ -61,6 +61,7 @@ fn bound_fields(operation: &mut Operation, location_max: usize) {
         "ETag" => Some(crate::etag::MAX_LENGTH),
         "Location" => Some(location_max),
         "If-Match" | "If-None-Match" => Some(crate::etag::IF_MATCH_MAX_LENGTH),
+        "Sync-Result" => Some("unchanged".len()),
         _ => None,
     };
     let bound = |name: &str, schema: Option<&mut RefOr<Schema>>| {

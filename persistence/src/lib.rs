@@ -7,6 +7,7 @@ pub mod change_log;
 pub mod clients;
 pub mod db;
 pub mod error;
+pub mod idempotency;
 pub mod listings;
 pub mod organizations;
 mod schema;

@@ -82,6 +82,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (client_id, idempotency_key) {
+        client_id -> Text,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<BigInt>,
+        headers -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(listing_fields -> listings (listing_id));
 diesel::joinable!(api_clients -> organizations (organization_id));
 diesel::joinable!(source_exchanges -> organizations (organization_id));
@@ -91,5 +104,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     change_log,
     organizations,
     api_clients,
-    source_exchanges
+    source_exchanges,
+    idempotency_keys
 );

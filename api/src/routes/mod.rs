@@ -5,6 +5,8 @@ pub mod clients;
 pub mod clients_dto;
 pub mod listings;
 pub mod listings_dto;
+pub mod listings_sync;
+pub mod listings_sync_dto;
 pub mod ops;
 pub mod organizations;
 pub mod organizations_dto;
@@ -40,6 +42,7 @@ where
 /// Everything under `/v1`.
 pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     auth::configure(cfg);
+    listings_sync::configure(cfg);
     listings::configure(cfg);
     organizations::configure(cfg);
     clients::configure(cfg);

@@ -19,3 +19,4 @@ mod restore;
 mod security;
 mod snapshots;
 mod storage;
+mod sync;

@@ -343,6 +343,7 @@ async fn both_backends_migrate_to_the_same_schema() {
         BTreeSet::from([
             "api_clients",
             "change_log",
+            "idempotency_keys",
             "listing_fields",
             "listings",
             "organizations",

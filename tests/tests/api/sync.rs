@@ -1,0 +1,225 @@
+//! Portal sync: create-or-update by the portal's own id, batches, and `Idempotency-Key`.
+
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use serde_json::{Value, json};
+use techex_tests::{FIXTURE_EXCHANGE, Reply, TestApp, TestClient, backend_tests, listing_body, listing_with};
+
+const RECORD: &str = "/v1/listings/by-source/cong-thu-nghiem/SP-2024-117";
+
+fn by_source(external_id: &str) -> String {
+    format!("/v1/listings/by-source/{FIXTURE_EXCHANGE}/{external_id}")
+}
+
+/// `listing_body` as the record `external_id` of the fixture exchange.
+fn record(external_id: &str) -> Value {
+    listing_with(json!({"source": {"exchange": FIXTURE_EXCHANGE, "external_id": external_id}}))
+}
+
+async fn put(app: &TestApp, client: Option<&TestClient>, path: &str, body: &Value) -> Reply {
+    let req = TestRequest::put().uri(path).set_json(body);
+    match client {
+        Some(client) => app.as_client(client).send(req).await,
+        None => app.send_as_publisher(req).await,
+    }
+}
+
+async fn batch(app: &TestApp, items: Value) -> Reply {
+    app.post("/v1/listings/batch", &json!({ "items": items })).await
+}
+
+fn results(reply: &Reply) -> Vec<String> {
+    assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
+    reply.body["items"].as_array().unwrap().iter().map(|r| r["result"].as_str().unwrap().to_owned()).collect()
+}
+
+backend_tests! {
+    /// The nightly push of the same record: created once, then unchanged (same version, nothing
+    /// logged), then updated with the next version when something changed.
+    async fn put_by_source_creates_then_leaves_unchanged_then_updates(app: TestApp) {
+        let body = listing_body();
+        let created = put(&app, None, RECORD, &body).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
+        assert_eq!(created.header("sync-result"), Some("created"));
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        assert_eq!(created.header("location"), Some(format!("/v1/listings/{id}").as_str()));
+        assert_eq!(created.header("etag"), Some("\"v1\""));
+        assert_eq!(created.body["status"], "draft");
+        assert_eq!(app.history(&id).len(), 1);
+
+        let changes = app.change_count();
+        let again = put(&app, None, RECORD, &body).await;
+        assert_eq!(again.status, StatusCode::OK, "{:#}", again.body);
+        assert_eq!(again.header("sync-result"), Some("unchanged"));
+        assert_eq!((again.body["id"].as_str(), &again.body["version"]), (Some(id.as_str()), &json!(1)));
+        assert_eq!(again.header("etag"), Some("\"v1\""));
+        assert_eq!(app.change_count(), changes, "an unchanged push writes nothing");
+
+        let changed = listing_with(json!({"trl": 8}));
+        let updated = put(&app, None, RECORD, &changed).await;
+        assert_eq!(updated.status, StatusCode::OK, "{:#}", updated.body);
+        assert_eq!(updated.header("sync-result"), Some("updated"));
+        assert_eq!((updated.body["id"].as_str(), &updated.body["version"]), (Some(id.as_str()), &json!(2)));
+        assert_eq!(updated.body["trl"], 8);
+        assert_eq!(app.change_count(), changes + 1);
+        assert_eq!(app.history(&id).last().unwrap().op, "update");
+
+        let listed = app.get("/v1/listings?status=draft").await;
+        assert_eq!(listed.body["items"].as_array().unwrap().len(), 1, "one listing however often it is pushed");
+    }
+
+    /// A body without `source` takes the path's; one naming another record is refused.
+    async fn put_by_source_fills_the_source_from_the_path_and_refuses_another(app: TestApp) {
+        let without = listing_with(json!({"source": null}));
+        let created = put(&app, None, &by_source("SP-1"), &without).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
+        assert_eq!(created.body["source"], json!({"exchange": FIXTURE_EXCHANGE, "external_id": "SP-1", "url": null}));
+
+        let changes = app.change_count();
+        let other = put(&app, None, &by_source("SP-2"), &record("SP-3")).await;
+        other.problem(422, "validation_failed");
+        assert_eq!(other.field_errors(), vec![("source".to_owned(), "source_mismatch".to_owned())]);
+        let other_exchange = listing_with(json!({"source": {"exchange": "dongnai", "external_id": "SP-2"}}));
+        put(&app, None, &by_source("SP-2"), &other_exchange).await.problem(422, "validation_failed");
+        assert_eq!(app.change_count(), changes);
+
+        for bad in ["/v1/listings/by-source/Dong%20Nai/SP-1", "/v1/listings/by-source/cong-thu-nghiem/%20SP-1"] {
+            put(&app, None, bad, &without).await.problem(400, "invalid_path");
+        }
+        let long = by_source(&"x".repeat(101));
+        put(&app, None, &long, &without).await.problem(400, "invalid_path");
+    }
+
+    /// Only the organization holding the source exchange writes its records: another one hears
+    /// 403 whether or not the record exists, and nothing changes.
+    async fn put_by_source_is_only_for_the_holder_of_the_exchange(app: TestApp) {
+        let created = put(&app, None, RECORD, &listing_body()).await;
+        assert_eq!(created.status, StatusCode::CREATED);
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        let changes = app.change_count();
+
+        let other = app.new_client_holding(&["listings:write", "listings:publish"], &["dongnai"]).await;
+        let existing = put(&app, Some(&other), RECORD, &listing_with(json!({"trl": 3}))).await;
+        existing.problem(403, "source_exchange_not_held");
+        let missing = put(&app, Some(&other), &by_source("SP-404"), &record("SP-404")).await;
+        missing.problem(403, "source_exchange_not_held");
+        assert_eq!(existing.body["detail"], missing.body["detail"], "nothing tells whether the record exists");
+
+        let operator = app.new_client(&["admin"]).await;
+        put(&app, Some(&operator), RECORD, &listing_body()).await.problem(403, "source_exchange_not_held");
+        let reader = app.client_in(&app.publisher.organization_id, &[]).await;
+        put(&app, Some(&reader), RECORD, &listing_body()).await.problem(403, "insufficient_scope");
+        let anonymous = app.anonymous().send(TestRequest::put().uri(RECORD).set_json(listing_body())).await;
+        anonymous.problem(401, "unauthorized");
+
+        assert_eq!(app.change_count(), changes);
+        assert_eq!(app.get(&format!("/v1/listings/{id}")).await.body["trl"], 7);
+    }
+
+    /// `If-Match` guards the update; a deleted listing gave its source back, so the record is
+    /// created anew; an edit of a published listing follows the review rules.
+    async fn put_by_source_honours_if_match_deletion_and_review(app: TestApp) {
+        let stale = app.send_as_publisher(TestRequest::put().uri(RECORD).insert_header(("if-match", "\"v1\"")).set_json(listing_body())).await;
+        stale.problem(412, "precondition_failed");
+        let created = put(&app, None, RECORD, &listing_body()).await;
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        let wrong = app.send_as_publisher(TestRequest::put().uri(RECORD).insert_header(("if-match", "\"v7\"")).set_json(listing_with(json!({"trl": 5})))).await;
+        wrong.problem(412, "precondition_failed");
+        let right = app.send_as_publisher(TestRequest::put().uri(RECORD).insert_header(("if-match", "\"v1\"")).set_json(listing_with(json!({"trl": 5})))).await;
+        assert_eq!((right.status, right.header("sync-result")), (StatusCode::OK, Some("updated")));
+
+        // Published by a writer without listings:publish: its edit goes back to review.
+        let publish = app.post(&format!("/v1/listings/{id}/publish"), &Value::Null).await;
+        assert_eq!(publish.body["status"], "published");
+        let writer = app.client_in(&app.publisher.organization_id, &["listings:write"]).await;
+        let edited = put(&app, Some(&writer), RECORD, &listing_with(json!({"trl": 6}))).await;
+        assert_eq!((edited.header("sync-result"), &edited.body["status"]), (Some("updated"), &json!("pending_review")));
+
+        assert_eq!(app.delete(&format!("/v1/listings/{id}")).await.status, StatusCode::NO_CONTENT);
+        let anew = put(&app, None, RECORD, &listing_body()).await;
+        assert_eq!((anew.status, anew.header("sync-result")), (StatusCode::CREATED, Some("created")), "{:#}", anew.body);
+        assert_ne!(anew.body["id"].as_str(), Some(id.as_str()));
+    }
+
+    /// A batch of good and bad items stores exactly the good ones, reports each in order, and
+    /// sent again reports every item unchanged and writes nothing.
+    async fn a_batch_stores_the_good_items_and_sent_again_writes_nothing(app: TestApp) {
+        let items = json!([
+            {"op": "upsert", "listing": record("B-1")},
+            {"op": "upsert", "listing": listing_with(json!({"trl": 12, "source": {"exchange": FIXTURE_EXCHANGE, "external_id": "B-2"}}))},
+            {"op": "upsert", "listing": record("B-3")},
+            {"op": "publish", "source": {"exchange": FIXTURE_EXCHANGE, "external_id": "B-1"}},
+            {"op": "upsert", "listing": listing_with(json!({"source": {"exchange": "dongnai", "external_id": "B-4"}}))},
+            {"op": "publish", "source": {"exchange": FIXTURE_EXCHANGE, "external_id": "B-404"}},
+            {"op": "upsert", "listing": listing_with(json!({"source": null}))},
+            {"op": "frobnicate", "id": "0190c3a2-7b4e-7c1d-9a8f-2b1e6d5c4a3f"},
+            {"op": "publish"},
+        ]);
+        let before = app.change_count();
+        let first = batch(&app, items.clone()).await;
+        assert_eq!(
+            results(&first),
+            ["created", "failed", "created", "moved", "failed", "failed", "failed", "failed", "failed"]
+        );
+        let answered = first.body["items"].as_array().unwrap();
+        for (index, result) in answered.iter().enumerate() {
+            assert_eq!(result["index"], index);
+        }
+        assert_eq!(answered[1]["problem"]["code"], "validation_failed");
+        assert_eq!(answered[1]["problem"]["errors"][0]["field"], "listing.trl");
+        assert_eq!(answered[3]["status"], "published");
+        assert_eq!(answered[4]["problem"]["code"], "source_exchange_not_held");
+        assert_eq!(answered[5]["problem"]["code"], "listing_not_found");
+        assert_eq!(answered[6]["problem"]["errors"][0]["field"], "listing.source");
+        assert_eq!(answered[7]["problem"]["errors"][0]["field"], "op");
+        assert_eq!(answered[8]["problem"]["code"], "validation_failed");
+        assert_eq!(app.change_count(), before + 3, "two creations and a publication");
+        let published = app.anonymous().get("/v1/listings").await;
+        assert_eq!(published.body["items"].as_array().unwrap().len(), 1);
+        assert_eq!(published.body["items"][0]["id"], answered[0]["id"]);
+
+        let again = batch(&app, items).await;
+        let results = results(&again);
+        assert_eq!(
+            results,
+            ["unchanged", "failed", "unchanged", "unchanged", "failed", "failed", "failed", "failed", "failed"]
+        );
+        let answered_again = again.body["items"].as_array().unwrap();
+        // Item 0's listing was published by item 3 of the first batch: its version is the last.
+        for (index, last) in [(0, 3), (2, 2), (3, 3)] {
+            assert_eq!(answered_again[index]["id"], answered[index]["id"]);
+            assert_eq!(answered_again[index]["version"], answered[last]["version"]);
+        }
+        assert_eq!(app.change_count(), before + 3, "a batch sent again writes nothing");
+    }
+
+    /// Moves by id, refusals by the tenancy rules, and the bounds of a batch.
+    async fn a_batch_moves_by_id_and_keeps_its_bounds(app: TestApp) {
+        let id = app.create_listing(&record("M-1")).await;
+        let reply = batch(&app, json!([
+            {"op": "submit", "id": id},
+            {"op": "submit", "id": id},
+            {"op": "close", "id": id},
+            {"op": "publish", "id": id, "source": {"exchange": FIXTURE_EXCHANGE, "external_id": "M-1"}},
+        ])).await;
+        assert_eq!(results(&reply), ["moved", "unchanged", "failed", "failed"]);
+        assert_eq!(reply.body["items"][2]["problem"]["code"], "illegal_transition");
+
+        let other = app.new_client_holding(&["listings:write"], &["dongnai"]).await;
+        let foreign = app.as_client(&other).post("/v1/listings/batch", &json!({"items": [{"op": "withdraw", "id": id}]})).await;
+        assert_eq!(foreign.body["items"][0]["problem"]["code"], "listing_not_found", "{:#}", foreign.body);
+
+        batch(&app, json!([])).await.problem(422, "validation_failed");
+        let many: Vec<Value> = (0..1001).map(|_| json!({"op": "publish", "id": id})).collect();
+        let refused = batch(&app, Value::Array(many)).await;
+        refused.problem(422, "validation_failed");
+        assert_eq!(refused.field_errors(), vec![("items".to_owned(), "too_many".to_owned())]);
+        app.post("/v1/listings/batch", &json!({"items": [], "extra": 1})).await.problem(422, "validation_failed");
+        let huge = "x".repeat(9 * 1024 * 1024);
+        let too_large = app.send_as_publisher(TestRequest::post().uri("/v1/listings/batch").insert_header(("content-type", "application/json")).set_payload(huge)).await;
+        too_large.problem(413, "body_too_large");
+        app.anonymous().post("/v1/listings/batch", &json!({"items": []})).await.problem(401, "unauthorized");
+        let reader = app.client_in(&app.publisher.organization_id, &[]).await;
+        app.as_client(&reader).post("/v1/listings/batch", &json!({"items": []})).await.problem(403, "insufficient_scope");
+    }
+}
