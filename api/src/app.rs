@@ -254,6 +254,7 @@ pub fn build_app(
         }))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .default_service(web::to(no_route))
+        .wrap(from_fn(crate::idempotency::idempotent))
         .wrap(from_fn(move |req, next| rate_limit::limit(limits.clone(), req, next)))
         .wrap(state.cors.middleware())
         .wrap(from_fn(finish_response))

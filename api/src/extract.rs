@@ -55,27 +55,42 @@ pub fn read_body_up_to(
     let timeout = req.app_data::<web::Data<BodyTimeout>>().map(|t| *t.get_ref()).unwrap_or_default();
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    let mut payload = actix_web::dev::Decompress::from_headers(payload.take(), req.headers());
+    let payload = actix_web::dev::Decompress::from_headers(payload.take(), req.headers());
+    let declared = declared.filter(|length| *length > limit);
     async move {
-        if declared.is_some_and(|length| length > limit) {
+        if declared.is_some() {
             return Err(ApiError::BodyTooLarge { limit });
         }
-        let read = async {
-            use futures_util::StreamExt;
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| ApiError::MalformedJson(JsonSyntax::Unreadable))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::BodyTooLarge { limit });
-                }
-                body.extend_from_slice(&chunk);
+        read_stream(payload, limit, timeout).await
+    }
+}
+
+/// The timeout of a request's body in this app.
+pub fn body_timeout(req: &HttpRequest) -> BodyTimeout {
+    req.app_data::<web::Data<BodyTimeout>>().map(|t| *t.get_ref()).unwrap_or_default()
+}
+
+/// Reads a stream of body chunks in full, refusing more than `limit` bytes or a body slower than
+/// `timeout`.
+pub async fn read_stream<S, E>(mut stream: S, limit: usize, timeout: BodyTimeout) -> Result<Bytes, ApiError>
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let read = async {
+        use futures_util::StreamExt;
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| ApiError::MalformedJson(JsonSyntax::Unreadable))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::BodyTooLarge { limit });
             }
-            Ok(body.freeze())
-        };
-        match tokio::time::timeout(timeout.0, read).await {
-            Err(_) => Err(ApiError::BodyTimeout { seconds: timeout.0.as_secs().max(1) }),
-            Ok(result) => result,
+            body.extend_from_slice(&chunk);
         }
+        Ok(body.freeze())
+    };
+    match tokio::time::timeout(timeout.0, read).await {
+        Err(_) => Err(ApiError::BodyTimeout { seconds: timeout.0.as_secs().max(1) }),
+        Ok(result) => result,
     }
 }
 

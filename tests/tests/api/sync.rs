@@ -222,4 +222,122 @@ backend_tests! {
         let reader = app.client_in(&app.publisher.organization_id, &[]).await;
         app.as_client(&reader).post("/v1/listings/batch", &json!({"items": []})).await.problem(403, "insufficient_scope");
     }
+
+    /// A full batch: 1,000 records created, then sent again, all unchanged with nothing written.
+    /// The time each takes is printed (`--nocapture`), measured here, never asserted.
+    async fn a_full_batch_of_a_thousand_is_stored_once(app: TestApp) {
+        let items: Vec<Value> = (0..1000).map(|i| json!({"op": "upsert", "listing": record(&format!("N-{i}"))})).collect();
+        let items = Value::Array(items);
+        let before = app.change_count();
+        let started = std::time::Instant::now();
+        let first = batch(&app, items.clone()).await;
+        let created = started.elapsed();
+        assert!(results(&first).iter().all(|r| r == "created"), "{:#}", first.body["items"][0]);
+        assert_eq!(app.change_count(), before + 1000);
+        let started = std::time::Instant::now();
+        let again = batch(&app, items).await;
+        let unchanged = started.elapsed();
+        assert!(results(&again).iter().all(|r| r == "unchanged"));
+        assert_eq!(app.change_count(), before + 1000);
+        println!("batch of 1000 on {}: created in {created:?}, unchanged in {unchanged:?}", app.backend_name());
+    }
+
+    /// A retry with the same key replays the first answer, status, body and fields, and writes
+    /// nothing; another body is refused; another client's same key is its own.
+    async fn a_retry_with_the_same_idempotency_key_replays_the_first_answer(app: TestApp) {
+        let body = record("I-1");
+        let first = post_keyed(&app, None, "/v1/listings", "key-1", &body).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{:#}", first.body);
+        assert_eq!(first.header("idempotent-replayed"), None);
+        let changes = app.change_count();
+
+        let retry = post_keyed(&app, None, "/v1/listings", "key-1", &body).await;
+        assert_eq!(retry.status, StatusCode::CREATED);
+        assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+        assert_eq!(retry.body, first.body);
+        for field in ["location", "etag", "content-type"] {
+            assert_eq!(retry.header(field), first.header(field), "{field}");
+        }
+        assert_eq!(app.change_count(), changes, "a replay writes nothing");
+
+        let other_body = post_keyed(&app, None, "/v1/listings", "key-1", &record("I-2")).await;
+        other_body.problem(422, "idempotency_key_reused");
+        let other_path = post_keyed(&app, None, "/v1/listings/batch", "key-1", &body).await;
+        other_path.problem(422, "idempotency_key_reused");
+
+        let colleague = app.client_in(&app.publisher.organization_id, &["listings:write"]).await;
+        let own = post_keyed(&app, Some(&colleague), "/v1/listings", "key-1", &record("I-3")).await;
+        assert_eq!((own.status, own.header("idempotent-replayed")), (StatusCode::CREATED, None), "{:#}", own.body);
+        assert_eq!(app.change_count(), changes + 1);
+
+        // A lifecycle move retried is not refused as illegal: the first answer is replayed.
+        let id = first.body["id"].as_str().unwrap();
+        let publish = format!("/v1/listings/{id}/publish");
+        let moved = post_keyed(&app, None, &publish, "key-2", &Value::Null).await;
+        assert_eq!(moved.body["status"], "published", "{:#}", moved.body);
+        let again = post_keyed(&app, None, &publish, "key-2", &Value::Null).await;
+        assert_eq!((again.status, again.header("idempotent-replayed")), (StatusCode::OK, Some("true")));
+        let unkeyed = app.post(&publish, &Value::Null).await;
+        unkeyed.problem(409, "illegal_transition");
+        // A refusal about the request is kept too.
+        let refused = post_keyed(&app, None, "/v1/listings", "key-3", &listing_with(json!({"trl": 12}))).await;
+        refused.problem(422, "validation_failed");
+        let refused_again = post_keyed(&app, None, "/v1/listings", "key-3", &listing_with(json!({"trl": 12}))).await;
+        refused_again.problem(422, "validation_failed");
+        assert_eq!(refused_again.header("idempotent-replayed"), Some("true"));
+    }
+
+    /// Keys are bounded; without a token they are ignored (the operation refuses the caller);
+    /// the token endpoint never replays credentials; the operator's writes are covered too.
+    async fn idempotency_keys_are_bounded_and_apply_to_every_post_but_the_token(app: TestApp) {
+        for bad in ["", "khóa", "a b", &"k".repeat(256)] {
+            let req = TestRequest::post().uri("/v1/listings").set_json(listing_body());
+            let req = if bad.is_ascii() { req.insert_header(("idempotency-key", bad)) } else {
+                req.insert_header(("idempotency-key", actix_web::http::header::HeaderValue::from_bytes(bad.as_bytes()).unwrap()))
+            };
+            app.send_as_publisher(req).await.problem(400, "invalid_header");
+        }
+        let anonymous = app.anonymous().send(TestRequest::post().uri("/v1/listings").insert_header(("idempotency-key", "k")).set_json(listing_body())).await;
+        anonymous.problem(401, "unauthorized");
+
+        let form = format!("grant_type=client_credentials&client_id={}&client_secret={}", app.publisher.id, app.publisher.secret);
+        let token = |form: String| TestRequest::post().uri("/v1/auth/token").insert_header(("content-type", "application/x-www-form-urlencoded")).insert_header(("idempotency-key", "t")).set_payload(form);
+        let one = app.send(token(form.clone())).await;
+        let two = app.send(token(form)).await;
+        assert_eq!((one.status, two.status), (StatusCode::OK, StatusCode::OK));
+        assert_eq!(two.header("idempotent-replayed"), None);
+        assert_ne!(one.body["access_token"], two.body["access_token"], "a token is never replayed");
+
+        let operator = app.new_client(&["admin"]).await;
+        let org = techex_tests::organization_body("Sàn Bình Phước", None, &[]);
+        let created = post_keyed(&app, Some(&operator), "/v1/organizations", "org-1", &org).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
+        let replayed = post_keyed(&app, Some(&operator), "/v1/organizations", "org-1", &org).await;
+        assert_eq!((replayed.header("idempotent-replayed"), &replayed.body["id"]), (Some("true"), &created.body["id"]));
+    }
+
+    /// The same request sent twice at once with one key, on two connections: one listing.
+    #[options(techex_tests::Options { pool_size: 6, ..Default::default() })]
+    async fn a_concurrent_retry_with_the_same_key_creates_one_record(app: TestApp) {
+        let body = record("C-1");
+        let send = || app.send_as_publisher(TestRequest::post().uri("/v1/listings").insert_header(("idempotency-key", "same")).set_json(body.clone()));
+        let (a, b) = futures_util::future::join(send(), send()).await;
+        assert_eq!((a.status, b.status), (StatusCode::CREATED, StatusCode::CREATED), "{:#} {:#}", a.body, b.body);
+        assert_eq!(a.body["id"], b.body["id"]);
+        let replayed: Vec<_> = [&a, &b].iter().filter_map(|r| r.header("idempotent-replayed")).collect();
+        assert_eq!(replayed, ["true"], "one ran, the other replayed it");
+        let drafts = app.get("/v1/listings?status=draft").await;
+        assert_eq!(drafts.body["items"].as_array().unwrap().len(), 1);
+    }
+}
+
+async fn post_keyed(app: &TestApp, client: Option<&TestClient>, path: &str, key: &str, body: &Value) -> Reply {
+    let mut req = TestRequest::post().uri(path).insert_header(("idempotency-key", key));
+    if !body.is_null() {
+        req = req.set_json(body);
+    }
+    match client {
+        Some(client) => app.as_client(client).send(req).await,
+        None => app.send_as_publisher(req).await,
+    }
 }
