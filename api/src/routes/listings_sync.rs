@@ -137,11 +137,9 @@ impl Sync {
             return Err(ApiError::PreconditionFailed { entity: Entity::Listing, current: 0 });
         }
         let listing = Listing::draft(valid, Some(self.actor.organization_id), self.now);
-        db::write(conn, |conn| {
-            check_claims(conn, &self.actor, &listing, None)?;
-            kit::create(conn, &listing, &self.author, |conn| listings::insert(conn, &listing))?;
-            Ok::<_, ApiError>(())
-        })?;
+        check_claims(conn, &self.actor, &listing, None)?;
+        // The unique index on the source refuses a concurrent creation of the same record.
+        kit::create(conn, &listing, &self.author, |conn| listings::insert(conn, &listing))?;
         Ok((listing, SyncResult::Created))
     }
 

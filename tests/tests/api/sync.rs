@@ -329,6 +329,52 @@ backend_tests! {
         let drafts = app.get("/v1/listings?status=draft").await;
         assert_eq!(drafts.body["items"].as_array().unwrap().len(), 1);
     }
+
+    /// Who may push and move, cell by cell: anonymous, another organization (writer and
+    /// publisher), the own organization without and with `listings:write`, a moderator of
+    /// another organization, the operator (who holds no exchange). Each refusal changes nothing.
+    async fn who_may_push_cell_by_cell(app: TestApp) {
+        let callers = [
+            ("anonymous", None),
+            ("other tenant", Some(app.new_client(&["listings:write", "listings:publish"]).await)),
+            ("own without scope", Some(app.client_in(&app.publisher.organization_id, &["changes:read"]).await)),
+            ("own with scope", Some(app.publisher.clone())),
+            ("moderator", Some(app.new_client(&["listings:moderate"]).await)),
+            ("operator", Some(app.new_client(&["admin"]).await)),
+        ];
+        // (status, problem code of the answer, or of the batch's one item; none: done)
+        let put_cells = [(401, "unauthorized"), (403, "source_exchange_not_held"), (403, "insufficient_scope"), (200, ""), (403, "insufficient_scope"), (403, "source_exchange_not_held")];
+        let push_cells = [(401, "unauthorized"), (200, "source_exchange_not_held"), (403, "insufficient_scope"), (200, ""), (403, "insufficient_scope"), (200, "source_exchange_not_held")];
+        let move_cells = [(401, "unauthorized"), (200, "forbidden"), (403, "insufficient_scope"), (200, ""), (403, "insufficient_scope"), (200, "")];
+        for (cell, (who, client)) in callers.iter().enumerate() {
+            let session = match client { Some(client) => app.as_client(client), None => app.anonymous() };
+            let external_id = format!("W-{cell}");
+            let id = app.publish_listing(&record(&external_id)).await;
+            let before = app.change_count();
+            let changed = listing_with(json!({"trl": 3, "source": {"exchange": FIXTURE_EXCHANGE, "external_id": external_id}}));
+
+            let reply = session.send(TestRequest::put().uri(&by_source(&external_id)).set_json(&changed)).await;
+            let (status, code) = put_cells[cell];
+            if code.is_empty() {
+                assert_eq!((reply.status.as_u16(), reply.header("sync-result")), (status, Some("updated")), "put, {who}: {:#}", reply.body);
+            } else {
+                reply.problem(status, code);
+            }
+
+            let pushed = session.post("/v1/listings/batch", &json!({"items": [{"op": "upsert", "listing": listing_with(json!({"trl": 4, "source": changed["source"]}))}]})).await;
+            let moved = session.post("/v1/listings/batch", &json!({"items": [{"op": "withdraw", "id": id}]})).await;
+            for (reply, (status, code), done, what) in [(&pushed, push_cells[cell], "updated", "push"), (&moved, move_cells[cell], "moved", "move")] {
+                assert_eq!(reply.status.as_u16(), status, "{what}, {who}: {:#}", reply.body);
+                match (status, code) {
+                    (200, "") => assert_eq!(reply.body["items"][0]["result"], done, "{what}, {who}"),
+                    (200, code) => assert_eq!(reply.body["items"][0]["problem"]["code"], code, "{what}, {who}"),
+                    (status, code) => { reply.problem(status, code); }
+                }
+            }
+            let writes = [put_cells[cell], push_cells[cell], move_cells[cell]].iter().filter(|(_, code)| code.is_empty()).count() as i64;
+            assert_eq!(app.change_count(), before + writes, "{who}: only what was done is logged");
+        }
+    }
 }
 
 async fn post_keyed(app: &TestApp, client: Option<&TestClient>, path: &str, key: &str, body: &Value) -> Reply {
