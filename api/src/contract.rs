@@ -133,6 +133,9 @@ fn idempotency_keys(spec: &mut OpenApi) {
             match responses.get_mut(status) {
                 Some(RefOr::T(response)) if !response.description.contains(code) => {
                     response.description = format!("{}; or: {note}", response.description.trim_end_matches('.'));
+                    if status == "409" {
+                        response.headers.insert("Retry-After".to_owned(), header_ref("Retry-After"));
+                    }
                 }
                 Some(_) => {}
                 None => {

@@ -375,6 +375,24 @@ backend_tests! {
             assert_eq!(app.change_count(), before + writes, "{who}: only what was done is logged");
         }
     }
+
+    /// A key is kept 24 hours: a day later the same key runs the request anew, and the periodic
+    /// job forgets the keys past their time.
+    async fn an_idempotency_key_is_forgotten_after_a_day(app: TestApp) {
+        let body = record("E-1");
+        let first = post_keyed(&app, None, "/v1/listings", "daily", &body).await;
+        assert_eq!(first.status, StatusCode::CREATED);
+        app.clock.advance(chrono::Duration::hours(23));
+        let replayed = post_keyed(&app, None, "/v1/listings", "daily", &body).await;
+        assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+        app.clock.advance(chrono::Duration::hours(2));
+        let anew = post_keyed(&app, None, "/v1/listings", "daily", &body).await;
+        anew.problem(409, "duplicate_source");
+        assert_eq!(anew.header("idempotent-replayed"), None, "the request ran again");
+        assert_eq!(techex_api::idempotency::purge(&app.db, app.clock.now()).unwrap(), 0, "the key holds the new answer");
+        app.clock.advance(chrono::Duration::hours(25));
+        assert_eq!(techex_api::idempotency::purge(&app.db, app.clock.now()).unwrap(), 1);
+    }
 }
 
 async fn post_keyed(app: &TestApp, client: Option<&TestClient>, path: &str, key: &str, body: &Value) -> Reply {
