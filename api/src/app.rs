@@ -197,6 +197,9 @@ const STRICT_SCHEMAS: &[&str] = &[
     "ContractPayment",
     "ContractAttachment",
     "RegistrationCertificate",
+    "BatchRequest",
+    "BatchItem",
+    "SourceKey",
 ];
 
 /// What the derived schemas cannot say: the limits the domain enforces and the refusal of unknown
@@ -208,6 +211,7 @@ fn complete_schemas(spec: &mut utoipa::openapi::OpenApi) {
     for limits in [
         routes::listings_dto::LIMITS,
         routes::search_dto::LIMITS,
+        routes::listings_sync_dto::LIMITS,
         routes::organizations_dto::LIMITS,
         routes::clients_dto::LIMITS,
         routes::interests_dto::LIMITS,
@@ -272,6 +276,7 @@ pub fn build_app(
         }))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .default_service(web::to(no_route))
+        .wrap(from_fn(crate::idempotency::idempotent))
         .wrap(from_fn(move |req, next| rate_limit::limit(limits.clone(), req, next)))
         .wrap(state.cors.middleware())
         .wrap(from_fn(finish_response))
@@ -414,6 +419,8 @@ impl CorsPolicy {
             HeaderName::from_static("ratelimit"),
             HeaderName::from_static("ratelimit-policy"),
             HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("sync-result"),
+            HeaderName::from_static("idempotent-replayed"),
         ];
         match self {
             CorsPolicy::AnyOriginReadOnly => Cors::default()
@@ -429,13 +436,14 @@ impl CorsPolicy {
                 .max_age(3600),
             CorsPolicy::None | CorsPolicy::Origins(_) => {
                 let mut cors = Cors::default()
-                    .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+                    .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
                     .allowed_headers([
                         header::AUTHORIZATION,
                         header::CONTENT_TYPE,
                         header::IF_MATCH,
                         header::IF_NONE_MATCH,
                         HeaderName::from_static("x-request-id"),
+                        HeaderName::from_static("idempotency-key"),
                     ])
                     .expose_headers(exposed)
                     .max_age(3600);

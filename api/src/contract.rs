@@ -22,6 +22,7 @@ const RATE_LIMIT_FIELDS: [&str; 2] = ["RateLimit", "RateLimit-Policy"];
 /// Completes the document the routes declared: servers, shared headers and answers, and the
 /// security of operations that name none.
 pub fn complete(spec: &mut OpenApi) {
+    idempotency_keys(spec);
     for server in spec.servers.iter_mut().flatten() {
         describe_server(server);
     }
@@ -54,6 +55,102 @@ pub fn complete(spec: &mut OpenApi) {
     }
 }
 
+/// `Idempotency-Key` on every `POST` but the token endpoint (see [`crate::idempotency`]): one
+/// shared parameter, the `Idempotent-Replayed` field of a replayed answer, and the refusals a
+/// key brings.
+fn idempotency_keys(spec: &mut OpenApi) {
+    use utoipa::openapi::Required;
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    let problem = || ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+    let components = spec.components.get_or_insert_with(Default::default);
+    components.parameters.insert(
+        "IdempotencyKey".to_owned(),
+        RefOr::T(
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "A key of the caller's choosing (1 to 255 visible ASCII characters, such as a UUID) that \
+                     makes the request safe to retry: a retry with the same key and the same request within 24 h \
+                     is answered with the first answer (status, body, `Location`, `ETag`), replayed with \
+                     `Idempotent-Replayed: true`, and writes nothing. Keys are per API client. The same key with \
+                     another request is 422 `idempotency_key_reused`; while the first request runs, a retry \
+                     waits up to 3 s, then hears 409 `idempotency_in_progress` with `Retry-After`. Server \
+                     failures (5xx) and refusals of the caller (401, 403, 408, 413, 429) are not kept: a retry \
+                     runs again. Without a valid token the key is ignored.",
+                ))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(crate::idempotency::KEY_MAX))
+                        .pattern(Some("^[!-~]{1,255}$"))
+                        .examples([json!("0190c3a2-7b4e-7c1d-9a8f-2b1e6d5c4a3f")]),
+                ))
+                .build(),
+        ),
+    );
+    components.headers.insert(
+        "Idempotent-Replayed".to_owned(),
+        RefOr::T(
+            HeaderBuilder::new()
+                .description(Some("`true` on an answer replayed for a retry with the same `Idempotency-Key`"))
+                .schema(Some(
+                    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["true"])).max_length(Some(4)),
+                ))
+                .build(),
+        ),
+    );
+    for (path, item) in spec.paths.paths.iter_mut() {
+        if crate::idempotency::EXCLUDED.contains(&path.as_str()) {
+            continue;
+        }
+        let Some(operation) = item.post.as_mut() else { continue };
+        operation
+            .parameters
+            .get_or_insert_with(Vec::new)
+            .push(RefOr::Ref(Ref::new("#/components/parameters/IdempotencyKey")));
+        let responses = &mut operation.responses.responses;
+        for (status, response) in responses.iter_mut() {
+            if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
+                response.headers.insert("Idempotent-Replayed".to_owned(), header_ref("Idempotent-Replayed"));
+            }
+        }
+        for (status, code, note) in [
+            ("400", "invalid_header", "The `Idempotency-Key` header is malformed (`invalid_header`)"),
+            (
+                "409",
+                "idempotency_in_progress",
+                "A request with the same `Idempotency-Key` is still running (`idempotency_in_progress`); retry after `Retry-After` seconds",
+            ),
+            (
+                "422",
+                "idempotency_key_reused",
+                "The `Idempotency-Key` was used with another request (`idempotency_key_reused`)",
+            ),
+        ] {
+            match responses.get_mut(status) {
+                Some(RefOr::T(response)) if !response.description.contains(code) => {
+                    response.description = format!("{}; or: {note}", response.description.trim_end_matches('.'));
+                    if status == "409" {
+                        response.headers.insert("Retry-After".to_owned(), header_ref("Retry-After"));
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    let mut response =
+                        ResponseBuilder::new().description(note).content(PROBLEM_JSON, problem()).build();
+                    if status == "409" {
+                        response.headers.insert("Retry-After".to_owned(), header_ref("Retry-After"));
+                    }
+                    responses.insert(status.to_owned(), RefOr::T(response));
+                }
+            }
+        }
+    }
+}
+
 /// The lengths of the header fields the server writes (ETag, Location) or reads (If-Match,
 /// refused beyond its length).
 fn bound_fields(operation: &mut Operation, location_max: usize) {
@@ -63,6 +160,7 @@ fn bound_fields(operation: &mut Operation, location_max: usize) {
         crate::routes::export::CHANGES_CURSOR => Some(crate::routes::changes::FEED_CURSOR_MAX),
         "Content-Disposition" => Some(crate::routes::export::CONTENT_DISPOSITION_MAX),
         "If-Match" | "If-None-Match" => Some(crate::etag::IF_MATCH_MAX_LENGTH),
+        "Sync-Result" => Some("unchanged".len()),
         _ => None,
     };
     let bound = |name: &str, schema: Option<&mut RefOr<Schema>>| {

@@ -241,6 +241,14 @@ pub enum ApiError {
     ExportsBusy {
         retry_after: u64,
     },
+    /// A source exchange the caller's organization does not hold (portal sync).
+    SourceNotHeld {
+        exchange: String,
+    },
+    /// An `Idempotency-Key` sent again with another request.
+    IdempotencyKeyReused,
+    /// An `Idempotency-Key` whose first request is still running.
+    IdempotencyInProgress,
     /// A failure an HTTP layer answered before any handler (CORS, rate limits), with its words.
     Http {
         status: StatusCode,
@@ -350,6 +358,11 @@ impl ApiError {
             BodyTimeout { .. } => ("body_timeout", StatusCode::REQUEST_TIMEOUT, T::TitleBodyTimeout),
             ClientRevoked => ("client_revoked", StatusCode::CONFLICT, T::TitleClientRevoked),
             SelfLockout => ("self_lockout", StatusCode::CONFLICT, T::TitleSelfLockout),
+            SourceNotHeld { .. } => ("source_exchange_not_held", StatusCode::FORBIDDEN, T::TitleSourceExchangeNotHeld),
+            IdempotencyKeyReused => {
+                ("idempotency_key_reused", StatusCode::UNPROCESSABLE_ENTITY, T::TitleIdempotencyKeyReused)
+            }
+            IdempotencyInProgress => ("idempotency_in_progress", StatusCode::CONFLICT, T::TitleIdempotencyInProgress),
             InvalidToken => ("invalid_token", StatusCode::UNAUTHORIZED, T::TitleInvalidToken),
             Denied(D::Unauthenticated) => ("unauthorized", StatusCode::UNAUTHORIZED, T::TitleUnauthorized),
             Denied(D::MissingScope(_)) => ("insufficient_scope", StatusCode::FORBIDDEN, T::TitleInsufficientScope),
@@ -427,6 +440,9 @@ impl ApiError {
             ApiError::BodyTimeout { seconds } => text(Text::BodyTimeout).with("seconds", seconds),
             ApiError::ClientRevoked => text(Text::ClientIsRevoked),
             ApiError::SelfLockout => text(Text::SelfLockout),
+            ApiError::SourceNotHeld { exchange } => text(Text::SourceExchangeNotHeld).with("value", exchange),
+            ApiError::IdempotencyKeyReused => text(Text::IdempotencyKeyReused),
+            ApiError::IdempotencyInProgress => text(Text::IdempotencyInProgress),
             ApiError::Http { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => text(Text::RetryLater),
             // Before routing, it is the CORS layer that refuses requests as malformed.
             ApiError::Http { status, .. } if *status == StatusCode::BAD_REQUEST => text(Text::CrossOriginRefused),
@@ -552,6 +568,9 @@ impl ResponseError for ApiError {
                 response.insert_header((field.clone(), value.clone()));
             }
         }
+        if let ApiError::IdempotencyInProgress = self {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
         if let ApiError::MethodNotAllowed { allowed, .. } = self
             && let Ok(value) = HeaderValue::from_str(allowed)
         {
@@ -654,6 +673,9 @@ mod tests {
             ApiError::SelfLockout,
             ApiError::RateLimited(crate::auth::rate_limit::Refusal { retry_after: 60, fields: Vec::new() }),
             ApiError::ListingNotOpen(ListingStatus::Closed),
+            ApiError::SourceNotHeld { exchange: "dongnai".into() },
+            ApiError::IdempotencyKeyReused,
+            ApiError::IdempotencyInProgress,
             ApiError::Unavailable(StoreError::NotFound(Entity::Listing)),
             ApiError::internal("boom"),
         ];

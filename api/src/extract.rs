@@ -45,8 +45,69 @@ pub fn read_body(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output
     }
 }
 
+/// Reads a whole request body within the app's [`BodyTimeout`] and `limit` bytes, decoded as
+/// its `Content-Encoding` says (as actix's own body extractors do).
+pub fn read_body_up_to(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> impl Future<Output = Result<Bytes, ApiError>> + use<> {
+    let timeout = req.app_data::<web::Data<BodyTimeout>>().map(|t| *t.get_ref()).unwrap_or_default();
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let payload = actix_web::dev::Decompress::from_headers(payload.take(), req.headers());
+    let declared = declared.filter(|length| *length > limit);
+    async move {
+        if declared.is_some() {
+            return Err(ApiError::BodyTooLarge { limit });
+        }
+        read_stream(payload, limit, timeout).await
+    }
+}
+
+/// The timeout of a request's body in this app.
+pub fn body_timeout(req: &HttpRequest) -> BodyTimeout {
+    req.app_data::<web::Data<BodyTimeout>>().map(|t| *t.get_ref()).unwrap_or_default()
+}
+
+/// Reads a stream of body chunks in full, refusing more than `limit` bytes or a body slower than
+/// `timeout`.
+pub async fn read_stream<S, E>(mut stream: S, limit: usize, timeout: BodyTimeout) -> Result<Bytes, ApiError>
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let read = async {
+        use futures_util::StreamExt;
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| ApiError::MalformedJson(JsonSyntax::Unreadable))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::BodyTooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    };
+    match tokio::time::timeout(timeout.0, read).await {
+        Err(_) => Err(ApiError::BodyTimeout { seconds: timeout.0.as_secs().max(1) }),
+        Ok(result) => result,
+    }
+}
+
 /// A request body read in full (within the time and size limits), not interpreted.
 pub struct RawBody(pub Bytes);
+
+impl RawBody {
+    /// Reads a body of up to `limit` bytes (for the few operations that take more than
+    /// [`BODY_LIMIT`]).
+    pub fn read_up_to(
+        req: &HttpRequest,
+        payload: &mut Payload,
+        limit: usize,
+    ) -> impl Future<Output = Result<Bytes, ApiError>> + use<> {
+        read_body_up_to(req, payload, limit)
+    }
+}
 
 impl FromRequest for RawBody {
     type Error = ApiError;
@@ -66,6 +127,19 @@ impl FromRequest for RawBody {
 pub struct JsonBody(Result<Bytes, ApiError>);
 
 impl JsonBody {
+    /// Whether the request says its body is JSON (`application/json` or any `+json` type).
+    pub fn is_json(req: &HttpRequest) -> bool {
+        req.headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false)
+    }
+
     pub fn parse<T: DeserializeOwned>(self) -> Result<T, ApiError> {
         parse_json(&self.0?)
     }
@@ -76,16 +150,7 @@ impl FromRequest for JsonBody {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|mime| {
-                let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json" || mime.ends_with("+json")
-            })
-            .unwrap_or(false);
+        let is_json = JsonBody::is_json(req);
         let body = read_body(req, payload);
         Box::pin(async move {
             let bytes = match body.await {

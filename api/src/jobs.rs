@@ -53,19 +53,26 @@ pub fn expire_listings(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError>
     }
 }
 
-/// Runs [`expire_listings`] every `every` (the server: [`EXPIRY_INTERVAL`]) until the server
+/// Runs [`expire_listings`], and forgets the idempotency keys kept past their 24 hours, every `every` (the server: [`EXPIRY_INTERVAL`]) until the server
 /// stops, judging expiry by `clock`.
 pub async fn expire_periodically(db: Db, clock: Clock, every: Duration) {
     let mut interval = actix_web::rt::time::interval(every);
     loop {
         interval.tick().await;
-        let db = db.clone();
+        let expiring = db.clone();
         let now = clock.now();
-        match actix_web::web::block(move || expire_listings(&db, now)).await {
+        match actix_web::web::block(move || expire_listings(&expiring, now)).await {
             Ok(Ok(0)) => {}
             Ok(Ok(count)) => log::info!("expired {count} listing(s)"),
             Ok(Err(error)) => log::error!("expiring listings failed: {error}"),
             Err(error) => log::error!("expiring listings failed: {error}"),
+        }
+        let db = db.clone();
+        match actix_web::web::block(move || crate::idempotency::purge(&db, now)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(count)) => log::info!("forgot {count} expired idempotency key(s)"),
+            Ok(Err(error)) => log::error!("purging idempotency keys failed: {error}"),
+            Err(error) => log::error!("purging idempotency keys failed: {error}"),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod etag;
 pub mod extract;
+pub mod idempotency;
 pub mod jobs;
 pub mod kit;
 pub mod language;

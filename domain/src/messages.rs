@@ -226,6 +226,36 @@ catalog! {
     TitleContractLocked => "contract_locked", "Contract no longer edited", "Hợp đồng không còn được sửa";
     ContractLocked => "contract_locked", "a contract that is {status} is no longer edited",
         "hợp đồng ở trạng thái “{status}” không còn được sửa";
+    // Portal sync: create-or-update by source, batches, Idempotency-Key.
+    SourceMismatchesPath => "source_mismatch",
+        "must name the exchange and external id of the path ({exchange}/{external_id}), or be left out",
+        "phải ghi đúng sàn nguồn và mã ngoài của đường dẫn ({exchange}/{external_id}), hoặc bỏ trống";
+    ExternalIdPath => "invalid_format",
+        "'{value}' is not an external id: 1 to 100 characters without control characters or spaces at either end",
+        "'{value}' không phải là mã ngoài: từ 1 đến 100 ký tự, không có ký tự điều khiển hay khoảng trắng ở hai đầu";
+    ExchangePath => "invalid_format", "'{value}' is not a source exchange: 1 to 40 characters of a-z, 0-9, - and _",
+        "'{value}' không phải là sàn nguồn: từ 1 đến 40 ký tự a-z, 0-9, - và _";
+    BatchTargetOne => "invalid_value", "name the listing by exactly one of id and source",
+        "hãy chỉ định tin bằng đúng một trong hai: id hoặc source";
+    BatchListingRequired => "required", "an upsert carries the listing, with its source",
+        "thao tác upsert phải kèm nội dung tin, có source";
+    BatchNoListingHere => "unknown_field", "only an upsert carries a listing", "chỉ thao tác upsert mới kèm nội dung tin";
+    BatchSourceRequired => "required", "a listing pushed in a batch names its source (exchange and external_id)",
+        "tin gửi theo lô phải ghi source (exchange và external_id)";
+    IdempotencyKeyMalformed => "invalid_header",
+        "the Idempotency-Key header must be 1 to 255 visible ASCII characters, such as a UUID",
+        "trường tiêu đề Idempotency-Key phải gồm từ 1 đến 255 ký tự ASCII hiển thị được, ví dụ một UUID";
+    IdempotencyKeyReused => "idempotency_key_reused",
+        "this Idempotency-Key was used for another request (another body or operation); use a new key for a new request",
+        "Idempotency-Key này đã được dùng cho một yêu cầu khác (nội dung hoặc thao tác khác); hãy dùng khóa mới cho yêu cầu mới";
+    IdempotencyInProgress => "idempotency_in_progress",
+        "a request with this Idempotency-Key is still running; retry after Retry-After seconds to hear its answer",
+        "một yêu cầu mang Idempotency-Key này vẫn đang được xử lý; hãy thử lại sau số giây ghi trong Retry-After để nhận kết quả";
+    TitleSourceExchangeNotHeld => "source_exchange_not_held", "Source exchange not held",
+        "Sàn nguồn không thuộc tổ chức";
+    TitleIdempotencyKeyReused => "idempotency_key_reused", "Idempotency-Key reused", "Idempotency-Key bị dùng lại";
+    TitleIdempotencyInProgress => "idempotency_in_progress", "Request with this Idempotency-Key in progress",
+        "Yêu cầu mang Idempotency-Key này đang được xử lý";
 
     // The title of each problem, by its code.
     TitleMalformedJson => "malformed_json", "Malformed JSON", "JSON sai cú pháp";

@@ -9,6 +9,7 @@ pub mod contracts;
 pub mod db;
 pub mod error;
 pub mod interests;
+pub mod idempotency;
 pub mod listings;
 pub mod organizations;
 mod schema;

@@ -375,6 +375,20 @@ pub fn find(conn: &mut DbConn, id: ListingId) -> Result<Option<Listing>, StoreEr
         .transpose()
 }
 
+/// The live (not deleted) listing pushed under a source record, if any: a deleted listing gives
+/// its source back.
+pub fn find_by_source(conn: &mut DbConn, exchange: &str, external_id: &str) -> Result<Option<Listing>, StoreError> {
+    listings::table
+        .filter(listings::source_exchange.eq(exchange))
+        .filter(listings::source_external_id.eq(external_id))
+        .filter(listings::deleted_at.is_null())
+        .select(ListingRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(ListingRow::into_domain)
+        .transpose()
+}
+
 /// The listings `filter` matches, whatever the page.
 fn matching(backend: crate::db::Backend, filter: &ListingFilter) -> listings::BoxedQuery<'static, Backend> {
     let mut query = listings::table.filter(listings::status.eq(filter.status.as_str())).into_boxed();

@@ -111,6 +111,19 @@ diesel::table! {
 }
 
 diesel::joinable!(interests -> listings (listing_id));
+diesel::table! {
+    idempotency_keys (client_id, idempotency_key) {
+        client_id -> Text,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<BigInt>,
+        headers -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(listing_fields -> listings (listing_id));
 diesel::joinable!(listing_terms -> listings (listing_id));
 diesel::joinable!(api_clients -> organizations (organization_id));
@@ -123,7 +136,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     api_clients,
     source_exchanges,
-    interests
+    interests,
+    idempotency_keys
 );
 
 diesel::table! {

@@ -574,7 +574,7 @@ fn listing_id(raw: &str) -> Result<ListingId, ApiError> {
     kit::id_param(Entity::Listing, raw)
 }
 
-fn with_etag(response: HttpResponseBuilder, listing: Listing, caller: &Caller) -> HttpResponse {
+pub(crate) fn with_etag(response: HttpResponseBuilder, listing: Listing, caller: &Caller) -> HttpResponse {
     let body = ListingResponse::for_caller(listing.clone(), caller);
     kit::with_etag(response, &listing, body)
 }
@@ -583,7 +583,7 @@ fn with_etag(response: HttpResponseBuilder, listing: Listing, caller: &Caller) -
 /// written before a rule existed can still be edited): the owner named must be the publisher's
 /// own organization (any existing one, for the operator), and a source exchange must be held by
 /// the publishing organization, so no one can write under another exchange's records.
-fn check_claims(
+pub(crate) fn check_claims(
     conn: &mut DbConn,
     actor: &access::Actor,
     listing: &Listing,
@@ -609,12 +609,12 @@ fn check_claims(
     errors.finish(()).map_err(ApiError::Validation)
 }
 
-fn author(actor: &access::Actor) -> Author {
+pub(crate) fn author(actor: &access::Actor) -> Author {
     Author::client(actor.client_id, actor.organization_id)
 }
 
 /// The author of a write: refused before any database work when the caller is anonymous.
-fn author_of(caller: &Caller) -> Result<Author, ApiError> {
+pub(crate) fn author_of(caller: &Caller) -> Result<Author, ApiError> {
     caller.as_ref().map(author).ok_or(ApiError::Denied(access::Denied::Unauthenticated))
 }
 
@@ -838,25 +838,40 @@ async fn move_listing(
     let author = author_of(&caller)?;
     let mover = caller.clone();
     let listing = with_conn(&db, move |conn| {
-        kit::modify(conn, id, &author, |_, listing: &mut Listing| {
-            let (actor, action) = lifecycle_action(&mover, listing, requested)?;
-            if expected.is_none() && access::is_approval(actor, listing, action) {
-                return Err(ApiError::PreconditionRequired(Text::ApproveWithIfMatch));
-            }
-            kit::check_version(listing, expected.as_deref())?;
-            let now = clock.now();
-            if action == LifecycleAction::Restore
-                && listing.status == ListingStatus::Withdrawn
-                && !listing.is_restorable(now, period)
-            {
-                return Err(ApiError::RestorePeriodOver { days: period.days() });
-            }
-            listing.apply(action, now)?;
-            Ok(ListingWrite::Moved(action))
-        })
+        move_in(conn, &mover, &author, id, expected.as_deref(), clock.now(), period, requested)
     })
     .await?;
     Ok(with_etag(HttpResponse::Ok(), listing, &caller))
+}
+
+/// A lifecycle move of one listing in its own transaction (a savepoint inside a batch's), by
+/// the rules of the lifecycle endpoints.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn move_in(
+    conn: &mut DbConn,
+    mover: &Caller,
+    author: &Author,
+    id: ListingId,
+    expected: Option<&str>,
+    now: DateTime<Utc>,
+    period: RestorePeriod,
+    requested: LifecycleAction,
+) -> Result<Listing, ApiError> {
+    kit::modify(conn, id, author, |_, listing: &mut Listing| {
+        let (actor, action) = lifecycle_action(mover, listing, requested)?;
+        if expected.is_none() && access::is_approval(actor, listing, action) {
+            return Err(ApiError::PreconditionRequired(Text::ApproveWithIfMatch));
+        }
+        kit::check_version(listing, expected)?;
+        if action == LifecycleAction::Restore
+            && listing.status == ListingStatus::Withdrawn
+            && !listing.is_restorable(now, period)
+        {
+            return Err(ApiError::RestorePeriodOver { days: period.days() });
+        }
+        listing.apply(action, now)?;
+        Ok(ListingWrite::Moved(action))
+    })
 }
 
 /// Declares one lifecycle endpoint; they differ only in the action and its documentation.

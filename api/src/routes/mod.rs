@@ -11,6 +11,8 @@ pub mod interests;
 pub mod interests_dto;
 pub mod listings;
 pub mod listings_dto;
+pub mod listings_sync;
+pub mod listings_sync_dto;
 pub mod ops;
 pub mod organizations;
 pub mod organizations_dto;
@@ -48,6 +50,7 @@ where
 /// Everything under `/v1`.
 pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     auth::configure(cfg);
+    listings_sync::configure(cfg);
     listings::configure(cfg);
     interests::configure(cfg);
     organizations::configure(cfg);

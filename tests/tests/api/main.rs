@@ -24,3 +24,4 @@ mod search;
 mod security;
 mod snapshots;
 mod storage;
+mod sync;

@@ -360,6 +360,7 @@ async fn both_backends_migrate_to_the_same_schema() {
             "api_clients",
             "change_log",
             "contracts",
+            "idempotency_keys",
             "interests",
             "listing_fields",
             "listing_terms",
