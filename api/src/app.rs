@@ -179,6 +179,9 @@ const STRICT_SCHEMAS: &[&str] = &[
     "Contact",
     "Media",
     "Source",
+    "CoOwner",
+    "Confidential",
+    "Attachment",
     "OrganizationContent",
     "OrganizationContact",
 ];

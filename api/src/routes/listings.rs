@@ -185,7 +185,7 @@ fn with_etag(response: HttpResponseBuilder, listing: Listing, caller: &Caller) -
 
 /// The rules of a write that need the database, checked for what the write changes (so records
 /// written before a rule existed can still be edited): the owner named must be the publisher's
-/// own organization (any existing one, for the operator), and a source exchange must be held by
+/// own organization (any existing one, for the operator), co-owners' organizations must exist, and a source exchange must be held by
 /// the publishing organization, so no one can write under another exchange's records.
 fn check_claims(
     conn: &mut DbConn,
@@ -201,6 +201,15 @@ fn check_claims(
             errors.add("owner.organization_id", Text::NotYourOrganization);
         } else if organizations::find(conn, owner)?.is_none() {
             errors.add("owner.organization_id", Message::new(Text::UnknownOrganization).with("id", owner));
+        }
+    }
+    let co_owners_before = |id| before.is_some_and(|c| c.co_owners.iter().any(|o| o.organization_id == Some(id)));
+    for (i, co_owner) in content.co_owners.iter().enumerate() {
+        if let Some(id) = co_owner.organization_id.filter(|id| !co_owners_before(*id))
+            && organizations::find(conn, id)?.is_none()
+        {
+            errors
+                .add(format!("co_owners[{i}].organization_id"), Message::new(Text::UnknownOrganization).with("id", id));
         }
     }
     let source_key = |c: &ListingContent| c.source.as_ref().map(|s| (s.exchange.clone(), s.external_id.clone()));

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get};
 use serde::{Deserialize, Serialize};
-use techex_domain::listing::MediaKind;
+use techex_domain::listing::{DevelopmentStage, MediaKind, PriceType};
 use techex_domain::organization::OrganizationKind;
 use techex_domain::refdata::{self, ProvinceKind};
 use techex_domain::{IpStatus, LifecycleAction, ListingKind, ListingStatus, Right, TransferForm, TransferMethod};
@@ -150,6 +150,8 @@ pub(crate) fn enumerations() -> BTreeMap<&'static str, Vec<EnumValue>> {
         ("right", values_of!(Right)),
         ("media_kind", values_of!(MediaKind)),
         ("organization_kind", values_of!(OrganizationKind)),
+        ("price_type", values_of!(PriceType)),
+        ("development_stage", values_of!(DevelopmentStage)),
     ])
 }
 
@@ -188,7 +190,7 @@ impl ToSchema for Enumerations {
 #[utoipa::path(
     tag = "reference",
     operation_id = "list_enums",
-    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`",
+    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`, `price_type`, `development_stage`",
                body = inline(Enumerations)), QueryRefused)
 )]
 #[get("/reference/enums")]

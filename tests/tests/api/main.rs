@@ -5,6 +5,7 @@ mod clients;
 mod errors;
 mod kit;
 mod languages;
+mod listing_fields;
 mod listings;
 mod listings_search;
 mod matrix;
