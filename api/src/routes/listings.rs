@@ -20,6 +20,7 @@ use crate::error::{ApiError, BodyRefused, Problem, QueryRefused, StaleVersion};
 use crate::etag;
 use crate::extract::JsonBody;
 use crate::kit::{self, Chosen, Listed, Page, PageQuery, PageRequest, Resource, Target};
+use crate::language::LanguageQuery;
 use crate::query::{self, FieldsQuery};
 pub use crate::routes::listings_dto::ListingResponse;
 use crate::routes::listings_dto::{self as dto};
@@ -140,7 +141,7 @@ fn cache_headers(response: &mut HttpResponseBuilder, caller: &Caller, public: bo
 #[utoipa::path(
     tag = "listings",
     operation_id = "list_listings",
-    params(ListingQuery, PageQuery, FieldsQuery),
+    params(ListingQuery, PageQuery, FieldsQuery, LanguageQuery),
     security((), ("oauth2" = [])),
     responses(
         (status = 200, description = "A page of listings, newest first. A `Link: <...>; rel=\"next\"` header points at the next page. Contacts are shown to authenticated callers only.", body = dto::ListingPage,
@@ -242,6 +243,7 @@ fn author_of(caller: &Caller) -> Result<Author, ApiError> {
     security((), ("oauth2" = [])),
     params(("id" = Uuid, Path, description = "Listing id"),
            FieldsQuery,
+           LanguageQuery,
            ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag from an earlier read; answered 304 when unchanged")),
     responses(
         (status = 200, description = "The listing (with `fields`, only those members); `ETag` carries its version", body = ListingResponse,
@@ -272,15 +274,9 @@ pub async fn get_listing(
     if !may_read_listing(&caller, &listing) {
         return Err(ApiError::NotFound { entity: Entity::Listing });
     }
-    let tag = etag::of_fields(listing.version, chosen.fields.tag().as_deref());
+    // If-None-Match is answered (304) once the representation is made: its tag depends on the
+    // language the read is answered in (see `crate::language`).
     let public = listing.status == ListingStatus::Published;
-    if let Some(candidates) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
-        && etag::matches_weak(candidates, &tag)
-    {
-        let mut response = HttpResponse::NotModified();
-        cache_headers(&mut response, &caller, public);
-        return Ok(response.insert_header((header::ETAG, tag)).finish());
-    }
     let mut response = HttpResponse::Ok();
     cache_headers(&mut response, &caller, public);
     let body = ListingResponse::seen_at(listing.clone(), &caller, now, **period);

@@ -15,6 +15,7 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::error::{ApiError, QueryRefused};
+use crate::language::LanguageQuery;
 use crate::query::{NoParameters, Query};
 use crate::routes::reference_dto::{Field, Province, TrlLevel};
 
@@ -74,7 +75,7 @@ pub struct ProvinceQuery {
 #[utoipa::path(
     tag = "reference",
     operation_id = "list_provinces",
-    params(ProvinceQuery),
+    params(ProvinceQuery, LanguageQuery),
     responses(
         (status = 200, description = "Provinces", body = ProvinceList),
         QueryRefused,
@@ -109,7 +110,7 @@ pub async fn list_provinces(query: Query<ProvinceQuery>) -> Result<HttpResponse,
 ///
 /// The codes a listing's `field_codes` take, with their names in Vietnamese and English. The list
 /// changes only with a new release of the server, and may be cached.
-#[utoipa::path(tag = "reference", operation_id = "list_fields", responses((status = 200, description = "Fields", body = FieldList), QueryRefused))]
+#[utoipa::path(tag = "reference", operation_id = "list_fields", params(LanguageQuery), responses((status = 200, description = "Fields", body = FieldList), QueryRefused))]
 #[get("/reference/fields")]
 pub async fn list_fields(_: Query<NoParameters>) -> HttpResponse {
     HttpResponse::Ok()
@@ -121,7 +122,7 @@ pub async fn list_fields(_: Query<NoParameters>) -> HttpResponse {
 ///
 /// The values of a listing's `trl`, each with its name and description in Vietnamese and
 /// English. The list changes only with a new release of the server, and may be cached.
-#[utoipa::path(tag = "reference", operation_id = "list_trl_levels", responses((status = 200, description = "TRL levels", body = TrlList), QueryRefused))]
+#[utoipa::path(tag = "reference", operation_id = "list_trl_levels", params(LanguageQuery), responses((status = 200, description = "TRL levels", body = TrlList), QueryRefused))]
 #[get("/reference/trl")]
 pub async fn list_trl_levels(_: Query<NoParameters>) -> HttpResponse {
     HttpResponse::Ok()
@@ -190,6 +191,7 @@ impl ToSchema for Enumerations {
 #[utoipa::path(
     tag = "reference",
     operation_id = "list_enums",
+    params(LanguageQuery),
     responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`, `price_type`, `development_stage`",
                body = inline(Enumerations)), QueryRefused)
 )]

@@ -16,6 +16,7 @@ mod platforms;
 mod queries;
 mod reference;
 mod repository;
+mod response_languages;
 mod restore;
 mod security;
 mod snapshots;
