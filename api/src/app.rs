@@ -44,8 +44,10 @@ use techex_domain::RestorePeriod;
             validation failures list every problem of the input at once, each field in `errors`. \
             Messages are plain sentences a portal can show a person: in English, or in Vietnamese \
             when `Accept-Language` prefers `vi` (`vi`, `vi-VN`, `en;q=0.5, vi`); `Content-Language` \
-            says which. Codes, fields and problem types never change with the language. Pages use \
-            opaque cursors.\n\n\
+            says which. Codes, fields and problem types never change with the language. Reads answer \
+            text written in two languages as `{\"vi\", \"en\"}` objects, or, with `lang=vi|en` (or an \
+            `Accept-Language` ranking `vi` or `en`), as strings in that language, Vietnamese where \
+            no English exists. Pages use opaque cursors.\n\n\
             Reads are public; writes need a bearer token from `POST /v1/auth/token` (OAuth 2.0 \
             client credentials) carrying the scopes each operation names.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
@@ -185,6 +187,9 @@ const STRICT_SCHEMAS: &[&str] = &[
     "Contact",
     "Media",
     "Source",
+    "CoOwner",
+    "Confidential",
+    "Attachment",
     "OrganizationContent",
     "OrganizationContact",
     "SendInterestRequest",
@@ -223,6 +228,7 @@ fn complete_schemas(spec: &mut utoipa::openapi::OpenApi) {
     }
     crate::kit::document_limits(components, &routes::reference_dto::limits());
     crate::kit::document_limits(components, &routes::auth::limits());
+    crate::language::document(components);
     for name in STRICT_SCHEMAS {
         if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) {
             object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
@@ -277,6 +283,7 @@ pub fn build_app(
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .default_service(web::to(no_route))
         .wrap(from_fn(crate::idempotency::idempotent))
+        .wrap(from_fn(crate::language::respond))
         .wrap(from_fn(move |req, next| rate_limit::limit(limits.clone(), req, next)))
         .wrap(state.cors.middleware())
         .wrap(from_fn(finish_response))
@@ -652,7 +659,12 @@ async fn with_content_etag(
     let Ok(bytes) = actix_web::body::to_bytes(body).await else {
         return ServiceResponse::new(request, HttpResponse::InternalServerError().finish());
     };
-    let tag = format!("\"{}\"", &URL_SAFE_NO_PAD.encode(Sha256::digest(&bytes))[..27]);
+    // The language is part of the representation: the same bytes in another language (a text
+    // without English) are another representation, with another tag.
+    let mut digest = Sha256::new();
+    digest.update(head.headers().get(header::CONTENT_LANGUAGE).map(|v| v.as_bytes()).unwrap_or_default());
+    digest.update(&bytes);
+    let tag = format!("\"{}\"", &URL_SAFE_NO_PAD.encode(digest.finalize())[..27]);
     let mut rebuilt = if if_none_match.is_some_and(|candidates| etag::matches_weak(candidates, &tag)) {
         not_modified(head.headers())
     } else {

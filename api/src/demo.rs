@@ -207,6 +207,18 @@ mod tests {
     }
 
     #[test]
+    fn demo_listings_show_the_fields_exchanges_use() {
+        let listings = demo_contents();
+        let count =
+            |has: fn(&techex_domain::ListingContent) -> bool| listings.iter().filter(|l| has(&l.content)).count();
+        assert!(count(|c| c.price.kind.is_some()) >= 4);
+        assert!(count(|c| c.development_stage.is_some()) >= 4);
+        assert!(count(|c| !c.ip_territory.is_empty()) >= 2);
+        assert!(count(|c| !c.co_owners.is_empty()) >= 2);
+        assert!(count(|c| c.confidential.is_some()) >= 2);
+    }
+
+    #[test]
     fn demo_listings_all_lie_in_the_southeast() {
         for listing in demo_contents() {
             let province = techex_domain::refdata::current_province(&listing.province).unwrap();

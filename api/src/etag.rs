@@ -8,9 +8,10 @@
 /// The content codings the server answers with, as they appear in a tag's suffix.
 pub const CODINGS: [&str; 3] = ["gzip", "br", "zstd"];
 
-/// The most characters of a tag the server writes: the largest version with a field set and a
-/// content coding (`"v9223372036854775807.f0123456789-gzip"`); a page's hash tag is shorter.
-pub const MAX_LENGTH: usize = 39;
+/// The most characters of a tag the server writes: the largest version with a field set, a
+/// language and a content coding (`"v9223372036854775807.f0123456789.en-gzip"`); a page's hash
+/// tag is shorter.
+pub const MAX_LENGTH: usize = 42;
 
 /// The most characters of an `If-Match` or `If-None-Match` the server reads: a handful of tags;
 /// a longer one is refused (`invalid_header`).
@@ -40,11 +41,12 @@ pub fn with_counts(fields: Option<String>, counts: Option<techex_domain::interes
     Some(Sha256::digest(seed.as_bytes())[..5].iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The version a tag names, whatever fields and coding its representation had: what a write's
-/// precondition is about.
+/// The version a tag names, whatever fields, language (`"v3.en"`, see
+/// [`crate::language::tagged`]) and coding its representation had: what a write's precondition
+/// is about.
 fn version_of(tag: &str) -> std::borrow::Cow<'_, str> {
     let tag = uncoded(tag);
-    match tag.split_once(".f") {
+    match tag.split_once('.') {
         Some((version, _)) => format!("{version}\"").into(),
         None => tag,
     }
@@ -103,7 +105,13 @@ mod tests {
 
     #[test]
     fn the_longest_tag_is_as_long_as_documented() {
-        let longest = CODINGS.iter().map(|c| for_coding(&of_fields(i64::MAX, Some("0123456789")), c).len()).max();
+        let longest = CODINGS
+            .iter()
+            .map(|c| {
+                let tag = crate::language::tagged(&of_fields(i64::MAX, Some("0123456789")), techex_domain::Lang::En);
+                for_coding(&tag, c).len()
+            })
+            .max();
         assert_eq!(longest, Some(MAX_LENGTH));
     }
 
@@ -146,6 +154,14 @@ mod tests {
         assert!(matches_strong(&sparse, &of_version(3)));
         assert!(matches_strong(&for_coding(&sparse, "br"), &of_version(3)));
         assert!(!matches_strong(&sparse, &of_version(4)));
+        let english = crate::language::tagged(&of_version(3), techex_domain::Lang::En);
+        assert!(!matches_weak(&english, &of_version(3)), "another language, another representation");
+        assert!(!matches_weak(&english, &crate::language::tagged(&of_version(3), techex_domain::Lang::Vi)));
+        assert!(matches_strong(&english, &of_version(3)), "the same version to write over");
+        assert!(matches_strong(
+            &for_coding(&crate::language::tagged(&sparse, techex_domain::Lang::Vi), "br"),
+            &of_version(3)
+        ));
     }
 
     #[test]

@@ -326,6 +326,7 @@ impl<R: Resource, F: IntoParams + DeserializeOwned> Listed<R, F> {
         let mut accepted = query::accepted::<F>();
         accepted.extend(query::accepted::<PageQuery>());
         accepted.extend(query::accepted::<FieldsQuery>());
+        accepted.extend(query::accepted::<crate::language::LanguageQuery>());
         let values = query::read(req.query_string(), &accepted)?;
         let asked: PageQuery = query::take(&values)?;
         let fields: FieldsQuery = query::take(&values)?;

@@ -11,7 +11,7 @@
 //!   validator accepts, never what the server sends; the license's SPDX `identifier` becomes the
 //!   `url` of its SPDX page.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// The 3.0.3 rendering of a 3.1 document.
 pub fn downgrade(document: &utoipa::openapi::OpenApi) -> Value {
@@ -47,29 +47,48 @@ pub fn downgrade(document: &utoipa::openapi::OpenApi) -> Value {
             schemas.iter().filter_map(|(name, schema)| Some((name.clone(), schema.get("type")?.clone()))).collect()
         })
         .unwrap_or_default();
-    type_nullable_references(&mut value, &types);
+    let choices: Map<String, Value> = value["components"]["schemas"]
+        .as_object()
+        .map(|schemas| {
+            schemas
+                .iter()
+                .filter(|(_, schema)| schema.get("type").is_none())
+                .filter_map(|(name, schema)| Some((name.clone(), schema.get("oneOf")?.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    type_nullable_references(&mut value, &types, &choices);
     value
 }
 
 /// Gives each nullable `allOf: [{$ref}]` the `type` of the schema it names: 3.0 reads
-/// `nullable` only beside a `type`.
-fn type_nullable_references(value: &mut Value, types: &Map<String, Value>) {
+/// `nullable` only beside a `type`. A schema named that has no type but `oneOf` choices (a text
+/// in one language or in both, see [`crate::language`]) is one choice, null the other.
+fn type_nullable_references(value: &mut Value, types: &Map<String, Value>, choices: &Map<String, Value>) {
     match value {
         Value::Object(object) => {
-            let named_type = || {
+            let named = || {
                 let [only] = object.get("allOf")?.as_array()?.as_slice() else { return None };
-                let name = only.get("$ref")?.as_str()?.strip_prefix("#/components/schemas/")?;
-                types.get(name).cloned()
+                only.get("$ref")?.as_str()?.strip_prefix("#/components/schemas/").map(str::to_owned)
             };
             if object.get("nullable") == Some(&Value::Bool(true))
                 && !object.contains_key("type")
-                && let Some(named) = named_type()
+                && let Some(name) = named()
             {
-                object.insert("type".into(), named);
+                if let Some(named) = types.get(&name) {
+                    object.insert("type".into(), named.clone());
+                } else if choices.contains_key(&name) {
+                    // 3.0 has no null type: null is the one value of a nullable enumeration.
+                    let nothing = json!({"type": "string", "nullable": true, "enum": [null]});
+                    let choice = json!({"$ref": format!("#/components/schemas/{name}")});
+                    object.remove("allOf");
+                    object.remove("nullable");
+                    object.insert("oneOf".into(), json!([choice, nothing]));
+                }
             }
-            object.values_mut().for_each(|child| type_nullable_references(child, types));
+            object.values_mut().for_each(|child| type_nullable_references(child, types, choices));
         }
-        Value::Array(items) => items.iter_mut().for_each(|child| type_nullable_references(child, types)),
+        Value::Array(items) => items.iter_mut().for_each(|child| type_nullable_references(child, types, choices)),
         _ => {}
     }
 }
@@ -230,13 +249,32 @@ mod tests {
             rewrite_schema(schema);
         }
         let types = Map::from_iter([("Source".into(), json!("object")), ("Kind".into(), json!("string"))]);
-        type_nullable_references(&mut document, &types);
+        type_nullable_references(&mut document, &types, &Map::new());
         let properties = &document["components"]["schemas"]["Listing"]["properties"];
         assert_eq!(
             properties["source"],
             json!({"type": "object", "nullable": true, "allOf": [{"$ref": "#/components/schemas/Source"}]})
         );
         assert_eq!(properties["kind"]["type"], "string");
+    }
+
+    #[test]
+    fn a_nullable_choice_of_text_is_the_choice_or_null() {
+        let mut document = json!({
+            "summary": {"allOf": [{"$ref": "#/components/schemas/Answer"}], "nullable": true}
+        });
+        let choices = Map::from_iter([(
+            "Answer".into(),
+            json!([{"type": "string", "maxLength": 9}, {"$ref": "#/components/schemas/Both"}]),
+        )]);
+        type_nullable_references(&mut document, &Map::new(), &choices);
+        assert_eq!(
+            document["summary"],
+            json!({"oneOf": [
+                {"$ref": "#/components/schemas/Answer"},
+                {"type": "string", "nullable": true, "enum": [null]}
+            ]})
+        );
     }
 
     #[test]

@@ -171,7 +171,9 @@ impl<P: IntoParams + DeserializeOwned> FromRequest for Query<P> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(read(req.query_string(), &accepted::<P>()).and_then(|values| take(&values)).map(Query))
+        let mut accepted = accepted::<P>();
+        accepted.extend(self::accepted::<crate::language::LanguageQuery>());
+        ready(read(req.query_string(), &accepted).and_then(|values| take(&values)).map(Query))
     }
 }
 

@@ -45,10 +45,12 @@ impl FromStr for ListingId {
 
 pub use crate::values::{LocalizedText, SHORT_TEXT_MAX, URL_MAX, is_exchange_code};
 use crate::values::{
-    check_contact_fields, check_localized, check_localized_lines, check_url, cleaned, trim_optional, trim_required,
+    check_contact_fields, check_localized, check_localized_lines, check_url, cleaned, optional_text, trim_optional,
+    trim_required,
 };
 pub use crate::vocabulary::{
-    IpStatus, LifecycleAction, ListingKind, ListingStatus, MediaKind, Right, TransferForm, TransferMethod,
+    DevelopmentStage, IpStatus, LifecycleAction, ListingKind, ListingStatus, MediaKind, PriceType, Right, TransferForm,
+    TransferMethod,
 };
 
 /// The move refused: `action` is not allowed from `from`.
@@ -98,18 +100,47 @@ impl ListingStatus {
 }
 
 /// A price (offers) or budget (demands) in whole Vietnamese đồng; `amount` may be left out when
-/// the price is only negotiable.
+/// the price is only negotiable, and must be when it is given on request. `kind` says what the
+/// amount means; a firm price is not negotiable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Price {
     pub amount: Option<i64>,
     pub currency: String,
     pub negotiable: bool,
+    /// What the amount means; absent on listings written before price types were kept.
+    pub kind: Option<PriceType>,
 }
 
 impl Default for Price {
     fn default() -> Self {
-        Self { amount: None, currency: "VND".to_owned(), negotiable: true }
+        Self { amount: None, currency: "VND".to_owned(), negotiable: true, kind: None }
     }
+}
+
+/// Another holder of the technology's rights and the share it holds; the owner holds the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoOwner {
+    pub name: String,
+    /// The co-owner's organization in techex, when it has one.
+    pub organization_id: Option<Uuid>,
+    /// Percent of the rights, 1 to 100.
+    pub share_percent: i64,
+}
+
+/// Details a publisher shares with the hub's members but not with the public: never shown to
+/// anonymous callers (as contacts are not).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Confidential {
+    pub technical_details: Option<String>,
+    pub commercial_terms: Option<String>,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A document behind the confidential section, by its address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub url: String,
+    pub title: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +201,15 @@ pub struct ListingContent {
     pub media: Vec<Media>,
     pub source: Option<Source>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// How far the technology has come: from the laboratory to the market.
+    pub development_stage: Option<DevelopmentStage>,
+    /// Where the IP right holds: ISO 3166-1 alpha-2 country codes (`VN`), each once; only with
+    /// an IP right (`ip_status` other than `none`).
+    pub ip_territory: Vec<String>,
+    /// Other holders of the rights, with their shares; the owner holds what they leave.
+    pub co_owners: Vec<CoOwner>,
+    /// Shown to authenticated callers only.
+    pub confidential: Option<Confidential>,
 }
 
 pub const TITLE_MAX: usize = 300;
@@ -187,6 +227,17 @@ pub const TRL_MIN: i64 = 1;
 pub const TRL_MAX: i64 = 9;
 /// How far ahead an expiry may lie (ten years): later dates are mistakes or placeholders.
 pub const EXPIRY_MAX_DAYS: i64 = 3_652;
+/// The most countries an IP right is listed for.
+pub const IP_TERRITORY_MAX: usize = 30;
+/// The most co-owners a listing names.
+pub const CO_OWNERS_MAX: usize = 10;
+/// A share runs from 1 to 100 percent, and all co-owners' shares together to 100 at most.
+pub const SHARE_MIN: i64 = 1;
+pub const SHARE_MAX: i64 = 100;
+/// The longest text of a confidential section (technical details, commercial terms).
+pub const CONFIDENTIAL_TEXT_MAX: usize = 10_000;
+/// The most attachments of a confidential section.
+pub const ATTACHMENTS_MAX: usize = 10;
 
 /// Content that passed every rule, with the province resolved to today's code.
 #[derive(Debug, Clone)]
@@ -225,6 +276,10 @@ impl ListingContent {
             media: Vec::new(),
             source: None,
             expires_at: None,
+            development_stage: None,
+            ip_territory: Vec::new(),
+            co_owners: Vec::new(),
+            confidential: None,
         }
     }
 
@@ -271,6 +326,11 @@ impl ListingContent {
         }
         if let Some(source) = self.source.as_mut() {
             check_source(&mut errors, source);
+        }
+        check_ip_territory(&mut errors, &mut self.ip_territory, self.ip_status);
+        check_co_owners(&mut errors, &mut self.co_owners);
+        if let Some(confidential) = self.confidential.as_mut() {
+            check_confidential(&mut errors, confidential);
         }
         if let Some(expires_at) = self.expires_at {
             if expires_at <= now {
@@ -348,14 +408,92 @@ fn check_field_codes(errors: &mut ValidationErrors, codes: &mut [String]) {
     check_unique(errors, "field_codes", codes, FIELD_CODES_MAX);
 }
 
+/// A price is an amount, or negotiable without one; its type, when given, decides: a price on
+/// request has no amount, every other type needs one, and a firm price is not negotiable.
 fn check_price(errors: &mut ValidationErrors, price: &Price) {
-    match price.amount {
-        Some(amount) if amount < 0 => errors.add("price.amount", Text::NegativePrice),
-        None if !price.negotiable => errors.add("price.amount", Text::AmountOrNegotiable),
+    match (price.amount, price.kind) {
+        (Some(amount), _) if amount < 0 => errors.add("price.amount", Text::NegativePrice),
+        (Some(_), Some(PriceType::OnRequest)) => errors.add("price.amount", Text::AmountOnRequest),
+        (None, Some(kind)) if kind != PriceType::OnRequest => errors.add(
+            "price.amount",
+            Message::new(Text::AmountOfPriceType).with_words("type", kind.as_str(), kind.label_vi()),
+        ),
+        (None, None) if !price.negotiable => errors.add("price.amount", Text::AmountOrNegotiable),
         _ => {}
+    }
+    if price.kind == Some(PriceType::Firm) && price.negotiable {
+        errors.add("price.negotiable", Text::FirmNotNegotiable);
     }
     if price.currency != "VND" {
         errors.add("price.currency", Text::OnlyVnd);
+    }
+}
+
+/// Two capital letters each (ISO 3166-1 alpha-2), each once, and only for a right that exists.
+fn check_ip_territory(errors: &mut ValidationErrors, codes: &mut [String], ip_status: IpStatus) {
+    if codes.len() > IP_TERRITORY_MAX {
+        errors.add("ip_territory", Message::new(Text::TooMany).with("max", IP_TERRITORY_MAX));
+        return;
+    }
+    if !codes.is_empty() && ip_status == IpStatus::None {
+        errors.add("ip_territory", Text::TerritoryWithoutRight);
+    }
+    for (i, code) in codes.iter_mut().enumerate() {
+        *code = code.trim().to_owned();
+        if !is_country_code(code) {
+            errors.add(format!("ip_territory[{i}]"), Message::new(Text::CountryCodeNamed).with("value", &code));
+        }
+    }
+    check_unique(errors, "ip_territory", codes, IP_TERRITORY_MAX);
+}
+
+/// The form of an ISO 3166-1 alpha-2 code: two capital letters A-Z.
+pub fn is_country_code(code: &str) -> bool {
+    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+fn check_co_owners(errors: &mut ValidationErrors, co_owners: &mut [CoOwner]) {
+    if co_owners.len() > CO_OWNERS_MAX {
+        errors.add("co_owners", Message::new(Text::TooMany).with("max", CO_OWNERS_MAX));
+        return;
+    }
+    let mut total = 0;
+    for (i, co_owner) in co_owners.iter_mut().enumerate() {
+        trim_required(errors, &format!("co_owners[{i}].name"), &mut co_owner.name, SHORT_TEXT_MAX);
+        let share = co_owner.share_percent;
+        if (SHARE_MIN..=SHARE_MAX).contains(&share) {
+            total += share;
+        } else {
+            errors
+                .add(format!("co_owners[{i}].share_percent"), Message::new(Text::ShareOutOfRange).with("value", share));
+        }
+    }
+    if total > SHARE_MAX {
+        errors.add("co_owners", Message::new(Text::SharesOverWhole).with("total", total));
+    }
+}
+
+fn check_confidential(errors: &mut ValidationErrors, confidential: &mut Confidential) {
+    for (field, text) in [
+        ("confidential.technical_details", &mut confidential.technical_details),
+        ("confidential.commercial_terms", &mut confidential.commercial_terms),
+    ] {
+        optional_text(errors, field, text, CONFIDENTIAL_TEXT_MAX, Lines::Many);
+    }
+    if confidential.attachments.len() > ATTACHMENTS_MAX {
+        errors.add("confidential.attachments", Message::new(Text::TooMany).with("max", ATTACHMENTS_MAX));
+    } else {
+        for (i, attachment) in confidential.attachments.iter_mut().enumerate() {
+            check_url(errors, &format!("confidential.attachments[{i}].url"), &mut attachment.url);
+            let title = format!("confidential.attachments[{i}].title");
+            trim_optional(errors, &title, &mut attachment.title, SHORT_TEXT_MAX);
+        }
+    }
+    if confidential.technical_details.is_none()
+        && confidential.commercial_terms.is_none()
+        && confidential.attachments.is_empty()
+    {
+        errors.add("confidential", Text::ConfidentialEmpty);
     }
 }
 
@@ -625,15 +763,15 @@ mod tests {
     #[test]
     fn price_is_a_non_negative_vnd_amount_or_negotiable() {
         let mut c = content();
-        c.price = Price { amount: Some(-1), currency: "VND".into(), negotiable: false };
+        c.price = Price { amount: Some(-1), currency: "VND".into(), negotiable: false, kind: None };
         assert_eq!(codes(c.clone().validate(now())), vec![pair("price.amount", "negative")]);
-        c.price = Price { amount: None, currency: "USD".into(), negotiable: false };
+        c.price = Price { amount: None, currency: "USD".into(), negotiable: false, kind: None };
         assert_eq!(
             codes(c.validate(now())),
             vec![pair("price.amount", "required"), pair("price.currency", "unsupported_currency")]
         );
         let mut c = content();
-        c.price = Price { amount: Some(0), currency: "VND".into(), negotiable: false };
+        c.price = Price { amount: Some(0), currency: "VND".into(), negotiable: false, kind: None };
         assert!(c.validate(now()).is_ok());
     }
 
@@ -873,5 +1011,114 @@ mod tests {
             listing.revise(edited.clone().validate(now()).unwrap(), now(), false);
             assert_eq!(listing.status, status);
         }
+    }
+    #[test]
+    fn a_price_type_decides_whether_an_amount_is_needed() {
+        let priced = |amount: Option<i64>, kind: PriceType, negotiable: bool| {
+            let mut c = content();
+            c.price = Price { amount, currency: "VND".into(), negotiable, kind: Some(kind) };
+            c.validate(now())
+        };
+        for kind in [PriceType::Indicative, PriceType::Floor, PriceType::Firm] {
+            assert!(priced(Some(1), kind, false).is_ok(), "{kind}");
+            assert_eq!(codes(priced(None, kind, false)), vec![pair("price.amount", "required")], "{kind}");
+        }
+        assert!(priced(None, PriceType::OnRequest, false).is_ok());
+        assert!(priced(None, PriceType::OnRequest, true).is_ok());
+        assert_eq!(codes(priced(Some(5), PriceType::OnRequest, true)), vec![pair("price.amount", "not_allowed")]);
+        assert!(priced(Some(5), PriceType::Floor, true).is_ok(), "a floor may be negotiated upwards");
+        assert_eq!(codes(priced(Some(5), PriceType::Firm, true)), vec![pair("price.negotiable", "contradiction")]);
+        let refused = &priced(None, PriceType::Floor, false).unwrap_err().0[0];
+        assert_eq!(refused.message.render(crate::messages::Lang::En), "a price of type floor needs an amount in đồng");
+        assert_eq!(
+            refused.message.render(crate::messages::Lang::Vi),
+            "giá thuộc loại “Giá sàn” cần có số tiền bằng đồng"
+        );
+    }
+
+    #[test]
+    fn an_ip_territory_lists_country_codes_once_and_only_with_an_ip_right() {
+        let mut c = content();
+        c.ip_status = IpStatus::Patent;
+        c.ip_territory = vec![" VN ".into(), "US".into()];
+        assert_eq!(c.clone().validate(now()).unwrap().content.ip_territory, ["VN", "US"]);
+        c.ip_territory = vec!["vn".into(), "VNM".into(), "V1".into(), "US".into(), "US".into()];
+        assert_eq!(
+            codes(c.clone().validate(now())),
+            vec![
+                pair("ip_territory[0]", "invalid_format"),
+                pair("ip_territory[1]", "invalid_format"),
+                pair("ip_territory[2]", "invalid_format"),
+                pair("ip_territory[4]", "duplicate"),
+            ]
+        );
+        c.ip_territory = vec!["VN".into(); IP_TERRITORY_MAX + 1];
+        assert_eq!(codes(c.clone().validate(now())), vec![pair("ip_territory", "too_many")]);
+        c.ip_status = IpStatus::None;
+        c.ip_territory = vec!["VN".into()];
+        assert_eq!(codes(c.validate(now())), vec![pair("ip_territory", "not_applicable")]);
+    }
+
+    #[test]
+    fn co_owners_hold_one_to_a_hundred_percent_each_and_no_more_than_the_whole_together() {
+        let co = |name: &str, share: i64| CoOwner { name: name.into(), organization_id: None, share_percent: share };
+        let mut c = content();
+        c.co_owners = vec![co(" Trường Đại học A ", 40), co("Công ty B", 60)];
+        assert_eq!(c.clone().validate(now()).unwrap().content.co_owners[0].name, "Trường Đại học A");
+        c.co_owners = vec![co("A", 0), co(" ", 101), co("C", 100)];
+        assert_eq!(
+            codes(c.clone().validate(now())),
+            vec![
+                pair("co_owners[0].share_percent", "out_of_range"),
+                pair("co_owners[1].name", "required"),
+                pair("co_owners[1].share_percent", "out_of_range"),
+            ]
+        );
+        c.co_owners = vec![co("A", 50), co("B", 51)];
+        let refused = c.clone().validate(now()).unwrap_err();
+        assert_eq!(
+            refused.0.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect::<Vec<_>>(),
+            [("co_owners", "shares_exceed_whole")]
+        );
+        assert!(refused.0[0].message.render(crate::messages::Lang::En).contains("101 percent"));
+        c.co_owners = vec![co("A", 1); CO_OWNERS_MAX + 1];
+        assert_eq!(codes(c.validate(now())), vec![pair("co_owners", "too_many")]);
+    }
+
+    #[test]
+    fn a_confidential_section_holds_something_and_is_checked_like_the_rest() {
+        let mut c = content();
+        c.confidential = Some(Confidential {
+            technical_details: Some(" Nhiệt độ sấy 55°C\r\nĐộ ẩm 12% ".into()),
+            commercial_terms: None,
+            attachments: vec![Attachment { url: "https://example.vn/ban-ve.pdf".into(), title: None }],
+        });
+        let valid = c.clone().validate(now()).unwrap().content.confidential.unwrap();
+        assert_eq!(valid.technical_details.as_deref(), Some("Nhiệt độ sấy 55°C\nĐộ ẩm 12%"));
+        c.confidential = Some(Confidential {
+            technical_details: Some("x".repeat(CONFIDENTIAL_TEXT_MAX + 1)),
+            commercial_terms: Some("a\u{0}b".into()),
+            attachments: vec![Attachment { url: "file:///etc/passwd".into(), title: None }],
+        });
+        assert_eq!(
+            codes(c.clone().validate(now())),
+            vec![
+                pair("confidential.technical_details", "too_long"),
+                pair("confidential.commercial_terms", "control_character"),
+                pair("confidential.attachments[0].url", "invalid_url"),
+            ]
+        );
+        c.confidential = Some(Confidential { technical_details: Some(" ".into()), ..Confidential::default() });
+        assert_eq!(codes(c.clone().validate(now())), vec![pair("confidential", "required")]);
+        let many = vec![Attachment { url: "https://example.vn/a.pdf".into(), title: None }; ATTACHMENTS_MAX + 1];
+        c.confidential = Some(Confidential { attachments: many, ..Confidential::default() });
+        assert_eq!(codes(c.validate(now())), vec![pair("confidential.attachments", "too_many")]);
+    }
+
+    #[test]
+    fn new_words_have_labels_in_both_languages() {
+        assert_eq!(PriceType::OnRequest.label_vi(), "Giá liên hệ");
+        assert_eq!(DevelopmentStage::ProductionScale.as_str(), "production_scale");
+        assert_eq!("commercial".parse::<DevelopmentStage>().unwrap().label_en(), "Commercialized");
     }
 }

@@ -121,6 +121,23 @@ catalog! {
     AmountOrNegotiable => "required", "give an amount in đồng, or mark the price negotiable",
         "hãy nhập số tiền bằng đồng, hoặc đánh dấu giá là thỏa thuận";
     OnlyVnd => "unsupported_currency", "prices are in VND", "giá phải tính bằng VND";
+    // The listing fields exchanges use: price types, IP territory, co-owners, confidential details.
+    AmountOnRequest => "not_allowed", "a price on request has no amount; leave the amount out or choose another type",
+        "giá liên hệ không kèm số tiền; hãy bỏ trống số tiền hoặc chọn loại giá khác";
+    AmountOfPriceType => "required", "a price of type {type} needs an amount in đồng",
+        "giá thuộc loại “{type}” cần có số tiền bằng đồng";
+    FirmNotNegotiable => "contradiction", "a firm price is not negotiable; set negotiable to false or choose another type",
+        "giá cố định thì không thỏa thuận; hãy đặt negotiable là false hoặc chọn loại giá khác";
+    CountryCodeNamed => "invalid_format", "'{value}' is not a two-letter country code (ISO 3166-1 alpha-2), such as VN",
+        "'{value}' không phải là mã quốc gia hai chữ cái (ISO 3166-1 alpha-2), ví dụ VN";
+    TerritoryWithoutRight => "not_applicable", "an IP territory needs an IP right: set ip_status, or leave the territory out",
+        "phạm vi bảo hộ chỉ có khi có quyền sở hữu trí tuệ: hãy đặt ip_status, hoặc bỏ trống phạm vi bảo hộ";
+    ShareOutOfRange => "out_of_range", "a share must be from 1 to 100 percent, not {value}",
+        "tỷ lệ sở hữu phải từ 1 đến 100 phần trăm, không phải {value}";
+    SharesOverWhole => "shares_exceed_whole", "the co-owners' shares add up to {total} percent; together they may hold at most 100",
+        "tổng tỷ lệ của các đồng sở hữu là {total} phần trăm; cộng lại tối đa chỉ được 100";
+    ConfidentialEmpty => "required", "a confidential section holds technical details, commercial terms or attachments; leave it out when there are none",
+        "phần thông tin mật phải có chi tiết kỹ thuật, điều khoản thương mại hoặc tài liệu đính kèm; hãy bỏ trống nếu không có";
     UnknownProvince => "unknown_province", "'{value}' is not a province code (GET /v1/reference/provinces)",
         "'{value}' không phải là mã tỉnh, thành phố (GET /v1/reference/provinces)";
     ExpiryPast => "in_the_past", "the expiry must lie in the future", "thời hạn phải là một thời điểm trong tương lai";

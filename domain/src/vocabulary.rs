@@ -91,3 +91,24 @@ word_enum!(
         Other => "other", "Tổ chức khác", "Other organization",
     }
 );
+
+word_enum!(
+    /// What a price's amount means to a buyer: a guide (`indicative`), the least the seller takes
+    /// (`floor`), the price itself (`firm`), or no amount published (`on_request`).
+    PriceType {
+        Indicative => "indicative", "Giá tham khảo", "Indicative price",
+        Floor => "floor", "Giá sàn", "Floor price",
+        Firm => "firm", "Giá cố định", "Firm price",
+        OnRequest => "on_request", "Giá liên hệ", "Price on request",
+    }
+);
+
+word_enum!(
+    /// How far the technology has come from the bench to the market.
+    DevelopmentStage {
+        Laboratory => "laboratory", "Quy mô phòng thí nghiệm", "Laboratory scale",
+        Pilot => "pilot", "Quy mô thử nghiệm (pilot)", "Pilot scale",
+        ProductionScale => "production_scale", "Quy mô sản xuất công nghiệp", "Production scale",
+        Commercial => "commercial", "Đã thương mại hóa", "Commercialized",
+    }
+);

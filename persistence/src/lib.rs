@@ -8,13 +8,13 @@ pub mod clients;
 pub mod contracts;
 pub mod db;
 pub mod error;
-pub mod interests;
 pub mod idempotency;
+pub mod interests;
 pub mod listings;
 pub mod organizations;
 mod schema;
-pub mod stats;
 pub mod search;
+pub mod stats;
 pub mod stored;
 pub mod versioned;
 

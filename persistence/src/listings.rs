@@ -3,7 +3,9 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use techex_domain::listing::{Contact, Media, MediaKind, Owner, Price, Source};
+use techex_domain::listing::{
+    Attachment, CoOwner, Confidential, Contact, DevelopmentStage, Media, MediaKind, Owner, Price, PriceType, Source,
+};
 use techex_domain::{
     IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, Right, TransferForm,
     TransferMethod,
@@ -104,6 +106,69 @@ struct StoredContent {
     source: Option<StoredSource>,
     #[serde(default)]
     expires_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    development_stage: Option<DevelopmentStage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ip_territory: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    co_owners: Vec<StoredCoOwner>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    confidential: Option<StoredConfidential>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredCoOwner {
+    name: String,
+    #[serde(default)]
+    organization_id: Option<Uuid>,
+    share_percent: i64,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+struct StoredConfidential {
+    technical_details: Option<String>,
+    commercial_terms: Option<String>,
+    attachments: Vec<StoredAttachment>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredAttachment {
+    url: String,
+    #[serde(default)]
+    title: Option<String>,
+}
+
+impl From<CoOwner> for StoredCoOwner {
+    fn from(c: CoOwner) -> Self {
+        StoredCoOwner { name: c.name, organization_id: c.organization_id, share_percent: c.share_percent }
+    }
+}
+
+impl From<StoredCoOwner> for CoOwner {
+    fn from(c: StoredCoOwner) -> Self {
+        CoOwner { name: c.name, organization_id: c.organization_id, share_percent: c.share_percent }
+    }
+}
+
+impl From<Confidential> for StoredConfidential {
+    fn from(c: Confidential) -> Self {
+        StoredConfidential {
+            technical_details: c.technical_details,
+            commercial_terms: c.commercial_terms,
+            attachments: c.attachments.into_iter().map(|a| StoredAttachment { url: a.url, title: a.title }).collect(),
+        }
+    }
+}
+
+impl From<StoredConfidential> for Confidential {
+    fn from(c: StoredConfidential) -> Self {
+        Confidential {
+            technical_details: c.technical_details,
+            commercial_terms: c.commercial_terms,
+            attachments: c.attachments.into_iter().map(|a| Attachment { url: a.url, title: a.title }).collect(),
+        }
+    }
 }
 
 fn no_ip() -> IpStatus {
@@ -116,6 +181,9 @@ struct StoredPrice {
     amount: Option<i64>,
     currency: String,
     negotiable: bool,
+    /// Absent on rows written before price types were kept.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<PriceType>,
 }
 
 /// A row without a price was written before prices were kept: negotiable, in VND.
@@ -158,7 +226,7 @@ struct StoredSource {
 
 impl From<Price> for StoredPrice {
     fn from(p: Price) -> Self {
-        StoredPrice { amount: p.amount, currency: p.currency, negotiable: p.negotiable }
+        StoredPrice { amount: p.amount, currency: p.currency, negotiable: p.negotiable, kind: p.kind }
     }
 }
 
@@ -185,6 +253,10 @@ impl From<&ListingContent> for StoredContent {
             media: c.media.into_iter().map(|m| StoredMedia { url: m.url, kind: m.kind, title: m.title }).collect(),
             source: c.source.map(|s| StoredSource { exchange: s.exchange, external_id: s.external_id, url: s.url }),
             expires_at: c.expires_at,
+            development_stage: c.development_stage,
+            ip_territory: c.ip_territory,
+            co_owners: c.co_owners.into_iter().map(Into::into).collect(),
+            confidential: c.confidential.map(Into::into),
         }
     }
 }
@@ -205,13 +277,17 @@ impl From<StoredContent> for ListingContent {
             transfer_forms: c.transfer_forms,
             transfer_methods: c.transfer_methods,
             rights: c.rights,
-            price: Price { amount: p.amount, currency: p.currency, negotiable: p.negotiable },
+            price: Price { amount: p.amount, currency: p.currency, negotiable: p.negotiable, kind: p.kind },
             province: c.province,
             owner: Owner { organization_id: c.owner.organization_id, name: c.owner.name },
             contact: c.contact.map(|k| Contact { name: k.name, email: k.email, phone: k.phone }),
             media: c.media.into_iter().map(|m| Media { url: m.url, kind: m.kind, title: m.title }).collect(),
             source: c.source.map(|s| Source { exchange: s.exchange, external_id: s.external_id, url: s.url }),
             expires_at: c.expires_at,
+            development_stage: c.development_stage,
+            ip_territory: c.ip_territory,
+            co_owners: c.co_owners.into_iter().map(Into::into).collect(),
+            confidential: c.confidential.map(Into::into),
         }
     }
 }
@@ -821,4 +897,37 @@ pub fn fill_search_titles(conn: &mut DbConn) -> Result<usize, StoreError> {
 pub fn is_empty(conn: &mut DbConn) -> Result<bool, StoreError> {
     let count: i64 = listings::table.count().get_result(conn)?;
     Ok(count == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_stored_before_the_exchange_fields_reads_with_their_defaults() {
+        let old = r#"{"kind":"offer","title":{"vi":"Máy sấy"},"price":{"amount":5,"currency":"VND","negotiable":false},
+            "province":"79","owner":{"name":"Viện A"}}"#;
+        let content: ListingContent = stored::read::<StoredContent>(old).unwrap().into();
+        assert_eq!(content.price.kind, None);
+        assert_eq!(content.development_stage, None);
+        assert!(content.ip_territory.is_empty() && content.co_owners.is_empty() && content.confidential.is_none());
+    }
+
+    #[test]
+    fn the_exchange_fields_are_kept_as_written() {
+        let mut content: ListingContent = stored::read::<StoredContent>(
+            r#"{"kind":"offer","title":{"vi":"Máy sấy"},"province":"79","owner":{"name":"Viện A"}}"#,
+        )
+        .unwrap()
+        .into();
+        content.price.kind = Some(PriceType::Floor);
+        content.development_stage = Some(DevelopmentStage::Pilot);
+        content.ip_territory = vec!["VN".into()];
+        content.co_owners = vec![CoOwner { name: "B".into(), organization_id: None, share_percent: 30 }];
+        content.confidential = Some(Confidential { commercial_terms: Some("10%".into()), ..Confidential::default() });
+        let text = stored::write(&StoredContent::from(&content));
+        assert!(text.contains(r#""type":"floor""#), "{text}");
+        let back: ListingContent = stored::read::<StoredContent>(&text).unwrap().into();
+        assert_eq!(back, content);
+    }
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, OperatorCreateRefused, OperatorEditRefused, OperatorOnly, Problem, QueryRefused};
 use crate::extract::JsonBody;
 use crate::kit::{self, Chosen, Listed, Operator, Page, PageQuery, Resource};
+use crate::language::LanguageQuery;
 use crate::query::FieldsQuery;
 pub use crate::routes::clients_dto::{
     ClientPage, ClientResponse, ClientWithSecret, CreateClientRequest, UpdateClientRequest,
@@ -73,7 +74,7 @@ pub async fn create_client(operator: Operator, body: JsonBody) -> Result<HttpRes
     tag = "clients",
     operation_id = "list_clients",
     security(("oauth2" = ["admin"])),
-    params(ClientQuery, PageQuery, FieldsQuery),
+    params(ClientQuery, PageQuery, FieldsQuery, LanguageQuery),
     responses(
         (status = 200, description = "A page of clients, without secrets", body = ClientPage),
         QueryRefused,
@@ -106,7 +107,7 @@ pub async fn list_clients(operator: Operator, asked: Listed<ApiClient, ClientQue
     tag = "clients",
     operation_id = "get_client",
     security(("oauth2" = ["admin"])),
-    params(("id" = Uuid, Path, description = "Client id"), FieldsQuery),
+    params(("id" = Uuid, Path, description = "Client id"), FieldsQuery, LanguageQuery),
     responses(
         (status = 200, description = "The client, without its secret (with `fields`, only those members)", body = ClientResponse, headers(("ETag" = String))),
         (status = 400, description = "The id is not a UUID (`invalid_path`), or `fields` names an unknown member or the query another parameter (`invalid_query`)", body = Problem, content_type = "application/problem+json"),

@@ -22,6 +22,7 @@ use crate::error::{ApiError, BodyRefused, Problem, QueryRefused, StaleVersion};
 use crate::etag;
 use crate::extract::JsonBody;
 use crate::kit::{self, Chosen, Listed, PageQuery, PageRequest, Resource, Target};
+use crate::language::LanguageQuery;
 use crate::pagination::{self, CursorKey};
 use crate::query::{self, FieldsQuery};
 pub use crate::routes::listings_dto::ListingResponse;
@@ -419,7 +420,7 @@ fn cache_headers(response: &mut HttpResponseBuilder, caller: &Caller, public: bo
 #[utoipa::path(
     tag = "listings",
     operation_id = "list_listings",
-    params(ListingQuery, PageQuery, FieldsQuery),
+    params(ListingQuery, PageQuery, FieldsQuery, LanguageQuery),
     security((), ("oauth2" = [])),
     responses(
         (status = 200, description = "A page of listings in the order of `sort`. A `Link: <...>; rel=\"next\"` header points at the next page. Contacts are shown to authenticated callers only. With `facets`, the counts for a filter sidebar; after a typo correction, `corrected_query`.", body = ListingSearchPage,
@@ -581,7 +582,7 @@ pub(crate) fn with_etag(response: HttpResponseBuilder, listing: Listing, caller:
 
 /// The rules of a write that need the database, checked for what the write changes (so records
 /// written before a rule existed can still be edited): the owner named must be the publisher's
-/// own organization (any existing one, for the operator), and a source exchange must be held by
+/// own organization (any existing one, for the operator), co-owners' organizations must exist, and a source exchange must be held by
 /// the publishing organization, so no one can write under another exchange's records.
 pub(crate) fn check_claims(
     conn: &mut DbConn,
@@ -597,6 +598,15 @@ pub(crate) fn check_claims(
             errors.add("owner.organization_id", Text::NotYourOrganization);
         } else if organizations::find(conn, owner)?.is_none() {
             errors.add("owner.organization_id", Message::new(Text::UnknownOrganization).with("id", owner));
+        }
+    }
+    let co_owners_before = |id| before.is_some_and(|c| c.co_owners.iter().any(|o| o.organization_id == Some(id)));
+    for (i, co_owner) in content.co_owners.iter().enumerate() {
+        if let Some(id) = co_owner.organization_id.filter(|id| !co_owners_before(*id))
+            && organizations::find(conn, id)?.is_none()
+        {
+            errors
+                .add(format!("co_owners[{i}].organization_id"), Message::new(Text::UnknownOrganization).with("id", id));
         }
     }
     let source_key = |c: &ListingContent| c.source.as_ref().map(|s| (s.exchange.clone(), s.external_id.clone()));
@@ -631,6 +641,7 @@ pub(crate) fn author_of(caller: &Caller) -> Result<Author, ApiError> {
     security((), ("oauth2" = [])),
     params(("id" = Uuid, Path, description = "Listing id"),
            FieldsQuery,
+           LanguageQuery,
            ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag from an earlier read; answered 304 when unchanged")),
     responses(
         (status = 200, description = "The listing (with `fields`, only those members); `ETag` carries its version", body = ListingResponse,
@@ -668,15 +679,10 @@ pub async fn get_listing(
     if !may_read_listing(&caller, &listing) {
         return Err(ApiError::NotFound { entity: Entity::Listing });
     }
+    // If-None-Match is answered (304) once the representation is made: its tag depends on the
+    // language the read is answered in (see `crate::language`).
     let tag = etag::of_fields(listing.version, etag::with_counts(chosen.fields.tag(), interests).as_deref());
     let public = listing.status == ListingStatus::Published;
-    if let Some(candidates) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
-        && etag::matches_weak(candidates, &tag)
-    {
-        let mut response = HttpResponse::NotModified();
-        cache_headers(&mut response, &caller, public);
-        return Ok(response.insert_header((header::ETAG, tag)).finish());
-    }
     let mut response = HttpResponse::Ok();
     cache_headers(&mut response, &caller, public);
     let mut body = ListingResponse::seen_at(listing.clone(), &caller, now, **period);

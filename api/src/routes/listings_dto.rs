@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use techex_domain::access::{self, Caller, may_read_contact};
 use techex_domain::listing::{
-    self as domain, DESCRIPTION_MAX, EXTERNAL_ID_MAX, FIELD_CODES_MAX, IP_REFS_MAX, KEYWORD_MAX, KEYWORDS_MAX,
-    MEDIA_MAX, SUMMARY_MAX, TITLE_MAX, TRL_MAX, TRL_MIN,
+    self as domain, ATTACHMENTS_MAX, CO_OWNERS_MAX, CONFIDENTIAL_TEXT_MAX, DESCRIPTION_MAX, DevelopmentStage,
+    EXTERNAL_ID_MAX, FIELD_CODES_MAX, IP_REFS_MAX, IP_TERRITORY_MAX, KEYWORD_MAX, KEYWORDS_MAX, MEDIA_MAX, PriceType,
+    SHARE_MAX, SHARE_MIN, SUMMARY_MAX, TITLE_MAX, TRL_MAX, TRL_MIN,
 };
 use techex_domain::values::{EXCHANGE_CODE_PATTERN, PHONE_MAX, SHORT_TEXT_MAX, URL_MAX};
 use techex_domain::{
@@ -71,14 +72,101 @@ pub struct ListingContent {
     pub source: Option<Source>,
     #[serde(default, deserialize_with = "crate::kit::optional_body_timestamp")]
     pub expires_at: Option<DateTime<Utc>>,
+    /// How far the technology has come, from the laboratory to the market.
+    #[serde(default)]
+    #[schema(value_type = Option<words::DevelopmentStage>)]
+    pub development_stage: Option<DevelopmentStage>,
+    /// Where the IP right holds: ISO 3166-1 alpha-2 country codes, each once (`VN` for Vietnam).
+    /// Only with an IP right (`ip_status` other than `none`).
+    #[serde(default)]
+    #[schema(example = json!(["VN"]))]
+    pub ip_territory: Vec<String>,
+    /// Other holders of the rights and their shares; the owner holds the rest (100 less their
+    /// sum, which may not pass 100).
+    #[serde(default)]
+    pub co_owners: Vec<CoOwner>,
+    /// Details for the hub's members: never shown to anonymous callers (as the contact is not).
+    #[serde(default)]
+    pub confidential: Option<Confidential>,
+}
+
+/// Another holder of the technology's rights and the share it holds.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CoOwner {
+    #[schema(example = "Trường Đại học Bách khoa")]
+    pub name: String,
+    /// The co-owner's organization in techex, when it has one.
+    #[serde(default, deserialize_with = "crate::kit::optional_body_id")]
+    pub organization_id: Option<Uuid>,
+    /// Percent of the rights held, 1 to 100.
+    #[schema(example = 30)]
+    pub share_percent: i64,
+}
+
+/// What a publisher shares with authenticated callers only: at least one of its parts.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Confidential {
+    /// Process parameters, formulations, drawings described: several lines allowed.
+    #[serde(default)]
+    #[schema(example = "Nhiệt độ sấy 55 °C, độ ẩm đầu ra 12 %")]
+    pub technical_details: Option<String>,
+    /// Royalties, exclusivity, payment terms.
+    #[serde(default)]
+    #[schema(example = "Phí bản quyền 3 % doanh thu trong 5 năm")]
+    pub commercial_terms: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A document of the confidential section, by its address.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Attachment {
+    #[schema(example = "https://example.vn/ban-ve-may-say.pdf")]
+    pub url: String,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+impl From<domain::CoOwner> for CoOwner {
+    fn from(c: domain::CoOwner) -> Self {
+        CoOwner { name: c.name, organization_id: c.organization_id, share_percent: c.share_percent }
+    }
+}
+
+impl From<CoOwner> for domain::CoOwner {
+    fn from(c: CoOwner) -> Self {
+        domain::CoOwner { name: c.name, organization_id: c.organization_id, share_percent: c.share_percent }
+    }
+}
+
+impl From<domain::Confidential> for Confidential {
+    fn from(c: domain::Confidential) -> Self {
+        Confidential {
+            technical_details: c.technical_details,
+            commercial_terms: c.commercial_terms,
+            attachments: c.attachments.into_iter().map(|a| Attachment { url: a.url, title: a.title }).collect(),
+        }
+    }
+}
+
+impl From<Confidential> for domain::Confidential {
+    fn from(c: Confidential) -> Self {
+        domain::Confidential {
+            technical_details: c.technical_details,
+            commercial_terms: c.commercial_terms,
+            attachments: c.attachments.into_iter().map(|a| domain::Attachment { url: a.url, title: a.title }).collect(),
+        }
+    }
 }
 
 fn no_ip() -> IpStatus {
     IpStatus::None
 }
 
-/// A price (offers) or budget (demands) in whole Vietnamese đồng; `amount` may be left out when
-/// the price is only negotiable.
+/// A price (offers) or budget (demands) in whole Vietnamese đồng. `type` says what the amount
+/// means: `indicative`, `floor` and `firm` need an amount, `on_request` refuses one (the price is
+/// told on asking). Without a type, `amount` may be left out when the price is negotiable. A
+/// `firm` price is not `negotiable`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Price {
     #[serde(default)]
@@ -89,6 +177,9 @@ pub struct Price {
     pub currency: String,
     #[serde(default)]
     pub negotiable: bool,
+    #[serde(default, rename = "type")]
+    #[schema(value_type = Option<words::PriceType>)]
+    pub kind: Option<PriceType>,
 }
 
 fn vnd() -> String {
@@ -199,6 +290,12 @@ pub struct ListingResponse {
     /// interest (and still names the listing's version for `If-Match`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interests: Option<crate::routes::interests_dto::InterestCount>,
+    #[schema(value_type = Option<words::DevelopmentStage>)]
+    pub development_stage: Option<DevelopmentStage>,
+    pub ip_territory: Vec<String>,
+    pub co_owners: Vec<CoOwner>,
+    /// Shown to authenticated callers only, as the contact.
+    pub confidential: Option<Confidential>,
 }
 
 /// A page of them, as every list answers it (named in the document, which cannot name a generic).
@@ -212,13 +309,14 @@ impl From<&Listing> for ListingResponse {
 }
 
 impl ListingResponse {
-    /// The listing as this caller may see it: contact details only for authenticated callers.
+    /// The listing as this caller may see it: contact details and the confidential section only
+    /// for authenticated callers.
     pub fn for_caller(listing: Listing, caller: &Caller) -> Self {
         let allowed_actions = access::allowed_actions(caller, &listing);
         ListingResponse { allowed_actions, ..ListingResponse::with_contact(listing, may_read_contact(caller)) }
     }
 
-    /// The listing with or without contact details, offering every action its status allows
+    /// The listing with or without contact details and confidential section, offering every action its status allows
     /// (what the operator may do: the representation of the change log).
     fn with_contact(listing: Listing, contact: bool) -> Self {
         let allowed_actions = listing.status.allowed_actions();
@@ -254,6 +352,10 @@ impl ListingResponse {
             published_at: listing.published_at,
             deleted_at: listing.deleted_at,
             interests: None,
+            development_stage: c.development_stage,
+            ip_territory: c.ip_territory,
+            co_owners: c.co_owners,
+            confidential: if contact { c.confidential } else { None },
         }
     }
 
@@ -283,20 +385,24 @@ impl From<ListingContent> for domain::ListingContent {
             transfer_forms: c.transfer_forms,
             transfer_methods: c.transfer_methods,
             rights: c.rights,
-            price: domain::Price { amount: p.amount, currency: p.currency, negotiable: p.negotiable },
+            price: domain::Price { amount: p.amount, currency: p.currency, negotiable: p.negotiable, kind: p.kind },
             province: c.province,
             owner: domain::Owner { organization_id: o.organization_id, name: o.name },
             contact: c.contact.map(|k| domain::Contact { name: k.name, email: k.email, phone: k.phone }),
             media: c.media.into_iter().map(|m| domain::Media { url: m.url, kind: m.kind, title: m.title }).collect(),
             source: c.source.map(|s| domain::Source { exchange: s.exchange, external_id: s.external_id, url: s.url }),
             expires_at: c.expires_at,
+            development_stage: c.development_stage,
+            ip_territory: c.ip_territory,
+            co_owners: c.co_owners.into_iter().map(Into::into).collect(),
+            confidential: c.confidential.map(Into::into),
         }
     }
 }
 
 impl From<domain::Price> for Price {
     fn from(p: domain::Price) -> Self {
-        Price { amount: p.amount, currency: p.currency, negotiable: p.negotiable }
+        Price { amount: p.amount, currency: p.currency, negotiable: p.negotiable, kind: p.kind }
     }
 }
 
@@ -323,6 +429,10 @@ impl From<domain::ListingContent> for ListingContent {
             media: c.media.into_iter().map(|m| Media { url: m.url, kind: m.kind, title: m.title }).collect(),
             source: c.source.map(|s| Source { exchange: s.exchange, external_id: s.external_id, url: s.url }),
             expires_at: c.expires_at,
+            development_stage: c.development_stage,
+            ip_territory: c.ip_territory,
+            co_owners: c.co_owners.into_iter().map(Into::into).collect(),
+            confidential: c.confidential.map(Into::into),
         }
     }
 }
@@ -392,4 +502,21 @@ pub const LIMITS: Limits = &[
     ("ListingResponse", "allowed_actions", Limit::MaxItems(LifecycleAction::ALL.len())),
     ("ListingResponse", "version", Limit::Minimum(1)),
     ("ListingResponse", "version", Limit::Maximum(i64::MAX)),
+    ("ListingContent", "ip_territory", Limit::MaxItems(IP_TERRITORY_MAX)),
+    ("ListingContent", "ip_territory[]", Limit::MaxLength(2)),
+    ("ListingContent", "ip_territory[]", Limit::Pattern("^[A-Z]{2}$")),
+    ("ListingContent", "co_owners", Limit::MaxItems(CO_OWNERS_MAX)),
+    ("ListingResponse", "ip_territory", Limit::MaxItems(IP_TERRITORY_MAX)),
+    ("ListingResponse", "ip_territory[]", Limit::MaxLength(2)),
+    ("ListingResponse", "co_owners", Limit::MaxItems(CO_OWNERS_MAX)),
+    ("CoOwner", "name", Limit::MinLength(1)),
+    ("CoOwner", "name", Limit::MaxLength(SHORT_TEXT_MAX)),
+    ("CoOwner", "share_percent", Limit::Minimum(SHARE_MIN)),
+    ("CoOwner", "share_percent", Limit::Maximum(SHARE_MAX)),
+    ("Confidential", "technical_details", Limit::MaxLength(CONFIDENTIAL_TEXT_MAX)),
+    ("Confidential", "commercial_terms", Limit::MaxLength(CONFIDENTIAL_TEXT_MAX)),
+    ("Confidential", "attachments", Limit::MaxItems(ATTACHMENTS_MAX)),
+    ("Attachment", "url", Limit::MaxLength(URL_MAX)),
+    ("Attachment", "url", Limit::Pattern("^https?://[^/\\s]")),
+    ("Attachment", "title", Limit::MaxLength(SHORT_TEXT_MAX)),
 ];

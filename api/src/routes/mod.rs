@@ -18,8 +18,8 @@ pub mod organizations;
 pub mod organizations_dto;
 pub mod reference;
 pub mod reference_dto;
-pub mod stats;
 pub mod search_dto;
+pub mod stats;
 pub mod values_dto;
 pub mod vocabulary_dto;
 

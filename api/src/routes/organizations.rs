@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, OperatorCreateRefused, OperatorEditRefused, Problem, QueryRefused};
 use crate::extract::JsonBody;
 use crate::kit::{self, Chosen, Listed, Operator, Page, PageQuery, Resource, Target};
+use crate::language::LanguageQuery;
 use crate::query::FieldsQuery;
 pub use crate::routes::organizations_dto::OrganizationResponse;
 use crate::routes::organizations_dto::{self as dto};
@@ -34,7 +35,7 @@ fn with_etag(response: actix_web::HttpResponseBuilder, org: &Organization) -> Ht
 #[utoipa::path(
     tag = "organizations",
     operation_id = "list_organizations",
-    params(PageQuery, FieldsQuery),
+    params(PageQuery, FieldsQuery, LanguageQuery),
     responses(
         (status = 200, description = "A page of organizations; `Link: <...>; rel=\"next\"` names the next one", body = dto::OrganizationPage,
          headers(("Link" = String))),
@@ -64,7 +65,7 @@ pub async fn list_organizations(asked: Listed<Organization>) -> Result<HttpRespo
 #[utoipa::path(
     tag = "organizations",
     operation_id = "get_organization",
-    params(("id" = Uuid, Path, description = "Organization id"), FieldsQuery),
+    params(("id" = Uuid, Path, description = "Organization id"), FieldsQuery, LanguageQuery),
     responses(
         (status = 200, description = "The organization (with `fields`, only those members)", body = OrganizationResponse, headers(("ETag" = String))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),

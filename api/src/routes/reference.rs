@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get};
 use serde::{Deserialize, Serialize};
 use techex_domain::contract;
-use techex_domain::listing::MediaKind;
+use techex_domain::listing::{DevelopmentStage, MediaKind, PriceType};
 use techex_domain::organization::OrganizationKind;
 use techex_domain::refdata::{self, ProvinceKind};
 use techex_domain::{IpStatus, LifecycleAction, ListingKind, ListingStatus, Right, TransferForm, TransferMethod};
@@ -16,6 +16,7 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::error::{ApiError, QueryRefused};
+use crate::language::LanguageQuery;
 use crate::query::{NoParameters, Query};
 use crate::routes::reference_dto::{Field, Province, TrlLevel};
 
@@ -75,7 +76,7 @@ pub struct ProvinceQuery {
 #[utoipa::path(
     tag = "reference",
     operation_id = "list_provinces",
-    params(ProvinceQuery),
+    params(ProvinceQuery, LanguageQuery),
     responses(
         (status = 200, description = "Provinces", body = ProvinceList),
         QueryRefused,
@@ -110,7 +111,7 @@ pub async fn list_provinces(query: Query<ProvinceQuery>) -> Result<HttpResponse,
 ///
 /// The codes a listing's `field_codes` take, with their names in Vietnamese and English. The list
 /// changes only with a new release of the server, and may be cached.
-#[utoipa::path(tag = "reference", operation_id = "list_fields", responses((status = 200, description = "Fields", body = FieldList), QueryRefused))]
+#[utoipa::path(tag = "reference", operation_id = "list_fields", params(LanguageQuery), responses((status = 200, description = "Fields", body = FieldList), QueryRefused))]
 #[get("/reference/fields")]
 pub async fn list_fields(_: Query<NoParameters>) -> HttpResponse {
     HttpResponse::Ok()
@@ -122,7 +123,7 @@ pub async fn list_fields(_: Query<NoParameters>) -> HttpResponse {
 ///
 /// The values of a listing's `trl`, each with its name and description in Vietnamese and
 /// English. The list changes only with a new release of the server, and may be cached.
-#[utoipa::path(tag = "reference", operation_id = "list_trl_levels", responses((status = 200, description = "TRL levels", body = TrlList), QueryRefused))]
+#[utoipa::path(tag = "reference", operation_id = "list_trl_levels", params(LanguageQuery), responses((status = 200, description = "TRL levels", body = TrlList), QueryRefused))]
 #[get("/reference/trl")]
 pub async fn list_trl_levels(_: Query<NoParameters>) -> HttpResponse {
     HttpResponse::Ok()
@@ -162,6 +163,8 @@ pub(crate) fn enumerations() -> BTreeMap<&'static str, Vec<EnumValue>> {
         ("registration_ground", values_of!(contract::Ground)),
         ("registration_exemption", values_of!(contract::Exemption)),
         ("taxpayer_kind", values_of!(techex_domain::tax_code::TaxpayerKind)),
+        ("price_type", values_of!(PriceType)),
+        ("development_stage", values_of!(DevelopmentStage)),
     ])
 }
 
@@ -200,7 +203,8 @@ impl ToSchema for Enumerations {
 #[utoipa::path(
     tag = "reference",
     operation_id = "list_enums",
-    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`, and for contracts `transfer_object`, `contract_status`, `contract_action`, `right_kind`, `payment_mode`, `royalty_base`, `state_funding`, `registration_authority`, `registration_ground`, `registration_exemption`, `taxpayer_kind`",
+    params(LanguageQuery),
+    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`, `price_type`, `development_stage`, and for contracts `transfer_object`, `contract_status`, `contract_action`, `right_kind`, `payment_mode`, `royalty_base`, `state_funding`, `registration_authority`, `registration_ground`, `registration_exemption`, `taxpayer_kind`",
                body = inline(Enumerations)), QueryRefused)
 )]
 #[get("/reference/enums")]

@@ -60,6 +60,15 @@ word_schema!(
     Right => techex_domain::Right
 );
 word_schema!(MediaKind => techex_domain::listing::MediaKind);
+word_schema!(
+    /// What a price's amount means: a guide (`indicative`), the least the seller takes (`floor`),
+    /// the price itself (`firm`), or no amount published (`on_request`).
+    PriceType => techex_domain::listing::PriceType
+);
+word_schema!(
+    /// How far the technology has come from the bench to the market.
+    DevelopmentStage => techex_domain::listing::DevelopmentStage
+);
 word_schema!(OrganizationKind => techex_domain::organization::OrganizationKind);
 word_schema!(
     /// A permission an API client may hold and a token may carry.

@@ -75,7 +75,7 @@ backend_tests! {
         assert_eq!(read.status, StatusCode::OK, "{:#}", read.body);
         assert_eq!(read.body["title"], json!({"vi": "Máy sấy nông sản"}));
         assert_eq!(read.body["summary"], Value::Null);
-        assert_eq!(read.body["price"], json!({"amount": null, "currency": "VND", "negotiable": true}));
+        assert_eq!(read.body["price"], json!({"amount": null, "currency": "VND", "negotiable": true, "type": null}));
         assert_eq!(read.body["media"], json!([]));
         assert!(read.body.get("sdg_goals").is_none());
         // And it can be edited: the fields this version knows are written back.

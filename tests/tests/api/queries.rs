@@ -150,7 +150,8 @@ backend_tests! {
         }
         for path in ["/v1/reference/fields", "/v1/reference/trl", "/v1/reference/enums"] {
             assert_eq!(app.anonymous().get(&format!("{path}?_=1&utm_source=fb")).await.status, StatusCode::OK, "{path}");
-            app.anonymous().get(&format!("{path}?lang=vi")).await.problem(400, "invalid_query");
+            app.anonymous().get(&format!("{path}?language=vi")).await.problem(400, "invalid_query");
+            assert_eq!(app.anonymous().get(&format!("{path}?lang=vi")).await.status, StatusCode::OK, "{path}: lang picks the language");
         }
         let reply = app.get("/v1/reference/provinces?kind=current,old").await;
         assert_eq!(reply.body["items"].as_array().unwrap().len(), app.get("/v1/reference/provinces").await.body["items"].as_array().unwrap().len());

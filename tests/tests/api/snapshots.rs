@@ -35,6 +35,7 @@ backend_tests! {
         assert_snapshot("listing_as_owner", &app.get(&format!("/v1/listings/{id}")).await.body);
         assert_snapshot("listing_as_anonymous", &app.anonymous().get(&format!("/v1/listings/{id}")).await.body);
         assert_snapshot("listing_page", &app.anonymous().get("/v1/listings?limit=5").await.body);
+        assert_snapshot("listing_in_english", &app.anonymous().get(&format!("/v1/listings/{id}?lang=en")).await.body);
     }
 
     async fn an_organization_and_a_client_as_the_operator_reads_them(app: TestApp) {
