@@ -55,6 +55,7 @@ use techex_domain::RestorePeriod;
         (name = "listings", description = "Technology offers and demands, and their lifecycle"),
         (name = "organizations", description = "The parties of the exchange"),
         (name = "clients", description = "API clients and their secrets (operator only)"),
+        (name = "centers", description = "The directory of application centers: by province, service, field, words and distance"),
         (name = "reference", description = "Provinces, S&T fields, TRL levels and enumerations, in Vietnamese and English"),
         (name = "operations", description = "Health, readiness and this document"),
     ),
@@ -193,6 +194,7 @@ fn complete_schemas(spec: &mut utoipa::openapi::OpenApi) {
         routes::listings_dto::LIMITS,
         routes::organizations_dto::LIMITS,
         routes::clients_dto::LIMITS,
+        routes::centers_dto::LIMITS,
         crate::error::LIMITS,
     ] {
         crate::kit::document_limits(components, limits);

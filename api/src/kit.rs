@@ -70,6 +70,7 @@ pub fn id_param<I: std::str::FromStr>(entity: Entity, raw: &str) -> Result<I, Ap
         Entity::Listing => Text::NotListingId,
         Entity::Organization => Text::NotOrganizationId,
         Entity::ApiClient => Text::NotClientId,
+        Entity::Center => Text::NotCenterId,
     };
     if raw.len() > ID_MAX_LENGTH {
         return Err(ApiError::InvalidPath(ValidationErrors::single("id", Message::new(expected).with("value", raw))));

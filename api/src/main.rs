@@ -66,7 +66,7 @@ fn describe(error: ApiError) -> String {
 /// Loads the demo data into an empty database and prints the demo client's credentials once.
 fn load_demo(db: &Db) -> Result<(), String> {
     let loaded = demo::load(db, techex_domain::now())?;
-    log::info!("loaded {} demo listings", loaded.listings);
+    log::info!("loaded {} demo listings and {} sample centers", loaded.listings, loaded.centers);
     println!("Demo API client (shown once; it may write and publish listings):");
     println!("  client_id:     {}", loaded.client.id);
     println!("  client_secret: {}", loaded.client_secret);

@@ -31,12 +31,15 @@ pub const MAX_PARAMETERS: usize = 50;
 
 /// The most characters of one value of a query parameter, by name, wherever it appears: the
 /// contract declares them (see [`crate::contract`]) and [`read`] refuses a longer value.
-pub const VALUE_MAX_LENGTH: [(&str, usize); 4] = [
+pub const VALUE_MAX_LENGTH: [(&str, usize); 6] = [
     ("cursor", crate::kit::CURSOR_MAX),
     // Two-digit province codes; one to three leading digits of a field code.
     ("province", 2),
     ("field", 3),
     ("fields", FIELD_NAME_MAX),
+    // Centers: search words; `lat,lon` in decimal degrees.
+    ("q", crate::routes::centers::Q_MAX),
+    ("near", crate::routes::centers::NEAR_MAX),
 ];
 
 /// The most characters of a member of a representation that `fields` may name.

@@ -6,10 +6,11 @@ pub enum Entity {
     Listing,
     Organization,
     ApiClient,
+    Center,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 3] = [Entity::Listing, Entity::Organization, Entity::ApiClient];
+    pub const ALL: [Entity; 4] = [Entity::Listing, Entity::Organization, Entity::ApiClient, Entity::Center];
 
     /// The name in the change log's `entity` column and in messages.
     pub fn as_str(self) -> &'static str {
@@ -17,6 +18,7 @@ impl Entity {
             Entity::Listing => "listing",
             Entity::Organization => "organization",
             Entity::ApiClient => "api_client",
+            Entity::Center => "center",
         }
     }
 }

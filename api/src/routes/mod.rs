@@ -1,6 +1,8 @@
 //! The HTTP resources, one module each.
 
 pub mod auth;
+pub mod centers;
+pub mod centers_dto;
 pub mod clients;
 pub mod clients_dto;
 pub mod listings;
@@ -43,6 +45,7 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     listings::configure(cfg);
     organizations::configure(cfg);
     clients::configure(cfg);
+    centers::configure(cfg);
     reference::configure(cfg);
 }
 

@@ -150,6 +150,8 @@ pub(crate) fn enumerations() -> BTreeMap<&'static str, Vec<EnumValue>> {
         ("right", values_of!(Right)),
         ("media_kind", values_of!(MediaKind)),
         ("organization_kind", values_of!(OrganizationKind)),
+        ("center_kind", values_of!(techex_domain::center::CenterKind)),
+        ("center_service", values_of!(techex_domain::center::CenterService)),
     ])
 }
 
@@ -188,7 +190,7 @@ impl ToSchema for Enumerations {
 #[utoipa::path(
     tag = "reference",
     operation_id = "list_enums",
-    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`",
+    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`, `center_kind`, `center_service`",
                body = inline(Enumerations)), QueryRefused)
 )]
 #[get("/reference/enums")]

@@ -293,6 +293,6 @@ fn the_contract_declares_each_multi_valued_parameter_and_its_bound() {
             }
         }
     }
-    assert_eq!(lists, 3, "listings, organizations, clients");
+    assert_eq!(lists, 4, "listings, organizations, clients, centers");
     assert!(arrays >= 8, "kind, province, field and fields of listings, fields of the others, kind of provinces");
 }
