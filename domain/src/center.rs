@@ -197,6 +197,12 @@ impl Center {
         self.updated_at = now;
     }
 
+    /// The last version of a center being deleted, as its tombstone records it.
+    pub fn delete(&mut self, now: DateTime<Utc>) {
+        self.version += 1;
+        self.updated_at = now;
+    }
+
     pub fn organization_id(&self) -> Uuid {
         self.content.organization_id
     }

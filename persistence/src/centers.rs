@@ -14,7 +14,7 @@ use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
 use crate::schema::{center_fields, center_services, centers};
 use crate::stored::{self, Text};
-use crate::versioned::{Versioned, versioned_basics};
+use crate::versioned::{Versioned, WriteKind, versioned_basics};
 
 const ENTITY: &str = "center";
 
@@ -288,19 +288,41 @@ pub fn insert(conn: &mut DbConn, center: &Center) -> Result<(), StoreError> {
     replace_side_rows(conn, center)
 }
 
+/// What a modification of a center did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CenterWrite {
+    Unchanged,
+    Updated,
+    /// The center is gone; the change log keeps its last representation as the tombstone.
+    Deleted,
+}
+
+impl WriteKind for CenterWrite {
+    fn op(&self) -> Option<&'static str> {
+        match self {
+            CenterWrite::Unchanged => None,
+            CenterWrite::Updated => Some("update"),
+            CenterWrite::Deleted => Some("delete"),
+        }
+    }
+}
+
 impl Versioned for Center {
     const ENTITY: Entity = Entity::Center;
     type Id = Uuid;
-    type Write = bool;
+    type Write = CenterWrite;
 
     versioned_basics!(centers, Uuid);
 
-    fn overwrite(&self, conn: &mut DbConn, read_version: i64, _: &bool) -> Result<usize, StoreError> {
-        let updated = diesel::update(centers::table)
-            .filter(centers::id.eq(self.id.to_string()))
-            .filter(centers::version.eq(read_version))
-            .set(CenterRecord::of(self))
-            .execute(conn)?;
+    fn overwrite(&self, conn: &mut DbConn, read_version: i64, write: &CenterWrite) -> Result<usize, StoreError> {
+        let id = self.id.to_string();
+        let this = centers::table.filter(centers::id.eq(&id)).filter(centers::version.eq(read_version));
+        if *write == CenterWrite::Deleted {
+            diesel::delete(center_fields::table.filter(center_fields::center_id.eq(&id))).execute(conn)?;
+            diesel::delete(center_services::table.filter(center_services::center_id.eq(&id))).execute(conn)?;
+            return Ok(diesel::delete(this).execute(conn)?);
+        }
+        let updated = diesel::update(this).set(CenterRecord::of(self)).execute(conn)?;
         if updated > 0 {
             replace_side_rows(conn, self)?;
         }

@@ -3,7 +3,7 @@
 //! `centers:write`, and by the operator.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use techex_domain::access::Actor;
 use techex_domain::center::{
@@ -11,7 +11,7 @@ use techex_domain::center::{
     may_claim_center, may_create_center, may_edit_center, rounded_km,
 };
 use techex_domain::{Message, Text, ValidationErrors, refdata};
-use techex_persistence::centers::{self, CenterFilter};
+use techex_persistence::centers::{self, CenterFilter, CenterWrite};
 use techex_persistence::change_log::Author;
 use techex_persistence::{Db, DbConn, Entity, organizations};
 use utoipa::IntoParams;
@@ -372,17 +372,54 @@ pub async fn update_center(target: Target<Center>, body: JsonBody) -> Result<Htt
             let content = patched(&dto::CenterContent::from(center.content.clone()), &patch)?.into_domain(before);
             let valid = content.validate().map_err(ApiError::Validation)?;
             if valid.content == center.content {
-                return Ok(false);
+                return Ok(CenterWrite::Unchanged);
             }
             check_owner(conn, actor, valid.content.organization_id, Some(before))?;
             center.revise(valid, techex_domain::now());
-            Ok(true)
+            Ok(CenterWrite::Updated)
         })
     })
     .await?;
     Ok(kit::with_etag(HttpResponse::Ok(), &center, CenterResponse::from(&center)))
 }
 
+/// Delete a center.
+///
+/// By the owning organization's clients with `centers:write`, or the operator. It leaves the
+/// directory at once (404 afterwards); the change log keeps its last representation as a
+/// tombstone for partners' feeds. With `If-Match`, only the version named is deleted.
+#[utoipa::path(
+    tag = "centers",
+    operation_id = "delete_center",
+    security(("oauth2" = ["centers:write"])),
+    params(("id" = Uuid, Path, description = "Center id"),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|"v[0-9]+"( *, *"v[0-9]+")*)$"#, description = "The ETag last read")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed id (`invalid_path`) or If-Match (`invalid_header`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No `centers:write` (`insufficient_scope`), or the center belongs to another organization (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such center (`center_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A concurrent write changed the center (`edit_conflict`)", body = Problem, content_type = "application/problem+json"),
+        StaleVersion,
+    )
+)]
+#[delete("/centers/{id}")]
+pub async fn delete_center(target: Target<Center>) -> Result<HttpResponse, ApiError> {
+    let Target { db, caller, id, if_match: expected } = target;
+    let author = author(may_create_center(&caller)?);
+    with_conn(&db, move |conn| {
+        kit::modify(conn, id, &author, |_, center: &mut Center| {
+            may_edit_center(&caller, center)?;
+            kit::check_version(center, expected.as_deref())?;
+            center.delete(techex_domain::now());
+            Ok::<_, ApiError>(CenterWrite::Deleted)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_centers).service(create_center).service(get_center).service(update_center);
+    cfg.service(list_centers).service(create_center).service(get_center).service(update_center).service(delete_center);
 }

@@ -355,4 +355,33 @@ backend_tests! {
         let log = techex_persistence::change_log::count(&mut app.db.conn().unwrap(), "center").unwrap();
         assert_eq!(log, logged + 5, "two creations and three changes");
     }
+    async fn a_center_is_deleted_by_its_organization_and_leaves_a_tombstone(app: TestApp) {
+        let (owner, [hcmc, bien_hoa, ..]) = four_cities(&app).await;
+        let owner_reader = app.client_in(&owner.organization_id, &["listings:write"]).await;
+        let other = app.new_client(&["centers:write"]).await;
+        let operator = app.new_client(&["admin"]).await;
+        let path = format!("/v1/centers/{bien_hoa}");
+        app.anonymous().delete(&path).await.problem(401, "unauthorized");
+        app.as_client(&owner_reader).delete(&path).await.problem(403, "insufficient_scope");
+        app.as_client(&other).delete(&path).await.problem(403, "forbidden");
+        let stale = app.as_client(&owner).send(TestRequest::delete().uri(&path).insert_header(("if-match", "\"v9\""))).await;
+        stale.problem(412, "precondition_failed");
+        assert_eq!(app.anonymous().get(&path).await.status, StatusCode::OK, "refused deletions delete nothing");
+
+        let deleted = app.as_client(&owner).send(TestRequest::delete().uri(&path).insert_header(("if-match", "\"v1\""))).await;
+        assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{:#}", deleted.body);
+        app.anonymous().get(&path).await.problem(404, "center_not_found");
+        app.as_client(&owner).delete(&path).await.problem(404, "center_not_found");
+        let nearby = app.anonymous().get(&format!("/v1/centers?near={}&radius_km=30&service=incubation", near(HCMC))).await;
+        assert_eq!(ids(&nearby), Vec::<String>::new(), "gone from every search, its services too");
+        let history = techex_persistence::change_log::history(&mut app.db.conn().unwrap(), "center", &bien_hoa).unwrap();
+        let ops: Vec<(&str, i64)> = history.iter().map(|c| (c.op.as_str(), c.version)).collect();
+        assert_eq!(ops, [("create", 1), ("delete", 2)]);
+        assert_eq!(history[1].data["name"]["vi"], "Trung tâm Ứng dụng tiến bộ KH&CN Đồng Nai", "the tombstone carries the last representation");
+        assert_eq!(history[1].actor, Some(format!("client:{}", owner.id)));
+
+        let by_operator = app.as_client(&operator).delete(&format!("/v1/centers/{hcmc}")).await;
+        assert_eq!(by_operator.status, StatusCode::NO_CONTENT);
+        assert_eq!(ids(&app.anonymous().get("/v1/centers").await).len(), 2);
+    }
 }
