@@ -72,7 +72,7 @@ pub struct CenterQuery {
     #[param(example = "10.7769,106.7009", pattern = r"^\s*-?[0-9]+(\.[0-9]+)?\s*,\s*-?[0-9]+(\.[0-9]+)?\s*$")]
     near: Option<String>,
     /// With `near`: the radius in kilometres, above 0 and at most 500 (default 50).
-    #[param(value_type = Option<f64>, minimum = 0, maximum = 500, example = 25)]
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 500, example = 25)]
     radius_km: Option<String>,
 }
 
