@@ -60,6 +60,7 @@ use techex_domain::RestorePeriod;
         (name = "clients", description = "API clients and their secrets (operator only)"),
         (name = "contracts", description = "Technology transfer contracts, their lifecycle and their registration (Law 07/2017/QH14 as amended by Law 115/2025/QH15); seen only by their parties, their broker and the operator"),
         (name = "stats", description = "Public statistics of contracts and listings, as JSON or CSV"),
+        (name = "centers", description = "The directory of application centers: by province, service, field, words and distance"),
         (name = "reference", description = "Provinces, S&T fields, TRL levels and enumerations, in Vietnamese and English"),
         (name = "changes", description = "The change feed partner exchanges mirror the hub by, and the operator's audit trail"),
         (name = "operations", description = "Health, readiness and this document"),
@@ -222,6 +223,7 @@ fn complete_schemas(spec: &mut utoipa::openapi::OpenApi) {
         routes::interests_dto::LIMITS,
         routes::contracts_dto::LIMITS,
         routes::stats::LIMITS,
+        routes::centers_dto::LIMITS,
         crate::error::LIMITS,
     ] {
         crate::kit::document_limits(components, limits);

@@ -11,22 +11,25 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Days, NaiveTime, Utc};
 use serde::Deserialize;
 use techex_domain::access::{Actor, Scope};
+use techex_domain::center::Center;
 use techex_domain::client::ApiClient;
 use techex_domain::organization::{Organization, OrganizationContact, OrganizationContent, OrganizationKind};
 use techex_domain::values::LocalizedText;
 use techex_domain::{LifecycleAction, Listing, ListingContent, ListingStatus};
 use techex_persistence::change_log::Author;
 use techex_persistence::listings::{self, ListingWrite};
-use techex_persistence::{Db, db, organizations};
+use techex_persistence::{Db, centers, db, organizations};
 
 use crate::error::ApiError;
 use crate::kit;
-use crate::routes::listings_dto;
+use crate::routes::{centers_dto, listings_dto};
 use crate::usecases::register_client;
 
 mod contracts;
 
 const DEMO_LISTINGS: &str = include_str!("../demo/listings.json");
+/// Sample application centers across the Southeast, each named and described as sample data.
+const DEMO_CENTERS: &str = include_str!("../demo/centers.json");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +68,8 @@ pub struct DemoLoad {
     pub listings: usize,
     /// Sample transfer contracts brokered by the demo exchange.
     pub contracts: usize,
+    /// Sample application centers.
+    pub centers: usize,
     pub client: ApiClient,
     pub client_secret: String,
 }
@@ -110,6 +115,20 @@ fn plan(now: DateTime<Utc>) -> Result<Vec<(Listing, &'static [LifecycleAction])>
     Ok(planned)
 }
 
+/// The sample centers, validated, belonging to `organization`.
+fn plan_centers(organization: uuid::Uuid, now: DateTime<Utc>) -> Result<Vec<Center>, String> {
+    let items: Vec<centers_dto::CenterContent> =
+        crate::extract::parse_json(DEMO_CENTERS.as_bytes()).map_err(|e| format!("demo centers: {e}"))?;
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let valid = item.into_domain(organization).validate().map_err(|e| format!("demo center {i}: {e}"))?;
+            Ok(Center::new(valid, now))
+        })
+        .collect()
+}
+
 /// Loads the demo exchange, its client and the demo listings as of `now` (the current time, but
 /// for tests): records are stamped with it and expiries lie the demo's number of days after it.
 /// Every listing is validated before the first write.
@@ -125,14 +144,20 @@ pub fn load(db: &Db, now: DateTime<Utc>) -> Result<DemoLoad, String> {
     for (listing, _) in &mut planned {
         listing.publisher = Some(exchange.id);
     }
+    let sample_centers = plan_centers(exchange.id, now)?;
 
     let mut conn = db.conn().map_err(|e| e.to_string())?;
     // All of it or nothing: a failure leaves the database empty, ready for another try.
     let (client, client_secret, contracts) = db::write(&mut conn, |conn| {
         let operator = Author::command_line();
         kit::create(conn, &exchange, &operator, |conn| organizations::insert(conn, &exchange))?;
-        let scopes =
-            BTreeSet::from([Scope::ListingsWrite, Scope::ListingsPublish, Scope::ContractsRead, Scope::ContractsWrite]);
+        let scopes = BTreeSet::from([
+            Scope::ListingsWrite,
+            Scope::ListingsPublish,
+            Scope::ContractsRead,
+            Scope::ContractsWrite,
+            Scope::CentersWrite,
+        ]);
         let (client, client_secret) = register_client(conn, exchange.id, "Demo portal", scopes.clone(), &operator)?;
         let author = Author::client(client.id, exchange.id);
         for (listing, moves) in &planned {
@@ -144,12 +169,15 @@ pub fn load(db: &Db, now: DateTime<Utc>) -> Result<DemoLoad, String> {
                 })?;
             }
         }
+        for center in &sample_centers {
+            kit::create(conn, center, &author, |conn| centers::insert(conn, center))?;
+        }
         let broker = Actor { client_id: client.id, organization_id: exchange.id, scopes };
         let contracts = contracts::load(conn, &broker, now)?;
         Ok::<_, ApiError>((client, client_secret, contracts))
     })
     .map_err(|e| e.to_string())?;
-    Ok(DemoLoad { listings: planned.len(), contracts, client, client_secret })
+    Ok(DemoLoad { listings: planned.len(), contracts, centers: sample_centers.len(), client, client_secret })
 }
 
 #[cfg(test)]
@@ -165,6 +193,22 @@ mod tests {
             assert_eq!(planned.len(), 40, "the README promises 40 demo listings");
         }
         assert!(super::demo_exchange().validate().is_ok());
+    }
+
+    #[test]
+    fn sample_centers_lie_in_the_southeast_and_say_they_are_samples() {
+        let centers = super::plan_centers(uuid::Uuid::now_v7(), techex_domain::now()).unwrap();
+        assert_eq!(centers.len(), 10);
+        let mut old_codes = 0;
+        for center in &centers {
+            let c = &center.content;
+            let province = techex_domain::refdata::current_province(&c.province).unwrap();
+            assert_eq!(province.region, "Southeast", "{}", c.name.vi);
+            old_codes += usize::from(c.province != center.province);
+            assert!(c.name.vi.ends_with("(dữ liệu mẫu)") && c.name.en.as_deref().unwrap().ends_with("(sample data)"));
+            assert!(c.description.as_ref().unwrap().vi.starts_with("Dữ liệu mẫu"), "{}", c.name.vi);
+        }
+        assert!(old_codes >= 4, "some samples are filed under pre-2025 codes");
     }
 
     #[test]

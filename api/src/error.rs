@@ -339,6 +339,7 @@ impl ApiError {
                 ("registration_required", StatusCode::CONFLICT, T::TitleRegistrationRequired)
             }
             ContractMove(MoveRefused::Locked(_)) => ("contract_locked", StatusCode::CONFLICT, T::TitleContractLocked),
+            NotFound { entity: Entity::Center } => ("center_not_found", StatusCode::NOT_FOUND, T::TitleCenterNotFound),
             NoRoute(_) => ("not_found", StatusCode::NOT_FOUND, T::TitleNotFound),
             MethodNotAllowed { .. } => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, T::TitleMethodNotAllowed),
             IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT, T::TitleIllegalTransition),
@@ -366,7 +367,7 @@ impl ApiError {
             InvalidToken => ("invalid_token", StatusCode::UNAUTHORIZED, T::TitleInvalidToken),
             Denied(D::Unauthenticated) => ("unauthorized", StatusCode::UNAUTHORIZED, T::TitleUnauthorized),
             Denied(D::MissingScope(_)) => ("insufficient_scope", StatusCode::FORBIDDEN, T::TitleInsufficientScope),
-            Denied(D::NotOwner) => ("forbidden", StatusCode::FORBIDDEN, T::TitleForbidden),
+            Denied(D::NotOwner | D::NotCenterOwner) => ("forbidden", StatusCode::FORBIDDEN, T::TitleForbidden),
             Denied(D::SelfApproval) => ("self_approval", StatusCode::FORBIDDEN, T::TitleSelfApproval),
             Denied(D::Hidden) => ("listing_not_found", StatusCode::NOT_FOUND, T::TitleListingNotFound),
             PreconditionFailed { .. } => {
@@ -418,6 +419,7 @@ impl ApiError {
             ApiError::ContractMove(MoveRefused::Locked(status)) => {
                 text(Text::ContractLocked).with_words("status", status.as_str(), status.label_vi())
             }
+            ApiError::NotFound { entity: Entity::Center } => text(Text::NoSuchCenter),
             ApiError::NoRoute(target) => text(Text::NoRoute).with("target", target),
             ApiError::MethodNotAllowed { method, allowed } => {
                 text(Text::MethodNotAllowed).with("method", method).with("allowed", allowed)
@@ -436,6 +438,7 @@ impl ApiError {
             ApiError::Denied(D::Unauthenticated) => text(Text::NeedsToken),
             ApiError::Denied(D::MissingScope(scope)) => text(Text::NeedsScope).with("scope", scope),
             ApiError::Denied(D::NotOwner) => text(Text::NotOwner),
+            ApiError::Denied(D::NotCenterOwner) => text(Text::NotCenterOwner),
             ApiError::Denied(D::SelfApproval) => text(Text::SelfApproval),
             ApiError::BodyTimeout { seconds } => text(Text::BodyTimeout).with("seconds", seconds),
             ApiError::ClientRevoked => text(Text::ClientIsRevoked),

@@ -66,9 +66,14 @@ fn describe(error: ApiError) -> String {
 /// Loads the demo data into an empty database and prints the demo client's credentials once.
 fn load_demo(db: &Db) -> Result<(), String> {
     let loaded = demo::load(db, techex_domain::now())?;
-    log::info!("loaded {} demo listings and {} sample contracts", loaded.listings, loaded.contracts);
+    log::info!(
+        "loaded {} demo listings, {} sample contracts and {} sample centers",
+        loaded.listings,
+        loaded.contracts,
+        loaded.centers
+    );
     println!(
-        "Demo API client (shown once; it may write and publish listings, and read and record the sample contracts it brokered):"
+        "Demo API client (shown once; it may write and publish listings, read and record the sample contracts it brokered, and keep the sample centers):"
     );
     println!("  client_id:     {}", loaded.client.id);
     println!("  client_secret: {}", loaded.client_secret);

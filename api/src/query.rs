@@ -31,7 +31,7 @@ pub const MAX_PARAMETERS: usize = 50;
 
 /// The most characters of one value of a query parameter, by name, wherever it appears: the
 /// contract declares them (see [`crate::contract`]) and [`read`] refuses a longer value.
-pub const VALUE_MAX_LENGTH: [(&str, usize); 11] = [
+pub const VALUE_MAX_LENGTH: [(&str, usize); 12] = [
     ("cursor", crate::kit::CURSOR_MAX),
     ("after", crate::routes::changes::FEED_CURSOR_MAX),
     // Listing search: the query, a sort word, a currency code, RFC 3339 instants, facet names.
@@ -45,6 +45,8 @@ pub const VALUE_MAX_LENGTH: [(&str, usize); 11] = [
     ("field", 3),
     ("fields", FIELD_NAME_MAX),
     ("facets", 13),
+    // Centers: `lat,lon` in decimal degrees (their `q` is bounded as the listings' is).
+    ("near", crate::routes::centers::NEAR_MAX),
 ];
 
 /// The most characters of a member of a representation that `fields` may name.

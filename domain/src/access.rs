@@ -108,6 +108,9 @@ pub enum Denied {
     /// write reveals no more than a read.
     #[error("listing not found")]
     Hidden,
+    /// A center is changed by the organization it belongs to (or the operator).
+    #[error("only the organization the center belongs to may change it")]
+    NotCenterOwner,
     /// Approval needs someone outside the author's organization.
     #[error("a listing is approved by a moderator of another organization than its publisher")]
     SelfApproval,

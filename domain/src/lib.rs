@@ -6,6 +6,7 @@
 #[macro_use]
 pub mod words;
 pub mod access;
+pub mod center;
 pub mod client;
 pub mod contract;
 pub mod interest;

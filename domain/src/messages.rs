@@ -398,6 +398,25 @@ catalog! {
     StoreUnreachable => "service_unavailable",
         "the database is not reachable; the X-Request-Id response header identifies this request in the server's log",
         "không kết nối được cơ sở dữ liệu; trường tiêu đề X-Request-Id của phản hồi xác định yêu cầu này trong nhật ký máy chủ";
+    // Application centers (`/v1/centers`).
+    CoordinateOutsideVietnam => "out_of_range",
+        "must be from {min} to {max} decimal degrees (Vietnam, its islands included), not {value}",
+        "phải từ {min} đến {max} độ thập phân (lãnh thổ Việt Nam, kể cả các đảo), không phải {value}";
+    NearFormat => "invalid_format",
+        "must be a latitude and a longitude in decimal degrees, separated by a comma, such as 10.7769,106.7009",
+        "phải là vĩ độ và kinh độ bằng độ thập phân, cách nhau bởi dấu phẩy, ví dụ 10.7769,106.7009";
+    NearOutOfRange => "out_of_range", "the latitude must be from -90 to 90 and the longitude from -180 to 180",
+        "vĩ độ phải từ -90 đến 90 và kinh độ từ -180 đến 180";
+    RadiusRange => "out_of_range", "must be a number of kilometres above 0 and at most {max}, such as 25",
+        "phải là số ki-lô-mét lớn hơn 0 và không quá {max}, ví dụ 25";
+    RadiusNeedsNear => "required", "radius_km needs near, the point to measure from",
+        "radius_km cần có near, điểm dùng để đo khoảng cách";
+    TooManyWords => "too_many", "a search may hold at most {max} words", "từ khóa tìm kiếm chỉ được có tối đa {max} từ";
+    NotCenterId => "invalid_format", "'{value}' is not a center id (UUID)", "'{value}' không phải là mã trung tâm (UUID)";
+    NotCenterOwner => "forbidden", "only the organization the center belongs to may change it",
+        "chỉ tổ chức quản lý trung tâm mới được thay đổi trung tâm này";
+    TitleCenterNotFound => "center_not_found", "Center not found", "Không tìm thấy trung tâm";
+    NoSuchCenter => "center_not_found", "there is no center with this id", "không có trung tâm nào có mã này";
     ServerFault => "internal_error",
         "the server failed; the X-Request-Id response header identifies this request in the server's log",
         "máy chủ gặp lỗi; trường tiêu đề X-Request-Id của phản hồi xác định yêu cầu này trong nhật ký máy chủ";

@@ -8,11 +8,12 @@ pub enum Entity {
     ApiClient,
     Interest,
     Contract,
+    Center,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 5] =
-        [Entity::Listing, Entity::Organization, Entity::ApiClient, Entity::Interest, Entity::Contract];
+    pub const ALL: [Entity; 6] =
+        [Entity::Listing, Entity::Organization, Entity::ApiClient, Entity::Interest, Entity::Contract, Entity::Center];
 
     /// The name in the change log's `entity` column and in messages.
     pub fn as_str(self) -> &'static str {
@@ -22,6 +23,7 @@ impl Entity {
             Entity::ApiClient => "api_client",
             Entity::Interest => "interest",
             Entity::Contract => "contract",
+            Entity::Center => "center",
         }
     }
 }

@@ -124,6 +124,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    centers (id) {
+        id -> Text,
+        kind -> Text,
+        organization_id -> Text,
+        name_vi -> Text,
+        province -> Text,
+        latitude -> Double,
+        longitude -> Double,
+        search_text -> Text,
+        content -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    center_fields (center_id, field_code) {
+        center_id -> Text,
+        field_code -> Text,
+    }
+}
+
+diesel::table! {
+    center_services (center_id, service) {
+        center_id -> Text,
+        service -> Text,
+    }
+}
+
+diesel::joinable!(center_fields -> centers (center_id));
+diesel::joinable!(center_services -> centers (center_id));
 diesel::joinable!(listing_fields -> listings (listing_id));
 diesel::joinable!(listing_terms -> listings (listing_id));
 diesel::joinable!(api_clients -> organizations (organization_id));
@@ -137,7 +170,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_clients,
     source_exchanges,
     interests,
-    idempotency_keys
+    idempotency_keys,
+    centers,
+    center_fields,
+    center_services
 );
 
 diesel::table! {

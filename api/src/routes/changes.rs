@@ -105,6 +105,7 @@ enum FeedEntity {
     ApiClient,
     Interest,
     Contract,
+    Center,
 }
 
 /// One write, as the feed hands it out.

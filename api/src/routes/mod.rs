@@ -1,6 +1,8 @@
 //! The HTTP resources, one module each.
 
 pub mod auth;
+pub mod centers;
+pub mod centers_dto;
 pub mod changes;
 pub mod clients;
 pub mod clients_dto;
@@ -55,6 +57,7 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     interests::configure(cfg);
     organizations::configure(cfg);
     clients::configure(cfg);
+    centers::configure(cfg);
     reference::configure(cfg);
     changes::configure(cfg);
     export::configure(cfg);

@@ -165,6 +165,8 @@ pub(crate) fn enumerations() -> BTreeMap<&'static str, Vec<EnumValue>> {
         ("taxpayer_kind", values_of!(techex_domain::tax_code::TaxpayerKind)),
         ("price_type", values_of!(PriceType)),
         ("development_stage", values_of!(DevelopmentStage)),
+        ("center_kind", values_of!(techex_domain::center::CenterKind)),
+        ("center_service", values_of!(techex_domain::center::CenterService)),
     ])
 }
 
@@ -204,7 +206,7 @@ impl ToSchema for Enumerations {
     tag = "reference",
     operation_id = "list_enums",
     params(LanguageQuery),
-    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`, `price_type`, `development_stage`, and for contracts `transfer_object`, `contract_status`, `contract_action`, `right_kind`, `payment_mode`, `royalty_base`, `state_funding`, `registration_authority`, `registration_ground`, `registration_exemption`, `taxpayer_kind`",
+    responses((status = 200, description = "Enumerations by name: `listing_kind`, `listing_status`, `lifecycle_action`, `ip_status`, `transfer_form`, `transfer_method`, `right`, `media_kind`, `organization_kind`, `center_kind`, `center_service`, `price_type`, `development_stage`, and for contracts `transfer_object`, `contract_status`, `contract_action`, `right_kind`, `payment_mode`, `royalty_base`, `state_funding`, `registration_authority`, `registration_ground`, `registration_exemption`, `taxpayer_kind`",
                body = inline(Enumerations)), QueryRefused)
 )]
 #[get("/reference/enums")]

@@ -71,6 +71,14 @@ word_schema!(
 );
 word_schema!(OrganizationKind => techex_domain::organization::OrganizationKind);
 word_schema!(
+    /// What kind of place an application center is.
+    CenterKind => techex_domain::center::CenterKind
+);
+word_schema!(
+    /// A service an application center offers.
+    CenterService => techex_domain::center::CenterService
+);
+word_schema!(
     /// A permission an API client may hold and a token may carry.
     Scope => techex_domain::access::Scope
 );

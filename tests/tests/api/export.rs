@@ -55,7 +55,11 @@ backend_tests! {
             actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         assert!(seen.contains(&second), "{seen:?}");
-        assert!(!seen.contains(&first), "the first was in the export and changed no more");
+        if app.backend() == techex_tests::TestBackend::Sqlite {
+            // On PostgreSQL the cursor may lie before the first listing's changes while another
+            // test's older transaction runs: they come again, as documented, and none is missed.
+            assert!(!seen.contains(&first), "the first was in the export and changed no more");
+        }
     }
 
     /// CSV for spreadsheets: a byte-order mark, a header line, Vietnamese and commas intact.

@@ -1,6 +1,7 @@
 //! One test binary for the whole API (one link instead of one per file).
 
 mod auth;
+mod centers;
 mod changes;
 mod clients;
 mod contracts;

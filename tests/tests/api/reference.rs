@@ -67,7 +67,7 @@ backend_tests! {
     async fn every_enum_the_api_uses_is_listed_with_labels(app: TestApp) {
         let enums = app.get("/v1/reference/enums").await.body;
         let names: Vec<&str> = enums.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(names, ["contract_action", "contract_status", "development_stage", "ip_status", "lifecycle_action", "listing_kind", "listing_status", "media_kind", "organization_kind", "payment_mode", "price_type", "registration_authority", "registration_exemption", "registration_ground", "right", "right_kind", "royalty_base", "state_funding", "taxpayer_kind", "transfer_form", "transfer_method", "transfer_object"]);
+        assert_eq!(names, ["center_kind", "center_service", "contract_action", "contract_status", "development_stage", "ip_status", "lifecycle_action", "listing_kind", "listing_status", "media_kind", "organization_kind", "payment_mode", "price_type", "registration_authority", "registration_exemption", "registration_ground", "right", "right_kind", "royalty_base", "state_funding", "taxpayer_kind", "transfer_form", "transfer_method", "transfer_object"]);
         let forms: Vec<&str> = enums["transfer_form"].as_array().unwrap().iter().map(|v| v["value"].as_str().unwrap()).collect();
         assert_eq!(forms, ["independent", "investment_project", "capital_contribution", "franchise", "ip_transfer", "equipment_sale", "other"]);
         let label = |name: &str, value: &str| {

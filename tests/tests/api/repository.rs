@@ -358,6 +358,9 @@ async fn both_backends_migrate_to_the_same_schema() {
         sqlite.columns.keys().map(|k| k.split('.').next().unwrap()).collect::<BTreeSet<_>>(),
         BTreeSet::from([
             "api_clients",
+            "center_fields",
+            "center_services",
+            "centers",
             "change_log",
             "contracts",
             "idempotency_keys",
@@ -409,6 +412,9 @@ backend_tests! {
     async fn demo_data_loads_and_is_listed(app: TestApp) {
         let demo = techex_api::demo::load(&app.db, techex_domain::now()).unwrap();
         assert_eq!(demo.listings, 40, "the README promises a demo exchange with 40 listings");
+        assert_eq!(demo.centers, 10, "and ten sample centers");
+        let centers = app.anonymous().get("/v1/centers?limit=100&total=true").await;
+        assert_eq!(centers.body["total"], 10);
         let statuses = demo_statuses();
         assert_eq!(statuses.values().sum::<usize>(), 40);
 

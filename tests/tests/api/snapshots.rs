@@ -19,6 +19,7 @@ fn assert_snapshot(name: &str, value: &Value) {
             ".expires_at" => "[time]",
             ".items[].id" => "[id]",
             ".items[].publisher" => "[id]",
+            ".items[].organization_id" => "[id]",
             ".items[].created_at" => "[time]",
             ".items[].updated_at" => "[time]",
             ".items[].published_at" => "[time]",
@@ -53,5 +54,20 @@ backend_tests! {
         assert_snapshot("organization", &app.anonymous().get(&format!("/v1/organizations/{id}")).await.body);
         let client = app.as_client(&admin).get(&format!("/v1/clients/{}", app.publisher.id)).await;
         assert_snapshot("client", &client.body);
+    }
+    async fn a_nearby_page_of_centers_with_their_distances(app: TestApp) {
+        let writer = app.new_client(&["centers:write"]).await;
+        let body = json!({
+            "kind": "application_transfer_center",
+            "name": {"vi": "Trung tâm Ứng dụng tiến bộ KH&CN Đồng Nai", "en": "Dong Nai Center for Applying S&T Progress"},
+            "province": "75", "address": "Đường Đồng Khởi, phường Tam Hiệp, Thành phố Đồng Nai",
+            "latitude": 10.9574, "longitude": 106.8427,
+            "contact": {"phone": "+84 251 3822 123", "email": "lienhe@example.vn", "website": "https://example.vn"},
+            "services": ["technology_transfer_consulting", "testing_measurement"], "field_codes": ["211", "401"],
+            "opening_hours": "Thứ Hai – Thứ Sáu, 7:30–17:00"
+        });
+        let created = app.as_client(&writer).post("/v1/centers", &body).await;
+        assert_eq!(created.status, actix_web::http::StatusCode::CREATED, "{:#}", created.body);
+        assert_snapshot("center_page_nearby", &app.anonymous().get("/v1/centers?near=10.7769,106.7009&radius_km=30").await.body);
     }
 }
