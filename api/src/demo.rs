@@ -157,6 +157,7 @@ pub fn load(db: &Db, now: DateTime<Utc>) -> Result<DemoLoad, String> {
             Scope::ContractsRead,
             Scope::ContractsWrite,
             Scope::CentersWrite,
+            Scope::ChangesRead,
         ]);
         let (client, client_secret) = register_client(conn, exchange.id, "Demo portal", scopes.clone(), &operator)?;
         let author = Author::client(client.id, exchange.id);

@@ -73,7 +73,7 @@ fn load_demo(db: &Db) -> Result<(), String> {
         loaded.centers
     );
     println!(
-        "Demo API client (shown once; it may write and publish listings, read and record the sample contracts it brokered, and keep the sample centers):"
+        "Demo API client (shown once; it may write and publish listings, read and record the sample contracts it brokered, keep the sample centers, and follow the change feed):"
     );
     println!("  client_id:     {}", loaded.client.id);
     println!("  client_secret: {}", loaded.client_secret);
