@@ -430,6 +430,8 @@ impl CorsPolicy {
             HeaderName::from_static("x-request-id"),
             HeaderName::from_static("sync-result"),
             HeaderName::from_static("idempotent-replayed"),
+            HeaderName::from_static("changes-cursor"),
+            header::CONTENT_DISPOSITION,
         ];
         match self {
             CorsPolicy::AnyOriginReadOnly => Cors::default()

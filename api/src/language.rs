@@ -96,7 +96,7 @@ pub enum LangWord {
 }
 
 /// The reads whose text a language picks: every `GET` under these paths.
-const LOCALIZED: [&str; 4] = ["/v1/listings", "/v1/organizations", "/v1/reference", "/v1/clients"];
+const LOCALIZED: [&str; 5] = ["/v1/listings", "/v1/organizations", "/v1/reference", "/v1/clients", "/v1/centers"];
 
 fn is_localized(req: &ServiceRequest) -> bool {
     req.method() == Method::GET && LOCALIZED.iter().any(|prefix| req.path().starts_with(prefix))

@@ -21,6 +21,7 @@ use crate::auth::CallerOf;
 use crate::error::{ApiError, BodyRefused, Problem, QueryRefused, StaleVersion};
 use crate::extract::JsonBody;
 use crate::kit::{self, Chosen, Listed, Page, PageQuery, PageRequest, Resource, Target};
+use crate::language::LanguageQuery;
 use crate::query::FieldsQuery;
 pub use crate::routes::centers_dto::CenterResponse;
 use crate::routes::centers_dto::{self as dto};
@@ -210,7 +211,7 @@ fn invalid_cursor() -> ApiError {
 #[utoipa::path(
     tag = "centers",
     operation_id = "list_centers",
-    params(CenterQuery, PageQuery, FieldsQuery),
+    params(CenterQuery, PageQuery, FieldsQuery, LanguageQuery),
     security((), ("oauth2" = [])),
     responses(
         (status = 200, description = "A page of centers; with `near`, nearest first, each with `distance_km`", body = dto::CenterPage,
@@ -256,7 +257,7 @@ fn center_id(raw: &str) -> Result<Uuid, ApiError> {
     tag = "centers",
     operation_id = "get_center",
     security((), ("oauth2" = [])),
-    params(("id" = Uuid, Path, description = "Center id"), FieldsQuery),
+    params(("id" = Uuid, Path, description = "Center id"), FieldsQuery, LanguageQuery),
     responses(
         (status = 200, description = "The center (with `fields`, only those members)", body = CenterResponse, headers(("ETag" = String))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),

@@ -263,6 +263,11 @@ backend_tests! {
         assert_eq!((fresh.status, fresh.header("etag")), (StatusCode::OK, Some("\"v2\"")), "{:#}", fresh.body);
         let chosen = app.anonymous().get(&format!("{path}?fields=name,opening_hours")).await;
         assert_eq!(chosen.body, json!({"id": hcmc, "name": {"vi": "Trung tâm Ứng dụng tiến bộ KH&CN Thành phố"}, "opening_hours": "8:00-17:00"}));
+        // Answered in one language like listings: English asked, Vietnamese where none exists.
+        let english = app.anonymous().get(&format!("{path}?fields=name&lang=en")).await;
+        assert_eq!((english.body["name"].as_str(), english.header("content-language")), (Some("Trung tâm Ứng dụng tiến bộ KH&CN Thành phố"), Some("en")));
+        let page = app.anonymous().send(TestRequest::get().uri("/v1/centers?fields=name").insert_header(("accept-language", "vi"))).await;
+        assert!(page.body["items"].as_array().unwrap().iter().all(|c| c["name"].is_string()), "{:#}", page.body);
         app.anonymous().get(&format!("/v1/centers/{}", uuid::Uuid::now_v7())).await.problem(404, "center_not_found");
         let malformed = app.anonymous().get("/v1/centers/not-an-id").await;
         assert_eq!(malformed.problem(400, "invalid_path")["errors"][0]["field"], "id");

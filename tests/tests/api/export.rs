@@ -92,6 +92,17 @@ backend_tests! {
         assert_eq!(orgs[0]["id"], json!(app.publisher.organization_id));
     }
 
+    /// A portal's page reads the feed position of an export across origins.
+    async fn a_browser_may_read_where_the_feed_takes_over(app: TestApp) {
+        let reply = app
+            .anonymous()
+            .send(TestRequest::get().uri("/v1/export/listings").insert_header(("origin", techex_tests::PORTAL_ORIGIN)))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let exposed = reply.header("access-control-expose-headers").unwrap().to_ascii_lowercase();
+        assert!(exposed.contains("changes-cursor") && exposed.contains("content-disposition"), "{exposed}");
+    }
+
     async fn an_unknown_format_is_refused(app: TestApp) {
         let reply = app.anonymous().get("/v1/export/listings?format=xlsx").await;
         reply.problem(400, "invalid_query");
