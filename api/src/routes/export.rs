@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use techex_domain::{ListingStatus, Message, RestorePeriod, Text, ValidationErrors};
+use techex_persistence::centers::{self, CenterFilter};
 use techex_persistence::listings::{self, ListingFilter};
 use techex_persistence::{Db, DbConn, StoreError, change_log, organizations};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -21,6 +22,7 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::error::{ApiError, Problem, QueryRefused};
 use crate::query::Query;
+use crate::routes::centers_dto::CenterResponse;
 use crate::routes::changes::encode_position;
 use crate::routes::listings_dto::ListingResponse;
 use crate::routes::organizations_dto::OrganizationResponse;
@@ -182,6 +184,31 @@ const ORGANIZATIONS: Exported = Exported {
     batch: organization_batch,
 };
 
+const CENTERS: Exported = Exported {
+    name: "centers",
+    columns: &[
+        ("id", "/id"),
+        ("kind", "/kind"),
+        ("name_vi", "/name/vi"),
+        ("name_en", "/name/en"),
+        ("organization_id", "/organization_id"),
+        ("province", "/province"),
+        ("province_as_sent", "/province_as_sent"),
+        ("address", "/address"),
+        ("latitude", "/latitude"),
+        ("longitude", "/longitude"),
+        ("phone", "/contact/phone"),
+        ("email", "/contact/email"),
+        ("website", "/contact/website"),
+        ("services", "/services"),
+        ("field_codes", "/field_codes"),
+        ("opening_hours", "/opening_hours"),
+        ("version", "/version"),
+        ("updated_at", "/updated_at"),
+    ],
+    batch: center_batch,
+};
+
 /// Published listings, newest first, as an anonymous caller sees them (no contacts).
 fn listing_batch(
     conn: &mut DbConn,
@@ -224,6 +251,19 @@ fn organization_batch(
     Ok(organizations::list(conn, after, limit)?
         .iter()
         .map(|org| (org.id, serde_json::to_value(OrganizationResponse::from(org)).expect("organizations serialize")))
+        .collect())
+}
+
+fn center_batch(
+    conn: &mut DbConn,
+    after: Option<Uuid>,
+    limit: i64,
+    _: DateTime<Utc>,
+    _: RestorePeriod,
+) -> Result<Vec<(Uuid, Value)>, StoreError> {
+    Ok(centers::list(conn, &CenterFilter::default(), after, limit)?
+        .iter()
+        .map(|center| (center.id, serde_json::to_value(CenterResponse::from(center)).expect("centers serialize")))
         .collect())
 }
 
@@ -391,8 +431,36 @@ pub async fn export_organizations(
     export(&ORGANIZATIONS, db, slots, params.0, clock.now(), **period).await
 }
 
+/// Export the directory of application centers.
+///
+/// One answer with every center, in the order they were registered, streamed; with
+/// `Changes-Cursor` as for listings.
+#[utoipa::path(
+    tag = "changes",
+    operation_id = "export_centers",
+    params(ExportParams),
+    security((), ("oauth2" = [])),
+    responses(
+        (status = 200, description = "Every application center", content((ExportBody = "application/x-ndjson"), (ExportBody = "text/csv")),
+         headers(("Changes-Cursor" = String, description = "Where to follow the change feed from after this export"),
+                 ("Content-Disposition" = String, description = "A file name for the download"))),
+        QueryRefused,
+        (status = 503, description = "As many exports run as the server allows (`exports_busy`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/export/centers")]
+pub async fn export_centers(
+    db: web::Data<Db>,
+    slots: web::Data<ExportSlots>,
+    params: Query<ExportParams>,
+    clock: web::Data<Clock>,
+    period: web::Data<RestorePeriod>,
+) -> Result<HttpResponse, ApiError> {
+    export(&CENTERS, db, slots, params.0, clock.now(), **period).await
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(export_listings).service(export_organizations);
+    cfg.service(export_listings).service(export_organizations).service(export_centers);
 }
 
 #[cfg(test)]

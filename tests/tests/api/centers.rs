@@ -239,6 +239,27 @@ backend_tests! {
         }
     }
 
+    /// The whole directory in one download: each center as `GET` shows it, or a CSV line.
+    async fn the_directory_exports_every_center(app: TestApp) {
+        let (_, ids) = four_cities(&app).await;
+        let reply = app.anonymous().get("/v1/export/centers").await;
+        assert_eq!((reply.status, reply.header("content-type")), (StatusCode::OK, Some("application/x-ndjson")));
+        let text = reply.body.as_str().unwrap().to_owned();
+        let records: Vec<serde_json::Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        let mut exported: Vec<String> = records.iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
+        let mut expected = ids.to_vec();
+        exported.sort();
+        expected.sort();
+        assert_eq!(exported, expected);
+        let one = app.anonymous().get(&format!("/v1/centers/{}", records[0]["id"].as_str().unwrap())).await;
+        assert_eq!(records[0], one.body);
+        let csv = app.anonymous().get("/v1/export/centers?format=csv").await;
+        let csv = csv.body.as_str().unwrap().strip_prefix('\u{FEFF}').unwrap().to_owned();
+        let mut lines = csv.lines();
+        assert!(lines.next().unwrap().starts_with("id,kind,name_vi,name_en,organization_id,province"));
+        assert_eq!(lines.count(), 4);
+    }
+
     async fn a_center_is_read_with_its_version_as_etag(app: TestApp) {
         let (writer, [hcmc, ..]) = four_cities(&app).await;
         let path = format!("/v1/centers/{hcmc}");
