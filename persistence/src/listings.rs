@@ -657,25 +657,21 @@ pub fn facet(conn: &mut DbConn, filter: &ListingFilter, facet: Facet) -> Result<
     let matched = || matching(backend, filter).select(listings::id);
     // A boxed query takes no GROUP BY, but a grouped query may be boxed and then filtered: each
     // facet groups the rows of the matched ids.
+    // The matched rows counted by one text column.
+    macro_rules! count_by {
+        ($column:expr) => {
+            listings::table
+                .group_by($column)
+                .select(($column, count_star()))
+                .into_boxed::<Backend>()
+                .filter(IdIn::new("listings.id", matched()))
+                .load(conn)?
+        };
+    }
     let counts: Vec<(String, i64)> = match facet {
-        Facet::Kind => listings::table
-            .group_by(listings::kind)
-            .select((listings::kind, count_star()))
-            .into_boxed::<Backend>()
-            .filter(IdIn::new("listings.id", matched()))
-            .load(conn)?,
-        Facet::Province => listings::table
-            .group_by(listings::province)
-            .select((listings::province, count_star()))
-            .into_boxed::<Backend>()
-            .filter(IdIn::new("listings.id", matched()))
-            .load(conn)?,
-        Facet::IpStatus => listings::table
-            .group_by(listings::ip_status)
-            .select((listings::ip_status, count_star()))
-            .into_boxed::<Backend>()
-            .filter(IdIn::new("listings.id", matched()))
-            .load(conn)?,
+        Facet::Kind => count_by!(listings::kind),
+        Facet::Province => count_by!(listings::province),
+        Facet::IpStatus => count_by!(listings::ip_status),
         Facet::Trl => listings::table
             .group_by(listings::trl)
             .select((listings::trl, count_star()))

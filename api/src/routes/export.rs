@@ -372,92 +372,61 @@ pub const CHANGES_CURSOR: &str = "Changes-Cursor";
 /// The longest `Content-Disposition` of an export: `attachment; filename="techex-organizations.ndjson"`.
 pub const CONTENT_DISPOSITION_MAX: usize = 60;
 
-/// Export every published listing.
-///
-/// One answer with every published listing as an anonymous caller sees it (no contacts), newest
-/// first, streamed. `Changes-Cursor` is a position of the change feed taken before the export
-/// began: follow `GET /v1/changes?after=<it>` to stay current; changes the export already holds
-/// may come again there, none is missed. A server runs a few exports at once; beyond them the
-/// answer is 503 `exports_busy` with `Retry-After`.
-#[utoipa::path(
-    tag = "changes",
-    operation_id = "export_listings",
-    params(ExportParams),
-    security((), ("oauth2" = [])),
-    responses(
-        (status = 200, description = "Every published listing", content((ExportBody = "application/x-ndjson"), (ExportBody = "text/csv")),
-         headers(("Changes-Cursor" = String, description = "Where to follow the change feed from after this export"),
-                 ("Content-Disposition" = String, description = "A file name for the download"))),
-        QueryRefused,
-        (status = 503, description = "As many exports run as the server allows (`exports_busy`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/export/listings")]
-pub async fn export_listings(
-    db: web::Data<Db>,
-    slots: web::Data<ExportSlots>,
-    params: Query<ExportParams>,
-    clock: web::Data<Clock>,
-    period: web::Data<RestorePeriod>,
-) -> Result<HttpResponse, ApiError> {
-    export(&LISTINGS, db, slots, params.0, clock.now(), **period).await
+/// Declares one export endpoint; they differ only in what they export and its documentation.
+macro_rules! export_endpoint {
+    ($name:ident, $path:literal, $exported:expr, $summary:literal, $description:literal, $what:literal) => {
+        #[doc = $summary]
+        #[utoipa::path(
+            tag = "changes",
+            operation_id = stringify!($name),
+            description = $description,
+            params(ExportParams),
+            security((), ("oauth2" = [])),
+            responses(
+                (status = 200, description = $what, content((ExportBody = "application/x-ndjson"), (ExportBody = "text/csv")),
+                 headers(("Changes-Cursor" = String, description = "Where to follow the change feed from after this export"),
+                         ("Content-Disposition" = String, description = "A file name for the download"))),
+                QueryRefused,
+                (status = 503, description = "As many exports run as the server allows (`exports_busy`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[get($path)]
+        pub async fn $name(
+            db: web::Data<Db>,
+            slots: web::Data<ExportSlots>,
+            params: Query<ExportParams>,
+            clock: web::Data<Clock>,
+            period: web::Data<RestorePeriod>,
+        ) -> Result<HttpResponse, ApiError> {
+            export(&$exported, db, slots, params.0, clock.now(), **period).await
+        }
+    };
 }
 
-/// Export every organization.
-///
-/// One answer with every organization, in the order they were registered, streamed; with
-/// `Changes-Cursor` as for listings.
-#[utoipa::path(
-    tag = "changes",
-    operation_id = "export_organizations",
-    params(ExportParams),
-    security((), ("oauth2" = [])),
-    responses(
-        (status = 200, description = "Every organization", content((ExportBody = "application/x-ndjson"), (ExportBody = "text/csv")),
-         headers(("Changes-Cursor" = String, description = "Where to follow the change feed from after this export"),
-                 ("Content-Disposition" = String, description = "A file name for the download"))),
-        QueryRefused,
-        (status = 503, description = "As many exports run as the server allows (`exports_busy`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/export/organizations")]
-pub async fn export_organizations(
-    db: web::Data<Db>,
-    slots: web::Data<ExportSlots>,
-    params: Query<ExportParams>,
-    clock: web::Data<Clock>,
-    period: web::Data<RestorePeriod>,
-) -> Result<HttpResponse, ApiError> {
-    export(&ORGANIZATIONS, db, slots, params.0, clock.now(), **period).await
-}
-
-/// Export the directory of application centers.
-///
-/// One answer with every center, in the order they were registered, streamed; with
-/// `Changes-Cursor` as for listings.
-#[utoipa::path(
-    tag = "changes",
-    operation_id = "export_centers",
-    params(ExportParams),
-    security((), ("oauth2" = [])),
-    responses(
-        (status = 200, description = "Every application center", content((ExportBody = "application/x-ndjson"), (ExportBody = "text/csv")),
-         headers(("Changes-Cursor" = String, description = "Where to follow the change feed from after this export"),
-                 ("Content-Disposition" = String, description = "A file name for the download"))),
-        QueryRefused,
-        (status = 503, description = "As many exports run as the server allows (`exports_busy`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/export/centers")]
-pub async fn export_centers(
-    db: web::Data<Db>,
-    slots: web::Data<ExportSlots>,
-    params: Query<ExportParams>,
-    clock: web::Data<Clock>,
-    period: web::Data<RestorePeriod>,
-) -> Result<HttpResponse, ApiError> {
-    export(&CENTERS, db, slots, params.0, clock.now(), **period).await
-}
+export_endpoint!(
+    export_listings,
+    "/export/listings",
+    LISTINGS,
+    "Export every published listing.",
+    "One answer with every published listing as an anonymous caller sees it (no contacts), newest first, streamed. `Changes-Cursor` is a position of the change feed taken before the export began: follow `GET /v1/changes?after=<it>` to stay current; changes the export already holds may come again there, none is missed. A server runs a few exports at once; beyond them the answer is 503 `exports_busy` with `Retry-After`.",
+    "Every published listing"
+);
+export_endpoint!(
+    export_organizations,
+    "/export/organizations",
+    ORGANIZATIONS,
+    "Export every organization.",
+    "One answer with every organization, in the order they were registered, streamed; with `Changes-Cursor` as for listings.",
+    "Every organization"
+);
+export_endpoint!(
+    export_centers,
+    "/export/centers",
+    CENTERS,
+    "Export the directory of application centers.",
+    "One answer with every center, in the order they were registered, streamed; with `Changes-Cursor` as for listings.",
+    "Every application center"
+);
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(export_listings).service(export_organizations).service(export_centers);
