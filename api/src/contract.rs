@@ -11,7 +11,7 @@ use utoipa::openapi::schema::{
     AdditionalProperties, ArrayItems, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::security::SecurityRequirement;
-use utoipa::openapi::{Content, ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder, Server};
+use utoipa::openapi::{Content, ContentBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder, Server};
 
 use crate::error::PROBLEM_JSON;
 use crate::kit::ID_MAX_LENGTH;
@@ -331,6 +331,17 @@ fn complete_operation(operation: &mut Operation) {
         responses.entry(status.to_owned()).or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
     }
     responses.values_mut().for_each(with_rate_limit_fields);
+    // An empty query value reads as the parameter not given (`kind=` from an "All" choice, see
+    // `crate::query`). utoipa has no field for `allowEmptyValue`, so it goes in beside the
+    // extensions, which serialize flattened into the parameter.
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if let RefOr::T(parameter) = parameter
+            && parameter.parameter_in == ParameterIn::Query
+            && parameter.required == Required::False
+        {
+            parameter.extensions.get_or_insert_with(Default::default).insert("allowEmptyValue".into(), true.into());
+        }
+    }
 }
 
 /// Every answer carries the rate-limit fields (a shared response declares them once, where it is

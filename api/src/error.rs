@@ -571,7 +571,7 @@ impl ResponseError for ApiError {
                 response.insert_header((field.clone(), value.clone()));
             }
         }
-        if let ApiError::IdempotencyInProgress = self {
+        if let ApiError::IdempotencyInProgress | ApiError::Unavailable(_) = self {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
         }
         if let ApiError::MethodNotAllowed { allowed, .. } = self
@@ -600,7 +600,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(entity) => ApiError::NotFound { entity },
             StoreError::VersionConflict(entity) => ApiError::EditConflict { entity },
             StoreError::Duplicate(constraint) => ApiError::Duplicate(constraint),
-            StoreError::Pool(_) => ApiError::Unavailable(error),
+            StoreError::Pool(_) | StoreError::Unreachable => ApiError::Unavailable(error),
             other => ApiError::internal(other),
         }
     }

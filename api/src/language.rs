@@ -244,10 +244,11 @@ fn text_in(members: &Map<String, Value>, lang: Lang) -> Option<String> {
 
 /// The bilingual schemas and what a read answers in their place: the text in the language picked,
 /// or the object.
-const ANSWERS: [(&str, &str); 3] = [
+const ANSWERS: [(&str, &str); 4] = [
     ("LocalizedText", "LocalizedTextAnswer"),
     ("LocalizedSummary", "LocalizedSummaryAnswer"),
     ("LocalizedDescription", "LocalizedDescriptionAnswer"),
+    ("FacetLabel", "FacetLabelAnswer"),
 ];
 
 /// The schemas of reads whose `x_vi`, `x_en` pairs become one `x` with a language picked.
@@ -277,7 +278,8 @@ pub fn document(components: &mut Components) {
         renamed.insert(format!("#/components/schemas/{object}"), format!("#/components/schemas/{answer}"));
     }
     for (name, schema) in components.schemas.iter_mut() {
-        if name.ends_with("Response")
+        // A facet's label is read like the texts of a response.
+        if (name.ends_with("Response") || name == "FacetCount")
             && let RefOr::T(Schema::Object(response)) = schema
         {
             for property in response.properties.values_mut() {

@@ -152,4 +152,38 @@ mod tests {
         assert_eq!(page_request(None, None, &mut errors), (DEFAULT_LIMIT, None));
         assert!(errors.is_empty());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// A cursor comes from the client: any text is a page request or an `invalid_cursor`.
+            #[test]
+            fn any_cursor_or_limit_is_read_without_panic(cursor in ".{0,200}", limit in ".{0,12}") {
+                let mut errors = ValidationErrors::default();
+                let (size, _) = page_request(Some(&limit), Some(&cursor), &mut errors);
+                prop_assert!((1..=MAX_LIMIT).contains(&size));
+                let mut errors = ValidationErrors::default();
+                let _ = page_request(None, Some(&URL_SAFE_NO_PAD.encode(cursor.as_bytes())), &mut errors);
+            }
+
+            #[test]
+            fn cursors_round_trip(id in any::<u128>().prop_map(Uuid::from_u128), sort in "[a-z0-9._-]{0,40}", key in any::<i64>()) {
+                prop_assert_eq!(decode_cursor(&encode_cursor(id)), Some((id, None)));
+                let keyed = CursorKey { sort: sort.clone(), key };
+                prop_assert_eq!(decode_cursor(&encode_keyed_cursor(&sort, key, id)), Some((id, Some(keyed))));
+            }
+
+            /// A keyed cursor edited by hand (any one character of what it carries) is refused.
+            #[test]
+            fn an_edited_keyed_cursor_is_refused(id in any::<u128>().prop_map(Uuid::from_u128), key in any::<i64>(), at in any::<prop::sample::Index>(), to in "[0-9a-z:-]") {
+                let text = String::from_utf8(URL_SAFE_NO_PAD.decode(encode_keyed_cursor("-price", key, id)).unwrap()).unwrap();
+                let at = at.index(text.len());
+                let edited = format!("{}{to}{}", &text[..at], &text[at + 1..]);
+                prop_assume!(edited != text);
+                prop_assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode(&edited)), None);
+            }
+        }
+    }
 }

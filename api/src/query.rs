@@ -31,8 +31,10 @@ pub const MAX_PARAMETERS: usize = 50;
 
 /// The most characters of one value of a query parameter, by name, wherever it appears: the
 /// contract declares them (see [`crate::contract`]) and [`read`] refuses a longer value.
-pub const VALUE_MAX_LENGTH: [(&str, usize); 12] = [
+pub const VALUE_MAX_LENGTH: [(&str, usize); 13] = [
     ("cursor", crate::kit::CURSOR_MAX),
+    // The audit trail's `client:<id>`.
+    ("actor", "client:".len() + crate::kit::ID_MAX_LENGTH),
     ("after", crate::routes::changes::FEED_CURSOR_MAX),
     // Listing search: the query, a sort word, a currency code, RFC 3339 instants, facet names.
     ("q", techex_domain::search::Q_MAX_CHARS),
@@ -329,5 +331,45 @@ mod tests {
         assert_eq!(example("kind=offer&kind=offer").unwrap().kind.as_deref(), Some("offer"));
         let many = vec!["_=1"; MAX_PARAMETERS + 1].join("&");
         assert_eq!(example(&many).unwrap_err(), [(String::new(), "too_many_parameters".into())]);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Query strings built from the pieces that matter (known and unknown names, brackets,
+        /// commas, escapes, empty values) as well as arbitrary text.
+        fn query_string() -> impl Strategy<Value = String> {
+            let known = prop::sample::select(vec!["kind", "province", "province[]", "province%5B%5D", "_", "utm_x"]);
+            let name = prop_oneof![known.prop_map(str::to_owned), "[a-z%]{0,6}"];
+            let value = prop_oneof!["[0-9,]{0,12}", "[a-z%20 ,]{0,12}", ".{0,8}"];
+            prop_oneof![
+                proptest::collection::vec((name, value), 0..60).prop_map(|pairs| pairs
+                    .iter()
+                    .map(|(n, v)| format!("{n}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("&")),
+                ".{0,300}",
+            ]
+        }
+
+        proptest! {
+            /// Any query string reads or is refused as the caller's mistake, never a panic; what
+            /// reads keeps each value once and within the documented count.
+            #[test]
+            fn any_query_string_reads_or_is_refused(raw in query_string()) {
+                match read(&raw, &accepted::<Example>()) {
+                    Ok(values) => {
+                        let provinces = values.get("province").cloned().unwrap_or_default();
+                        prop_assert!(provinces.len() <= 3);
+                        let unique: BTreeSet<&String> = provinces.iter().collect();
+                        prop_assert_eq!(unique.len(), provinces.len());
+                        prop_assert!(values.values().all(|v| !v.is_empty()));
+                        let _ = take::<Example>(&values);
+                    }
+                    Err(error) => prop_assert!(matches!(error, ApiError::InvalidQuery(_)), "{error}"),
+                }
+            }
+        }
     }
 }

@@ -352,4 +352,34 @@ mod tests {
         let levels: Vec<u8> = trl_levels().iter().map(|t| t.level).collect();
         assert_eq!(levels, (1..=9).collect::<Vec<_>>());
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Province and field codes come from clients: any text is looked up without a panic,
+            /// and what is found carries the code asked for (or, for a pre-2025 province, its successor's).
+            #[test]
+            fn any_code_is_looked_up_safely(code in ".{0,12}") {
+                if let Some(field) = field(&code) {
+                    prop_assert_eq!(&field.code, &code);
+                }
+                if let Some(province) = current_province(&code) {
+                    prop_assert_eq!(province.kind, ProvinceKind::Current);
+                }
+                let _ = province_name_on(&code, chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap());
+            }
+        }
+
+        #[test]
+        fn every_listed_code_resolves_to_itself() {
+            for field_entry in fields() {
+                assert_eq!(field(&field_entry.code).map(|f| &f.code), Some(&field_entry.code));
+            }
+            for province in provinces().iter().filter(|p| p.kind == ProvinceKind::Current) {
+                assert_eq!(current_province(&province.code).map(|p| &p.code), Some(&province.code));
+            }
+        }
+    }
 }

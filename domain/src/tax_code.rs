@@ -105,4 +105,43 @@ mod tests {
         assert_eq!(TaxpayerKind::HouseholdBusiness.label_vi(), "Hộ kinh doanh");
         assert_eq!(TaxpayerKind::Individual.label_vi(), "Cá nhân");
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        const WEIGHTS: [u32; 9] = [31, 29, 23, 19, 17, 13, 7, 5, 3];
+
+        /// Nine digits and the check digit they call for, where one exists (not when the weighted
+        /// sum is 0 modulo 11).
+        fn valid_code() -> impl Strategy<Value = String> {
+            proptest::collection::vec(0u32..10, 9).prop_filter_map("no check digit", |digits| {
+                let sum: u32 = digits.iter().zip(WEIGHTS).map(|(d, w)| d * w).sum();
+                let check = 10 - sum % 11;
+                (check < 10).then(|| digits.iter().chain([&check]).map(|d| char::from(b'0' + *d as u8)).collect())
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn no_input_makes_a_tax_code_check_panic(code in ".{0,40}") {
+                let _ = check_tax_code(&code);
+                let _ = check_personal_id_number(&code);
+            }
+
+            #[test]
+            fn a_code_with_its_check_digit_passes_with_or_without_a_branch(code in valid_code(), branch in 1u32..1000) {
+                prop_assert_eq!(check_tax_code(&code), Ok(()));
+                prop_assert_eq!(check_tax_code(&format!("{code}-{branch:03}")), Ok(()));
+            }
+
+            /// Every weight is prime to 11, so one mistyped digit always shows.
+            #[test]
+            fn one_mistyped_digit_is_always_caught(code in valid_code(), at in 0usize..10, shift in 1u8..10) {
+                let mut bytes = code.into_bytes();
+                bytes[at] = b'0' + (bytes[at] - b'0' + shift) % 10;
+                prop_assert!(check_tax_code(&String::from_utf8(bytes).unwrap()).is_err());
+            }
+        }
+    }
 }

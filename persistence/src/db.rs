@@ -8,6 +8,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel::{PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use crate::circuit::{Circuit, OpenOnConnectionError};
 use crate::error::StoreError;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
@@ -74,11 +75,17 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
+/// How long a request waits for a free connection (or a new one) before it hears 503: short,
+/// so that a burst during an outage, before the circuit opens, frees its threads quickly.
+pub const CONNECTION_WAIT: Duration = Duration::from_secs(1);
+
 /// The pool of connections the API shares; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<ConnectionManager<DbConn>>,
     backend: Backend,
+    /// Open while PostgreSQL cannot be reached (never for the embedded SQLite file).
+    circuit: Circuit,
 }
 
 impl Db {
@@ -97,12 +104,16 @@ impl Db {
                 path.to_owned()
             }
         };
-        let pool = Pool::builder()
+        let circuit = Circuit::default();
+        let mut builder = Pool::builder()
             .max_size(pool_size)
-            .connection_timeout(Duration::from_secs(10))
-            .connection_customizer(Box::new(SqlitePragmas))
-            .build(ConnectionManager::<DbConn>::new(target))?;
-        let db = Db { pool, backend };
+            .connection_timeout(CONNECTION_WAIT)
+            .connection_customizer(Box::new(SqlitePragmas));
+        if backend == Backend::Postgres {
+            builder = builder.error_handler(Box::new(OpenOnConnectionError(circuit.clone())));
+        }
+        let pool = builder.build(ConnectionManager::<DbConn>::new(target))?;
+        let db = Db { pool, backend, circuit };
         db.migrate()?;
         Ok(db)
     }
@@ -111,8 +122,19 @@ impl Db {
         self.backend
     }
 
+    /// A connection from the pool; [`StoreError::Unreachable`] at once while the circuit is open.
     pub fn conn(&self) -> Result<PooledConn, StoreError> {
+        if self.circuit.is_open() {
+            let db = self.clone();
+            self.circuit.probe_until_closed(move || db.answers());
+            return Err(StoreError::Unreachable);
+        }
         Ok(self.pool.get()?)
+    }
+
+    /// Whether a pooled connection runs a query now, bypassing the circuit.
+    fn answers(&self) -> bool {
+        self.pool.get().is_ok_and(|mut conn| diesel::sql_query("SELECT 1").execute(&mut *conn).is_ok())
     }
 
     /// Applies the migrations this binary carries that the database lacks.

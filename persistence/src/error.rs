@@ -88,6 +88,9 @@ pub enum StoreError {
     Duplicate(Constraint),
     #[error("database unavailable: {0}")]
     Pool(#[from] r2d2::Error),
+    /// The database cannot be reached: the circuit is open, or the connection broke mid-query.
+    #[error("database unreachable")]
+    Unreachable,
     #[error("database error: {0}")]
     Database(#[source] DieselError),
     #[error("migration failed: {0}")]
@@ -106,6 +109,7 @@ impl From<DieselError> for StoreError {
                 Some(constraint) => StoreError::Duplicate(constraint),
                 None => StoreError::Database(error),
             },
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => StoreError::Unreachable,
             _ => StoreError::Database(error),
         }
     }

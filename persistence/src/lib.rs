@@ -5,6 +5,7 @@
 
 pub mod centers;
 pub mod change_log;
+pub mod circuit;
 pub mod clients;
 pub mod contracts;
 pub mod db;

@@ -27,6 +27,8 @@ use techex_domain::organization::OrganizationContent;
 use techex_persistence::change_log::{self, Author, Change};
 use techex_persistence::{Backend, Db};
 
+pub mod proxy;
+
 /// Writes one test body, run once per backend: `sqlite::name` always, `postgres::name` when
 /// `TEST_DATABASE_URL` is set (otherwise reported as ignored). Doc comments document the test;
 /// `#[options(expr)]` starts its app with those [`Options`] instead of the defaults.
@@ -123,6 +125,8 @@ pub struct Options {
     pub restore_period: RestorePeriod,
     /// How many exports may run at once, and how many records each reads at a time.
     pub export_slots: (usize, i64),
+    /// PostgreSQL only: reach the database through this `host:port` (a [`proxy::Proxy`]).
+    pub postgres_via: Option<String>,
 }
 
 impl Default for Options {
@@ -142,6 +146,7 @@ impl Default for Options {
             body_timeout: BodyTimeout::default(),
             restore_period: RestorePeriod::default(),
             export_slots: (2, 500),
+            postgres_via: None,
         }
     }
 }
@@ -244,7 +249,10 @@ impl TestApp {
                 let mut admin = PgConnection::establish(&base).expect("PostgreSQL at TEST_DATABASE_URL");
                 diesel::sql_query(format!("CREATE SCHEMA {schema}")).execute(&mut admin).unwrap();
                 let separator = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
+                let mut url = format!("{base}{separator}options=-csearch_path%3D{schema}");
+                if let Some(via) = &options.postgres_via {
+                    url = proxy::reroute(&url, via).1;
+                }
                 let db = Db::connect(&url, options.pool_size).expect("PostgreSQL database");
                 (db, None, Some((base, schema)))
             }

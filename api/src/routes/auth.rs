@@ -370,8 +370,10 @@ async fn authenticate(
             .map_err(|e| server_error(&e))?;
             match found {
                 Ok(found) => found,
-                // No connection came free in time: the server is busy, not broken.
-                Err(StoreError::Pool(_)) => return Err(TurnedAway::Busy(std::time::Duration::from_secs(1)).into()),
+                // No connection came free in time, or the database is out: retry shortly.
+                Err(StoreError::Pool(_) | StoreError::Unreachable) => {
+                    return Err(TurnedAway::Busy(std::time::Duration::from_secs(1)).into());
+                }
                 Err(e) => return Err(server_error(&e).into()),
             }
         }

@@ -99,3 +99,51 @@ fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::merge_patch;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "[a-z]{0,4}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map("[a-c]", inner, 0..4)
+                    .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// RFC 7386: a patch applied twice changes nothing more, `null` members are gone, and
+        /// members the patch does not name stay as they were.
+        #[test]
+        fn merge_patches_follow_rfc_7386(target in json(), patch in json()) {
+            let mut once = target.clone();
+            merge_patch(&mut once, &patch);
+            let mut twice = once.clone();
+            merge_patch(&mut twice, &patch);
+            prop_assert_eq!(&once, &twice);
+            match (patch.as_object(), target.as_object()) {
+                (Some(members), original) => {
+                    let result = once.as_object().expect("an object patch makes an object");
+                    for (name, value) in members {
+                        prop_assert_eq!(result.contains_key(name), !value.is_null());
+                    }
+                    for (name, value) in original.into_iter().flatten().filter(|(n, _)| !members.contains_key(*n)) {
+                        prop_assert_eq!(result.get(name), Some(value));
+                    }
+                }
+                (None, _) => prop_assert_eq!(&once, &patch),
+            }
+        }
+    }
+}
