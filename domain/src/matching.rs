@@ -11,9 +11,10 @@
 //! | 10 | price | the offer's amount is within the demand's budget, same currency |
 //! | 10 / 5 | region | same province / same region |
 //!
-//! A listing is a match only when it is about the same thing: it shares a field family or at
+//! A listing is a match only when it is about the same thing: it shares a field code or at
 //! least [`MIN_TEXT_POINTS`] points of words, and its score reaches [`MIN_SCORE`]. Two listings
-//! alike in everything but their subject (same province, same transfer form) are no match.
+//! alike in everything but their subject (a broad field, the province, a transfer form) are no
+//! match.
 
 use std::collections::BTreeSet;
 
@@ -25,7 +26,8 @@ use crate::{ListingKind, Right, TransferForm};
 
 /// The least score a match must reach to be proposed.
 pub const MIN_SCORE: u8 = 30;
-/// The least text points (see the table) that make two listings of different fields a match.
+/// The least text points (see the table) that make two listings without a field code in common
+/// a match.
 pub const MIN_TEXT_POINTS: u32 = 3;
 /// Text points at which the text part is full.
 const FULL_TEXT_POINTS: u32 = 12;
@@ -418,7 +420,8 @@ pub fn score(demand: &Profile, offer: &Profile) -> Option<Score> {
     }
     let (text, words) = text_points(demand, offer);
     let field = field_points(demand, offer);
-    if field.is_none() && text < MIN_TEXT_POINTS {
+    let same_code = matches!(field, Some((_, Reason::SameField(_))));
+    if !same_code && text < MIN_TEXT_POINTS {
         return None;
     }
     let mut total = FULL_TEXT_POINTS.min(text) * 35 / FULL_TEXT_POINTS;
@@ -578,6 +581,9 @@ mod tests {
         let mut d = demand();
         d.transfer_forms = vec![TransferForm::Independent];
         assert_eq!(score(&d, &unrelated), None);
+        let mut same_broad_field = unrelated.clone();
+        same_broad_field.field_codes = vec!["205".into()];
+        assert_eq!(score(&d, &same_broad_field), None, "a broad field alone");
         assert_eq!(score(&demand(), &demand()), None, "two demands");
     }
 
