@@ -4,7 +4,7 @@
 //!
 //! | points | part | when |
 //! |---|---|---|
-//! | up to 35 | text | significant words the two share (see [`significant_words`]): 3 per word in both titles, 2 per word in one title and the other's text, 1 per word in both texts only; 12 or more such points give the full 35 |
+//! | up to 35 | text | significant words the two share (see [`significant_words`]): 3 per word in both titles, 2 per word in one title and the other's text, 1 per word in both texts only; 20 or more such points give the full 35 |
 //! | 25 / 15 | S&T field | a field code in both / two codes under the same broad field (`206` and `205`, or `2` and `206`) |
 //! | 10 / 4 | TRL | the offer reaches the level the demand asks for / falls one level short; a side without a TRL gets 4 |
 //! | 5 + 5 | transfer | a transfer form in both / a right in both |
@@ -30,7 +30,7 @@ pub const MIN_SCORE: u8 = 30;
 /// a match.
 pub const MIN_TEXT_POINTS: u32 = 3;
 /// Text points at which the text part is full.
-const FULL_TEXT_POINTS: u32 = 12;
+const FULL_TEXT_POINTS: u32 = 20;
 /// The most shared words a reason names.
 pub const MAX_REASON_WORDS: usize = 8;
 /// The most significant words of a listing a candidate search uses.
@@ -567,8 +567,8 @@ mod tests {
     #[test]
     fn the_obvious_match_scores_high_and_lists_its_reasons_in_order() {
         let scored = score(&demand(), &offer()).unwrap();
-        // text full (19 points), same field 25, TRL 10, same province 10.
-        assert_eq!(scored.score, 35 + 25 + 10 + 10);
+        // text 19 of 20 points (33 of 35), same field 25, TRL 10, same province 10.
+        assert_eq!(scored.score, 33 + 25 + 10 + 10);
         let codes: Vec<&str> = scored.reasons.iter().map(Reason::code).collect();
         assert_eq!(codes, ["shared_words", "same_field", "trl_meets", "same_province"]);
         assert_eq!(score_pair(&offer(), &demand()), Some(scored));
