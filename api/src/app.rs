@@ -217,6 +217,7 @@ fn complete_schemas(spec: &mut utoipa::openapi::OpenApi) {
     for limits in [
         routes::listings_dto::LIMITS,
         routes::search_dto::LIMITS,
+        routes::matches_dto::LIMITS,
         routes::listings_sync_dto::LIMITS,
         routes::organizations_dto::LIMITS,
         routes::clients_dto::LIMITS,

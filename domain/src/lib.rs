@@ -11,6 +11,7 @@ pub mod client;
 pub mod contract;
 pub mod interest;
 pub mod listing;
+pub mod matching;
 pub mod messages;
 pub mod organization;
 pub mod refdata;

@@ -417,6 +417,22 @@ catalog! {
         "chỉ tổ chức quản lý trung tâm mới được thay đổi trung tâm này";
     TitleCenterNotFound => "center_not_found", "Center not found", "Không tìm thấy trung tâm";
     NoSuchCenter => "center_not_found", "there is no center with this id", "không có trung tâm nào có mã này";
+    // Why an offer and a demand match (`GET /v1/listings/{id}/matches`).
+    MatchSharedWords => "shared_words", "both speak of: {words}", "cả hai cùng nói về: {words}";
+    MatchSameField => "same_field", "same S&T field: {code} {field}", "cùng lĩnh vực KH&CN: {code} {field}";
+    MatchFieldParent => "field_parent", "S&T fields under the same broad field: {code} {field}",
+        "lĩnh vực KH&CN thuộc cùng lĩnh vực lớn: {code} {field}";
+    MatchTrlMeets => "trl_meets", "the offer reaches TRL {offer}, the demand asks for {demand}",
+        "công nghệ chào bán đạt TRL {offer}, nhu cầu cần TRL {demand}";
+    MatchTrlNear => "trl_near", "the offer reaches TRL {offer}, one level below the {demand} asked for",
+        "công nghệ chào bán đạt TRL {offer}, thấp hơn một mức so với TRL {demand} cần có";
+    MatchTransferForm => "transfer_form", "both accept the transfer form: {forms}",
+        "cả hai chấp nhận hình thức chuyển giao: {forms}";
+    MatchRights => "rights", "both accept the rights: {rights}", "cả hai chấp nhận quyền: {rights}";
+    MatchPriceWithinBudget => "price_within_budget", "the price {price} {currency} is within the budget {budget} {currency}",
+        "giá {price} {currency} nằm trong ngân sách {budget} {currency}";
+    MatchSameProvince => "same_province", "same province: {province}", "cùng tỉnh/thành phố: {province}";
+    MatchSameRegion => "same_region", "same region: {region}", "cùng vùng: {region}";
     ServerFault => "internal_error",
         "the server failed; the X-Request-Id response header identifies this request in the server's log",
         "máy chủ gặp lỗi; trường tiêu đề X-Request-Id của phản hồi xác định yêu cầu này trong nhật ký máy chủ";

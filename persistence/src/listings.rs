@@ -629,6 +629,48 @@ pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<(Listing, O
         .collect()
 }
 
+/// Published, live listings of `kind` that could match a listing: those with a field code under
+/// one of `families` (broad fields, one digit) and those holding one of `words` (folded
+/// significant words), each set the `limit` most recently updated, so at most twice `limit`.
+/// `except` is left out.
+pub fn match_candidates(
+    conn: &mut DbConn,
+    kind: ListingKind,
+    families: &[String],
+    words: &[String],
+    except: ListingId,
+    live_at: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Listing>, StoreError> {
+    let backend = conn.backend();
+    let live_at = live_at.naive_utc();
+    let base = || {
+        listings::table
+            .filter(listings::status.eq(ListingStatus::Published.as_str()))
+            .filter(listings::deleted_at.is_null())
+            .filter(listings::expires_at.is_null().or(listings::expires_at.gt(live_at)))
+            .filter(listings::kind.eq(kind.as_str()))
+            .filter(listings::id.ne(except.to_string()))
+            .order((listings::updated_at.desc(), listings::id.desc()))
+            .limit(limit)
+            .select(ListingRow::as_select())
+            .into_boxed()
+    };
+    let mut rows: Vec<ListingRow> = Vec::new();
+    if !families.is_empty() {
+        let in_family = listing_fields::table
+            .filter(substr(listing_fields::field_code, 1, 1).eq_any(families.to_vec()))
+            .select(listing_fields::listing_id);
+        rows.extend(base().filter(listings::id.eq_any(in_family)).load::<ListingRow>(conn)?);
+    }
+    if !words.is_empty() {
+        let seen: std::collections::HashSet<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let by_words = base().filter(Matches::any_word(backend, Column::Text, words)).load::<ListingRow>(conn)?;
+        rows.extend(by_words.into_iter().filter(|r| !seen.contains(&r.id)));
+    }
+    rows.into_iter().map(ListingRow::into_domain).collect()
+}
+
 /// How many listings `filter` matches on all pages.
 pub fn count(conn: &mut DbConn, filter: &ListingFilter) -> Result<i64, StoreError> {
     let backend = conn.backend();

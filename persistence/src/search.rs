@@ -48,6 +48,16 @@ impl Matches {
         Matches { backend, column, index_query, patterns: query.conditions() }
     }
 
+    /// Rows whose column holds any of `words` (folded words, letters and digits only), found
+    /// through the index alone: a whole word is a token of both indexes.
+    pub fn any_word(backend: Backend, column: Column, words: &[String]) -> Matches {
+        let index_query = match backend {
+            Backend::Sqlite => words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" OR "),
+            Backend::Postgres => words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" | "),
+        };
+        Matches { backend, column, index_query, patterns: Vec::new() }
+    }
+
     /// Rows whose column matches any of `patterns` (no index: the typo fallback's scan).
     pub fn any_of(column: Column, patterns: Vec<String>) -> AnyOf {
         AnyOf { column, patterns }

@@ -138,7 +138,7 @@ pub struct ListingQuery {
 const FACETS: &[&str] = &["field", "province", "kind", "trl", "ip_status", "transfer_form"];
 
 /// A whole number from `min` to `max`; problems go to `errors` against `name`.
-fn bounded(raw: Option<&str>, name: &str, min: i64, max: i64, errors: &mut ValidationErrors) -> Option<i64> {
+pub(crate) fn bounded(raw: Option<&str>, name: &str, min: i64, max: i64, errors: &mut ValidationErrors) -> Option<i64> {
     let raw = raw?;
     match raw.parse::<i64>() {
         Ok(n) if (min..=max).contains(&n) => Some(n),
@@ -407,7 +407,7 @@ fn persisted_facet(name: &str, field_level: u8) -> Facet {
 
 /// Cache headers of a read: shared caches may keep what anonymous callers see; what an
 /// authenticated caller sees (contacts, own drafts) stays private.
-fn cache_headers(response: &mut HttpResponseBuilder, caller: &Caller, public: bool) {
+pub(crate) fn cache_headers(response: &mut HttpResponseBuilder, caller: &Caller, public: bool) {
     let policy = if public && caller.is_none() { "public, max-age=30" } else { "private, no-cache" };
     response.insert_header((header::CACHE_CONTROL, policy)).insert_header((header::VARY, "Authorization"));
 }

@@ -15,6 +15,8 @@ pub mod listings;
 pub mod listings_dto;
 pub mod listings_sync;
 pub mod listings_sync_dto;
+pub mod matches;
+pub mod matches_dto;
 pub mod ops;
 pub mod organizations;
 pub mod organizations_dto;
@@ -54,6 +56,7 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     auth::configure(cfg);
     listings_sync::configure(cfg);
     listings::configure(cfg);
+    matches::configure(cfg);
     interests::configure(cfg);
     organizations::configure(cfg);
     clients::configure(cfg);

@@ -14,6 +14,7 @@ mod languages;
 mod listing_fields;
 mod listings;
 mod listings_search;
+mod matching;
 mod matrix;
 mod ops;
 mod organization_writes;
