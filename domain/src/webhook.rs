@@ -42,6 +42,13 @@ pub fn signature_header(keys: &[Vec<u8>], id: &str, timestamp: i64, body: &[u8])
     keys.iter().map(|key| sign(key, id, timestamp, body)).collect::<Vec<_>>().join(" ")
 }
 
+/// Whether a subscription's event type (`*`, `listing.*` or `listing.publish`) takes `event`.
+pub fn event_matches(pattern: &str, event: &str) -> bool {
+    pattern == "*"
+        || pattern == event
+        || pattern.strip_suffix(".*").is_some_and(|entity| event.split_once('.').is_some_and(|(e, _)| e == entity))
+}
+
 /// When a delivery that failed is tried again: after each failed attempt, the next delay of the
 /// schedule, give or take a tenth (so that receivers that failed together are not retried in
 /// one burst); once the schedule is spent the delivery has failed.
@@ -211,6 +218,16 @@ mod tests {
         for bad in ["", "whsec_", "whsec_!!", "sk_AAAA"] {
             assert_eq!(secret_key(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn event_types_match_exactly_by_entity_or_all() {
+        assert!(event_matches("*", "contract.update"));
+        assert!(event_matches("listing.*", "listing.publish"));
+        assert!(event_matches("listing.publish", "listing.publish"));
+        assert!(!event_matches("listing.publish", "listing.withdraw"));
+        assert!(!event_matches("listing.*", "listings.publish"));
+        assert!(!event_matches("list*", "listing.publish"));
     }
 
     #[test]

@@ -28,3 +28,4 @@ mod security;
 mod snapshots;
 mod storage;
 mod sync;
+mod webhooks;
