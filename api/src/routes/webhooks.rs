@@ -439,6 +439,7 @@ pub async fn update_webhook(
     params(("id" = Uuid, Path, description = "Subscription id")),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "The id is not a UUID (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `changes:read` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription in the caller's organization (`webhook_not_found`)", body = Problem, content_type = "application/problem+json"),
@@ -477,6 +478,7 @@ pub async fn delete_webhook(
     params(("id" = Uuid, Path, description = "Subscription id")),
     responses(
         (status = 200, description = "The new secret, shown this once", body = WebhookWithSecret),
+        (status = 400, description = "The id is not a UUID (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `changes:read` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription in the caller's organization (`webhook_not_found`)", body = Problem, content_type = "application/problem+json"),
@@ -634,6 +636,7 @@ pub async fn list_webhook_deliveries(
     params(("id" = Uuid, Path, description = "Subscription id"), ("delivery_id" = Uuid, Path, description = "Delivery id")),
     responses(
         (status = 202, description = "The delivery is due again"),
+        (status = 400, description = "The id is not a UUID (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `changes:read` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription in the caller's organization (`webhook_not_found`), or no such delivery of it (`delivery_not_found`)", body = Problem, content_type = "application/problem+json"),

@@ -249,6 +249,11 @@ backend_tests! {
         assert!(outsider_events.iter().all(|e| e["data"]["entity"] != "contract"), "{outsider_events:#?}");
         // The draft before publication is the operator's alone.
         assert!(outsider_events.iter().all(|e| e["type"] != "listing.create"), "{outsider_events:#?}");
+
+        let deleted = app.as_client(&party).delete(&format!("/v1/webhooks/{party_hook}")).await;
+        assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{:#}", deleted.body);
+        app.as_client(&party).get(&format!("/v1/webhooks/{party_hook}")).await.problem(404, "webhook_not_found");
+        app.as_client(&party).get(&format!("/v1/webhooks/{party_hook}/deliveries")).await.problem(404, "webhook_not_found");
     }
 
     /// Targets and event types are checked, and internal addresses refused unless allowed.
@@ -390,5 +395,41 @@ backend_tests! {
         let signatures: Vec<&str> = later.header("webhook-signature").split(' ').collect();
         assert_eq!(signatures.len(), 1, "{signatures:?}");
         assert!(verifies(&new, later, signatures[0]));
+    }
+
+    /// A background job is held by one server at a time: another takes it only once the
+    /// holder's lease has run out.
+    async fn a_job_lease_is_held_by_one_server_until_it_runs_out(app: TestApp) {
+        use techex_persistence::leases;
+        let mut conn = app.db.conn().unwrap();
+        let now = app.clock.now();
+        let minute = chrono::Duration::minutes(1);
+        assert!(leases::take(&mut conn, "listing_expiry", "server-a", now, minute).unwrap());
+        assert!(!leases::take(&mut conn, "listing_expiry", "server-b", now, minute).unwrap());
+        // The holder renews; another job is free for anyone.
+        assert!(leases::take(&mut conn, "listing_expiry", "server-a", now + chrono::Duration::seconds(30), minute).unwrap());
+        assert!(leases::take(&mut conn, "idempotency_purge", "server-b", now, minute).unwrap());
+        assert!(!leases::take(&mut conn, "listing_expiry", "server-b", now + chrono::Duration::seconds(89), minute).unwrap());
+        assert!(leases::take(&mut conn, "listing_expiry", "server-b", now + chrono::Duration::seconds(91), minute).unwrap());
+        assert!(!leases::take(&mut conn, "listing_expiry", "server-a", now + chrono::Duration::seconds(92), minute).unwrap());
+    }
+
+    /// Servers taking one job at the same moment: exactly one gets it.
+    async fn of_servers_taking_a_job_at_once_one_gets_it(app: TestApp) {
+        let now = app.clock.now();
+        let db = &app.db;
+        let won: usize = std::thread::scope(|scope| {
+            let takers: Vec<_> = (0..4)
+                .map(|i| {
+                    scope.spawn(move || {
+                        let mut conn = db.conn().unwrap();
+                        techex_persistence::leases::take(&mut conn, "race", &format!("server-{i}"), now, chrono::Duration::minutes(1))
+                            .unwrap()
+                    })
+                })
+                .collect();
+            takers.into_iter().map(|t| usize::from(t.join().unwrap())).sum()
+        });
+        assert_eq!(won, 1);
     }
 }
