@@ -63,6 +63,7 @@ use techex_domain::RestorePeriod;
         (name = "centers", description = "The directory of application centers: by province, service, field, words and distance"),
         (name = "reference", description = "Provinces, S&T fields, TRL levels and enumerations, in Vietnamese and English"),
         (name = "changes", description = "The change feed partner exchanges mirror the hub by, and the operator's audit trail"),
+        (name = "webhooks", description = "Signed pushes of the changes a client may follow in the feed, retried until delivered"),
         (name = "operations", description = "Health, readiness and this document"),
     ),
     servers((url = "/", description = "The server that serves this document, in production, staging or a local run alike (a hub with TECHEX_PUBLIC_URL names its URL)")),
@@ -157,6 +158,8 @@ pub struct AppState {
     pub restore_period: RestorePeriod,
     /// How many exports run at once, across every worker.
     pub export_slots: crate::routes::export::ExportSlots,
+    /// What webhooks may target, and how their deliveries are retried.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -206,6 +209,7 @@ const STRICT_SCHEMAS: &[&str] = &[
     "BatchRequest",
     "BatchItem",
     "SourceKey",
+    "WebhookContent",
 ];
 
 /// What the derived schemas cannot say: the limits the domain enforces and the refusal of unknown
@@ -225,6 +229,7 @@ fn complete_schemas(spec: &mut utoipa::openapi::OpenApi) {
         routes::contracts_dto::LIMITS,
         routes::stats::LIMITS,
         routes::centers_dto::LIMITS,
+        routes::webhooks::LIMITS,
         crate::error::LIMITS,
     ] {
         crate::kit::document_limits(components, limits);
@@ -266,6 +271,7 @@ pub fn build_app(
         .app_data(web::Data::new(state.body_timeout))
         .app_data(web::Data::new(state.restore_period))
         .app_data(web::Data::new(state.export_slots))
+        .app_data(web::Data::new(state.webhooks))
         .app_data(web::Data::new(PublicUrl(state.public_url)))
         .app_data(web::Data::new(state.rate_limits.trusted_proxies()))
         .app_data(web::Data::new(state.rate_limits.senders()))

@@ -151,6 +151,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TECHEX_RESTORE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=3650))]
     pub restore_days: u16,
 
+    /// Let webhooks target internal addresses (loopback, private and link-local networks) and
+    /// plain http to this machine: only for a hub whose receivers live in its own network.
+    #[arg(long, env = "TECHEX_WEBHOOKS_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhooks_allow_private: bool,
+
     /// Client secrets checked at once by the token endpoint; more requests wait up to 2 s for a
     /// turn, then hear 503 with Retry-After.
     #[arg(long, env = "TECHEX_TOKEN_VERIFICATIONS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]

@@ -245,6 +245,8 @@ pub enum ApiError {
     SourceNotHeld {
         exchange: String,
     },
+    /// A webhook delivery that is not one of the webhook's.
+    DeliveryNotFound,
     /// An `Idempotency-Key` sent again with another request.
     IdempotencyKeyReused,
     /// An `Idempotency-Key` whose first request is still running.
@@ -340,6 +342,9 @@ impl ApiError {
             }
             ContractMove(MoveRefused::Locked(_)) => ("contract_locked", StatusCode::CONFLICT, T::TitleContractLocked),
             NotFound { entity: Entity::Center } => ("center_not_found", StatusCode::NOT_FOUND, T::TitleCenterNotFound),
+            NotFound { entity: Entity::Webhook } => {
+                ("webhook_not_found", StatusCode::NOT_FOUND, T::TitleWebhookNotFound)
+            }
             NoRoute(_) => ("not_found", StatusCode::NOT_FOUND, T::TitleNotFound),
             MethodNotAllowed { .. } => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, T::TitleMethodNotAllowed),
             IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT, T::TitleIllegalTransition),
@@ -364,6 +369,7 @@ impl ApiError {
                 ("idempotency_key_reused", StatusCode::UNPROCESSABLE_ENTITY, T::TitleIdempotencyKeyReused)
             }
             IdempotencyInProgress => ("idempotency_in_progress", StatusCode::CONFLICT, T::TitleIdempotencyInProgress),
+            DeliveryNotFound => ("delivery_not_found", StatusCode::NOT_FOUND, T::TitleDeliveryNotFound),
             InvalidToken => ("invalid_token", StatusCode::UNAUTHORIZED, T::TitleInvalidToken),
             Denied(D::Unauthenticated) => ("unauthorized", StatusCode::UNAUTHORIZED, T::TitleUnauthorized),
             Denied(D::MissingScope(_)) => ("insufficient_scope", StatusCode::FORBIDDEN, T::TitleInsufficientScope),
@@ -420,6 +426,7 @@ impl ApiError {
                 text(Text::ContractLocked).with_words("status", status.as_str(), status.label_vi())
             }
             ApiError::NotFound { entity: Entity::Center } => text(Text::NoSuchCenter),
+            ApiError::NotFound { entity: Entity::Webhook } => text(Text::NoSuchWebhook),
             ApiError::NoRoute(target) => text(Text::NoRoute).with("target", target),
             ApiError::MethodNotAllowed { method, allowed } => {
                 text(Text::MethodNotAllowed).with("method", method).with("allowed", allowed)
@@ -446,6 +453,7 @@ impl ApiError {
             ApiError::SourceNotHeld { exchange } => text(Text::SourceExchangeNotHeld).with("value", exchange),
             ApiError::IdempotencyKeyReused => text(Text::IdempotencyKeyReused),
             ApiError::IdempotencyInProgress => text(Text::IdempotencyInProgress),
+            ApiError::DeliveryNotFound => text(Text::NoSuchDelivery),
             ApiError::Http { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => text(Text::RetryLater),
             // Before routing, it is the CORS layer that refuses requests as malformed.
             ApiError::Http { status, .. } if *status == StatusCode::BAD_REQUEST => text(Text::CrossOriginRefused),
@@ -679,6 +687,7 @@ mod tests {
             ApiError::SourceNotHeld { exchange: "dongnai".into() },
             ApiError::IdempotencyKeyReused,
             ApiError::IdempotencyInProgress,
+            ApiError::DeliveryNotFound,
             ApiError::Unavailable(StoreError::NotFound(Entity::Listing)),
             ApiError::internal("boom"),
         ];

@@ -1,11 +1,15 @@
-//! Work the hub does on its own, on every server: each run is safe beside the same run on other
-//! servers, since every change goes through the repository's locked, version-checked writes.
+//! Work the hub does on its own. Every server runs the loops, but a job runs on one server at a
+//! time: the one holding its lease (see [`techex_persistence::leases`]); should that server stop,
+//! another takes the job once the lease runs out. Each run would be safe beside another anyway,
+//! since every change goes through the repository's locked, version-checked writes.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use techex_domain::Listing;
 use techex_persistence::change_log::Author;
+use techex_persistence::leases;
 use techex_persistence::listings::{self, ListingWrite};
 use techex_persistence::{Db, StoreError};
 
@@ -16,6 +20,24 @@ use crate::kit;
 pub const EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
 
 const EXPIRY_BATCH: i64 = 500;
+
+/// The lease names of the jobs.
+pub const EXPIRY_JOB: &str = "listing_expiry";
+pub const IDEMPOTENCY_PURGE_JOB: &str = "idempotency_purge";
+
+/// This server's name as a lease holder: new each start, so a restarted server waits out the
+/// lease of its previous run like any other server would.
+pub fn server_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| uuid::Uuid::now_v7().to_string())
+}
+
+/// Whether this server holds the job `name` from `now` for `period` (taking or renewing it).
+pub fn hold(db: &Db, name: &str, now: DateTime<Utc>, period: Duration) -> Result<bool, StoreError> {
+    let period = chrono::Duration::from_std(period).unwrap_or(chrono::Duration::hours(1));
+    let mut conn = db.conn()?;
+    leases::take(&mut conn, name, server_id(), now, period)
+}
 
 enum Outcome {
     /// Another server or an edit got there first.
@@ -57,18 +79,28 @@ pub fn expire_listings(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError>
 /// stops, judging expiry by `clock`.
 pub async fn expire_periodically(db: Db, clock: Clock, every: Duration) {
     let mut interval = actix_web::rt::time::interval(every);
+    // Held over two rounds, so the holder renews its lease before it runs out.
+    let period = every * 2;
     loop {
         interval.tick().await;
         let expiring = db.clone();
         let now = clock.now();
-        match actix_web::web::block(move || expire_listings(&expiring, now)).await {
+        let expire = move || match hold(&expiring, EXPIRY_JOB, now, period)? {
+            true => expire_listings(&expiring, now),
+            false => Ok(0),
+        };
+        match actix_web::web::block(expire).await {
             Ok(Ok(0)) => {}
             Ok(Ok(count)) => log::info!("expired {count} listing(s)"),
             Ok(Err(error)) => log::error!("expiring listings failed: {error}"),
             Err(error) => log::error!("expiring listings failed: {error}"),
         }
         let db = db.clone();
-        match actix_web::web::block(move || crate::idempotency::purge(&db, now)).await {
+        let purge = move || match hold(&db, IDEMPOTENCY_PURGE_JOB, now, period)? {
+            true => crate::idempotency::purge(&db, now),
+            false => Ok(0),
+        };
+        match actix_web::web::block(purge).await {
             Ok(Ok(0)) => {}
             Ok(Ok(count)) => log::info!("forgot {count} expired idempotency key(s)"),
             Ok(Err(error)) => log::error!("purging idempotency keys failed: {error}"),

@@ -19,6 +19,7 @@ pub mod query;
 pub mod routes;
 pub mod strict;
 pub mod usecases;
+pub mod webhooks;
 
 pub use app::{AppState, build_app, openapi};
 

@@ -16,11 +16,13 @@ use techex_api::jobs::EXPIRY_INTERVAL;
 use techex_api::usecases::{
     FirstClient, register_client, register_organization, register_organization_with_client, revoke, rotate_secret,
 };
+use techex_api::webhooks::{WebhookSettings, Worker};
 use techex_api::{AppState, demo};
 use techex_domain::RestorePeriod;
 use techex_domain::access::{format_scopes, parse_scopes};
 use techex_domain::organization::{OrganizationContent, OrganizationKind};
 use techex_domain::values::LocalizedText;
+use techex_domain::webhook::TargetPolicy;
 use techex_persistence::change_log::Author;
 use techex_persistence::{Backend, Db, clients, listings};
 
@@ -213,6 +215,10 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         body_timeout: BodyTimeout(std::time::Duration::from_secs(args.body_timeout_seconds)),
         restore_period: RestorePeriod(chrono::Duration::days(i64::from(args.restore_days))),
         export_slots: techex_api::routes::export::ExportSlots::default(),
+        webhooks: WebhookSettings {
+            targets: TargetPolicy { allow_private: args.webhooks_allow_private },
+            ..WebhookSettings::default()
+        },
         clock: Clock::system(),
     };
     log::info!(
@@ -223,9 +229,11 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         args.bind
     );
     let (expiry_db, expiry_clock) = (db.clone(), state.clock.clone());
+    let webhooks = Arc::new(Worker::new(db.clone(), state.clock.clone(), state.webhooks.clone()));
     let system = actix_web::rt::System::new();
     system.block_on(async move {
         actix_web::rt::spawn(techex_api::jobs::expire_periodically(expiry_db, expiry_clock, EXPIRY_INTERVAL));
+        actix_web::rt::spawn(techex_api::webhooks::deliver_periodically(webhooks));
         let mut server = HttpServer::new(move || techex_api::build_app(state.clone()))
             // In-flight requests get this long to finish after SIGTERM or SIGINT.
             .shutdown_timeout(30);

@@ -22,6 +22,7 @@ pub mod text;
 pub mod validation;
 pub mod values;
 pub mod vocabulary;
+pub mod webhook;
 
 pub use listing::{
     IpStatus, LifecycleAction, Listing, ListingContent, ListingId, ListingKind, ListingStatus, RestorePeriod, Right,

@@ -433,6 +433,26 @@ catalog! {
         "giá {price} {currency} nằm trong ngân sách {budget} {currency}";
     MatchSameProvince => "same_province", "same province: {province}", "cùng tỉnh/thành phố: {province}";
     MatchSameRegion => "same_region", "same region: {region}", "cùng vùng: {region}";
+    NotWebhookId => "invalid_format", "'{value}' is not a webhook id (UUID)", "'{value}' không phải là mã webhook (UUID)";
+    TitleWebhookNotFound => "webhook_not_found", "Webhook not found", "Không tìm thấy webhook";
+    NoSuchWebhook => "webhook_not_found", "there is no webhook with this id, or it belongs to another organization",
+        "không có webhook nào có mã này, hoặc webhook thuộc tổ chức khác";
+    TitleDeliveryNotFound => "delivery_not_found", "Delivery not found", "Không tìm thấy lần gửi";
+    NoSuchDelivery => "delivery_not_found", "this webhook has no delivery with this id",
+        "webhook này không có lần gửi nào có mã này";
+    WebhookUrl => "invalid_url", "must be an absolute https:// URL of at most {max} characters",
+        "phải là một URL https:// đầy đủ, dài tối đa {max} ký tự";
+    WebhookUrlNotHttps => "not_https", "must use https (plain http only to this machine, when the operator allows it)",
+        "phải dùng https (http thường chỉ được dùng tới chính máy chủ này, khi nhà vận hành cho phép)";
+    WebhookUrlInternal => "internal_address",
+        "must not point into a private, loopback or link-local network",
+        "không được trỏ vào mạng riêng, địa chỉ loopback hoặc link-local";
+    EventType => "invalid_value",
+        "'{value}' is not an event type: use '*', '<entity>.*' or '<entity>.<op>' with an entity of {allowed}",
+        "'{value}' không phải là loại sự kiện: dùng '*', '<entity>.*' hoặc '<entity>.<op>' với entity là một trong {allowed}";
+    EventTypesCount => "invalid_length", "must hold 1 to {max} event types", "phải có từ 1 đến {max} loại sự kiện";
+    TooManyWebhooks => "too_many", "an organization may keep at most {max} webhooks",
+        "một tổ chức chỉ được có tối đa {max} webhook";
     ServerFault => "internal_error",
         "the server failed; the X-Request-Id response header identifies this request in the server's log",
         "máy chủ gặp lỗi; trường tiêu đề X-Request-Id của phản hồi xác định yêu cầu này trong nhật ký máy chủ";

@@ -9,11 +9,19 @@ pub enum Entity {
     Interest,
     Contract,
     Center,
+    Webhook,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 6] =
-        [Entity::Listing, Entity::Organization, Entity::ApiClient, Entity::Interest, Entity::Contract, Entity::Center];
+    pub const ALL: [Entity; 7] = [
+        Entity::Listing,
+        Entity::Organization,
+        Entity::ApiClient,
+        Entity::Interest,
+        Entity::Contract,
+        Entity::Center,
+        Entity::Webhook,
+    ];
 
     /// The name in the change log's `entity` column and in messages.
     pub fn as_str(self) -> &'static str {
@@ -24,6 +32,7 @@ impl Entity {
             Entity::Interest => "interest",
             Entity::Contract => "contract",
             Entity::Center => "center",
+            Entity::Webhook => "webhook",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod idempotency;
 pub mod interests;
+pub mod leases;
 pub mod listings;
 pub mod organizations;
 mod schema;
@@ -19,6 +20,7 @@ pub mod search;
 pub mod stats;
 pub mod stored;
 pub mod versioned;
+pub mod webhooks;
 
 pub use db::{Backend, Db, DbConn};
 pub use error::{Constraint, Entity, StoreError};

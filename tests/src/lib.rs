@@ -22,8 +22,10 @@ use techex_api::clock::Clock;
 use techex_api::extract::BodyTimeout;
 use techex_api::routes::organizations_dto;
 use techex_api::usecases::{register_client, register_organization};
+use techex_api::webhooks::{WebhookSettings, Worker};
 use techex_domain::RestorePeriod;
 use techex_domain::organization::OrganizationContent;
+use techex_domain::webhook::TargetPolicy;
 use techex_persistence::change_log::{self, Author, Change};
 use techex_persistence::{Backend, Db};
 
@@ -92,6 +94,8 @@ pub struct TestApp {
     pub publisher: TestClient,
     /// The token endpoint's guard, to read how many verifications ran at once.
     pub token_guard: Arc<TokenGuard>,
+    /// The webhook settings the app was started with.
+    pub webhooks: WebhookSettings,
     _sqlite_dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
 }
@@ -127,6 +131,9 @@ pub struct Options {
     pub export_slots: (usize, i64),
     /// PostgreSQL only: reach the database through this `host:port` (a [`proxy::Proxy`]).
     pub postgres_via: Option<String>,
+    /// Webhook targets and retries; the tests' receivers listen on 127.0.0.1, so internal
+    /// targets are allowed unless a test says otherwise.
+    pub webhooks: WebhookSettings,
 }
 
 impl Default for Options {
@@ -147,6 +154,12 @@ impl Default for Options {
             restore_period: RestorePeriod::default(),
             export_slots: (2, 500),
             postgres_via: None,
+            webhooks: WebhookSettings {
+                targets: TargetPolicy { allow_private: true },
+                connect_timeout: std::time::Duration::from_secs(2),
+                timeout: std::time::Duration::from_secs(5),
+                ..WebhookSettings::default()
+            },
         }
     }
 }
@@ -281,6 +294,7 @@ impl TestApp {
             clock: clock.clone(),
             restore_period: options.restore_period,
             export_slots: techex_api::routes::export::ExportSlots::new(options.export_slots.0, options.export_slots.1),
+            webhooks: options.webhooks.clone(),
         };
         let service = Rc::new(test::init_service(techex_api::build_app(state)).await);
         let call: Call = Rc::new(move |req| {
@@ -298,8 +312,16 @@ impl TestApp {
             organization_id: String::new(),
             token: String::new(),
         };
-        let mut app =
-            TestApp { call, db, clock, publisher: placeholder, token_guard, _sqlite_dir: sqlite_dir, pg_schema };
+        let mut app = TestApp {
+            call,
+            db,
+            clock,
+            publisher: placeholder,
+            token_guard,
+            webhooks: options.webhooks,
+            _sqlite_dir: sqlite_dir,
+            pg_schema,
+        };
         app.publisher = app.new_client_holding(&["listings:write", "listings:publish"], &[FIXTURE_EXCHANGE]).await;
         app
     }
@@ -455,6 +477,12 @@ impl TestApp {
             ids.push(self.publish_listing(&body).await);
         }
         ids
+    }
+
+    /// A webhook worker over the app's database and clock, as a server runs one; tests run its
+    /// passes by hand ([`Worker::run_once`]).
+    pub fn webhook_worker(&self) -> Worker {
+        Worker::new(self.db.clone(), self.clock.clone(), self.webhooks.clone())
     }
 
     /// How many listing changes the change log holds.

@@ -106,6 +106,7 @@ enum FeedEntity {
     Interest,
     Contract,
     Center,
+    Webhook,
 }
 
 /// One write, as the feed hands it out.

@@ -26,6 +26,7 @@ pub mod search_dto;
 pub mod stats;
 pub mod values_dto;
 pub mod vocabulary_dto;
+pub mod webhooks;
 
 use actix_web::web;
 use techex_persistence::{Db, DbConn};
@@ -66,6 +67,7 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     export::configure(cfg);
     contracts::configure(cfg);
     stats::configure(cfg);
+    webhooks::configure(cfg);
 }
 
 /// Reads a JSON merge-patch body (RFC 7386), which must be an object.

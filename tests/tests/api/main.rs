@@ -31,3 +31,4 @@ mod security;
 mod snapshots;
 mod storage;
 mod sync;
+mod webhooks;

@@ -365,11 +365,15 @@ async fn both_backends_migrate_to_the_same_schema() {
             "contracts",
             "idempotency_keys",
             "interests",
+            "job_leases",
             "listing_fields",
             "listing_terms",
             "listings",
             "organizations",
-            "source_exchanges"
+            "source_exchanges",
+            "webhook_attempts",
+            "webhook_deliveries",
+            "webhooks"
         ]),
         "the tables of the hub"
     );

@@ -1,0 +1,236 @@
+//! Sending webhook deliveries: a worker on every server follows the change log into deliveries
+//! (the relay, one server at a time) and sends the due ones it leases, each a `POST` signed the
+//! Standard Webhooks way, retried on the [`RetrySchedule`] and recorded attempt by attempt.
+//! A subscription is turned off after [`WebhookSettings::disable_after`] consecutive failed
+//! deliveries.
+
+use std::net::ToSocketAddrs;
+use std::time::{Duration, Instant};
+
+use techex_domain::webhook::{RetrySchedule, TargetPolicy, secret_key, signature_header};
+use techex_persistence::change_log::Author;
+use techex_persistence::webhooks::{self, Attempt, Claimed, Next, Webhook, WebhookWrite};
+use techex_persistence::{Db, DbConn, StoreError};
+
+use crate::clock::Clock;
+use crate::kit;
+
+/// How webhooks are sent.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// What subscriptions may target besides public `https` hosts.
+    pub targets: TargetPolicy,
+    pub retries: RetrySchedule,
+    /// Consecutive failed deliveries (each with its retries spent) after which a subscription
+    /// is turned off.
+    pub disable_after: i64,
+    /// How long a rotated-out secret still signs deliveries beside the new one.
+    pub rotation_overlap: chrono::Duration,
+    /// How often a server looks for deliveries to make and send.
+    pub interval: Duration,
+    /// The longest wait for a receiver's connection.
+    pub connect_timeout: Duration,
+    /// The longest a whole delivery (connect, send, answer) may take.
+    pub timeout: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            targets: TargetPolicy::default(),
+            retries: RetrySchedule::default(),
+            disable_after: 5,
+            rotation_overlap: chrono::Duration::hours(24),
+            interval: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(3),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The most of a receiver's answer read (and then dropped).
+const ANSWER_MAX_BYTES: u64 = 16 * 1024;
+/// Changes the relay reads per transaction.
+const RELAY_BATCH: i64 = 500;
+/// Deliveries a worker leases at a time.
+const CLAIM_BATCH: i64 = 10;
+/// The most deliveries one pass sends, so that a pass ends.
+const PASS_MAX_SENDS: usize = 200;
+/// The longest error text kept with an attempt.
+const ERROR_MAX_CHARS: usize = 300;
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Changes of the log turned into deliveries.
+    pub relayed: usize,
+    pub delivered: usize,
+    pub failed_attempts: usize,
+}
+
+/// Makes and sends deliveries; one per server, or several in a test.
+pub struct Worker {
+    db: Db,
+    clock: Clock,
+    settings: WebhookSettings,
+    agent: ureq::Agent,
+}
+
+impl Worker {
+    pub fn new(db: Db, clock: Clock, settings: WebhookSettings) -> Worker {
+        let config = ureq::Agent::config_builder()
+            .timeout_connect(Some(settings.connect_timeout))
+            .timeout_global(Some(settings.timeout))
+            .http_status_as_error(false)
+            // A redirect could lead anywhere, inside the network too: it is a failure.
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .user_agent("techex-webhooks/1")
+            .build();
+        Worker { db, clock, settings, agent: ureq::Agent::new_with_config(config) }
+    }
+
+    /// Relays the new changes of the log, then sends every due delivery this worker can lease
+    /// (up to a bound). Blocking: run it off the async runtime.
+    pub fn run_once(&self) -> Result<Pass, StoreError> {
+        let mut conn = self.db.conn()?;
+        let mut pass = Pass::default();
+        loop {
+            let read = webhooks::relay(&mut conn, self.clock.now(), RELAY_BATCH)?;
+            pass.relayed += read;
+            if (read as i64) < RELAY_BATCH {
+                break;
+            }
+        }
+        let lease = chrono::Duration::from_std(self.settings.timeout * (CLAIM_BATCH as u32 + 1))
+            .unwrap_or(chrono::Duration::minutes(5));
+        let mut sent = 0;
+        while sent < PASS_MAX_SENDS {
+            let claimed = webhooks::claim(&mut conn, self.clock.now(), lease, CLAIM_BATCH)?;
+            if claimed.is_empty() {
+                break;
+            }
+            for delivery in claimed {
+                sent += 1;
+                if self.deliver(&mut conn, &delivery)? {
+                    pass.delivered += 1;
+                } else {
+                    pass.failed_attempts += 1;
+                }
+            }
+        }
+        Ok(pass)
+    }
+
+    /// Sends one leased delivery and records how it went; `true` when it was delivered.
+    fn deliver(&self, conn: &mut DbConn, delivery: &Claimed) -> Result<bool, StoreError> {
+        let at = self.clock.now();
+        let started = Instant::now();
+        let (status_code, error) = self.send(delivery, at.timestamp());
+        let attempt = Attempt {
+            attempt: delivery.attempt,
+            at,
+            status_code,
+            error,
+            duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        };
+        let delivered = status_code.is_some_and(|code| (200..300).contains(&code));
+        let next = if delivered {
+            Next::Delivered
+        } else {
+            let jitter = f64::from(uuid::Uuid::now_v7().as_bytes()[15]) / 256.0;
+            let failed = u32::try_from(delivery.attempt).unwrap_or(u32::MAX);
+            match self.settings.retries.delay(failed, jitter) {
+                Some(delay) => Next::RetryAt(at + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX)),
+                None => Next::GiveUp,
+            }
+        };
+        let failures = webhooks::record(conn, delivery, &attempt, next)?;
+        if next == Next::GiveUp && failures >= self.settings.disable_after {
+            self.disable(conn, delivery.webhook_id, at)?;
+        }
+        Ok(delivered)
+    }
+
+    fn disable(&self, conn: &mut DbConn, id: uuid::Uuid, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+        let disabled = kit::modify(conn, id, &Author::system(), |_, webhook: &mut Webhook| {
+            if !webhook.is_enabled() {
+                return Ok(WebhookWrite::Unchanged);
+            }
+            webhook.disabled_at = Some(at);
+            webhook.version += 1;
+            webhook.updated_at = at;
+            Ok::<_, StoreError>(WebhookWrite::Disabled)
+        });
+        match disabled {
+            Ok(webhook) => {
+                log::warn!("webhook {} turned off after {} failed deliveries", webhook.id, self.settings.disable_after);
+                Ok(())
+            }
+            // Deleted meanwhile, or changed by its owner: nothing to turn off now.
+            Err(StoreError::NotFound(_) | StoreError::VersionConflict(_)) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// One `POST`: the receiver's status, or why there was none. The target's name is resolved
+    /// first and refused if it leads into an internal network the operator did not allow.
+    fn send(&self, delivery: &Claimed, timestamp: i64) -> (Option<u16>, Option<String>) {
+        if let Err(refused) = self.check_resolved(&delivery.url) {
+            return (None, Some(refused));
+        }
+        let keys: Vec<Vec<u8>> = delivery.secrets.iter().filter_map(|s| secret_key(s)).collect();
+        let id = delivery.id.to_string();
+        let signature = signature_header(&keys, &id, timestamp, delivery.body.as_bytes());
+        let sent = self
+            .agent
+            .post(&delivery.url)
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .header("content-type", "application/json")
+            .send(delivery.body.as_bytes());
+        match sent {
+            Ok(mut answer) => {
+                let status = answer.status().as_u16();
+                // Read (a bounded part of) the answer so the connection can be reused; its
+                // words are the receiver's and are not kept.
+                let _ = answer.body_mut().with_config().limit(ANSWER_MAX_BYTES).read_to_vec();
+                let error = (!(200..300).contains(&status)).then(|| format!("the receiver answered {status}"));
+                (Some(status), error)
+            }
+            Err(error) => (None, Some(error.to_string().chars().take(ERROR_MAX_CHARS).collect())),
+        }
+    }
+
+    fn check_resolved(&self, url: &str) -> Result<(), String> {
+        let uri: ureq::http::Uri = url.parse().map_err(|_| "the target URL does not parse".to_owned())?;
+        let host = uri.host().ok_or_else(|| "the target URL has no host".to_owned())?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
+        let addresses = (host, port).to_socket_addrs().map_err(|e| format!("cannot resolve the target: {e}"))?;
+        for address in addresses {
+            if !self.settings.targets.allows_address(address.ip()) {
+                return Err("the target resolves to an internal address".to_owned());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs the worker every [`WebhookSettings::interval`] until the server stops.
+pub async fn deliver_periodically(worker: std::sync::Arc<Worker>) {
+    let mut interval = actix_web::rt::time::interval(worker.settings.interval);
+    loop {
+        interval.tick().await;
+        let worker = worker.clone();
+        match actix_web::web::block(move || worker.run_once()).await {
+            Ok(Ok(pass)) if pass.delivered + pass.failed_attempts > 0 => {
+                log::info!("webhooks: {} delivered, {} attempts failed", pass.delivered, pass.failed_attempts)
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => log::error!("sending webhooks failed: {error}"),
+            Err(error) => log::error!("sending webhooks failed: {error}"),
+        }
+    }
+}
