@@ -53,9 +53,26 @@ pub fn expire_listings(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError>
     }
 }
 
-/// Runs [`expire_listings`], and forgets the idempotency keys kept past their 24 hours, every `every` (the server: [`EXPIRY_INTERVAL`]) until the server
-/// stops, judging expiry by `clock`.
-pub async fn expire_periodically(db: Db, clock: Clock, every: Duration) {
+const PURGE_BATCH: i64 = 500;
+
+/// Purges the listings deleted longer than `retention` before `now` (see
+/// [`listings::purge_tombstones`]); pollers further behind re-export. Returns how many.
+pub fn purge_tombstones(db: &Db, now: DateTime<Utc>, retention: chrono::Duration) -> Result<usize, StoreError> {
+    let mut conn = db.conn()?;
+    let mut purged = 0;
+    loop {
+        let batch = listings::purge_tombstones(&mut conn, now - retention, PURGE_BATCH)?;
+        purged += batch;
+        if (batch as i64) < PURGE_BATCH {
+            return Ok(purged);
+        }
+    }
+}
+
+/// Runs [`expire_listings`], forgets the idempotency keys kept past their 24 hours, and purges
+/// tombstones older than `retention` ([`purge_tombstones`]), every `every` (the server:
+/// [`EXPIRY_INTERVAL`]) until the server stops, judging expiry by `clock`.
+pub async fn expire_periodically(db: Db, clock: Clock, every: Duration, retention: chrono::Duration) {
     let mut interval = actix_web::rt::time::interval(every);
     loop {
         interval.tick().await;
@@ -67,12 +84,19 @@ pub async fn expire_periodically(db: Db, clock: Clock, every: Duration) {
             Ok(Err(error)) => log::error!("expiring listings failed: {error}"),
             Err(error) => log::error!("expiring listings failed: {error}"),
         }
-        let db = db.clone();
-        match actix_web::web::block(move || crate::idempotency::purge(&db, now)).await {
+        let forgetting = db.clone();
+        match actix_web::web::block(move || crate::idempotency::purge(&forgetting, now)).await {
             Ok(Ok(0)) => {}
             Ok(Ok(count)) => log::info!("forgot {count} expired idempotency key(s)"),
             Ok(Err(error)) => log::error!("purging idempotency keys failed: {error}"),
             Err(error) => log::error!("purging idempotency keys failed: {error}"),
+        }
+        let purging = db.clone();
+        match actix_web::web::block(move || purge_tombstones(&purging, now, retention)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(count)) => log::info!("purged {count} listing tombstone(s) past their retention"),
+            Ok(Err(error)) => log::error!("purging tombstones failed: {error}"),
+            Err(error) => log::error!("purging tombstones failed: {error}"),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod idempotency;
 pub mod interests;
 pub mod listings;
+pub mod mirror;
 pub mod organizations;
 mod schema;
 pub mod search;

@@ -862,6 +862,30 @@ pub fn due_to_expire(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> Resul
         .collect()
 }
 
+/// Purges up to `limit` tombstones: listings deleted at or before `before`, with their side rows.
+/// A tombstone an expression of interest or a contract still points at is kept. The change log
+/// keeps every change of a purged listing. Returns how many were purged.
+pub fn purge_tombstones(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> Result<usize, StoreError> {
+    use crate::schema::{contracts, interests};
+    crate::db::write(conn, |conn| {
+        let referenced_by_interests = interests::table.select(interests::listing_id);
+        let referenced_by_contracts = contracts::table
+            .filter(contracts::listing_id.is_not_null())
+            .select(contracts::listing_id.assume_not_null());
+        let ids: Vec<String> = listings::table
+            .filter(listings::deleted_at.le(before.naive_utc()))
+            .filter(listings::id.ne_all(referenced_by_interests))
+            .filter(listings::id.ne_all(referenced_by_contracts))
+            .order(listings::deleted_at.asc())
+            .select(listings::id)
+            .limit(limit)
+            .load(conn)?;
+        diesel::delete(listing_fields::table.filter(listing_fields::listing_id.eq_any(&ids))).execute(conn)?;
+        diesel::delete(listing_terms::table.filter(listing_terms::listing_id.eq_any(&ids))).execute(conn)?;
+        Ok(diesel::delete(listings::table.filter(listings::id.eq_any(&ids))).execute(conn)?)
+    })
+}
+
 /// Fills the folded title of listings written before titles were kept apart for search (a
 /// derived column, like `search_text`: no new version, nothing in the change log). Returns how
 /// many were filled.

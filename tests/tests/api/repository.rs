@@ -368,8 +368,10 @@ async fn both_backends_migrate_to_the_same_schema() {
             "listing_fields",
             "listing_terms",
             "listings",
+            "mirrored_records",
             "organizations",
-            "source_exchanges"
+            "source_exchanges",
+            "sync_cursors"
         ]),
         "the tables of the hub"
     );
