@@ -418,6 +418,9 @@ pub struct Refine {
     pub price_max: Option<i64>,
     pub updated_since: Option<DateTime<Utc>>,
     pub published_since: Option<DateTime<Utc>>,
+    /// With status `published`: also the listings published once and off the market now
+    /// (withdrawn, closed, expired, deleted, sent back to review), whose rows are still kept.
+    pub with_tombstones: bool,
 }
 
 diesel::define_sql_function! {
@@ -467,15 +470,20 @@ pub fn find_by_source(conn: &mut DbConn, exchange: &str, external_id: &str) -> R
 
 /// The listings `filter` matches, whatever the page.
 fn matching(backend: crate::db::Backend, filter: &ListingFilter) -> listings::BoxedQuery<'static, Backend> {
-    let mut query = listings::table.filter(listings::status.eq(filter.status.as_str())).into_boxed();
-    query = if filter.deleted {
-        query.filter(listings::deleted_at.is_not_null())
+    let mut query = listings::table.into_boxed();
+    if filter.status == ListingStatus::Published && filter.refine.with_tombstones {
+        query = query.filter(listings::published_at.is_not_null());
     } else {
-        query.filter(listings::deleted_at.is_null())
-    };
-    if filter.status == ListingStatus::Published {
-        let live_at = filter.live_at.naive_utc();
-        query = query.filter(listings::expires_at.is_null().or(listings::expires_at.gt(live_at)));
+        query = query.filter(listings::status.eq(filter.status.as_str()));
+        query = if filter.deleted {
+            query.filter(listings::deleted_at.is_not_null())
+        } else {
+            query.filter(listings::deleted_at.is_null())
+        };
+        if filter.status == ListingStatus::Published {
+            let live_at = filter.live_at.naive_utc();
+            query = query.filter(listings::expires_at.is_null().or(listings::expires_at.gt(live_at)));
+        }
     }
     if let Some(publisher) = filter.publisher {
         query = query.filter(listings::publisher.eq(publisher.to_string()));
