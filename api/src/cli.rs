@@ -45,6 +45,39 @@ pub enum Command {
     /// Manage API clients: the way the first operator gets in.
     #[command(subcommand)]
     Clients(ClientsCommand),
+    /// Mirror another hub's organizations, centers and published listings from its change feed.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SyncArgs {
+    /// The other hub's address, e.g. https://techex.dongnai.gov.vn (without /v1).
+    #[arg(long, value_parser = parse_public_url)]
+    pub from: String,
+
+    /// An API client of the other hub holding `changes:read`.
+    #[arg(long, env = "TECHEX_SYNC_CLIENT_ID")]
+    pub client_id: String,
+
+    /// Its secret; better given in the environment than on the command line (shell history).
+    #[arg(long, env = "TECHEX_SYNC_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: String,
+
+    /// Catch up once and exit (the default).
+    #[arg(long, conflicts_with = "follow")]
+    pub once: bool,
+
+    /// Keep following the other hub's feed, polling every `--interval` seconds once caught up.
+    #[arg(long)]
+    pub follow: bool,
+
+    /// Seconds between polls with `--follow`.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub interval: u64,
+
+    /// Changes asked for per page, each page applied in one transaction.
+    #[arg(long, default_value_t = crate::sync::PAGE_SIZE, value_parser = clap::value_parser!(i64).range(1..=1000))]
+    pub page_size: i64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +188,10 @@ pub struct ServeArgs {
     /// plain http to this machine: only for a hub whose receivers live in its own network.
     #[arg(long, env = "TECHEX_WEBHOOKS_ALLOW_PRIVATE", default_value_t = false)]
     pub webhooks_allow_private: bool,
+    /// Days a deleted listing's row (its tombstone) is kept for pollers of
+    /// `updated_since` + `include_deleted`, then purged; the change log keeps every change.
+    #[arg(long, env = "TECHEX_TOMBSTONE_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u16).range(1..=3650))]
+    pub tombstone_retention_days: u16,
 
     /// Client secrets checked at once by the token endpoint; more requests wait up to 2 s for a
     /// turn, then hear 503 with Retry-After.

@@ -24,6 +24,7 @@ const EXPIRY_BATCH: i64 = 500;
 /// The lease names of the jobs.
 pub const EXPIRY_JOB: &str = "listing_expiry";
 pub const IDEMPOTENCY_PURGE_JOB: &str = "idempotency_purge";
+pub const TOMBSTONE_PURGE_JOB: &str = "tombstone_purge";
 
 /// This server's name as a lease holder: new each start, so a restarted server waits out the
 /// lease of its previous run like any other server would.
@@ -75,36 +76,69 @@ pub fn expire_listings(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError>
     }
 }
 
-/// Runs [`expire_listings`], and forgets the idempotency keys kept past their 24 hours, every `every` (the server: [`EXPIRY_INTERVAL`]) until the server
-/// stops, judging expiry by `clock`.
-pub async fn expire_periodically(db: Db, clock: Clock, every: Duration) {
+const PURGE_BATCH: i64 = 500;
+
+/// Purges the listings deleted longer than `retention` before `now` (see
+/// [`listings::purge_tombstones`]); pollers further behind re-export. Returns how many.
+pub fn purge_tombstones(db: &Db, now: DateTime<Utc>, retention: chrono::Duration) -> Result<usize, StoreError> {
+    let mut conn = db.conn()?;
+    let mut purged = 0;
+    loop {
+        let batch = listings::purge_tombstones(&mut conn, now - retention, PURGE_BATCH)?;
+        purged += batch;
+        if (batch as i64) < PURGE_BATCH {
+            return Ok(purged);
+        }
+    }
+}
+
+/// Runs [`expire_listings`], forgets the idempotency keys kept past their 24 hours, and purges
+/// tombstones older than `retention` ([`purge_tombstones`]), every `every` (the server:
+/// [`EXPIRY_INTERVAL`]) until the server stops, judging expiry by `clock`. Each job runs where
+/// its lease is held.
+pub async fn expire_periodically(db: Db, clock: Clock, every: Duration, retention: chrono::Duration) {
     let mut interval = actix_web::rt::time::interval(every);
     // Held over two rounds, so the holder renews its lease before it runs out.
     let period = every * 2;
     loop {
         interval.tick().await;
-        let expiring = db.clone();
         let now = clock.now();
-        let expire = move || match hold(&expiring, EXPIRY_JOB, now, period)? {
-            true => expire_listings(&expiring, now),
-            false => Ok(0),
-        };
-        match actix_web::web::block(expire).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(count)) => log::info!("expired {count} listing(s)"),
-            Ok(Err(error)) => log::error!("expiring listings failed: {error}"),
-            Err(error) => log::error!("expiring listings failed: {error}"),
-        }
-        let db = db.clone();
-        let purge = move || match hold(&db, IDEMPOTENCY_PURGE_JOB, now, period)? {
-            true => crate::idempotency::purge(&db, now),
-            false => Ok(0),
-        };
-        match actix_web::web::block(purge).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(count)) => log::info!("forgot {count} expired idempotency key(s)"),
-            Ok(Err(error)) => log::error!("purging idempotency keys failed: {error}"),
-            Err(error) => log::error!("purging idempotency keys failed: {error}"),
-        }
+        run_leased(&db, EXPIRY_JOB, now, period, "expired {} listing(s)", move |db| expire_listings(db, now)).await;
+        run_leased(&db, IDEMPOTENCY_PURGE_JOB, now, period, "forgot {} expired idempotency key(s)", move |db| {
+            crate::idempotency::purge(db, now)
+        })
+        .await;
+        run_leased(
+            &db,
+            TOMBSTONE_PURGE_JOB,
+            now,
+            period,
+            "purged {} listing tombstone(s) past their retention",
+            move |db| purge_tombstones(db, now, retention),
+        )
+        .await;
+    }
+}
+
+/// Runs `job` on a blocking thread if this server holds the lease `name`, and logs what it did
+/// (`done` with the count in place of `{}`) or why it failed.
+async fn run_leased(
+    db: &Db,
+    name: &'static str,
+    now: DateTime<Utc>,
+    period: Duration,
+    done: &'static str,
+    job: impl FnOnce(&Db) -> Result<usize, StoreError> + Send + 'static,
+) {
+    let db = db.clone();
+    let leased = move || match hold(&db, name, now, period)? {
+        true => job(&db),
+        false => Ok(0),
+    };
+    match actix_web::web::block(leased).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(count)) => log::info!("{}", done.replace("{}", &count.to_string())),
+        Ok(Err(error)) => log::error!("job {name} failed: {error}"),
+        Err(error) => log::error!("job {name} failed: {error}"),
     }
 }

@@ -18,6 +18,7 @@ pub mod pagination;
 pub mod query;
 pub mod routes;
 pub mod strict;
+pub mod sync;
 pub mod usecases;
 pub mod webhooks;
 

@@ -8,7 +8,7 @@ use techex_api::auth::keys::SigningAlgorithm;
 use techex_api::auth::rate_limit::{HourlyQuota, Quota, RateLimits};
 use techex_api::auth::token_guard::{TokenGuard, TokenGuardConfig};
 use techex_api::auth::{KeySet, TokenLifetime};
-use techex_api::cli::{Cli, ClientsCommand, Command, OrgsCommand, ServeArgs, redact_url};
+use techex_api::cli::{Cli, ClientsCommand, Command, OrgsCommand, ServeArgs, SyncArgs, redact_url};
 use techex_api::clock::Clock;
 use techex_api::error::ApiError;
 use techex_api::extract::BodyTimeout;
@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Some(Command::Seed { .. }) => seed(&cli.database_url, cli.pool_size),
         Some(Command::Orgs(command)) => orgs(&cli.database_url, command),
         Some(Command::Clients(command)) => clients_command(&cli.database_url, command),
+        Some(Command::Sync(args)) => sync(&cli.database_url, args),
         Some(Command::Serve(args)) => serve(&cli.database_url, cli.pool_size, args),
         None => serve(&cli.database_url, cli.pool_size, ServeArgs::default()),
     };
@@ -171,6 +172,33 @@ fn clients_command(url: &str, command: ClientsCommand) -> Result<(), String> {
     Ok(())
 }
 
+/// Mirrors the other hub until caught up, and again every interval with `--follow`.
+fn sync(url: &str, args: SyncArgs) -> Result<(), String> {
+    use std::io::IsTerminal;
+    use techex_api::sync::{Progress, RemoteHub, sync_once};
+    let db = connect(url, 2)?;
+    let mut remote = RemoteHub::new(&args.from, &args.client_id, &args.client_secret);
+    let hub = remote.name().to_owned();
+    loop {
+        let progress = Progress::new(std::io::stdout().is_terminal());
+        let outcome = sync_once(&db, &mut remote, args.page_size, techex_domain::now, |done| {
+            progress.show(&hub, done);
+            std::ops::ControlFlow::Continue(())
+        });
+        progress.finish();
+        match outcome {
+            Ok(done) => log::info!("{}", progress.line(&hub, done)),
+            Err(error) if !args.follow => return Err(format!("sync from {hub} stopped: {error}")),
+            // Following, a failed round is tried again at the next poll, from the stored cursor.
+            Err(error) => log::error!("sync from {hub} failed, retrying in {} s: {error}", args.interval),
+        }
+        if !args.follow {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_secs(args.interval));
+    }
+}
+
 fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
     let db = connect(url, pool_size)?;
     if db.backend() == Backend::Sqlite && args.demo_data == "auto" {
@@ -230,9 +258,15 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
     );
     let (expiry_db, expiry_clock) = (db.clone(), state.clock.clone());
     let webhooks = Arc::new(Worker::new(db.clone(), state.clock.clone(), state.webhooks.clone()));
+    let retention = chrono::Duration::days(i64::from(args.tombstone_retention_days));
     let system = actix_web::rt::System::new();
     system.block_on(async move {
-        actix_web::rt::spawn(techex_api::jobs::expire_periodically(expiry_db, expiry_clock, EXPIRY_INTERVAL));
+        actix_web::rt::spawn(techex_api::jobs::expire_periodically(
+            expiry_db,
+            expiry_clock,
+            EXPIRY_INTERVAL,
+            retention,
+        ));
         actix_web::rt::spawn(techex_api::webhooks::deliver_periodically(webhooks));
         let mut server = HttpServer::new(move || techex_api::build_app(state.clone()))
             // In-flight requests get this long to finish after SIGTERM or SIGINT.

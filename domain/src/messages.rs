@@ -179,6 +179,12 @@ catalog! {
         "sort=relevance cần có từ khóa tìm kiếm q";
     RangeReversed => "invalid_range", "must not be greater than {other} ({value} > {limit})",
         "không được lớn hơn {other} ({value} > {limit})";
+    IncludeDeletedNeedsUpdatedSince => "required",
+        "include_deleted=true needs updated_since: poll for what changed since your last poll, after a whole export (/v1/export/listings)",
+        "include_deleted=true cần có updated_since: hãy hỏi những thay đổi kể từ lần hỏi trước, sau một lần xuất toàn bộ (/v1/export/listings)";
+    IncludeDeletedPublishedOnly => "invalid_value",
+        "include_deleted lists published listings and those taken off the market: leave status and deleted out",
+        "include_deleted liệt kê tin đã công bố và tin đã rút khỏi sàn: hãy bỏ trống status và deleted";
     PriceRangeNeedsCurrency => "required", "a price range needs its currency: add currency=VND",
         "khoảng giá cần có đơn vị tiền tệ: hãy thêm currency=VND";
     NotInstant => "invalid_format", "must be a date and time in RFC 3339, such as 2026-11-01T00:00:00Z",

@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod interests;
 pub mod leases;
 pub mod listings;
+pub mod mirror;
 pub mod organizations;
 mod schema;
 pub mod search;

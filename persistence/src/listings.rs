@@ -418,6 +418,9 @@ pub struct Refine {
     pub price_max: Option<i64>,
     pub updated_since: Option<DateTime<Utc>>,
     pub published_since: Option<DateTime<Utc>>,
+    /// With status `published`: also the listings published once and off the market now
+    /// (withdrawn, closed, expired, deleted, sent back to review), whose rows are still kept.
+    pub with_tombstones: bool,
 }
 
 diesel::define_sql_function! {
@@ -467,15 +470,20 @@ pub fn find_by_source(conn: &mut DbConn, exchange: &str, external_id: &str) -> R
 
 /// The listings `filter` matches, whatever the page.
 fn matching(backend: crate::db::Backend, filter: &ListingFilter) -> listings::BoxedQuery<'static, Backend> {
-    let mut query = listings::table.filter(listings::status.eq(filter.status.as_str())).into_boxed();
-    query = if filter.deleted {
-        query.filter(listings::deleted_at.is_not_null())
+    let mut query = listings::table.into_boxed();
+    if filter.status == ListingStatus::Published && filter.refine.with_tombstones {
+        query = query.filter(listings::published_at.is_not_null());
     } else {
-        query.filter(listings::deleted_at.is_null())
-    };
-    if filter.status == ListingStatus::Published {
-        let live_at = filter.live_at.naive_utc();
-        query = query.filter(listings::expires_at.is_null().or(listings::expires_at.gt(live_at)));
+        query = query.filter(listings::status.eq(filter.status.as_str()));
+        query = if filter.deleted {
+            query.filter(listings::deleted_at.is_not_null())
+        } else {
+            query.filter(listings::deleted_at.is_null())
+        };
+        if filter.status == ListingStatus::Published {
+            let live_at = filter.live_at.naive_utc();
+            query = query.filter(listings::expires_at.is_null().or(listings::expires_at.gt(live_at)));
+        }
     }
     if let Some(publisher) = filter.publisher {
         query = query.filter(listings::publisher.eq(publisher.to_string()));
@@ -902,6 +910,30 @@ pub fn due_to_expire(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> Resul
             id.parse().map_err(|e: uuid::Error| StoreError::Corrupt { entity: ENTITY, id, reason: e.to_string() })
         })
         .collect()
+}
+
+/// Purges up to `limit` tombstones: listings deleted at or before `before`, with their side rows.
+/// A tombstone an expression of interest or a contract still points at is kept. The change log
+/// keeps every change of a purged listing. Returns how many were purged.
+pub fn purge_tombstones(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> Result<usize, StoreError> {
+    use crate::schema::{contracts, interests};
+    crate::db::write(conn, |conn| {
+        let referenced_by_interests = interests::table.select(interests::listing_id);
+        let referenced_by_contracts = contracts::table
+            .filter(contracts::listing_id.is_not_null())
+            .select(contracts::listing_id.assume_not_null());
+        let ids: Vec<String> = listings::table
+            .filter(listings::deleted_at.le(before.naive_utc()))
+            .filter(listings::id.ne_all(referenced_by_interests))
+            .filter(listings::id.ne_all(referenced_by_contracts))
+            .order(listings::deleted_at.asc())
+            .select(listings::id)
+            .limit(limit)
+            .load(conn)?;
+        diesel::delete(listing_fields::table.filter(listing_fields::listing_id.eq_any(&ids))).execute(conn)?;
+        diesel::delete(listing_terms::table.filter(listing_terms::listing_id.eq_any(&ids))).execute(conn)?;
+        Ok(diesel::delete(listings::table.filter(listings::id.eq_any(&ids))).execute(conn)?)
+    })
 }
 
 /// Fills the folded title of listings written before titles were kept apart for search (a

@@ -251,3 +251,23 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);
+diesel::allow_tables_to_appear_in_same_query!(contracts, listings);
+
+diesel::table! {
+    mirrored_records (hub, entity, remote_id) {
+        hub -> Text,
+        entity -> Text,
+        remote_id -> Text,
+        local_id -> Text,
+        remote_version -> BigInt,
+        synced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sync_cursors (hub) {
+        hub -> Text,
+        cursor -> Text,
+        updated_at -> Timestamp,
+    }
+}

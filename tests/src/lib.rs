@@ -96,6 +96,7 @@ pub struct TestApp {
     pub token_guard: Arc<TokenGuard>,
     /// The webhook settings the app was started with.
     pub webhooks: WebhookSettings,
+    state: AppState,
     _sqlite_dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
 }
@@ -296,7 +297,7 @@ impl TestApp {
             export_slots: techex_api::routes::export::ExportSlots::new(options.export_slots.0, options.export_slots.1),
             webhooks: options.webhooks.clone(),
         };
-        let service = Rc::new(test::init_service(techex_api::build_app(state)).await);
+        let service = Rc::new(test::init_service(techex_api::build_app(state.clone())).await);
         let call: Call = Rc::new(move |req| {
             let service = service.clone();
             Box::pin(async move {
@@ -319,11 +320,25 @@ impl TestApp {
             publisher: placeholder,
             token_guard,
             webhooks: options.webhooks,
+            state,
             _sqlite_dir: sqlite_dir,
             pg_schema,
         };
         app.publisher = app.new_client_holding(&["listings:write", "listings:publish"], &[FIXTURE_EXCHANGE]).await;
         app
+    }
+
+    /// Serves this app over real HTTP on a free local port, for clients outside the test's
+    /// service (another hub's sync); the server stops with the test. Returns its base URL.
+    pub fn serve_http(&self) -> String {
+        let state = self.state.clone();
+        let server = actix_web::HttpServer::new(move || techex_api::build_app(state.clone()))
+            .workers(1)
+            .bind("127.0.0.1:0")
+            .expect("a free local port");
+        let address = server.addrs()[0];
+        actix_web::rt::spawn(server.run());
+        format!("http://{address}")
     }
 
     /// The backend this app stores on.

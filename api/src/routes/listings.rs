@@ -28,7 +28,8 @@ use crate::query::{self, FieldsQuery};
 pub use crate::routes::listings_dto::ListingResponse;
 use crate::routes::listings_dto::{self as dto};
 use crate::routes::search_dto::{
-    FacetCount, FacetLabel, Facets, ListingSearchPage, SUGGESTIONS_MAX, SuggestedTitle, Suggestion, Suggestions,
+    FacetCount, FacetLabel, Facets, ListingItem, ListingSearchPage, ListingTombstone, SUGGESTIONS_MAX, SuggestedTitle,
+    Suggestion, Suggestions,
 };
 use crate::routes::vocabulary_dto as words;
 use crate::routes::{merge_patch_body, patched, with_conn};
@@ -68,6 +69,13 @@ pub struct ListingQuery {
     /// may restore; nobody else sees them (the operator sees every organization's).
     #[param(value_type = Option<bool>)]
     deleted: Option<String>,
+    /// `true`, with `updated_since`: the page also carries the listings taken off the market
+    /// (withdrawn, closed, expired, deleted, sent back to review) since then, as tombstones
+    /// (`deleted: true`, with id, status, version and times only), in the same order and pages,
+    /// so that a portal that only polls takes them down. Tombstones are kept for
+    /// `TECHEX_TOMBSTONE_RETENTION_DAYS` (90 by default); a poller further behind exports again.
+    #[param(value_type = Option<bool>)]
+    include_deleted: Option<String>,
     /// Search words (at most 200 characters, 8 words) in the title, summary, description,
     /// keywords and owner name, in Vietnamese or English, with or without diacritics and in any
     /// case (`phan bon` finds "Phân bón"). Every word must appear; text in double quotes is a
@@ -266,7 +274,14 @@ impl ListingQuery {
             price_max,
             updated_since: instant(self.updated_since.as_deref(), "updated_since", &mut errors),
             published_since: instant(self.published_since.as_deref(), "published_since", &mut errors),
+            with_tombstones: query::flag(self.include_deleted.as_deref(), "include_deleted", &mut errors),
         };
+        if refine.with_tombstones && self.updated_since.is_none() {
+            errors.add("include_deleted", Text::IncludeDeletedNeedsUpdatedSince);
+        }
+        if refine.with_tombstones && (self.status.is_some() || self.deleted.is_some()) {
+            errors.add("include_deleted", Text::IncludeDeletedPublishedOnly);
+        }
         let mut facets = Vec::new();
         for name in &self.facets {
             match FACETS.iter().find(|f| **f == name.as_str()) {
@@ -481,7 +496,19 @@ pub async fn list_listings(
     let mut response = HttpResponse::Ok();
     pagination::link_next(&mut response, &asked.req, next_cursor.as_deref());
     cache_headers(&mut response, &caller.0, public);
-    let items = items.into_iter().map(|(l, _)| ListingResponse::seen_at(l, &caller.0, now, **period)).collect();
+    let items = items
+        .into_iter()
+        .map(|(l, _)| {
+            let on_the_market = l.status == ListingStatus::Published
+                && !l.is_deleted()
+                && l.content.expires_at.is_none_or(|expiry| expiry > now);
+            if on_the_market || !public {
+                ListingItem::Listing(Box::new(ListingResponse::seen_at(l, &caller.0, now, **period)))
+            } else {
+                ListingItem::Tombstone(ListingTombstone::of(&l, now))
+            }
+        })
+        .collect();
     let facets = (!counts.is_empty()).then(|| {
         let mut facets = Facets::default();
         for (name, values) in counts {

@@ -1,8 +1,10 @@
 //! What a search of the listings answers beyond the listings: the query it searched after a
 //! correction, the counts of the facets asked for, and title suggestions.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use techex_domain::search::Q_MAX_CHARS;
+use techex_domain::{Listing, ListingStatus};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -56,8 +58,9 @@ pub struct Facets {
 /// One page of a search of the listings.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ListingSearchPage {
-    /// At most `limit` items.
-    pub items: Vec<ListingResponse>,
+    /// At most `limit` items; with `include_deleted=true`, tombstones among them.
+    #[schema(max_items = 100)]
+    pub items: Vec<ListingItem>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
     /// The number of matches on all pages; sent with `total=true` only.
@@ -72,6 +75,53 @@ pub struct ListingSearchPage {
     /// Sent with `facets=` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facets: Option<Facets>,
+}
+
+/// An item of a listing page: a listing, or (with `include_deleted=true`) the tombstone of one
+/// taken off the market.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum ListingItem {
+    Listing(Box<ListingResponse>),
+    Tombstone(ListingTombstone),
+}
+
+/// A listing taken off the market since `updated_since`: take it down. Nothing of its content.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ListingTombstone {
+    pub id: Uuid,
+    /// Always `true`: the listing is no longer published.
+    #[schema(example = true)]
+    pub deleted: bool,
+    /// Its status now (`withdrawn`, `closed`, `expired`, `pending_review`, `draft`, or
+    /// `published` past its expiry, which the hub marks `expired` shortly).
+    #[schema(value_type = crate::routes::vocabulary_dto::ListingStatus)]
+    pub status: ListingStatus,
+    #[schema(minimum = 1, maximum = 9223372036854775807_i64)]
+    pub version: i64,
+    /// When it left the market; the time of its last change.
+    pub updated_at: DateTime<Utc>,
+    /// When it was deleted, if it was.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl ListingTombstone {
+    /// The tombstone of a listing off the market at `now`; one past its expiry reads `expired`.
+    pub fn of(listing: &Listing, now: DateTime<Utc>) -> Self {
+        let expired = listing.status == ListingStatus::Published && !listing.is_deleted();
+        let updated_at = match listing.content.expires_at {
+            Some(expiry) if expired && expiry <= now => expiry.max(listing.updated_at),
+            _ => listing.updated_at,
+        };
+        ListingTombstone {
+            id: listing.id.0,
+            deleted: true,
+            status: if expired { ListingStatus::Expired } else { listing.status },
+            version: listing.version,
+            updated_at,
+            deleted_at: listing.deleted_at,
+        }
+    }
 }
 
 /// A published listing whose title completes what was typed.

@@ -220,6 +220,7 @@ backend_tests! {
             app.db.clone(),
             app.clock.clone(),
             std::time::Duration::from_millis(10),
+            chrono::Duration::days(90),
         ));
         app.clock.advance(chrono::Duration::hours(2));
         // Waits for the job's next runs; bounded so that a job that never runs fails the test.

@@ -369,8 +369,10 @@ async fn both_backends_migrate_to_the_same_schema() {
             "listing_fields",
             "listing_terms",
             "listings",
+            "mirrored_records",
             "organizations",
             "source_exchanges",
+            "sync_cursors",
             "webhook_attempts",
             "webhook_deliveries",
             "webhooks"
