@@ -46,7 +46,8 @@ struct Args {
     batch: usize,
     #[arg(long, default_value_t = 14)]
     seed: u64,
-    /// Where to write the first exchange's client id and secret (JSON), for the token scenarios.
+    /// Where to write the first exchange's client id, secret and source exchange code (JSON), for
+    /// the token and batch scenarios.
     #[arg(long)]
     credentials: Option<std::path::PathBuf>,
 }
@@ -180,17 +181,21 @@ fn load_exchanges(
         let mut credentials = serde_json::Value::Null;
         for n in 0..count {
             let (name_vi, province, name_en) = generator.exchange(n);
-            let content = OrganizationContent::new(
+            let mut content = OrganizationContent::new(
                 OrganizationKind::Exchange,
                 LocalizedText { vi: name_vi, en: Some(name_en) },
                 province,
             );
+            // The exchange's own portal, for `PUT /v1/listings/by-source` and batch upserts.
+            let source = format!("san-{n}");
+            content.source_exchanges = vec![source.clone()];
             let organization = Organization::new(content.validate().map_err(|e| format!("exchange {n}: {e}"))?, now);
             kit::create(conn, &organization, &operator, |conn| organizations::insert(conn, &organization))?;
             let (client, secret) = register_client(conn, organization.id, "Cổng thông tin", scopes.clone(), &operator)
                 .map_err(|e| format!("client of exchange {n}: {e:?}"))?;
             if n == 0 {
-                credentials = serde_json::json!({ "client_id": client.id, "client_secret": secret });
+                credentials =
+                    serde_json::json!({ "client_id": client.id, "client_secret": secret, "source_exchange": source });
             }
             exchanges.push(Exchange { author: Author::client(client.id, organization.id), organization });
         }
