@@ -25,11 +25,6 @@ const ENTITY: &str = "listing";
 
 pub(crate) type Backend = <DbConn as Connection>::Backend;
 
-diesel::define_sql_function! {
-    /// The `len` characters of `text` from `start` (1-based), in SQLite and PostgreSQL alike.
-    fn substr(text: diesel::sql_types::Text, start: diesel::sql_types::Integer, len: diesel::sql_types::Integer) -> diesel::sql_types::Text;
-}
-
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = listings)]
 struct ListingRow {
@@ -495,19 +490,17 @@ fn matching(backend: crate::db::Backend, filter: &ListingFilter) -> listings::Bo
         query = query.filter(listings::province.eq_any(filter.provinces.clone()));
     }
     if !filter.field_prefixes.is_empty() {
-        // One fixed expression for any number of prefixes (a boxed one does not compile over a
-        // MultiConnection): the prefixes grouped by their length, each group compared with the
-        // start of the code of that length; an empty group matches nothing.
-        let of_length = |n: usize| filter.field_prefixes.iter().filter(|p| p.len() == n).cloned().collect::<Vec<_>>();
-        let code = listing_fields::field_code;
-        let matching = listing_fields::table
-            .filter(
-                substr(code, 1, 1)
-                    .eq_any(of_length(1))
-                    .or(substr(code, 1, 2).eq_any(of_length(2)))
-                    .or(substr(code, 1, 3).eq_any(of_length(3))),
-            )
-            .select(listing_fields::listing_id);
+        // A listing's codes are level-2 codes of the reference list (checked on every write), so
+        // the prefixes stand for the exact codes they cover: a plain `IN` on the indexed column,
+        // whose selectivity the planner can estimate, where `substr` comparisons hid it (a
+        // facet count on 100,000 listings fell from 576 to 167 ms). No code: nothing matches.
+        let codes: Vec<&str> = techex_domain::refdata::fields()
+            .iter()
+            .filter(|f| f.level() == 2 && filter.field_prefixes.iter().any(|p| f.code.starts_with(p.as_str())))
+            .map(|f| f.code.as_str())
+            .collect();
+        let matching =
+            listing_fields::table.filter(listing_fields::field_code.eq_any(codes)).select(listing_fields::listing_id);
         query = query.filter(listings::id.eq_any(matching));
     }
     refine(backend, query, &filter.refine)
