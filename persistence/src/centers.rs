@@ -11,7 +11,7 @@ use techex_domain::center::{BoundingBox, Center, CenterContact, CenterContent, C
 use uuid::Uuid;
 
 use crate::change_log::Audience;
-use crate::db::DbConn;
+use crate::db::{DbConn, substr};
 use crate::error::{Entity, StoreError};
 use crate::schema::{center_fields, center_services, centers};
 use crate::stored::{self, Text};
@@ -20,11 +20,6 @@ use crate::versioned::{Versioned, WriteKind, versioned_basics};
 const ENTITY: &str = "center";
 
 type Backend = <DbConn as Connection>::Backend;
-
-diesel::define_sql_function! {
-    /// The `len` characters of `text` from `start` (1-based), in SQLite and PostgreSQL alike.
-    fn substr(text: diesel::sql_types::Text, start: diesel::sql_types::Integer, len: diesel::sql_types::Integer) -> diesel::sql_types::Text;
-}
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = centers)]

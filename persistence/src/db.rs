@@ -14,6 +14,11 @@ use crate::error::StoreError;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 
+diesel::define_sql_function! {
+    /// The `len` characters of `text` from `start` (1-based), in SQLite and PostgreSQL alike.
+    fn substr(text: diesel::sql_types::Text, start: diesel::sql_types::Integer, len: diesel::sql_types::Integer) -> diesel::sql_types::Text;
+}
+
 /// One connection to whichever backend the URL named.
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {

@@ -13,7 +13,7 @@ use techex_domain::{
 use uuid::Uuid;
 
 use crate::change_log::Audience;
-use crate::db::DbConn;
+use crate::db::{DbConn, substr};
 use crate::error::{Entity, StoreError};
 use crate::schema::{listing_fields, listing_terms, listings};
 use crate::search::{Column, IdIn, Matches, Score};
