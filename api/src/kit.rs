@@ -39,6 +39,17 @@ pub trait Resource: Versioned {
     }
 }
 
+/// What a list shows of each item: the representation whose members `fields` chooses from.
+/// Every [`Resource`] is listed as its public representation; a list of records that are not
+/// resources of their own (a subscription's deliveries) names its representation here.
+pub trait Listable {
+    type Public: ToSchema;
+}
+
+impl<R: Resource> Listable for R {
+    type Public = R::Public;
+}
+
 /// Stores a new record (its rows written by `insert`) with its `create` change.
 pub fn create<R: Resource>(
     conn: &mut DbConn,
@@ -323,7 +334,7 @@ pub struct Listed<R, F = NoParameters> {
     resource: PhantomData<R>,
 }
 
-impl<R: Resource, F: IntoParams + DeserializeOwned> Listed<R, F> {
+impl<R: Listable, F: IntoParams + DeserializeOwned> Listed<R, F> {
     fn read(req: &HttpRequest) -> Result<Self, ApiError> {
         let mut accepted = query::accepted::<F>();
         accepted.extend(query::accepted::<PageQuery>());
@@ -350,7 +361,7 @@ impl<R: Resource, F: IntoParams + DeserializeOwned> Listed<R, F> {
     }
 }
 
-impl<R: Resource, F: IntoParams + DeserializeOwned> FromRequest for Listed<R, F> {
+impl<R: Listable, F: IntoParams + DeserializeOwned> FromRequest for Listed<R, F> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 

@@ -234,9 +234,13 @@ pub fn list(
     query.limit(limit).load(conn)?.into_iter().map(WebhookRow::into_domain).collect()
 }
 
-/// How many subscriptions an organization keeps.
-pub fn count(conn: &mut DbConn, organization: Uuid) -> Result<i64, StoreError> {
-    Ok(webhooks::table.filter(webhooks::organization_id.eq(organization.to_string())).count().get_result(conn)?)
+/// How many subscriptions an organization keeps, or (`None`) every organization together.
+pub fn count(conn: &mut DbConn, organization: Option<Uuid>) -> Result<i64, StoreError> {
+    let mut query = webhooks::table.into_boxed();
+    if let Some(organization) = organization {
+        query = query.filter(webhooks::organization_id.eq(organization.to_string()));
+    }
+    Ok(query.count().get_result(conn)?)
 }
 
 fn all(conn: &mut DbConn) -> Result<Vec<Webhook>, StoreError> {
@@ -651,6 +655,14 @@ pub fn deliveries(
             })
         })
         .collect()
+}
+
+/// How many deliveries a subscription has.
+pub fn count_deliveries(conn: &mut DbConn, webhook: Uuid) -> Result<i64, StoreError> {
+    Ok(webhook_deliveries::table
+        .filter(webhook_deliveries::webhook_id.eq(webhook.to_string()))
+        .count()
+        .get_result(conn)?)
 }
 
 /// Makes a delivery of `webhook` due again at `now`, whatever became of it (a replay). `false`

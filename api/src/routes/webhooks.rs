@@ -3,7 +3,7 @@
 //! organization; the operator sees and keeps every organization's.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,15 +13,14 @@ use techex_domain::{LifecycleAction, Message, Text, ValidationErrors};
 use techex_persistence::change_log::Author;
 use techex_persistence::webhooks::{self as store, Delivery, Webhook, WebhookWrite};
 use techex_persistence::{Db, Entity};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::CallerOf;
 use crate::error::{ApiError, BodyRefused, Problem, QueryRefused};
 use crate::extract::JsonBody;
-use crate::kit::{self, Limit, Limits, Resource};
-use crate::pagination::{link_next, page_request, split_page};
-use crate::query::Query;
+use crate::kit::{self, Limit, Limits, Listable, Listed, Page, PageQuery, Resource};
+use crate::query::FieldsQuery;
 use crate::routes::{merge_patch_body, patched, with_conn};
 use crate::webhooks::WebhookSettings;
 
@@ -212,7 +211,7 @@ fn secret_body(webhook: &Webhook) -> WebhookWithSecret {
     WebhookWithSecret { webhook: WebhookResponse::from(webhook), secret: webhook.secret.clone() }
 }
 
-fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+fn no_store(mut response: HttpResponseBuilder) -> HttpResponseBuilder {
     response.insert_header((header::CACHE_CONTROL, "no-store"));
     response
 }
@@ -262,7 +261,7 @@ pub async fn create_webhook(
     };
     let author = author(&actor);
     let webhook = with_conn(&db, move |conn| {
-        if store::count(conn, actor.organization_id)? >= MAX_PER_ORGANIZATION {
+        if store::count(conn, Some(actor.organization_id))? >= MAX_PER_ORGANIZATION {
             let too_many = Message::new(Text::TooManyWebhooks).with("max", MAX_PER_ORGANIZATION);
             return Err(ApiError::Validation(ValidationErrors::single("", too_many)));
         }
@@ -275,26 +274,13 @@ pub async fn create_webhook(
     Ok(response.json(secret_body(&webhook)))
 }
 
-/// Where a list of subscriptions starts.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct WebhookPageQuery {
-    /// Page size, 1 to 100 (default 20).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    limit: Option<String>,
-    /// The `next_cursor` of the previous page.
-    #[param(min_length = 1, max_length = 200)]
-    cursor: Option<String>,
-}
-
 /// A page of subscriptions.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct WebhookPage {
-    #[schema(max_items = 100)]
-    pub items: Vec<WebhookResponse>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    #[schema(max_length = 200)]
-    pub next_cursor: Option<String>,
+pub type WebhookPage = Page<WebhookResponse>;
+
+/// What the lists of subscriptions and of deliveries answer with: private to the caller.
+fn private(mut response: HttpResponseBuilder) -> HttpResponseBuilder {
+    response.insert_header((header::CACHE_CONTROL, "private, no-cache"));
+    response
 }
 
 /// List subscriptions.
@@ -303,34 +289,28 @@ pub struct WebhookPage {
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "list_webhooks",
-    params(WebhookPageQuery),
+    params(PageQuery, FieldsQuery),
     security(("oauth2" = ["changes:read"])),
     responses(
-        (status = 200, description = "A page of subscriptions", body = WebhookPage),
+        (status = 200, description = "A page of subscriptions; `next_cursor` (and the `Link` header) lead to the next one", body = WebhookPage),
         QueryRefused,
         (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `changes:read` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/webhooks")]
-pub async fn list_webhooks(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    caller: CallerOf,
-    params: Query<WebhookPageQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_webhooks(caller: CallerOf, asked: Listed<Webhook>) -> Result<HttpResponse, ApiError> {
     let actor = subscriber(&caller)?;
-    let mut errors = ValidationErrors::default();
-    let (limit, after) = page_request(params.0.limit.as_deref(), params.0.cursor.as_deref(), &mut errors);
-    errors.finish(()).map_err(ApiError::InvalidQuery)?;
     let organization = (!actor.is_admin()).then_some(actor.organization_id);
-    let found =
-        with_conn(&db, move |conn| Ok(store::list(conn, organization, after.map(|(id, _)| id), limit + 1)?)).await?;
-    let (page, next_cursor) = split_page(found, limit, |w| w.id);
-    let mut response = HttpResponse::Ok();
-    link_next(&mut response, &req, next_cursor.as_deref());
-    response.insert_header((header::CACHE_CONTROL, "private, no-cache"));
-    Ok(response.json(WebhookPage { items: page.iter().map(WebhookResponse::from).collect(), next_cursor }))
+    let (page, count) = (asked.page, asked.total);
+    let (rows, total) = with_conn(&asked.db, move |conn| {
+        let total = if count { Some(store::count(conn, organization)?) } else { None };
+        Ok((store::list(conn, organization, page.after, page.probe())?, total))
+    })
+    .await?;
+    let (items, next_cursor, response) = kit::page(&asked.req, rows, page, |w| w.id);
+    let items = items.iter().map(WebhookResponse::from).collect();
+    Ok(asked.answer(private(response), WebhookPage { items, next_cursor, total }))
 }
 
 /// Read a subscription.
@@ -573,15 +553,12 @@ impl From<Delivery> for DeliveryResponse {
     }
 }
 
-/// A page of deliveries, newest first.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DeliveryPage {
-    #[schema(max_items = 100)]
-    pub items: Vec<DeliveryResponse>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    #[schema(max_length = 200)]
-    pub next_cursor: Option<String>,
+impl Listable for Delivery {
+    type Public = DeliveryResponse;
 }
+
+/// A page of deliveries, newest first.
+pub type DeliveryPage = Page<DeliveryResponse>;
 
 /// The delivery log of a subscription.
 ///
@@ -590,10 +567,10 @@ pub struct DeliveryPage {
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "list_webhook_deliveries",
-    params(("id" = Uuid, Path, description = "Subscription id"), WebhookPageQuery),
+    params(("id" = Uuid, Path, description = "Subscription id"), PageQuery, FieldsQuery),
     security(("oauth2" = ["changes:read"])),
     responses(
-        (status = 200, description = "A page of deliveries", body = DeliveryPage),
+        (status = 200, description = "A page of deliveries, newest first; `next_cursor` (and the `Link` header) lead to the next one", body = DeliveryPage),
         QueryRefused,
         (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `changes:read` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
@@ -602,27 +579,22 @@ pub struct DeliveryPage {
 )]
 #[get("/webhooks/{id}/deliveries")]
 pub async fn list_webhook_deliveries(
-    req: HttpRequest,
-    db: web::Data<Db>,
     caller: CallerOf,
     path: web::Path<String>,
-    params: Query<WebhookPageQuery>,
+    asked: Listed<Delivery>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = subscriber(&caller)?;
     let id = id(&path)?;
-    let mut errors = ValidationErrors::default();
-    let (limit, before) = page_request(params.0.limit.as_deref(), params.0.cursor.as_deref(), &mut errors);
-    errors.finish(()).map_err(ApiError::InvalidQuery)?;
-    let found = with_conn(&db, move |conn| {
+    let (page, count) = (asked.page, asked.total);
+    let (rows, total) = with_conn(&asked.db, move |conn| {
         visible(&actor, store::find(conn, id)?)?;
-        Ok(store::deliveries(conn, id, before.map(|(id, _)| id), limit + 1)?)
+        let total = if count { Some(store::count_deliveries(conn, id)?) } else { None };
+        Ok((store::deliveries(conn, id, page.after, page.probe())?, total))
     })
     .await?;
-    let (page, next_cursor) = split_page(found, limit, |d| d.id);
-    let mut response = HttpResponse::Ok();
-    link_next(&mut response, &req, next_cursor.as_deref());
-    response.insert_header((header::CACHE_CONTROL, "private, no-cache"));
-    Ok(response.json(DeliveryPage { items: page.into_iter().map(DeliveryResponse::from).collect(), next_cursor }))
+    let (items, next_cursor, response) = kit::page(&asked.req, rows, page, |d| d.id);
+    let items = items.into_iter().map(DeliveryResponse::from).collect();
+    Ok(asked.answer(private(response), DeliveryPage { items, next_cursor, total }))
 }
 
 /// Send a delivery again.

@@ -256,6 +256,65 @@ backend_tests! {
         app.as_client(&party).get(&format!("/v1/webhooks/{party_hook}/deliveries")).await.problem(404, "webhook_not_found");
     }
 
+    /// Both lists page like every other: `total=true` counts what the caller may see on all
+    /// pages (its organization's subscriptions, everyone's for the operator; one subscription's
+    /// deliveries), and `fields=` keeps only the members asked for.
+    async fn subscriptions_and_deliveries_are_counted_and_projected(app: TestApp) {
+        let receiver = Receiver::start(&[]);
+        let subscriber = app.new_client(&["changes:read"]).await;
+        let outsider = app.new_client(&["changes:read"]).await;
+        let operator = app.new_client(&["admin"]).await;
+        let (webhook, _) = subscribe(&app, &subscriber, &receiver.url, &["listing.publish"]).await;
+        for _ in 0..2 {
+            subscribe(&app, &subscriber, "https://hooks.example.vn/other", &["contract.*"]).await;
+        }
+        subscribe(&app, &outsider, "https://hooks.example.vn/outsider", &["*"]).await;
+        let session = app.as_client(&subscriber);
+
+        let first = session.get("/v1/webhooks?limit=2&total=true").await;
+        assert_eq!(first.status, StatusCode::OK, "{:#}", first.body);
+        assert_eq!((first.body["items"].as_array().unwrap().len(), &first.body["total"]), (2, &json!(3)), "{:#}", first.body);
+        let cursor = first.body["next_cursor"].as_str().unwrap();
+        let second = session.get(&format!("/v1/webhooks?limit=2&cursor={cursor}")).await;
+        assert_eq!(second.body["items"].as_array().unwrap().len(), 1, "{:#}", second.body);
+        assert!(second.body.get("total").is_none(), "{:#}", second.body);
+        assert_eq!(app.as_client(&outsider).get("/v1/webhooks?total=true").await.body["total"], 1);
+        assert_eq!(app.as_client(&operator).get("/v1/webhooks?total=true").await.body["total"], 4);
+
+        let projected = session.get("/v1/webhooks?fields=id,url").await;
+        assert_eq!(projected.status, StatusCode::OK, "{:#}", projected.body);
+        let items = projected.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 3);
+        for item in items {
+            let members: Vec<&str> = item.as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(members, ["id", "url"], "{item:#}");
+        }
+        session.get("/v1/webhooks?fields=secret").await.problem(400, "invalid_query");
+
+        for _ in 0..3 {
+            publish(&app).await;
+        }
+        pass_until(&app, || receiver.received().len() >= 3);
+        let deliveries = format!("/v1/webhooks/{webhook}/deliveries");
+        let all = session.get(&deliveries).await;
+        let newest_first: Vec<&str> = all.body["items"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+        assert_eq!(newest_first.len(), 3, "{:#}", all.body);
+        assert!(newest_first.windows(2).all(|w| w[0] > w[1]), "{newest_first:?}");
+        assert!(all.body.get("total").is_none(), "{:#}", all.body);
+        let counted = session.get(&format!("{deliveries}?limit=2&total=true&fields=id,status")).await;
+        assert_eq!(counted.status, StatusCode::OK, "{:#}", counted.body);
+        assert_eq!(counted.body["total"], 3);
+        let items = counted.body["items"].as_array().unwrap();
+        assert_eq!(items.iter().map(|d| d["id"].as_str().unwrap()).collect::<Vec<_>>(), newest_first[..2]);
+        for item in items {
+            let members: Vec<&str> = item.as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(members, ["id", "status"], "{item:#}");
+        }
+        session.get(&format!("{deliveries}?fields=url")).await.problem(400, "invalid_query");
+        assert_eq!(app.as_client(&operator).get(&format!("{deliveries}?total=true")).await.body["total"], 3);
+        app.as_client(&outsider).get(&format!("{deliveries}?total=true")).await.problem(404, "webhook_not_found");
+    }
+
     /// Targets and event types are checked, and internal addresses refused unless allowed.
     #[options(Options { webhooks: WebhookSettings { targets: TargetPolicy::default(), ..Options::default().webhooks }, ..Options::default() })]
     async fn bad_subscriptions_are_refused_with_their_reasons(app: TestApp) {
