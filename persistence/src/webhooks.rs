@@ -338,53 +338,63 @@ fn decode(raw: &str) -> Option<FeedPosition> {
 /// Turns the next changes of the log (up to `limit`) into deliveries: one per subscription
 /// (enabled or not: a subscription turned off keeps its events until it is turned on) that takes the change's event type (`<entity>.<op>`), was made before the
 /// change, and whose client may follow the change in the feed (the same audience rule, so a
-/// confidential contract reaches its parties alone). The first run reads the log from its
-/// start (no subscription is older than the changes it finds there). Returns how many changes it read (0: caught up, or another server is relaying now).
+/// confidential contract reaches its parties alone). While there is no
+/// subscription the relay skips to the end of the log. Returns how many changes it read (0: caught up, or another server is relaying now).
 pub fn relay(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> Result<usize, StoreError> {
-    let relayed = leases::with_position(conn, RELAY_JOB, |conn, position| {
-        let after = position.as_deref().and_then(decode).unwrap_or_default();
-        let everything = FeedQuery { after, limit, entities: Vec::new(), reader: Reader::Operator };
-        let changes = change_log::feed(conn, &everything)?;
-        let Some(&(end, _)) = changes.last() else { return Ok((0, encode(after))) };
-        let subscribers = subscribers(conn)?;
-        // What each organization may follow of these changes, read as its feed would hand it out.
-        let mut visible: HashMap<Uuid, Vec<i64>> = HashMap::new();
-        for subscriber in &subscribers {
-            if let Reader::Organization(org) = subscriber.reader
-                && !visible.contains_key(&org)
-            {
-                let query = FeedQuery { after, limit, entities: Vec::new(), reader: subscriber.reader };
-                let seqs = change_log::feed(conn, &query)?
-                    .into_iter()
-                    .filter(|(position, _)| *position <= end)
-                    .map(|(_, change)| change.seq)
-                    .collect();
-                visible.insert(org, seqs);
+    let relayed =
+        leases::with_position(conn, RELAY_JOB, |conn, position| {
+            let after = position.as_deref().and_then(decode).unwrap_or_default();
+            let subscribers = subscribers(conn)?;
+            if subscribers.is_empty() {
+                // Nobody to tell, and a subscription made later takes only later changes: skip to
+                // the end instead of reading a large log page by page.
+                let end = change_log::feed_end(conn)?.max(after);
+                return Ok((0, encode(end)));
             }
-        }
-        for (_, change) in &changes {
-            let event_type = format!("{}.{}", change.entity, change.op);
-            let data = serde_json::json!({
-                "seq": change.seq, "entity": change.entity, "id": change.entity_id, "op": change.op,
-                "version": change.version, "at": change.at, "data": change.data,
-            });
-            let body = envelope(&event_type, change.at, &data);
+            let everything = FeedQuery { after, limit, entities: Vec::new(), reader: Reader::Operator };
+            let changes = change_log::feed(conn, &everything)?;
+            let Some(&(end, _)) = changes.last() else { return Ok((0, encode(after))) };
+            // What each organization may follow of these changes, read as its feed would hand it out.
+            let mut visible: HashMap<Uuid, Vec<i64>> = HashMap::new();
             for subscriber in &subscribers {
-                let may_see = match subscriber.reader {
-                    Reader::Operator => true,
-                    Reader::Organization(org) => {
-                        visible.get(&org).is_some_and(|seqs| seqs.contains(&change.seq))
-                            && (subscriber.contracts || change.entity != Entity::Contract.as_str())
-                    }
-                };
-                let webhook = &subscriber.webhook;
-                if may_see && webhook.created_at <= change.at && webhook.wants(&event_type) {
-                    enqueue(conn, webhook.id, &event_type, &body, now)?;
+                if let Reader::Organization(org) = subscriber.reader
+                    && !visible.contains_key(&org)
+                {
+                    let query = FeedQuery { after, limit, entities: Vec::new(), reader: subscriber.reader };
+                    let seqs = change_log::feed(conn, &query)?
+                        .into_iter()
+                        .filter(|(position, _)| *position <= end)
+                        .map(|(_, change)| change.seq)
+                        .collect();
+                    visible.insert(org, seqs);
                 }
             }
-        }
-        Ok((changes.len(), encode(end)))
-    })?;
+            for (_, change) in &changes {
+                let event_type = format!("{}.{}", change.entity, change.op);
+                let record: serde_json::Value = serde_json::from_str(&change.data).map_err(|e| {
+                    StoreError::Corrupt { entity: "change", id: change.seq.to_string(), reason: e.to_string() }
+                })?;
+                let data = serde_json::json!({
+                    "seq": change.seq, "entity": change.entity, "id": change.entity_id, "op": change.op,
+                    "version": change.version, "at": change.at, "data": record,
+                });
+                let body = envelope(&event_type, change.at, &data);
+                for subscriber in &subscribers {
+                    let may_see = match subscriber.reader {
+                        Reader::Operator => true,
+                        Reader::Organization(org) => {
+                            visible.get(&org).is_some_and(|seqs| seqs.contains(&change.seq))
+                                && (subscriber.contracts || change.entity != Entity::Contract.as_str())
+                        }
+                    };
+                    let webhook = &subscriber.webhook;
+                    if may_see && webhook.created_at <= change.at && webhook.wants(&event_type) {
+                        enqueue(conn, webhook.id, &event_type, &body, now)?;
+                    }
+                }
+            }
+            Ok((changes.len(), encode(end)))
+        })?;
     Ok(relayed.unwrap_or(0))
 }
 

@@ -353,6 +353,7 @@ pub async fn get_webhook(
                  content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The subscription as changed", body = WebhookResponse),
+        (status = 400, description = "Malformed JSON (`malformed_json`) or id (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
         BodyRefused,
         (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `changes:read` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),

@@ -205,7 +205,7 @@ backend_tests! {
         // `Constraint`, so that hitting it answers 409 with its own code rather than 500. An
         // idempotency key is reserved by hitting its key on purpose (the idempotency store reads
         // that violation as "taken").
-        let generated = ["__diesel_schema_migrations_pkey", "api_clients_pkey", "center_fields_pkey", "center_services_pkey", "centers_pkey", "change_log_pkey", "contracts_pkey", "interests_pkey", "listing_fields_pkey", "listing_terms_pkey", "listings_pkey", "organizations_pkey", "idempotency_keys_pkey", "webhooks_pkey", "webhook_deliveries_pkey", "webhook_attempts_pkey", "job_leases_pkey"];
+        let generated = ["__diesel_schema_migrations_pkey", "api_clients_pkey", "center_fields_pkey", "center_services_pkey", "centers_pkey", "change_log_pkey", "contracts_pkey", "interests_pkey", "listing_fields_pkey", "listing_terms_pkey", "listings_pkey", "organizations_pkey", "idempotency_keys_pkey", "webhooks_pkey", "webhook_deliveries_pkey", "webhook_attempts_pkey", "job_leases_pkey", "mirrored_records_pkey", "sync_cursors_pkey"];
         let named: Vec<&str> = Constraint::ALL.iter().map(|c| c.index_name()).collect();
         let indexes = unique_indexes(&app);
         assert!(indexes.len() >= named.len(), "{indexes:?}");
