@@ -385,29 +385,36 @@ pub const NOT_IN_SAVED_SEARCH: &[&str] = &[
 /// parameters of [`NOT_IN_SAVED_SEARCH`] are refused (`not_in_saved_search`). The filter finds
 /// published listings on the market at `now`, as an anonymous search does.
 pub fn saved_search_filter(raw: &str, now: DateTime<Utc>) -> Result<ListingFilter, ApiError> {
-    let mut errors = ValidationErrors::default();
-    for (name, _) in form_urlencoded::parse(raw.as_bytes()).take(query::MAX_PARAMETERS) {
-        let name = name.strip_suffix("[]").unwrap_or(&name);
-        if NOT_IN_SAVED_SEARCH.contains(&name) {
-            errors.add(format!("query.{name}"), Message::new(Text::NotInSavedSearch).with("name", name));
+    // The parameters refused here are left out of what is read next, so that every problem of
+    // the query is told at once.
+    let mut refused = ValidationErrors::default();
+    let mut rest = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(raw.as_bytes()).take(query::MAX_PARAMETERS + 1) {
+        let bare = name.strip_suffix("[]").unwrap_or(&name);
+        if NOT_IN_SAVED_SEARCH.contains(&bare) {
+            refused.add(format!("query.{bare}"), Message::new(Text::NotInSavedSearch).with("name", bare));
+        } else {
+            rest.append_pair(&name, &value);
         }
     }
-    errors.finish(()).map_err(ApiError::Validation)?;
     // A body field, not the request's query string: 422 naming `query.<parameter>`.
     let in_query = |error: ApiError| match error {
-        ApiError::InvalidQuery(mut errors) => {
-            for e in &mut errors.0 {
+        ApiError::InvalidQuery(found) => {
+            let mut errors = refused.clone();
+            for mut e in found.0 {
                 e.field = if e.field.is_empty() { "query".to_owned() } else { format!("query.{}", e.field) };
+                errors.0.push(e);
             }
             ApiError::Validation(errors)
         }
         other => other,
     };
-    let values = query::read(raw, &query::accepted::<ListingQuery>()).map_err(in_query)?;
+    let rest = rest.finish();
+    let values = query::read(&rest, &query::accepted::<ListingQuery>()).map_err(in_query)?;
     let asked: ListingQuery = query::take(&values).map_err(in_query)?;
     let page = PageRequest { limit: 1, after: None };
     let (filter, _) = asked.filter(&None, page, None, now).map_err(in_query)?;
-    Ok(filter)
+    refused.finish(filter).map_err(ApiError::Validation)
 }
 
 /// What a cursor of `sort` is bound to: the sort, and for relevance the query (a short hash of

@@ -160,7 +160,7 @@ backend_tests! {
             (json!({"name": "x", "query": "colour=red"}), &[("query.colour", "unknown_field")]),
             (json!({"name": "x", "query": "province=99"}), &[("query.province", "unknown_province")]),
             (json!({"name": "x", "query": "sort=newest&limit=5"}), &[("query.sort", "not_in_saved_search"), ("query.limit", "not_in_saved_search")]),
-            (json!({"name": "x", "query": "status=draft"}), &[("query.status", "not_in_saved_search")]),
+            (json!({"name": "x", "query": "status=draft&trl_min=0"}), &[("query.status", "not_in_saved_search"), ("query.trl_min", "invalid_value")]),
             (json!({"name": "x", "query": format!("q={}", "a".repeat(201))}), &[("query.q", "too_long")]),
             (json!({"name": "", "query": "q=sấy"}), &[("name", "required")]),
             (json!({"name": "x"}), &[("", "invalid_value")]),
