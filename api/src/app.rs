@@ -64,6 +64,7 @@ use techex_domain::RestorePeriod;
         (name = "reference", description = "Provinces, S&T fields, TRL levels and enumerations, in Vietnamese and English"),
         (name = "changes", description = "The change feed partner exchanges mirror the hub by, and the operator's audit trail"),
         (name = "webhooks", description = "Signed pushes of the changes a client may follow in the feed, retried until delivered"),
+        (name = "searches", description = "Saved searches and match subscriptions: an alert for each listing that newly matches, also pushed to webhooks as `search.alert`"),
         (name = "operations", description = "Health, readiness and this document"),
     ),
     servers((url = "/", description = "The server that serves this document, in production, staging or a local run alike (a hub with TECHEX_PUBLIC_URL names its URL)")),
@@ -230,6 +231,7 @@ fn complete_schemas(spec: &mut utoipa::openapi::OpenApi) {
         routes::stats::LIMITS,
         routes::centers_dto::LIMITS,
         routes::webhooks::LIMITS,
+        routes::searches::LIMITS,
         crate::error::LIMITS,
     ] {
         crate::kit::document_limits(components, limits);

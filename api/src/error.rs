@@ -345,6 +345,7 @@ impl ApiError {
             NotFound { entity: Entity::Webhook } => {
                 ("webhook_not_found", StatusCode::NOT_FOUND, T::TitleWebhookNotFound)
             }
+            NotFound { entity: Entity::Search } => ("search_not_found", StatusCode::NOT_FOUND, T::TitleSearchNotFound),
             NoRoute(_) => ("not_found", StatusCode::NOT_FOUND, T::TitleNotFound),
             MethodNotAllowed { .. } => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, T::TitleMethodNotAllowed),
             IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT, T::TitleIllegalTransition),
@@ -427,6 +428,7 @@ impl ApiError {
             }
             ApiError::NotFound { entity: Entity::Center } => text(Text::NoSuchCenter),
             ApiError::NotFound { entity: Entity::Webhook } => text(Text::NoSuchWebhook),
+            ApiError::NotFound { entity: Entity::Search } => text(Text::NoSuchSearch),
             ApiError::NoRoute(target) => text(Text::NoRoute).with("target", target),
             ApiError::MethodNotAllowed { method, allowed } => {
                 text(Text::MethodNotAllowed).with("method", method).with("allowed", allowed)

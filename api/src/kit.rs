@@ -85,6 +85,7 @@ pub fn id_param<I: std::str::FromStr>(entity: Entity, raw: &str) -> Result<I, Ap
         Entity::Contract => Text::NotContractId,
         Entity::Center => Text::NotCenterId,
         Entity::Webhook => Text::NotWebhookId,
+        Entity::Search => Text::NotSearchId,
     };
     if raw.len() > ID_MAX_LENGTH {
         return Err(ApiError::InvalidPath(ValidationErrors::single("id", Message::new(expected).with("value", raw))));

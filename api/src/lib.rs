@@ -1,5 +1,6 @@
 //! The techex HTTP API: routes, extraction, errors and the OpenAPI description.
 
+pub mod alerts;
 pub mod app;
 pub mod auth;
 pub mod cli;

@@ -257,6 +257,7 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         args.bind
     );
     let (expiry_db, expiry_clock) = (db.clone(), state.clock.clone());
+    let (alerts_db, alerts_clock) = (db.clone(), state.clock.clone());
     let webhooks = Arc::new(Worker::new(db.clone(), state.clock.clone(), state.webhooks.clone()));
     let retention = chrono::Duration::days(i64::from(args.tombstone_retention_days));
     let system = actix_web::rt::System::new();
@@ -268,6 +269,11 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
             retention,
         ));
         actix_web::rt::spawn(techex_api::webhooks::deliver_periodically(webhooks));
+        actix_web::rt::spawn(techex_api::alerts::alert_periodically(
+            alerts_db,
+            alerts_clock,
+            techex_api::alerts::INTERVAL,
+        ));
         let mut server = HttpServer::new(move || techex_api::build_app(state.clone()))
             // In-flight requests get this long to finish after SIGTERM or SIGINT.
             .shutdown_timeout(30);

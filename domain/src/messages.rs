@@ -459,6 +459,22 @@ catalog! {
     EventTypesCount => "invalid_length", "must hold 1 to {max} event types", "phải có từ 1 đến {max} loại sự kiện";
     TooManyWebhooks => "too_many", "an organization may keep at most {max} webhooks",
         "một tổ chức chỉ được có tối đa {max} webhook";
+    NotSearchId => "invalid_format", "'{value}' is not a saved search id (UUID)",
+        "'{value}' không phải là mã tìm kiếm đã lưu (UUID)";
+    TitleSearchNotFound => "search_not_found", "Saved search not found", "Không tìm thấy tìm kiếm đã lưu";
+    NoSuchSearch => "search_not_found", "there is no saved search with this id, or it belongs to another organization",
+        "không có tìm kiếm đã lưu nào có mã này, hoặc tìm kiếm thuộc tổ chức khác";
+    TooManySearches => "too_many", "an organization may keep at most {max} saved searches and match subscriptions",
+        "một tổ chức chỉ được có tối đa {max} tìm kiếm đã lưu và đăng ký nhận kết quả phù hợp";
+    SearchKind => "invalid_value", "give either 'query' (a saved search) or 'matches_for' (a match subscription), not both",
+        "cần có 'query' (tìm kiếm đã lưu) hoặc 'matches_for' (đăng ký nhận kết quả phù hợp), không được có cả hai";
+    NotInSavedSearch => "not_in_saved_search",
+        "'{name}' has no place in a saved search: it alerts on published listings, in no order and without pages",
+        "'{name}' không dùng được trong tìm kiếm đã lưu: cảnh báo chỉ về tin đã công bố, không sắp xếp và không phân trang";
+    MatchesForUnknown => "listing_not_found", "there is no listing with this id in your organization",
+        "tổ chức của bạn không có tin nào có mã này";
+    MatchesForFixed => "invalid_value", "a match subscription keeps its listing; make another one for another listing",
+        "đăng ký nhận kết quả phù hợp giữ nguyên tin của nó; hãy tạo đăng ký khác cho tin khác";
     ServerFault => "internal_error",
         "the server failed; the X-Request-Id response header identifies this request in the server's log",
         "máy chủ gặp lỗi; trường tiêu đề X-Request-Id của phản hồi xác định yêu cầu này trong nhật ký máy chủ";

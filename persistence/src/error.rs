@@ -10,10 +10,12 @@ pub enum Entity {
     Contract,
     Center,
     Webhook,
+    /// A saved search or match subscription (`/v1/searches`).
+    Search,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 7] = [
+    pub const ALL: [Entity; 8] = [
         Entity::Listing,
         Entity::Organization,
         Entity::ApiClient,
@@ -21,6 +23,7 @@ impl Entity {
         Entity::Contract,
         Entity::Center,
         Entity::Webhook,
+        Entity::Search,
     ];
 
     /// The name in the change log's `entity` column and in messages.
@@ -33,6 +36,7 @@ impl Entity {
             Entity::Contract => "contract",
             Entity::Center => "center",
             Entity::Webhook => "webhook",
+            Entity::Search => "search",
         }
     }
 }

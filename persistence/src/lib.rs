@@ -18,6 +18,7 @@ pub mod mirror;
 pub mod organizations;
 mod schema;
 pub mod search;
+pub mod searches;
 pub mod stats;
 pub mod stored;
 pub mod versioned;

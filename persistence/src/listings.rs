@@ -672,6 +672,13 @@ pub fn match_candidates(
     rows.into_iter().map(ListingRow::into_domain).collect()
 }
 
+/// Which of `ids` `filter` matches (its page, order and cursor aside): how a saved search tells
+/// whether a listing just written is one `GET /v1/listings` would find with its query.
+pub fn matching_ids(conn: &mut DbConn, filter: &ListingFilter, ids: &[String]) -> Result<Vec<String>, StoreError> {
+    let backend = conn.backend();
+    Ok(matching(backend, filter).filter(listings::id.eq_any(ids.to_vec())).select(listings::id).load(conn)?)
+}
+
 /// How many listings `filter` matches on all pages.
 pub fn count(conn: &mut DbConn, filter: &ListingFilter) -> Result<i64, StoreError> {
     let backend = conn.backend();

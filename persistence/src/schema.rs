@@ -271,3 +271,36 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    saved_searches (id) {
+        id -> Text,
+        organization_id -> Text,
+        client_id -> Text,
+        name -> Text,
+        query -> Nullable<Text>,
+        matches_for -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    search_matches (search_id, listing_id) {
+        search_id -> Text,
+        listing_id -> Text,
+    }
+}
+
+diesel::table! {
+    search_alerts (id) {
+        id -> Text,
+        search_id -> Text,
+        listing_id -> Text,
+        listing -> Text,
+        score -> Nullable<BigInt>,
+        reasons -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}

@@ -107,6 +107,7 @@ enum FeedEntity {
     Contract,
     Center,
     Webhook,
+    Search,
 }
 
 /// One write, as the feed hands it out.

@@ -363,6 +363,60 @@ impl ListingQuery {
     }
 }
 
+/// Parameters of `GET /v1/listings` a saved search refuses: alerts are about published
+/// listings, one at a time, so a status, an order, facets, pages and a choice of fields have no
+/// meaning there.
+pub const NOT_IN_SAVED_SEARCH: &[&str] = &[
+    "status",
+    "deleted",
+    "include_deleted",
+    "sort",
+    "facets",
+    "field_level",
+    "limit",
+    "cursor",
+    "total",
+    "fields",
+    "lang",
+];
+
+/// The filter of a saved search's query, a query string of `GET /v1/listings`, read by the
+/// same rules and refused with the same codes (each against `query.<parameter>`); the
+/// parameters of [`NOT_IN_SAVED_SEARCH`] are refused (`not_in_saved_search`). The filter finds
+/// published listings on the market at `now`, as an anonymous search does.
+pub fn saved_search_filter(raw: &str, now: DateTime<Utc>) -> Result<ListingFilter, ApiError> {
+    // The parameters refused here are left out of what is read next, so that every problem of
+    // the query is told at once.
+    let mut refused = ValidationErrors::default();
+    let mut rest = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(raw.as_bytes()).take(query::MAX_PARAMETERS + 1) {
+        let bare = name.strip_suffix("[]").unwrap_or(&name);
+        if NOT_IN_SAVED_SEARCH.contains(&bare) {
+            refused.add(format!("query.{bare}"), Message::new(Text::NotInSavedSearch).with("name", bare));
+        } else {
+            rest.append_pair(&name, &value);
+        }
+    }
+    // A body field, not the request's query string: 422 naming `query.<parameter>`.
+    let in_query = |error: ApiError| match error {
+        ApiError::InvalidQuery(found) => {
+            let mut errors = refused.clone();
+            for mut e in found.0 {
+                e.field = if e.field.is_empty() { "query".to_owned() } else { format!("query.{}", e.field) };
+                errors.0.push(e);
+            }
+            ApiError::Validation(errors)
+        }
+        other => other,
+    };
+    let rest = rest.finish();
+    let values = query::read(&rest, &query::accepted::<ListingQuery>()).map_err(in_query)?;
+    let asked: ListingQuery = query::take(&values).map_err(in_query)?;
+    let page = PageRequest { limit: 1, after: None };
+    let (filter, _) = asked.filter(&None, page, None, now).map_err(in_query)?;
+    refused.finish(filter).map_err(ApiError::Validation)
+}
+
 /// What a cursor of `sort` is bound to: the sort, and for relevance the query (a short hash of
 /// it), since the score depends on it.
 fn cursor_sort(sort: Sort, query: Option<&SearchQuery>) -> String {

@@ -23,6 +23,7 @@ pub mod organizations_dto;
 pub mod reference;
 pub mod reference_dto;
 pub mod search_dto;
+pub mod searches;
 pub mod stats;
 pub mod values_dto;
 pub mod vocabulary_dto;
@@ -68,6 +69,7 @@ pub fn configure_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     contracts::configure(cfg);
     stats::configure(cfg);
     webhooks::configure(cfg);
+    searches::configure(cfg);
 }
 
 /// Reads a JSON merge-patch body (RFC 7386), which must be an object.

@@ -41,8 +41,9 @@ pub const LIMITS: Limits = &[
 ];
 
 /// What the change log records besides the writes named by the listing lifecycle.
+/// (`alert`: a saved search's alert, queued by the alert job, never logged as a change).
 const OPS: &[&str] =
-    &["create", "update", "delete", "expire", "answer", "rotate_secret", "revoke", "disable", "enable"];
+    &["create", "update", "delete", "expire", "answer", "rotate_secret", "revoke", "disable", "enable", "alert"];
 
 /// A subscription as `GET` shows it (and its change-log rows keep it): never its secret.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -28,6 +28,7 @@ mod repository;
 mod response_languages;
 mod restore;
 mod search;
+mod searches;
 mod security;
 mod snapshots;
 mod storage;

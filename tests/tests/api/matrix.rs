@@ -437,4 +437,60 @@ backend_tests! {
             }
         }
     }
+    // Saved searches are kept with changes:read (the matrix's own client without the listing
+    // scopes holds it; the publisher does not), for the organization; a refusal changes nothing.
+    async fn search_operations_follow_the_matrix(app: TestApp) {
+        let callers = Callers::new(&app).await;
+        const NOT_FOUND: Cell = Cell::Refused(404, "search_not_found");
+        let kept: Row = [ANON, SCOPE, OK, SCOPE, SCOPE, OK];
+        let body = json!({"name": "Coffee dryers", "query": "q=sấy cà phê&kind=offer"});
+        for (role, cell) in ROLES.into_iter().zip([ANON, SCOPE, CREATED, SCOPE, SCOPE, CREATED]) {
+            let before = callers.read(&app, "/v1/searches?total=true").await.body["total"].clone();
+            let reply = callers.send(&app, role, TestRequest::post().uri("/v1/searches").set_json(&body)).await;
+            let what = format!("create search as {role:?}");
+            cell.check(&reply, &what);
+            let after = callers.read(&app, "/v1/searches?total=true").await.body["total"].clone();
+            let expected = before.as_i64().unwrap() + i64::from(!cell.refused());
+            assert_eq!(after.as_i64(), Some(expected), "{what}");
+            if !cell.refused() {
+                let organization = callers.client(&app, role).unwrap().organization_id;
+                assert_eq!(reply.body["organization_id"], organization.as_str(), "{what}");
+            }
+        }
+        let stranger = app.new_client(&["changes:read"]).await;
+        for (name, suffix, method, done) in [
+            ("read", "", Method::GET, OK),
+            ("alerts", "/alerts", Method::GET, OK),
+            ("update", "", Method::PATCH, OK),
+            ("delete", "", Method::DELETE, GONE),
+        ] {
+            let row: Row = kept.map(|cell| if cell == OK { done } else { cell });
+            for (role, cell) in ROLES.into_iter().zip(row) {
+                let owner = callers.client(&app, Role::OwnWithoutScope).unwrap();
+                let search = app.as_client(&owner).post("/v1/searches", &body).await;
+                let path = format!("/v1/searches/{}", search.body["id"].as_str().unwrap());
+                let mut req = TestRequest::default().method(method.clone()).uri(&format!("{path}{suffix}"));
+                if method == Method::PATCH {
+                    req = req.set_json(json!({"name": "Renamed"}));
+                }
+                let before = callers.read(&app, &path).await.body;
+                let what = format!("{name} search as {role:?}");
+                cell.check(&callers.send(&app, role, req).await, &what);
+                let after = callers.read(&app, &path).await;
+                match (cell.refused(), name) {
+                    (true, _) | (false, "read" | "alerts") => assert_eq!(after.body, before, "{what} changed the search"),
+                    (false, "update") => assert_eq!((after.body["name"].as_str(), after.body["version"].as_i64()), (Some("Renamed"), Some(2)), "{what}"),
+                    (false, _) => {
+                        after.problem(404, "search_not_found");
+                    }
+                }
+                // Another organization's client with the scope finds nothing there.
+                let req = TestRequest::default().method(method.clone()).uri(&format!("{path}{suffix}"));
+                let req = if method == Method::PATCH { req.set_json(json!({"name": "Mine"})) } else { req };
+                if name != "delete" || cell.refused() {
+                    NOT_FOUND.check(&app.as_client(&stranger).send(req).await, &format!("{name} search as another organization"));
+                }
+            }
+        }
+    }
 }

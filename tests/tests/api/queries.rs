@@ -295,8 +295,8 @@ fn the_contract_declares_each_multi_valued_parameter_and_its_bound() {
         }
     }
     assert_eq!(
-        lists, 8,
-        "listings, organizations, clients, a listing's interests, contracts, centers, webhooks, a webhook's deliveries"
+        lists, 10,
+        "listings, organizations, clients, a listing's interests, contracts, centers, webhooks, a webhook's deliveries, saved searches, a search's alerts"
     );
     assert!(arrays >= 8, "kind, province, field and fields of listings, fields of the others, kind of provinces");
 }

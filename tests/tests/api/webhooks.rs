@@ -20,7 +20,7 @@ use techex_tests::{Options, TestApp, TestClient, backend_tests, listing_body};
 
 /// One request as a receiver got it.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     headers: Vec<(String, String)>,
     body: String,
 }
@@ -30,21 +30,21 @@ impl Received {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).unwrap_or("")
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap()
     }
 }
 
 /// An HTTP receiver on 127.0.0.1 answering each request with the next status of its script
 /// (200 once the script is spent, or whatever `answer_all` set).
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     received: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<Vec<u16>>>,
 }
 
 impl Receiver {
-    fn start(script: &[u16]) -> Receiver {
+    pub(crate) fn start(script: &[u16]) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -83,7 +83,7 @@ impl Receiver {
         Receiver { url, received, script }
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
 
@@ -96,7 +96,7 @@ impl Receiver {
 /// Runs worker passes, moving the app's clock past any backoff between them, until `done` holds
 /// (PostgreSQL hands a change to the relay only once no older transaction runs in the cluster,
 /// so a pass may find nothing yet) or a generous deadline passes.
-fn pass_until(app: &TestApp, done: impl Fn() -> bool) {
+pub(crate) fn pass_until(app: &TestApp, done: impl Fn() -> bool) {
     let worker = app.webhook_worker();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !done() && Instant::now() < deadline {
@@ -118,7 +118,7 @@ fn verifies(secret: &str, received: &Received, signature: &str) -> bool {
     mac.verify_slice(&bytes).is_ok()
 }
 
-async fn subscribe(app: &TestApp, who: &TestClient, url: &str, events: &[&str]) -> (String, String) {
+pub(crate) async fn subscribe(app: &TestApp, who: &TestClient, url: &str, events: &[&str]) -> (String, String) {
     let reply = app.as_client(who).post("/v1/webhooks", &json!({"url": url, "event_types": events})).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);
     let secret = reply.body["secret"].as_str().unwrap().to_owned();

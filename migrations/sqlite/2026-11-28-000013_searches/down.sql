@@ -1,0 +1,3 @@
+DROP TABLE search_alerts;
+DROP TABLE search_matches;
+DROP TABLE saved_searches;
