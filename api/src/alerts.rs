@@ -130,7 +130,8 @@ fn evaluate(
     }
     let market: Vec<&Listing> = changed.iter().filter(|l| on_the_market(l, now)).collect();
     let market_ids: Vec<String> = market.iter().map(|l| l.id.to_string()).collect();
-    let all_ids: Vec<String> = changed.iter().map(|l| l.id.to_string()).collect();
+    // Every listing changed, found or not: a tombstone purged since stops matching too.
+    let all_ids: Vec<String> = latest.keys().cloned().collect();
     let mut made = 0;
     for search in searches {
         // What each listing matches now, with the score and reasons of a match subscription.

@@ -401,9 +401,9 @@ pub fn saved_search_filter(raw: &str, now: DateTime<Utc>) -> Result<ListingFilte
     let in_query = |error: ApiError| match error {
         ApiError::InvalidQuery(found) => {
             let mut errors = refused.clone();
-            for mut e in found.0 {
-                e.field = if e.field.is_empty() { "query".to_owned() } else { format!("query.{}", e.field) };
-                errors.0.push(e);
+            for e in found.0 {
+                let field = if e.field.is_empty() { "query".to_owned() } else { format!("query.{}", e.field) };
+                errors.add_as(field, &e.code, e.message);
             }
             ApiError::Validation(errors)
         }

@@ -650,7 +650,16 @@ mod tests {
 
     #[test]
     fn event_types_name_known_entities_and_ops() {
-        for good in ["*", "listing.*", "listing.publish", "contract.update", "webhook.disable", "api_client.revoke"] {
+        for good in [
+            "*",
+            "listing.*",
+            "listing.publish",
+            "contract.update",
+            "webhook.disable",
+            "api_client.revoke",
+            "search.alert",
+            "search.*",
+        ] {
             assert!(event_type_valid(good), "{good}");
         }
         for bad in ["", "listing", "listing.", "listings.publish", "listing.fly", ".publish", "*.publish"] {

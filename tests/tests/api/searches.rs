@@ -99,6 +99,21 @@ backend_tests! {
         assert_eq!(listed(&alerts_of(&app, &watcher, id).await), vec![dryer.as_str(), dryer.as_str()]);
     }
 
+    /// Listings written before a search was made are no news to it, even when the job reads
+    /// their changes after; a later change that keeps them matching alerts once.
+    async fn a_search_alerts_only_for_changes_after_it_was_made(app: TestApp) {
+        let dryer = app.publish_listing(&listing("offer", DRYER, "211", "79")).await;
+        let watcher = app.new_client(&["changes:read"]).await;
+        let search = save(&app, &watcher, json!({"name": "Coffee dryers", "query": "q=sấy cà phê"})).await;
+        let id = search["id"].as_str().unwrap();
+        assert_eq!(alert_passes(&app, 2), 0);
+        assert!(alerts_of(&app, &watcher, id).await.is_empty());
+        let edited = app.patch(&format!("/v1/listings/{dryer}"), &json!({"trl": 8})).await;
+        assert_eq!(edited.status, StatusCode::OK, "{:#}", edited.body);
+        assert_eq!(alert_passes(&app, 1), 1);
+        assert_eq!(listed(&alerts_of(&app, &watcher, id).await), vec![dryer.as_str()]);
+    }
+
     /// A demand's publisher subscribes to the new offers that match it: a matching offer of
     /// another organization alerts with its score and reasons, an unrelated one does not.
     async fn a_match_subscription_alerts_with_score_and_reasons(app: TestApp) {
