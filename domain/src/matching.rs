@@ -4,17 +4,18 @@
 //!
 //! | points | part | when |
 //! |---|---|---|
-//! | up to 35 | text | significant words the two share (see [`significant_words`]): 3 per word in both titles, 2 per word in one title and the other's text, 1 per word in both texts only; 20 or more such points give the full 35 |
+//! | up to 35 | text | terms the two share (see [`syllable_pairs`]: pairs of Vietnamese syllables, English words): 3 per term in both titles, 2 per term in one title and the other's text, 1 per term in both texts only, and 1 per significant word both titles hold that no shared term names; 20 or more such points give the full 35 |
 //! | 25 / 15 | S&T field | a field code in both / two codes under the same broad field (`206` and `205`, or `2` and `206`) |
 //! | 10 / 4 | TRL | the offer reaches the level the demand asks for / falls one level short; a side without a TRL gets 4 |
 //! | 5 + 5 | transfer | a transfer form in both / a right in both |
 //! | 10 | price | the offer's amount is within the demand's budget, same currency |
 //! | 10 / 5 | region | same province / same region |
 //!
-//! A listing is a match only when it is about the same thing: it shares a field code or at
-//! least [`MIN_TEXT_POINTS`] points of words, and its score reaches [`MIN_SCORE`]. Two listings
-//! alike in everything but their subject (a broad field, the province, a transfer form) are no
-//! match.
+//! A listing is a match only when it is about the same thing: it shares at least
+//! [`MIN_TEXT_POINTS`] points of terms, and its score reaches [`MIN_SCORE`]. Two listings alike
+//! in everything but their subject (a field code, the province, a transfer form) are no match:
+//! field codes are broad (`211` holds every food technology), so a durian freeze-dryer and a
+//! cashew-shelling line share one without meeting each other's need.
 
 use std::collections::BTreeSet;
 
@@ -36,71 +37,17 @@ pub const MAX_REASON_WORDS: usize = 8;
 /// The most significant words of a listing a candidate search uses.
 pub const MAX_QUERY_WORDS: usize = 16;
 
-/// Folded words that say nothing of a technology's subject: Vietnamese and English function
-/// words, and the words every listing uses ("công nghệ", "giải pháp", "technology").
-const STOP_WORDS: &[&str] = &[
-    // Vietnamese function words, folded.
-    "va",
-    "cua",
-    "cho",
-    "cac",
-    "nhung",
-    "mot",
-    "la",
-    "trong",
-    "voi",
-    "tu",
-    "den",
-    "de",
-    "duoc",
-    "co",
-    "khong",
-    "nay",
-    "do",
-    "theo",
-    "tai",
-    "ve",
-    "tren",
-    "duoi",
-    "nhu",
-    "khi",
-    "thi",
-    "ma",
-    "bang",
-    "hoac",
-    "hay",
-    "cung",
-    "da",
-    "dang",
-    "se",
-    "rat",
-    "nhieu",
-    "it",
-    "moi",
-    "ra",
-    "vao",
-    "len",
-    "nen",
-    "vi",
-    "neu",
-    "the",
-    "tung",
-    "cai",
-    "con",
-    "nguoi",
-    "hon",
-    "qua",
-    "sau",
-    "truoc",
-    "giua",
-    "them",
-    "viec",
-    "nhat",
-    "dung",
-    "can",
-    "tim",
-    "muon",
-    // Words every listing uses.
+/// Vietnamese function words, folded: they say nothing of a subject, alone or in a pair.
+const FUNCTION_WORDS: &[&str] = &[
+    "va", "cua", "cho", "cac", "nhung", "mot", "la", "trong", "voi", "tu", "den", "de", "duoc", "co", "khong", "nay",
+    "do", "theo", "tai", "ve", "tren", "duoi", "nhu", "khi", "thi", "ma", "bang", "hoac", "hay", "cung", "da", "dang",
+    "se", "rat", "nhieu", "it", "moi", "ra", "vao", "len", "nen", "vi", "neu", "the", "tung", "cai", "con", "nguoi",
+    "hon", "qua", "sau", "truoc", "giua", "them", "viec", "nhat", "dung", "can", "tim", "muon",
+];
+
+/// Folded words every listing uses ("công nghệ", "giải pháp", "technology"), and English
+/// function words: no subject alone; in a Vietnamese pair beside a subject word they may be.
+const COMMON_WORDS: &[&str] = &[
     "cong",
     "nghe",
     "he",
@@ -170,11 +117,50 @@ const STOP_WORDS: &[&str] = &[
 /// The words of `text` that may tell what a listing is about: folded, at least two characters,
 /// not only digits, not a stop word.
 pub fn significant_words(text: &str) -> BTreeSet<String> {
-    fold(text)
-        .split(' ')
-        .filter(|w| w.len() >= 2 && !w.chars().all(|c| c.is_ascii_digit()) && !STOP_WORDS.contains(w))
-        .map(str::to_owned)
-        .collect()
+    fold(text).split(' ').filter(|w| is_significant(w)).map(str::to_owned).collect()
+}
+
+fn is_significant(word: &str) -> bool {
+    word.len() >= 2 && !is_number(word) && !FUNCTION_WORDS.contains(&word) && !COMMON_WORDS.contains(&word)
+}
+
+fn is_number(word: &str) -> bool {
+    word.chars().all(|c| c.is_ascii_digit())
+}
+
+/// The terms of a Vietnamese text: pairs of syllables side by side within a phrase ("năng
+/// lượng", "mặt trời", "sầu riêng"), since most Vietnamese words are two syllables and a single
+/// syllable ("hóa", "biến", "động") names no subject. A pair counts unless a syllable is a
+/// number or both are function words or words every listing uses ("công nghệ", "của các").
+/// One function word does not break a pair: folded, many are also subject syllables ("sầu
+/// riêng" folds to the "sau" of "after", "vi sinh" to the "vi" of "because").
+pub fn syllable_pairs(text: &str) -> BTreeSet<String> {
+    let mut pairs = BTreeSet::new();
+    for phrase in text.split(|c: char| c.is_ascii_punctuation() || matches!(c, '–' | '—' | '…' | '“' | '”')) {
+        let folded = fold(phrase);
+        let syllables: Vec<&str> = folded.split(' ').filter(|s| !s.is_empty()).collect();
+        for pair in syllables.windows(2) {
+            let [a, b] = [pair[0], pair[1]];
+            let stop = |s: &str| FUNCTION_WORDS.contains(&s) || COMMON_WORDS.contains(&s);
+            if !is_number(a) && !is_number(b) && !(stop(a) && stop(b)) {
+                pairs.insert(format!("{a} {b}"));
+            }
+        }
+    }
+    pairs
+}
+
+/// The terms two listings are compared by: syllable pairs of the Vietnamese text, significant
+/// words of the English text and of the keywords.
+fn terms<'a>(
+    vietnamese: impl IntoIterator<Item = &'a str>,
+    english: impl IntoIterator<Item = &'a str>,
+) -> BTreeSet<String> {
+    let mut terms: BTreeSet<String> = vietnamese.into_iter().flat_map(syllable_pairs).collect();
+    for text in english {
+        terms.extend(significant_words(text));
+    }
+    terms
 }
 
 /// What the matching reads of one listing, its words computed once.
@@ -185,6 +171,10 @@ pub struct Profile {
     pub title_words: BTreeSet<String>,
     /// Significant words of the title, summary, description and keywords.
     pub words: BTreeSet<String>,
+    /// The terms (see [`syllable_pairs`]) of the title.
+    pub title_terms: BTreeSet<String>,
+    /// The terms of the title, summary, description and keywords.
+    pub terms: BTreeSet<String>,
     pub field_codes: Vec<String>,
     pub trl: Option<i64>,
     pub transfer_forms: Vec<TransferForm>,
@@ -204,10 +194,25 @@ impl Profile {
             text.extend(part.en.as_deref());
         }
         text.extend(c.keywords.iter().map(String::as_str));
+        let vi_title = [c.title.vi.as_str()];
+        let en_title: Vec<&str> = c.title.en.iter().map(String::as_str).collect();
+        let mut vi_text: Vec<&str> = vi_title.to_vec();
+        let mut en_text = en_title.clone();
+        for part in [c.summary.as_ref(), c.description.as_ref()].into_iter().flatten() {
+            vi_text.push(&part.vi);
+            en_text.extend(part.en.as_deref());
+        }
+        // A keyword of one word is a term as it is; a longer one, by its pairs.
+        let (single, phrases): (Vec<&str>, Vec<&str>) =
+            c.keywords.iter().map(String::as_str).partition(|k| !fold(k).contains(' '));
+        vi_text.extend(phrases);
+        en_text.extend(single);
         Profile {
             kind: c.kind,
             title_words: significant_words(&title.join(" ")),
             words: significant_words(&text.join(" ")),
+            title_terms: terms(vi_title, en_title),
+            terms: terms(vi_text, en_text),
             field_codes: c.field_codes.clone(),
             trl: c.trl,
             transfer_forms: c.transfer_forms.clone(),
@@ -331,16 +336,21 @@ pub struct Score {
     pub reasons: Vec<Reason>,
 }
 
-/// The text points of the table and the shared words, words in both titles first.
+/// The text points of the table and the shared terms, terms in both titles first, then the
+/// single words both titles hold that no shared term already names.
 pub fn text_points(demand: &Profile, offer: &Profile) -> (u32, Vec<String>) {
     let mut weighted: Vec<(u32, &String)> = demand
-        .words
-        .intersection(&offer.words)
-        .map(|w| {
-            let titles = u32::from(demand.title_words.contains(w)) + u32::from(offer.title_words.contains(w));
-            (1 + titles, w)
+        .terms
+        .intersection(&offer.terms)
+        .map(|t| {
+            let titles = u32::from(demand.title_terms.contains(t)) + u32::from(offer.title_terms.contains(t));
+            (1 + titles, t)
         })
         .collect();
+    let named: BTreeSet<&str> = weighted.iter().flat_map(|(_, t)| t.split(' ')).collect();
+    let title_words =
+        demand.title_words.intersection(&offer.title_words).filter(|w| !named.contains(w.as_str())).map(|w| (1, w));
+    weighted.extend(title_words.collect::<Vec<_>>());
     weighted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
     let points = weighted.iter().map(|(p, _)| p).sum();
     (points, weighted.into_iter().map(|(_, w)| w.clone()).collect())
@@ -419,11 +429,10 @@ pub fn score(demand: &Profile, offer: &Profile) -> Option<Score> {
         return None;
     }
     let (text, words) = text_points(demand, offer);
-    let field = field_points(demand, offer);
-    let same_code = matches!(field, Some((_, Reason::SameField(_))));
-    if !same_code && text < MIN_TEXT_POINTS {
+    if text < MIN_TEXT_POINTS {
         return None;
     }
+    let field = field_points(demand, offer);
     let mut total = FULL_TEXT_POINTS.min(text) * 35 / FULL_TEXT_POINTS;
     let mut reasons = Vec::new();
     if !words.is_empty() {
@@ -465,6 +474,8 @@ mod tests {
             kind,
             title_words: significant_words(title),
             words: significant_words(&format!("{title} {text}")),
+            title_terms: terms([title], []),
+            terms: terms([title, text], []),
             field_codes: vec![field.to_owned()],
             trl,
             transfer_forms: vec![],
@@ -491,13 +502,32 @@ mod tests {
     }
 
     #[test]
-    fn words_in_both_titles_weigh_most_and_come_first() {
-        let (points, words) = text_points(&demand(), &offer());
-        // may, say, nong in both titles (3 each); nang, luong, mat, troi in the demand's text and
-        // the offer's title (2 each); ca, phe in both texts only (1 each).
-        assert_eq!(points, 3 * 3 + 4 * 2 + 2);
-        assert_eq!(words[..3], ["may", "nong", "say"]);
-        assert_eq!(words[7..], ["ca", "phe"]);
+    fn vietnamese_text_is_compared_by_pairs_of_syllables_within_a_phrase() {
+        let pairs = syllable_pairs("Cần công nghệ sấy thăng hoa, cho sầu riêng 4.0 (tự động hóa)");
+        // "cần công", "công nghệ", "cho sầu": stop words both; the comma and the parenthesis end
+        // a phrase; "4" is a number.
+        let expected = ["dong hoa", "nghe say", "sau rieng", "say thang", "thang hoa", "tu dong"];
+        assert_eq!(pairs.into_iter().collect::<Vec<_>>(), expected);
+    }
+
+    #[test]
+    fn terms_in_both_titles_weigh_most_and_come_first() {
+        let (points, terms) = text_points(&demand(), &offer());
+        // may say, say nong, nong san in both titles (3 each); nang luong, luong mat, mat troi in
+        // the demand's text and the offer's title (2 each); say ca, ca phe in both texts only (1 each).
+        assert_eq!(points, 3 * 3 + 3 * 2 + 2);
+        assert_eq!(terms[..3], ["may say", "nong san", "say nong"]);
+        assert_eq!(terms[6..], ["ca phe", "say ca"]);
+    }
+
+    #[test]
+    fn a_single_syllable_counts_only_in_both_titles() {
+        let d =
+            profile(ListingKind::Demand, "Cần công nghệ sấy thăng hoa sầu riêng", "chế biến, tự động hóa", "211", None);
+        let o = profile(ListingKind::Offer, "Dây chuyền sấy bánh tráng", "chế biến tự động", "211", None);
+        // "sấy" in both titles, "chế biến" and "tự động" in both texts: 1 each; "thăng hoa" and
+        // "tự động hóa" share the syllable "hóa", which alone is no term.
+        assert_eq!(text_points(&d, &o), (3, vec!["che bien".to_owned(), "say".to_owned(), "tu dong".to_owned()]));
     }
 
     #[test]
@@ -567,8 +597,8 @@ mod tests {
     #[test]
     fn the_obvious_match_scores_high_and_lists_its_reasons_in_order() {
         let scored = score(&demand(), &offer()).unwrap();
-        // text 19 of 20 points (33 of 35), same field 25, TRL 10, same province 10.
-        assert_eq!(scored.score, 33 + 25 + 10 + 10);
+        // text 17 of 20 points (29 of 35), same field 25, TRL 10, same province 10.
+        assert_eq!(scored.score, 29 + 25 + 10 + 10);
         let codes: Vec<&str> = scored.reasons.iter().map(Reason::code).collect();
         assert_eq!(codes, ["shared_words", "same_field", "trl_meets", "same_province"]);
         assert_eq!(score_pair(&offer(), &demand()), Some(scored));
@@ -584,6 +614,9 @@ mod tests {
         let mut same_broad_field = unrelated.clone();
         same_broad_field.field_codes = vec!["205".into()];
         assert_eq!(score(&d, &same_broad_field), None, "a broad field alone");
+        let mut same_code = unrelated.clone();
+        same_code.field_codes = d.field_codes.clone();
+        assert_eq!(score(&d, &same_code), None, "a field code alone");
         assert_eq!(score(&demand(), &demand()), None, "two demands");
     }
 

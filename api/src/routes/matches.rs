@@ -38,11 +38,11 @@ pub struct MatchesQuery {
 ///
 /// For a demand, the published offers that could meet it; for an offer, the published demands
 /// it could meet; best first. Each carries a score from 0 to 100 and the reasons behind it
-/// (`code`, the values that agreed, and a sentence): shared significant words of the texts (title
-/// words weigh most), the same S&T field or one under the same broad field, a TRL reaching the
-/// level asked for, shared transfer forms and rights, a price within the budget, the same
-/// province or region. Listings about other things (no shared field family and hardly a shared
-/// word) and scores below 30 are left out. Who may read the listing may read its matches: a
+/// (`code`, the values that agreed, and a sentence): shared terms of the texts (pairs of
+/// Vietnamese syllables such as `nang luong`, English words; title terms weigh most), the same
+/// S&T field or one under the same broad field, a TRL reaching the level asked for, shared
+/// transfer forms and rights, a price within the budget, the same province or region. Listings
+/// about other things (hardly a shared term) and scores below 30 are left out. Who may read the listing may read its matches: a
 /// draft's only its publisher and moderators.
 #[utoipa::path(
     tag = "listings",

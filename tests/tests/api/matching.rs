@@ -157,7 +157,7 @@ backend_tests! {
             ["shared_words", "same_field", "trl_meets", "transfer_form", "rights", "price_within_budget", "same_region"]
         );
         let words = right["reasons"][0]["values"].as_array().unwrap();
-        for word in ["say", "ca", "phe", "nang", "luong"] {
+        for word in ["say ca", "ca phe", "nang luong", "mat troi"] {
             assert!(words.contains(&json!(word)), "{word} in {words:?}");
         }
         assert_eq!(right["reasons"][1]["values"], json!(["211"]));
