@@ -142,7 +142,8 @@ pub fn syllable_pairs(text: &str) -> BTreeSet<String> {
         for pair in syllables.windows(2) {
             let [a, b] = [pair[0], pair[1]];
             let stop = |s: &str| FUNCTION_WORDS.contains(&s) || COMMON_WORDS.contains(&s);
-            if !is_number(a) && !is_number(b) && !(stop(a) && stop(b)) {
+            let noise = is_number(a) || is_number(b) || (stop(a) && stop(b));
+            if !noise {
                 pairs.insert(format!("{a} {b}"));
             }
         }
