@@ -114,6 +114,53 @@ const COMMON_WORDS: &[&str] = &[
     "device",
 ];
 
+/// Function words that hold no subject syllable once folded: a pair beside one of them is no
+/// term ("và giảm", "được áp").
+const PHRASE_BREAKS: &[&str] =
+    &["va", "cua", "cac", "nhung", "voi", "duoc", "khong", "nay", "hoac", "neu", "viec", "muon", "giua"];
+
+/// Folded two-syllable words any listing may use, whatever its subject.
+const GENERIC_PAIRS: &[&str] = &[
+    "ap dung",
+    "bao gom",
+    "chat luong",
+    "chi phi",
+    "cong suat",
+    "dam bao",
+    "dau ra",
+    "dau tu",
+    "dau vao",
+    "dich vu",
+    "dia phuong",
+    "don vi",
+    "gia thanh",
+    "hieu qua",
+    "hien nay",
+    "hop tac",
+    "ket hop",
+    "khu vuc",
+    "lien he",
+    "nang cao",
+    "nang luc",
+    "nang suat",
+    "phat trien",
+    "quy mo",
+    "san xuat",
+    "su dung",
+    "tac xa",
+    "thi truong",
+    "thiet ke",
+    "thong tin",
+    "thuc hien",
+    "thuong mai",
+    "tich hop",
+    "tiet kiem",
+    "toi uu",
+    "trien khai",
+    "van hanh",
+    "yeu cau",
+];
+
 /// The words of `text` that may tell what a listing is about: folded, at least two characters,
 /// not only digits, not a stop word.
 pub fn significant_words(text: &str) -> BTreeSet<String> {
@@ -131,7 +178,9 @@ fn is_number(word: &str) -> bool {
 /// The terms of a Vietnamese text: pairs of syllables side by side within a phrase ("năng
 /// lượng", "mặt trời", "sầu riêng"), since most Vietnamese words are two syllables and a single
 /// syllable ("hóa", "biến", "động") names no subject. A pair counts unless a syllable is a
-/// number or both are function words or words every listing uses ("công nghệ", "của các").
+/// number, both are function words or words every listing uses ("công nghệ"), one is a
+/// function word that ends a phrase ("và", "được"), or the pair is a word any listing may use
+/// ("công suất", "hợp tác", "thiết kế").
 /// One function word does not break a pair: folded, many are also subject syllables ("sầu
 /// riêng" folds to the "sau" of "after", "vi sinh" to the "vi" of "because").
 pub fn syllable_pairs(text: &str) -> BTreeSet<String> {
@@ -143,8 +192,10 @@ pub fn syllable_pairs(text: &str) -> BTreeSet<String> {
             let [a, b] = [pair[0], pair[1]];
             let stop = |s: &str| FUNCTION_WORDS.contains(&s) || COMMON_WORDS.contains(&s);
             let noise = is_number(a) || is_number(b) || (stop(a) && stop(b));
-            if !noise {
-                pairs.insert(format!("{a} {b}"));
+            let pair = format!("{a} {b}");
+            let breaks = PHRASE_BREAKS.contains(&a) || PHRASE_BREAKS.contains(&b);
+            if !noise && !breaks && !GENERIC_PAIRS.contains(&pair.as_str()) {
+                pairs.insert(pair);
             }
         }
     }
@@ -504,9 +555,9 @@ mod tests {
 
     #[test]
     fn vietnamese_text_is_compared_by_pairs_of_syllables_within_a_phrase() {
-        let pairs = syllable_pairs("Cần công nghệ sấy thăng hoa, cho sầu riêng 4.0 (tự động hóa)");
+        let pairs = syllable_pairs("Cần công nghệ sấy thăng hoa, cho sầu riêng 4.0 (tự động hóa) và công suất");
         // "cần công", "công nghệ", "cho sầu": stop words both; the comma and the parenthesis end
-        // a phrase; "4" is a number.
+        // a phrase; "4" is a number; "và" ends a phrase; "công suất" is any listing's word.
         let expected = ["dong hoa", "nghe say", "sau rieng", "say thang", "thang hoa", "tu dong"];
         assert_eq!(pairs.into_iter().collect::<Vec<_>>(), expected);
     }
