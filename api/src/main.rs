@@ -267,18 +267,51 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
             EXPIRY_INTERVAL,
             retention,
         ));
-        actix_web::rt::spawn(techex_api::webhooks::deliver_periodically(webhooks));
+        let delivering = actix_web::rt::spawn(techex_api::webhooks::deliver_periodically(webhooks.clone()));
+        // The worker stops sending at the signal, while the HTTP workers drain their requests.
+        actix_web::rt::spawn(stop_on_signal(webhooks.clone(), args.shutdown_timeout_seconds));
         let mut server = HttpServer::new(move || techex_api::build_app(state.clone()))
-            // In-flight requests get this long to finish after SIGTERM or SIGINT.
-            .shutdown_timeout(30);
+            // In-flight requests get this long to finish after SIGTERM.
+            .shutdown_timeout(args.shutdown_timeout_seconds);
         if let Some(workers) = args.workers {
             server = server.workers(workers);
         }
-        server
-            .bind(&args.bind)
-            .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?
-            .run()
-            .await
-            .map_err(|e| e.to_string())
+        let server = server.bind(&args.bind).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+        // Holding the address, this is the only live server under this name.
+        let holder = format!("{}/{}", host_name(), args.bind);
+        match techex_api::idempotency::set_holder(&db, holder) {
+            Ok(0) => {}
+            Ok(freed) => log::warn!("freed {freed} idempotency key(s) of requests cut short by the previous run"),
+            Err(error) => log::error!("cannot free the idempotency keys of the previous run: {error}"),
+        }
+        let served = server.run().await.map_err(|e| e.to_string());
+        // Stopped some other way than by a signal: the worker stops too. Its delivery under way
+        // is finished and recorded before the process (and its database pool) goes away.
+        webhooks.stop();
+        let _ = delivering.await;
+        log::info!("stopped: requests drained, webhook worker finished");
+        served
     })
+}
+
+/// This machine's name, to tell its servers from other machines' on the same address.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Stops the webhook worker at SIGTERM or SIGINT (the HTTP server hears them on its own).
+async fn stop_on_signal(webhooks: Arc<Worker>, grace_seconds: u64) {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    let (Ok(mut terminate), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        return;
+    };
+    futures_util::future::select(std::pin::pin!(terminate.recv()), std::pin::pin!(interrupt.recv())).await;
+    log::info!(
+        "stopping: requests in flight get up to {grace_seconds} s (none after SIGINT), the webhook worker finishes the delivery it is sending"
+    );
+    webhooks.stop();
 }
