@@ -110,7 +110,8 @@ impl Worker {
         self.stopped.notify_one();
     }
 
-    fn is_stopping(&self) -> bool {
+    /// Whether [`Worker::stop`] was called.
+    pub fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
     }
 
