@@ -179,6 +179,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TECHEX_BODY_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub body_timeout_seconds: u64,
 
+    /// Seconds the requests in flight get to finish after SIGTERM before the server drops them
+    /// and exits.
+    #[arg(long, env = "TECHEX_SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub shutdown_timeout_seconds: u64,
+
     /// Days after its withdrawal or deletion (its last change) during which the owner may
     /// restore a listing as a draft.
     #[arg(long, env = "TECHEX_RESTORE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=3650))]

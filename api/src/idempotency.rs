@@ -58,6 +58,20 @@ const REPLAYED_FIELDS: [&str; 5] = ["content-type", "location", "etag", "sync-re
 /// Operations never replayed: the token endpoint issues credentials.
 pub const EXCLUDED: [&str; 1] = ["/v1/auth/token"];
 
+/// The name under which this process reserves keys (see [`set_holder`]).
+static HOLDER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names this server as the holder of the keys it reserves from now on: a name no other running
+/// server has and that this server has again when restarted (its host and listening address),
+/// then frees the keys its previous run left unanswered, so that a client's retry after a
+/// crash runs at once instead of hearing `idempotency_in_progress` until the reservation is
+/// deemed abandoned. Call it once the address is bound and before requests are taken.
+pub fn set_holder(db: &Db, name: String) -> Result<usize, techex_persistence::StoreError> {
+    let name = HOLDER.get_or_init(|| name);
+    let mut conn = db.conn()?;
+    idempotency::release_held_by(&mut conn, name)
+}
+
 /// Whether a key is 1 to [`KEY_MAX`] visible ASCII characters.
 pub fn is_valid_key(key: &[u8]) -> bool {
     (1..=KEY_MAX).contains(&key.len()) && key.iter().all(|b| (0x21..=0x7e).contains(b))
@@ -102,7 +116,9 @@ pub async fn idempotent(
             let (db, client, key, fingerprint) = (db.clone(), client.clone(), key.clone(), fingerprint.clone());
             web::block(move || {
                 let mut conn = db.conn()?;
-                idempotency::reserve(&mut conn, &client, &key, &fingerprint, now, now + KEPT_FOR, now - ABANDONED_AFTER)
+                let holder = HOLDER.get().map(String::as_str);
+                let abandoned = now - ABANDONED_AFTER;
+                idempotency::reserve(&mut conn, &client, &key, &fingerprint, now, now + KEPT_FOR, abandoned, holder)
             })
             .await
             .map_err(ApiError::from)

@@ -268,23 +268,145 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
             EXPIRY_INTERVAL,
             retention,
         ));
-        actix_web::rt::spawn(techex_api::webhooks::deliver_periodically(webhooks));
+        let listener =
+            std::net::TcpListener::bind(&args.bind).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+        // A second handle on the listening socket, to answer what is still queued on it at SIGTERM.
+        let queued = listener.try_clone().map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+        let delivering = actix_web::rt::spawn(techex_api::webhooks::deliver_periodically(webhooks.clone()));
+        // The worker stops sending at the signal, while the HTTP workers drain their requests.
+        let signalled = actix_web::rt::spawn(stop_on_signal(webhooks.clone(), queued, args.shutdown_timeout_seconds));
         actix_web::rt::spawn(techex_api::alerts::alert_periodically(
             alerts_db,
             alerts_clock,
             techex_api::alerts::INTERVAL,
         ));
         let mut server = HttpServer::new(move || techex_api::build_app(state.clone()))
-            // In-flight requests get this long to finish after SIGTERM or SIGINT.
-            .shutdown_timeout(30);
+            // In-flight requests get this long to finish after SIGTERM.
+            .shutdown_timeout(args.shutdown_timeout_seconds);
         if let Some(workers) = args.workers {
             server = server.workers(workers);
         }
-        server
-            .bind(&args.bind)
-            .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?
-            .run()
-            .await
-            .map_err(|e| e.to_string())
+        let server = server.listen(listener).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+        // Holding the address, this is the only live server under this name.
+        let holder = format!("{}/{}", host_name(), args.bind);
+        match techex_api::idempotency::set_holder(&db, holder) {
+            Ok(0) => {}
+            Ok(freed) => log::warn!("freed {freed} idempotency key(s) of requests cut short by the previous run"),
+            Err(error) => log::error!("cannot free the idempotency keys of the previous run: {error}"),
+        }
+        let served = server.run().await.map_err(|e| e.to_string());
+        // Stopped by a signal, the queued connections are being answered: let that finish.
+        if webhooks.is_stopping() {
+            let _ = signalled.await;
+        }
+        // Stopped some other way than by a signal: the worker stops too. Its delivery under way
+        // is finished and recorded before the process (and its database pool) goes away.
+        webhooks.stop();
+        let _ = delivering.await;
+        log::info!("stopped: requests drained, webhook worker finished");
+        served
     })
+}
+
+/// This machine's name, to tell its servers from other machines' on the same address.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Stops the webhook worker at SIGTERM or SIGINT (the HTTP server hears them on its own), and
+/// after SIGTERM answers the connections still queued on the listening socket.
+async fn stop_on_signal(webhooks: Arc<Worker>, queued: std::net::TcpListener, grace_seconds: u64) {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    use futures_util::future::Either;
+    let (Ok(mut terminate), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        return;
+    };
+    let terminated = matches!(
+        futures_util::future::select(std::pin::pin!(terminate.recv()), std::pin::pin!(interrupt.recv())).await,
+        Either::Left(_)
+    );
+    log::info!(
+        "stopping: requests in flight get up to {grace_seconds} s (none after SIGINT), the webhook worker finishes the delivery it is sending"
+    );
+    webhooks.stop();
+    if terminated {
+        let _ = actix_web::web::block(move || turn_away_queued(queued)).await;
+    }
+}
+
+/// The most of a turned-away request read before it is answered.
+const TURNED_AWAY_READ_MAX: usize = 8 * 1024 * 1024;
+
+/// Connections the kernel queued on the listening socket that the server had not taken when it
+/// stopped accepting would be reset as the socket closes, their requests perhaps already sent: a
+/// client cannot tell whether such a request ran, so it may not retry a write. They are answered
+/// 503 with Retry-After instead (the request did not run; any client may send it again), then
+/// the socket is closed and further connections are refused.
+fn turn_away_queued(listener: std::net::TcpListener) {
+    // The server's own accept loop stops first; until this copy closes, the socket keeps queueing.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    if listener.set_nonblocking(true).is_err() {
+        return;
+    }
+    let mut answering = Vec::new();
+    let mut turned_away = 0;
+    while let Ok((stream, _)) = listener.accept() {
+        turned_away += 1;
+        answering.push(std::thread::spawn(move || answer_stopping(stream)));
+    }
+    drop(listener);
+    for thread in answering {
+        let _ = thread.join();
+    }
+    if turned_away > 0 {
+        log::info!("answered {turned_away} queued connection(s) 503: the server is stopping");
+    }
+}
+
+/// Reads a request (so that closing the connection resets nothing) and answers 503.
+fn answer_stopping(mut stream: std::net::TcpStream) {
+    use std::io::{Read, Write};
+    use techex_domain::{Lang, Message, Text};
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    let (mut read, mut buffer) = (Vec::new(), [0u8; 8192]);
+    let mut wanted = None;
+    while read.len() < TURNED_AWAY_READ_MAX && wanted.is_none_or(|length| read.len() < length) {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => read.extend_from_slice(&buffer[..n]),
+        }
+        if wanted.is_none()
+            && let Some(end) = read.windows(4).position(|w| w == b"\r\n\r\n")
+        {
+            let head = String::from_utf8_lossy(&read[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .and_then(|value| value.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            wanted = Some(end + 4 + length);
+        }
+    }
+    let body = serde_json::json!({
+        "type": "urn:techex:problem:service_unavailable",
+        "title": Message::new(Text::TitleServiceUnavailable).render(Lang::En),
+        "status": 503,
+        "detail": Message::new(Text::ServerStopping).render(Lang::En),
+        "code": "service_unavailable",
+    })
+    .to_string();
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\nretry-after: 1\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(answer.as_bytes());
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    // Wait for the client to close, so that nothing it still sends turns the close into a reset.
+    while matches!(stream.read(&mut buffer), Ok(n) if n > 0) {}
 }

@@ -5,6 +5,7 @@
 //! deliveries.
 
 use std::net::ToSocketAddrs;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use techex_domain::webhook::{RetrySchedule, TargetPolicy, secret_key, signature_header};
@@ -74,6 +75,10 @@ pub struct Worker {
     clock: Clock,
     settings: WebhookSettings,
     agent: ureq::Agent,
+    /// Set when the server stops: no further delivery is sent.
+    stopping: AtomicBool,
+    /// Wakes [`deliver_periodically`] from its wait between passes when the server stops.
+    stopped: tokio::sync::Notify,
 }
 
 impl Worker {
@@ -87,7 +92,27 @@ impl Worker {
             .max_redirects_will_error(false)
             .user_agent("techex-webhooks/1")
             .build();
-        Worker { db, clock, settings, agent: ureq::Agent::new_with_config(config) }
+        Worker {
+            db,
+            clock,
+            settings,
+            agent: ureq::Agent::new_with_config(config),
+            stopping: AtomicBool::new(false),
+            stopped: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Stops the worker: the delivery being sent is finished and recorded, the others it leased
+    /// are given back at once (another server sends them without waiting for the lease to run
+    /// out), and [`deliver_periodically`] returns.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.stopped.notify_one();
+    }
+
+    /// Whether [`Worker::stop`] was called.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
     }
 
     /// Relays the new changes of the log, then sends every due delivery this worker can lease
@@ -105,14 +130,19 @@ impl Worker {
         let lease = chrono::Duration::from_std(self.settings.timeout * (CLAIM_BATCH as u32 + 1))
             .unwrap_or(chrono::Duration::minutes(5));
         let mut sent = 0;
-        while sent < PASS_MAX_SENDS {
+        while sent < PASS_MAX_SENDS && !self.is_stopping() {
             let claimed = webhooks::claim(&mut conn, self.clock.now(), lease, CLAIM_BATCH)?;
             if claimed.is_empty() {
                 break;
             }
-            for delivery in claimed {
+            for (index, delivery) in claimed.iter().enumerate() {
+                if self.is_stopping() {
+                    let unsent: Vec<uuid::Uuid> = claimed[index..].iter().map(|d| d.id).collect();
+                    webhooks::release(&mut conn, &unsent)?;
+                    break;
+                }
                 sent += 1;
-                if self.deliver(&mut conn, &delivery)? {
+                if self.deliver(&mut conn, delivery)? {
                     pass.delivered += 1;
                 } else {
                     pass.failed_attempts += 1;
@@ -218,11 +248,17 @@ impl Worker {
     }
 }
 
-/// Runs the worker every [`WebhookSettings::interval`] until the server stops.
+/// Runs the worker every [`WebhookSettings::interval`] until [`Worker::stop`]; returns once the
+/// pass under way, if any, has finished.
 pub async fn deliver_periodically(worker: std::sync::Arc<Worker>) {
     let mut interval = actix_web::rt::time::interval(worker.settings.interval);
     loop {
-        interval.tick().await;
+        let tick = std::pin::pin!(interval.tick());
+        let stopped = std::pin::pin!(worker.stopped.notified());
+        futures_util::future::select(tick, stopped).await;
+        if worker.is_stopping() {
+            return;
+        }
         let worker = worker.clone();
         match actix_web::web::block(move || worker.run_once()).await {
             Ok(Ok(pass)) if pass.delivered + pass.failed_attempts > 0 => {

@@ -43,7 +43,12 @@ impl Server {
     /// Starts `techex serve` with its data under `dir` and these settings, and waits until it
     /// answers.
     fn start(dir: &Path, settings: &[(&str, &str)]) -> Server {
-        let addr = format!("127.0.0.1:{}", free_port());
+        Server::start_on(dir, &format!("127.0.0.1:{}", free_port()), settings)
+    }
+
+    /// [`Server::start`] on the address `addr`, as a restarted server comes back on its own.
+    fn start_on(dir: &Path, addr: &str, settings: &[(&str, &str)]) -> Server {
+        let addr = addr.to_owned();
         let mut command = Command::new(env!("CARGO_BIN_EXE_techex"));
         command.arg("serve");
         // Settings come from this test alone, whatever the environment says.
@@ -203,9 +208,11 @@ fn operator_client(dir: &Path) -> (String, String) {
         "Sàn giao dịch công nghệ TP.HCM",
         "--province",
         "79",
+        "--source-exchange",
+        "hcm",
     ]);
     let organization = field(&created, "organization_id").unwrap();
-    let scopes = "listings:write listings:publish";
+    let scopes = "listings:write listings:publish changes:read";
     let client =
         techex(&["clients", "create", "--organization", &organization, "--name", "Cổng thử", "--scopes", scopes]);
     (field(&client, "client_id").unwrap(), field(&client, "client_secret").unwrap())
@@ -395,9 +402,15 @@ fn sigterm_lets_a_request_in_flight_finish_then_stops() {
 fn sigterm_gives_up_on_a_request_unfinished_after_the_grace_period() {
     let dir = tempfile::tempdir().unwrap();
     // A body timeout longer than the grace period, so that the grace period is what ends it.
-    let mut server = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off"), ("TECHEX_BODY_TIMEOUT_SECONDS", "3600")]);
+    let settings = [
+        ("TECHEX_DEMO_DATA", "off"),
+        ("TECHEX_BODY_TIMEOUT_SECONDS", "3600"),
+        ("TECHEX_SHUTDOWN_TIMEOUT_SECONDS", "2"),
+    ];
+    let mut server = Server::start(dir.path(), &settings);
     let mut stream = request_in_flight(&server, 100);
     server.signal("TERM");
+    server.await_log("requests in flight get up to 2 s");
     server.await_log("graceful worker shutdown; finishing 1 connections");
     // The body never comes: once the grace period is over the server drops the request and
     // stops on its own.
@@ -405,6 +418,29 @@ fn sigterm_gives_up_on_a_request_unfinished_after_the_grace_period() {
     assert_eq!(status, 0, "the unfinished request gets no answer");
     let exit = server.wait();
     assert!(exit.success(), "{exit}");
+}
+
+#[test]
+fn sigterm_refuses_new_connections_while_a_request_in_flight_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, secret) = operator_client(dir.path());
+    let mut server = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off")]);
+    let form = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
+    let mut stream = request_in_flight(&server, form.len());
+
+    server.signal("TERM");
+    server.await_log("SIGTERM received; starting graceful shutdown");
+    // The listening socket is closed at once: a new client is refused (and tries another
+    // server) rather than queued behind a server that is going away.
+    let started = Instant::now();
+    while TcpStream::connect(&server.addr).is_ok() {
+        assert!(started.elapsed() < PATIENCE, "the server still accepts connections after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(server.child.try_wait().unwrap().is_none(), "the server waits for the request in flight");
+    stream.write_all(form.as_bytes()).unwrap();
+    assert_eq!(read_response(&mut stream).0, 200);
+    assert!(server.wait().success());
 }
 
 #[test]
@@ -418,4 +454,285 @@ fn ctrl_c_stops_at_once() {
     assert_eq!(status, 0, "a request in flight is dropped");
     let exit = server.wait();
     assert!(exit.success(), "{exit}");
+}
+
+/// Items in the batch killed mid-flight: enough that the kill lands while it runs.
+const BATCH_ITEMS: usize = 1000;
+
+/// A batch upserting records `K-0` … of exchange `hcm`, each titled with its `round`.
+fn batch(round: usize) -> String {
+    let items: Vec<Value> = (0..BATCH_ITEMS)
+        .map(|i| {
+            serde_json::json!({"op": "upsert", "listing": {
+                "kind": "offer", "title": {"vi": format!("Thiết bị {i} lô {round}")}, "field_codes": ["211"],
+                "province": "75", "owner": {"name": "Viện thử"},
+                "source": {"exchange": "hcm", "external_id": format!("K-{i}")}}})
+        })
+        .collect();
+    serde_json::json!({ "items": items }).to_string()
+}
+
+/// `POST /v1/listings/batch` with an `Idempotency-Key`; status 0 when the connection broke.
+fn post_batch(addr: &str, token: &str, key: &str, body: &str) -> (u16, Value) {
+    let Ok(mut stream) = TcpStream::connect(addr) else { return (0, Value::Null) };
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    let request = format!(
+        "POST /v1/listings/batch HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\n\
+         idempotency-key: {key}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    if stream.write_all(request.as_bytes()).is_err() {
+        return (0, Value::Null);
+    }
+    read_response(&mut stream)
+}
+
+/// The id and version each item of a batch's answer acknowledges.
+fn acknowledged(answer: &Value) -> Vec<(String, i64)> {
+    let items = answer["items"].as_array().unwrap();
+    assert_eq!(items.len(), BATCH_ITEMS, "{answer:#}");
+    items
+        .iter()
+        .map(|item| {
+            assert_ne!(item["result"], "failed", "{item:#}");
+            (item["id"].as_str().unwrap().to_owned(), item["version"].as_i64().unwrap())
+        })
+        .collect()
+}
+
+#[derive(diesel::QueryableByName)]
+struct Row {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    version: i64,
+}
+
+/// The server's SQLite file, read beside the server (WAL lets readers in while it writes).
+fn open_database(dir: &Path) -> diesel::SqliteConnection {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    let mut conn = diesel::SqliteConnection::establish(dir.join("techex.db").to_str().unwrap()).unwrap();
+    conn.batch_execute("PRAGMA busy_timeout = 10000").unwrap();
+    conn
+}
+
+/// The number a `SELECT count(*) …` answers.
+fn count(conn: &mut diesel::SqliteConnection, sql: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT ({sql}) AS n")).get_result::<Count>(conn).unwrap().n
+}
+
+#[test]
+fn kill_9_mid_batch_keeps_every_acknowledged_item_writes_no_half_batch_and_frees_its_key_on_restart() {
+    use diesel::RunQueryDsl;
+    let dir = tempfile::tempdir().unwrap();
+    let (id, secret) = operator_client(dir.path());
+    let addr = format!("127.0.0.1:{}", free_port());
+    let settings = [("TECHEX_DEMO_DATA", "off")];
+    let mut server = Server::start_on(dir.path(), &addr, &settings);
+    let token = server.token(&id, &secret).1["access_token"].as_str().unwrap().to_owned();
+
+    let (status, first) = post_batch(&addr, &token, "round-1", &batch(1));
+    assert_eq!(status, 200, "{first:#}");
+    let mut acked = acknowledged(&first);
+
+    // Kill the server while the second batch runs: once its key is reserved and before it is
+    // answered. Should the batch win the race, it is acknowledged, and the next round tries again.
+    let mut db = open_database(dir.path());
+    let mut round = 2;
+    let killed_key = loop {
+        assert!(round < 6, "no kill landed while a batch ran");
+        let key = format!("round-{round}");
+        let sender = {
+            let (addr, token, key, body) = (addr.clone(), token.clone(), key.clone(), batch(round));
+            std::thread::spawn(move || post_batch(&addr, &token, &key, &body))
+        };
+        let reserved = format!("SELECT count(*) FROM idempotency_keys WHERE idempotency_key = '{key}'");
+        while count(&mut db, &reserved) == 0 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        server.child.kill().unwrap();
+        server.wait();
+        let (status, answer) = sender.join().unwrap();
+        let unanswered = format!("{reserved} AND status IS NULL");
+        if count(&mut db, &unanswered) == 1 {
+            assert_eq!(status, 0, "a killed server answers nothing: {answer:#}");
+            break (key, round);
+        }
+        assert_eq!(status, 200, "{answer:#}");
+        acked = acknowledged(&answer);
+        server = Server::start_on(dir.path(), &addr, &settings);
+        round += 1;
+    };
+    let (key, round) = killed_key;
+
+    server = Server::start_on(dir.path(), &addr, &settings);
+    // All or nothing: the killed batch is one transaction.
+    let written = count(&mut db, &format!("SELECT count(*) FROM listings WHERE title_vi LIKE '% lô {round}'"));
+    assert!(written == 0 || written == BATCH_ITEMS as i64, "{written} items of the killed batch were written");
+
+    // Every item acknowledged before the kill is there, at the version acknowledged or, when the
+    // killed batch did commit, one later.
+    let rows: Vec<Row> = diesel::sql_query("SELECT id, version FROM listings").load(&mut db).unwrap();
+    let found: std::collections::HashMap<String, i64> = rows.into_iter().map(|r| (r.id, r.version)).collect();
+    let bump = i64::from(written > 0);
+    for (id, version) in &acked {
+        assert_eq!(found.get(id), Some(&(version + bump)), "listing {id}");
+    }
+
+    // The client retries with the same key: the restarted server freed the key its previous run
+    // held, so the retry runs (or replays) at once instead of hearing 409 for minutes.
+    let (status, answer) = post_batch(&addr, &token, &key, &batch(round));
+    assert_eq!(status, 200, "{answer:#}");
+    let acked = acknowledged(&answer);
+    let rows: Vec<Row> = diesel::sql_query("SELECT id, version FROM listings").load(&mut db).unwrap();
+    let found: std::collections::HashMap<String, i64> = rows.into_iter().map(|r| (r.id, r.version)).collect();
+    let logged: Vec<Row> =
+        diesel::sql_query("SELECT entity_id AS id, version FROM change_log WHERE entity = 'listing'")
+            .load(&mut db)
+            .unwrap();
+    let logged: std::collections::HashSet<(String, i64)> = logged.into_iter().map(|r| (r.id, r.version)).collect();
+    for (id, version) in acked {
+        assert_eq!(found.get(&id), Some(&version), "listing {id}");
+        assert!(logged.contains(&(id.clone(), version)), "the change to version {version} of {id} is logged");
+    }
+
+    // A clean stop checkpoints the WAL into the database file, which holds together.
+    drop(db);
+    assert!(server.terminate().success());
+    assert!(!dir.path().join("techex.db-wal").exists(), "the WAL is checkpointed and removed at a clean stop");
+    let mut db = open_database(dir.path());
+    #[derive(diesel::QueryableByName)]
+    struct Check {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        integrity_check: String,
+    }
+    let check: Vec<Check> = diesel::sql_query("PRAGMA integrity_check").load(&mut db).unwrap();
+    assert_eq!(check.iter().map(|c| c.integrity_check.as_str()).collect::<Vec<_>>(), ["ok"]);
+}
+
+/// A webhook receiver on 127.0.0.1: answers 200 to each delivery and keeps its `webhook-id`,
+/// but holds the first one until told to answer, and says when it has it.
+struct Receiver {
+    url: String,
+    ids: Arc<Mutex<Vec<String>>>,
+    holding: std::sync::mpsc::Receiver<()>,
+    release: std::sync::mpsc::Sender<()>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        let ids = Arc::new(Mutex::new(Vec::new()));
+        let (held, holding) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let kept = ids.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let (mut id, mut length) = (None, 0);
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(value) = lower.strip_prefix("webhook-id:") {
+                        id = Some(value.trim().to_owned());
+                    } else if let Some(value) = lower.strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                    line.clear();
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let first = kept.lock().unwrap().is_empty();
+                if first {
+                    let _ = held.send(());
+                    let _ = released.recv();
+                }
+                kept.lock().unwrap().extend(id);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            }
+        });
+        Receiver { url, ids, holding, release }
+    }
+
+    fn received(&self) -> Vec<String> {
+        self.ids.lock().unwrap().clone()
+    }
+}
+
+/// A request with a JSON body and a token; the status and JSON answer.
+fn send_json(server: &Server, method: &str, path: &str, token: &str, body: &str) -> (u16, Value) {
+    server.exchange(&format!(
+        "{method} {path} HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        server.addr,
+        body.len()
+    ))
+}
+
+#[test]
+fn sigterm_lets_the_webhook_worker_finish_its_delivery_and_hand_back_the_rest() {
+    use diesel::RunQueryDsl;
+    let dir = tempfile::tempdir().unwrap();
+    let (id, secret) = operator_client(dir.path());
+    let settings = [("TECHEX_DEMO_DATA", "off"), ("TECHEX_WEBHOOKS_ALLOW_PRIVATE", "true")];
+    let mut server = Server::start(dir.path(), &settings);
+    let token = server.token(&id, &secret).1["access_token"].as_str().unwrap().to_owned();
+    let receiver = Receiver::start();
+    let subscription = serde_json::json!({"url": receiver.url, "event_types": ["listing.*"]}).to_string();
+    let (status, webhook) = send_json(&server, "POST", "/v1/webhooks", &token, &subscription);
+    assert_eq!(status, 201, "{webhook:#}");
+    // Three listings published: three deliveries, leased together by the worker's next pass.
+    let items: Vec<Value> = (0..3)
+        .flat_map(|i| {
+            let source = serde_json::json!({"exchange": "hcm", "external_id": format!("W-{i}")});
+            [
+                serde_json::json!({"op": "upsert", "listing": {"kind": "offer", "title": {"vi": format!("Máy {i}")},
+                    "field_codes": ["211"], "province": "75", "owner": {"name": "Viện thử"}, "source": source}}),
+                serde_json::json!({"op": "publish", "source": source}),
+            ]
+        })
+        .collect();
+    let body = serde_json::json!({ "items": items }).to_string();
+    let (status, answer) = send_json(&server, "POST", "/v1/listings/batch", &token, &body);
+    assert_eq!(status, 200, "{answer:#}");
+
+    // The first delivery reaches the receiver, which holds it while the server is told to stop.
+    receiver.holding.recv_timeout(PATIENCE).expect("a delivery is sent");
+    server.signal("TERM");
+    server.await_log("SIGTERM received; starting graceful shutdown");
+    receiver.release.send(()).unwrap();
+    assert!(server.wait().success());
+    assert!(server.stderr().contains("stopped: requests drained, webhook worker finished"), "{}", server.stderr());
+
+    // The delivery under way was finished and its attempt recorded (delivered, or failed had the
+    // receiver been too slow); the others were not tried and are leased by nobody, so that the
+    // next server sends them at once.
+    let mut db = open_database(dir.path());
+    assert_eq!(count(&mut db, "SELECT count(*) FROM webhook_attempts"), 1);
+    let untried = count(&mut db, "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending' AND attempts = 0");
+    let leased = count(&mut db, "SELECT count(*) FROM webhook_deliveries WHERE leased_until IS NOT NULL");
+    assert_eq!((untried, leased), (2, 0));
+
+    // Started again, the server sends them.
+    let mut server = Server::start(dir.path(), &settings);
+    let started = Instant::now();
+    while count(&mut db, "SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'") < 3 {
+        assert!(started.elapsed() < PATIENCE, "the pending deliveries are not sent: {}", server.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let all: Vec<Row> =
+        diesel::sql_query("SELECT id, attempts AS version FROM webhook_deliveries").load(&mut db).unwrap();
+    let stored: std::collections::BTreeSet<String> = all.into_iter().map(|row| row.id).collect();
+    let sent: std::collections::BTreeSet<String> = receiver.received().into_iter().collect();
+    assert_eq!(sent, stored, "each delivery reached the receiver under its own webhook-id");
+    assert!(server.terminate().success());
 }

@@ -404,6 +404,9 @@ catalog! {
     StoreUnreachable => "service_unavailable",
         "the database is not reachable; the X-Request-Id response header identifies this request in the server's log",
         "không kết nối được cơ sở dữ liệu; trường tiêu đề X-Request-Id của phản hồi xác định yêu cầu này trong nhật ký máy chủ";
+    ServerStopping => "service_unavailable",
+        "this server is stopping and did not run the request; send it again (another server of the hub takes it)",
+        "máy chủ này đang dừng và chưa thực hiện yêu cầu; hãy gửi lại (một máy chủ khác của hệ thống sẽ nhận)";
     // Application centers (`/v1/centers`).
     CoordinateOutsideVietnam => "out_of_range",
         "must be from {min} to {max} decimal degrees (Vietnam, its islands included), not {value}",

@@ -2,7 +2,9 @@
 //!
 //! A key is reserved in a row of its own, committed before the request runs (unique on client
 //! and key), so a retry arriving meanwhile, on any server, finds it and waits for the answer
-//! instead of running the request again.
+//! instead of running the request again. While the request runs, the row's `headers` (its
+//! answer's, once kept) names the server that took it, so that this server, started again after
+//! a crash, frees the keys its previous run left unanswered ([`release_held_by`]).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -42,9 +44,11 @@ struct KeyRow {
     expires_at: chrono::NaiveDateTime,
 }
 
-/// Reserves `key` for `client` with the request's `fingerprint`, or says what holds it. An
-/// expired key, or one whose request was abandoned (reserved before `abandoned_before` and
-/// never answered: a server stopped), is taken over.
+/// Reserves `key` for `client` with the request's `fingerprint` on behalf of the server
+/// `holder` (if named), or says what holds it. An expired key, or one whose request was
+/// abandoned (reserved before `abandoned_before` and never answered: a server stopped), is
+/// taken over.
+#[allow(clippy::too_many_arguments)]
 pub fn reserve(
     conn: &mut DbConn,
     client: &str,
@@ -53,6 +57,7 @@ pub fn reserve(
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     abandoned_before: DateTime<Utc>,
+    holder: Option<&str>,
 ) -> Result<Reservation, StoreError> {
     // Twice at most: a stale row found is deleted and the reservation tried again.
     for _ in 0..2 {
@@ -61,6 +66,7 @@ pub fn reserve(
                 keys::client_id.eq(client),
                 keys::idempotency_key.eq(key),
                 keys::fingerprint.eq(fingerprint),
+                keys::headers.eq(holder),
                 keys::created_at.eq(now.naive_utc()),
                 keys::expires_at.eq(expires_at.naive_utc()),
             ))
@@ -111,6 +117,13 @@ pub fn release(conn: &mut DbConn, client: &str, key: &str) -> Result<(), StoreEr
     diesel::delete(keys::table.filter(keys::client_id.eq(client)).filter(keys::idempotency_key.eq(key)))
         .execute(conn)?;
     Ok(())
+}
+
+/// Frees the keys reserved by `holder` and never answered: called by a server as it starts,
+/// before it takes requests, for the requests its previous run (under the same name) was
+/// running when it died. Returns how many.
+pub fn release_held_by(conn: &mut DbConn, holder: &str) -> Result<usize, StoreError> {
+    Ok(diesel::delete(keys::table.filter(keys::status.is_null()).filter(keys::headers.eq(holder))).execute(conn)?)
 }
 
 /// Deletes the keys expired at `now`; how many.

@@ -577,6 +577,21 @@ pub fn record(conn: &mut DbConn, claimed: &Claimed, attempt: &Attempt, next: Nex
     })
 }
 
+/// Gives back the leases of claimed deliveries that were not attempted (a server stopping), so
+/// that any server sends them at its next pass instead of after the lease runs out.
+pub fn release(conn: &mut DbConn, claimed: &[Uuid]) -> Result<usize, StoreError> {
+    let ids: Vec<String> = claimed.iter().map(Uuid::to_string).collect();
+    write(conn, |conn| {
+        Ok(diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::id.eq_any(&ids))
+                .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str())),
+        )
+        .set(webhook_deliveries::leased_until.eq(None::<NaiveDateTime>))
+        .execute(conn)?)
+    })
+}
+
 /// A delivery with its latest attempts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {

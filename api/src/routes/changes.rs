@@ -410,6 +410,41 @@ mod tests {
         }
     }
 
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// A feed cursor comes from the client: any text is a position or none (then
+            /// `invalid_cursor`), never a panic, and a position read is one the hub could
+            /// have handed out.
+            #[test]
+            fn any_feed_cursor_is_read_without_panic(raw in ".{0,80}") {
+                if let Some(position) = decode_position(&raw) {
+                    prop_assert!(position.txid >= 0 && position.seq >= 0);
+                    prop_assert_eq!(decode_position(&encode_position(position)), Some(position));
+                }
+            }
+
+            #[test]
+            fn feed_positions_round_trip(txid in 0..=i64::MAX, seq in 0..=i64::MAX) {
+                let position = FeedPosition { txid, seq };
+                let encoded = encode_position(position);
+                prop_assert!(encoded.len() <= FEED_CURSOR_MAX);
+                prop_assert_eq!(decode_position(&encoded), Some(position));
+            }
+
+            /// Text made to look like a cursor: the prefix, then anything.
+            #[test]
+            fn forged_feed_cursors_are_read_without_panic(rest in ".{0,40}") {
+                let raw = URL_SAFE_NO_PAD.encode(format!("{FEED_CURSOR_PREFIX}{rest}"));
+                if let Some(position) = decode_position(&raw) {
+                    prop_assert!(position.txid >= 0 && position.seq >= 0);
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_documented_kinds_of_records_are_those_the_log_holds() {
         let schema = serde_json::to_value(<FeedEntity as utoipa::PartialSchema>::schema()).unwrap();
