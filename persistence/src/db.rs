@@ -110,8 +110,13 @@ impl Db {
             }
         };
         let circuit = Circuit::default();
+        // No `SELECT 1` on check-out: it cost every request a round trip. A connection the
+        // server dropped fails its next query as `ClosedConnection` (answered 503 like an outage,
+        // see `StoreError::Unreachable`), which leaves libpq's transaction status unknown: diesel
+        // then reports the connection broken and the pool replaces it instead of lending it again.
         let mut builder = Pool::builder()
             .max_size(pool_size)
+            .test_on_check_out(false)
             .connection_timeout(CONNECTION_WAIT)
             .connection_customizer(Box::new(SqlitePragmas));
         if backend == Backend::Postgres {
