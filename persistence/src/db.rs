@@ -9,6 +9,7 @@ use diesel::{PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::circuit::{Circuit, OpenOnConnectionError};
+use crate::client_cache::ClientCache;
 use crate::error::StoreError;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
@@ -91,6 +92,8 @@ pub struct Db {
     backend: Backend,
     /// Open while PostgreSQL cannot be reached (never for the embedded SQLite file).
     circuit: Circuit,
+    /// The clients bearer tokens name, see [`crate::client_cache`].
+    pub(crate) clients: ClientCache,
 }
 
 impl Db {
@@ -122,8 +125,12 @@ impl Db {
         if backend == Backend::Postgres {
             builder = builder.error_handler(Box::new(OpenOnConnectionError(circuit.clone())));
         }
+        let clients = match backend {
+            Backend::Postgres => ClientCache::postgres(&target),
+            Backend::Sqlite => ClientCache::bypassed(),
+        };
         let pool = builder.build(ConnectionManager::<DbConn>::new(target))?;
-        let db = Db { pool, backend, circuit };
+        let db = Db { pool, backend, circuit, clients };
         db.migrate()?;
         Ok(db)
     }
