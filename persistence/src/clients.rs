@@ -9,7 +9,7 @@ use techex_domain::access::{Scope, format_scopes, parse_scopes};
 use techex_domain::client::ApiClient;
 use uuid::Uuid;
 
-use crate::db::DbConn;
+use crate::db::{Db, DbConn};
 use crate::error::{Entity, StoreError};
 use crate::schema::api_clients;
 use crate::versioned::{Versioned, WriteKind, versioned_basics};
@@ -96,6 +96,31 @@ pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<ApiClient>, StoreError
         .optional()?
         .map(ClientRow::into_domain)
         .transpose()
+}
+
+/// The client, from memory when the cache can vouch for it (see [`crate::client_cache`]),
+/// otherwise read and kept; for checking the bearer tokens of requests.
+pub fn find_current(db: &Db, id: Uuid) -> Result<Option<ApiClient>, StoreError> {
+    if let Some(client) = cached(db, id) {
+        return Ok(Some(client));
+    }
+    let generation = db.clients.generation();
+    let found = find(&mut *db.conn()?, id)?;
+    if let (Some(generation), Some(client)) = (generation, &found) {
+        db.clients.keep(generation, client);
+    }
+    Ok(found)
+}
+
+/// The client if the cache holds it and can be trusted now; never waits on the database, so an
+/// async caller can ask before it moves to a blocking thread.
+pub fn cached(db: &Db, id: Uuid) -> Option<ApiClient> {
+    db.clients.lookup(id)
+}
+
+/// Tells the cache that this process has just committed a change of the client.
+pub fn changed(db: &Db, id: Uuid) {
+    db.clients.forget(id);
 }
 
 /// The client and the hash of its secret, for verifying credentials.

@@ -9,6 +9,7 @@ use diesel::{PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::circuit::{Circuit, OpenOnConnectionError};
+use crate::client_cache::ClientCache;
 use crate::error::StoreError;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
@@ -91,6 +92,8 @@ pub struct Db {
     backend: Backend,
     /// Open while PostgreSQL cannot be reached (never for the embedded SQLite file).
     circuit: Circuit,
+    /// The clients bearer tokens name, see [`crate::client_cache`].
+    pub(crate) clients: ClientCache,
 }
 
 impl Db {
@@ -110,15 +113,24 @@ impl Db {
             }
         };
         let circuit = Circuit::default();
+        // No `SELECT 1` on check-out: it cost every request a round trip. A connection the
+        // server dropped fails its next query as `ClosedConnection` (answered 503 like an outage,
+        // see `StoreError::Unreachable`), which leaves libpq's transaction status unknown: diesel
+        // then reports the connection broken and the pool replaces it instead of lending it again.
         let mut builder = Pool::builder()
             .max_size(pool_size)
+            .test_on_check_out(false)
             .connection_timeout(CONNECTION_WAIT)
             .connection_customizer(Box::new(SqlitePragmas));
         if backend == Backend::Postgres {
             builder = builder.error_handler(Box::new(OpenOnConnectionError(circuit.clone())));
         }
+        let clients = match backend {
+            Backend::Postgres => ClientCache::postgres(&target),
+            Backend::Sqlite => ClientCache::bypassed(),
+        };
         let pool = builder.build(ConnectionManager::<DbConn>::new(target))?;
-        let db = Db { pool, backend, circuit };
+        let db = Db { pool, backend, circuit, clients };
         db.migrate()?;
         Ok(db)
     }

@@ -6,6 +6,7 @@
 pub mod centers;
 pub mod change_log;
 pub mod circuit;
+mod client_cache;
 pub mod clients;
 pub mod contracts;
 pub mod db;

@@ -262,8 +262,7 @@ impl TestApp {
                 let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
                 let mut admin = PgConnection::establish(&base).expect("PostgreSQL at TEST_DATABASE_URL");
                 diesel::sql_query(format!("CREATE SCHEMA {schema}")).execute(&mut admin).unwrap();
-                let separator = if base.contains('?') { '&' } else { '?' };
-                let mut url = format!("{base}{separator}options=-csearch_path%3D{schema}");
+                let mut url = schema_url(&base, &schema);
                 if let Some(via) = &options.postgres_via {
                     url = proxy::reroute(&url, via).1;
                 }
@@ -297,16 +296,7 @@ impl TestApp {
             export_slots: techex_api::routes::export::ExportSlots::new(options.export_slots.0, options.export_slots.1),
             webhooks: options.webhooks.clone(),
         };
-        let service = Rc::new(test::init_service(techex_api::build_app(state.clone())).await);
-        let call: Call = Rc::new(move |req| {
-            let service = service.clone();
-            Box::pin(async move {
-                match service.call(req).await {
-                    Ok(response) => response.map_into_boxed_body(),
-                    Err(error) => panic!("the app failed instead of answering: {error}"),
-                }
-            })
-        });
+        let call = serve(&state).await;
         let placeholder = TestClient {
             id: String::new(),
             secret: String::new(),
@@ -326,6 +316,25 @@ impl TestApp {
         };
         app.publisher = app.new_client_holding(&["listings:write", "listings:publish"], &[FIXTURE_EXCHANGE]).await;
         app
+    }
+
+    /// A second server over this app's PostgreSQL database, as another process would run: its own
+    /// pool and client cache, the same keys and publisher. The first app keeps the database.
+    pub async fn another_instance(&self) -> TestApp {
+        let (base, schema) = self.pg_schema.as_ref().expect("instances share a PostgreSQL database");
+        let db = Db::connect(&schema_url(base, schema), 4).expect("PostgreSQL database");
+        let state = AppState { db: db.clone(), ..self.state.clone() };
+        TestApp {
+            call: serve(&state).await,
+            db,
+            clock: self.clock.clone(),
+            publisher: self.publisher.clone(),
+            token_guard: self.token_guard.clone(),
+            webhooks: self.webhooks.clone(),
+            state,
+            _sqlite_dir: None,
+            pg_schema: None,
+        }
     }
 
     /// Serves this app over real HTTP on a free local port, for clients outside the test's
@@ -508,6 +517,26 @@ impl TestApp {
     pub fn history(&self, listing_id: &str) -> Vec<Change> {
         change_log::history(&mut self.db.conn().unwrap(), "listing", listing_id).unwrap()
     }
+}
+
+/// The URL of one test's schema in the PostgreSQL database at `base`.
+fn schema_url(base: &str, schema: &str) -> String {
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options=-csearch_path%3D{schema}")
+}
+
+/// The app of `state`, as a function the test calls with requests.
+async fn serve(state: &AppState) -> Call {
+    let service = Rc::new(test::init_service(techex_api::build_app(state.clone())).await);
+    Rc::new(move |req| {
+        let service = service.clone();
+        Box::pin(async move {
+            match service.call(req).await {
+                Ok(response) => response.map_into_boxed_body(),
+                Err(error) => panic!("the app failed instead of answering: {error}"),
+            }
+        })
+    })
 }
 
 impl Drop for TestApp {

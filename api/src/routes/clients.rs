@@ -158,6 +158,7 @@ pub async fn update_client(
     let change = ClientChange { name, scopes, own_client: operator.is_own_client(id), if_match: expected };
     let author = operator.author;
     let client = with_conn(&operator.db, move |conn| revise_client(conn, id, change, &author)).await?;
+    clients::changed(&operator.db, id);
     Ok(kit::with_etag(HttpResponse::Ok(), &client, ClientResponse::from(&client)))
 }
 
@@ -183,6 +184,7 @@ pub async fn rotate_client_secret(operator: Operator, id: web::Path<String>) -> 
     let id = client_id(&id)?;
     let author = operator.author;
     let (client, secret) = with_conn(&operator.db, move |conn| rotate_secret(conn, id, &author)).await?;
+    clients::changed(&operator.db, id);
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .json(ClientWithSecret { client: (&client).into(), client_secret: secret }))
@@ -213,6 +215,7 @@ pub async fn revoke_client(operator: Operator, id: web::Path<String>) -> Result<
     }
     let author = operator.author;
     let client = with_conn(&operator.db, move |conn| revoke(conn, id, &author)).await?;
+    clients::changed(&operator.db, id);
     Ok(HttpResponse::Ok().json(ClientResponse::from(&client)))
 }
 

@@ -493,3 +493,101 @@ mod rate_limits {
 
     }
 }
+
+/// The client check kept in memory on PostgreSQL (`LISTEN techex_clients`): a change of the
+/// client is refused at once by the server that made it, and by another server once PostgreSQL's
+/// notice reaches it; SQLite reads every check from the file.
+mod client_cache {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use diesel::RunQueryDsl;
+    use techex_persistence::clients;
+    use techex_tests::{TestBackend, TestClient};
+
+    /// Sends reads with the client's token until `app` answers its check from memory (on
+    /// PostgreSQL the cache is bypassed until the listener is connected).
+    async fn until_cached(app: &TestApp, client: &TestClient) {
+        let id = client.id.parse().unwrap();
+        // No timing is asserted: the deadline only keeps a broken build from hanging here.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            assert_eq!(app.as_client(client).get("/v1/listings").await.status, StatusCode::OK);
+            let cached = clients::cached(&app.db, id).is_some();
+            if app.backend() == TestBackend::Sqlite {
+                assert!(!cached, "SQLite checks every token in the file");
+                return;
+            }
+            if cached {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the client check was never cached");
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    backend_tests! {
+        async fn a_cached_client_is_refused_by_the_very_next_request_after_a_change(app: TestApp) {
+            let admin = app.new_client(&["admin"]).await;
+            let portal = app.new_client(&["listings:write"]).await;
+            let create = listing_with(json!({"source": null}));
+            let path = format!("/v1/clients/{}", portal.id);
+
+            until_cached(&app, &portal).await;
+            let narrowed = app.as_client(&admin).patch(&path, &json!({"scopes": ["changes:read"]})).await;
+            assert_eq!(narrowed.status, StatusCode::OK, "{:#}", narrowed.body);
+            app.as_client(&portal).post("/v1/listings", &create).await.problem(403, "insufficient_scope");
+
+            let widened = app.as_client(&admin).patch(&path, &json!({"scopes": ["listings:write"]})).await;
+            assert_eq!(widened.status, StatusCode::OK, "{:#}", widened.body);
+            assert_eq!(app.as_client(&portal).post("/v1/listings", &create).await.status, StatusCode::CREATED);
+            until_cached(&app, &portal).await;
+            let rotated = app.as_client(&admin).post_empty(&format!("{path}/rotate-secret")).await;
+            assert_eq!(rotated.status, StatusCode::OK, "{:#}", rotated.body);
+            // Tokens issued in the second of the rotation stay valid (`iat` counts seconds), so
+            // the test looks at the cache: the client as it was is gone.
+            let id = portal.id.parse().unwrap();
+            assert!(clients::cached(&app.db, id).is_none_or(|client| client.secret_rotated_at.is_some()));
+
+            let second = app.new_client(&["listings:write"]).await;
+            until_cached(&app, &second).await;
+            let revoked = app.as_client(&admin).post_empty(&format!("/v1/clients/{}/revoke", second.id)).await;
+            assert_eq!(revoked.status, StatusCode::OK, "{:#}", revoked.body);
+            app.as_client(&second).get("/v1/listings").await.problem(401, "invalid_token");
+        }
+    }
+
+    /// Two servers over one database: the one that did not make the change drops its cached
+    /// client on PostgreSQL's notice; without the notice it would accept the token forever.
+    #[actix_web::test]
+    #[cfg_attr(not(techex_postgres), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
+    async fn another_server_refuses_a_client_revoked_through_the_first() {
+        let first = TestApp::start(TestBackend::Postgres).await;
+        let second = first.another_instance().await;
+        let admin = first.new_client(&["admin"]).await;
+        let portal = first.new_client(&["listings:write"]).await;
+        until_cached(&second, &portal).await;
+
+        let revoked = first.as_client(&admin).post_empty(&format!("/v1/clients/{}/revoke", portal.id)).await;
+        assert_eq!(revoked.status, StatusCode::OK, "{:#}", revoked.body);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while second.as_client(&portal).get("/v1/listings").await.status != StatusCode::UNAUTHORIZED {
+            assert!(Instant::now() < deadline, "the second server never heard of the revocation");
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+        let cached = clients::cached(&second.db, portal.id.parse().unwrap());
+        assert!(cached.is_none_or(|client| !client.is_active()), "only the revoked client is kept");
+
+        // A change made outside any server (an operator's SQL) is noticed too.
+        let other = first.new_client(&["listings:write"]).await;
+        until_cached(&second, &other).await;
+        diesel::sql_query(format!("UPDATE api_clients SET revoked_at = now() WHERE id = '{}'", other.id))
+            .execute(&mut *second.db.conn().unwrap())
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while second.as_client(&other).get("/v1/listings").await.status != StatusCode::UNAUTHORIZED {
+            assert!(Instant::now() < deadline, "the SQL revocation was never noticed");
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}

@@ -47,3 +47,35 @@ async fn an_outage_answers_503_with_retry_after_and_heals_by_itself() {
 fn source_id(external_id: &str) -> serde_json::Value {
     listing_with(json!({"source": {"exchange": techex_tests::FIXTURE_EXCHANGE, "external_id": external_id}}))
 }
+
+/// The pool lends connections without a `SELECT 1` first; a connection the server closed is
+/// still found out and replaced: the one request that meets it hears 503, the next is served.
+#[actix_web::test]
+#[cfg_attr(not(techex_postgres), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
+async fn a_connection_the_server_closed_is_replaced() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let app = TestApp::start_with(TestBackend::Postgres, Options { pool_size: 1, ..Options::default() }).await;
+    let listing = app.create_listing(&source_id("kept")).await;
+    let pid: i32 = {
+        let mut conn = app.db.conn().unwrap();
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("pg_backend_pid()"))
+            .get_result(&mut *conn)
+            .unwrap()
+    };
+    let mut admin = PgConnection::establish(&std::env::var("TEST_DATABASE_URL").unwrap()).unwrap();
+    let terminated: bool =
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("pg_terminate_backend({pid})")))
+            .get_result(&mut admin)
+            .unwrap();
+    assert!(terminated, "the pooled connection was closed by the server");
+
+    app.get(&format!("/v1/listings/{listing}")).await.problem(503, "service_unavailable");
+    assert_eq!(app.get(&format!("/v1/listings/{listing}")).await.status, StatusCode::OK, "a new connection serves");
+    let now: i32 = {
+        let mut conn = app.db.conn().unwrap();
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("pg_backend_pid()"))
+            .get_result(&mut *conn)
+            .unwrap()
+    };
+    assert_ne!(now, pid, "the closed connection is not lent again");
+}

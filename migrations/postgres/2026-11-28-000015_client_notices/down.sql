@@ -1,0 +1,2 @@
+DROP TRIGGER api_clients_notify ON api_clients;
+DROP FUNCTION notify_api_client_change();
