@@ -610,7 +610,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(entity) => ApiError::NotFound { entity },
             StoreError::VersionConflict(entity) => ApiError::EditConflict { entity },
             StoreError::Duplicate(constraint) => ApiError::Duplicate(constraint),
-            StoreError::Pool(_) | StoreError::Unreachable => ApiError::Unavailable(error),
+            StoreError::Pool(_) | StoreError::Unreachable | StoreError::Busy => ApiError::Unavailable(error),
             other => ApiError::internal(other),
         }
     }

@@ -1,6 +1,8 @@
 //! Connections and transactions on either backend.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -188,12 +190,22 @@ impl Db {
 ///
 /// SQLite transactions open with `BEGIN IMMEDIATE`, taking the write lock up front: a deferred
 /// transaction that reads and then writes fails at once when another writer went first, instead
-/// of waiting for the busy timeout.
+/// of waiting for the busy timeout. Before that, the writers of one process queue for the file
+/// in the process (see [`sqlite_writers`]), so that a long queue of large batches waits its turn
+/// instead of running out SQLite's busy timeout (`database is locked`).
 pub fn write<T, E>(conn: &mut DbConn, work: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
 where
     E: From<StoreError>,
 {
     let nested = in_transaction(conn).map_err(StoreError::from)?;
+    let queue = match &mut *conn {
+        DbConn::Sqlite(c) if !nested => Some(sqlite_writers(c)?),
+        _ => None,
+    };
+    let _turn = match &queue {
+        Some(queue) => Some(queue.try_lock_for(SQLITE_WRITE_WAIT).ok_or(StoreError::Busy)?),
+        None => None,
+    };
     match (&mut *conn, nested) {
         (DbConn::Sqlite(c), true) => AnsiTransactionManager::begin_transaction(c),
         (DbConn::Pg(c), true) => AnsiTransactionManager::begin_transaction(c),
@@ -219,6 +231,25 @@ where
     }
 }
 
+/// How long a write waits for the SQLite writers ahead of it in this process.
+pub const SQLITE_WRITE_WAIT: Duration = Duration::from_secs(30);
+
+/// The queue of this process's writers to the SQLite file `conn` is open on: SQLite takes one
+/// writer at a time per file, and its busy handler polls instead of queueing.
+fn sqlite_writers(conn: &mut SqliteConnection) -> Result<Arc<parking_lot::Mutex<()>>, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Attached {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        file: String,
+    }
+    static QUEUES: LazyLock<parking_lot::Mutex<HashMap<String, Arc<parking_lot::Mutex<()>>>>> =
+        LazyLock::new(Default::default);
+    let file = diesel::sql_query("SELECT file FROM pragma_database_list WHERE name = 'main'")
+        .get_result::<Attached>(conn)?
+        .file;
+    Ok(QUEUES.lock().entry(file).or_default().clone())
+}
+
 /// Whether a transaction is open on the connection.
 pub fn in_transaction(conn: &mut DbConn) -> Result<bool, diesel::result::Error> {
     let status = match conn {
@@ -226,4 +257,33 @@ pub fn in_transaction(conn: &mut DbConn) -> Result<bool, diesel::result::Error> 
         DbConn::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
     };
     Ok(status?.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sixteen writers, each holding the file for longer than SQLite's busy timeout divided
+    /// among them: SQLite's busy handler alone would fail the last ones with `database is locked`.
+    #[test]
+    fn sqlite_writers_of_one_process_wait_their_turn_past_the_busy_timeout() {
+        let dir = std::env::temp_dir().join(format!("techex-writers-{}", uuid::Uuid::now_v7()));
+        let db = Db::connect(dir.join("hub.db").to_str().unwrap(), 16).unwrap();
+        let writers: Vec<_> = (0..16)
+            .map(|_| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    let mut conn = db.conn()?;
+                    write(&mut conn, |_| {
+                        std::thread::sleep(Duration::from_millis(400));
+                        Ok::<_, StoreError>(())
+                    })
+                })
+            })
+            .collect();
+        let outcomes: Vec<Result<(), StoreError>> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+        let failed: Vec<String> = outcomes.iter().filter_map(|o| o.as_ref().err().map(|e| e.to_string())).collect();
+        assert!(failed.is_empty(), "{failed:?}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

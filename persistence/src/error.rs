@@ -101,6 +101,9 @@ pub enum StoreError {
     Duplicate(Constraint),
     #[error("database unavailable: {0}")]
     Pool(#[from] r2d2::Error),
+    /// The SQLite file stayed locked by other writers longer than a write may wait.
+    #[error("database busy with other writes")]
+    Busy,
     /// The database cannot be reached: the circuit is open, or the connection broke mid-query.
     #[error("database unreachable")]
     Unreachable,
@@ -123,6 +126,8 @@ impl From<DieselError> for StoreError {
                 None => StoreError::Database(error),
             },
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => StoreError::Unreachable,
+            // SQLITE_BUSY past the busy timeout: another process (the CLI) held the file.
+            DieselError::DatabaseError(_, info) if info.message().starts_with("database is locked") => StoreError::Busy,
             _ => StoreError::Database(error),
         }
     }
