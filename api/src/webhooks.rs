@@ -111,6 +111,11 @@ impl Worker {
                 break;
             }
             for delivery in claimed {
+                // A batch takes a while to send: its subscription may have been deleted or turned
+                // off since the claim.
+                if !webhooks::still_wanted(&mut conn, &delivery)? {
+                    continue;
+                }
                 sent += 1;
                 if self.deliver(&mut conn, &delivery)? {
                     pass.delivered += 1;
@@ -145,7 +150,10 @@ impl Worker {
                 None => Next::GiveUp,
             }
         };
-        let failures = webhooks::record(conn, delivery, &attempt, next)?;
+        let Some(failures) = webhooks::record(conn, delivery, &attempt, next)? else {
+            // Deleted while it was being sent: nothing left to record or to turn off.
+            return Ok(delivered);
+        };
         if next == Next::GiveUp && failures >= self.settings.disable_after {
             self.disable(conn, delivery.webhook_id, at)?;
         }

@@ -201,6 +201,16 @@ impl Versioned for Webhook {
     }
 }
 
+impl Webhook {
+    /// Takes the subscription's row lock (as [`Versioned::lock`]); `false` when it is gone.
+    fn lock_existing(conn: &mut DbConn, id: Uuid) -> Result<bool, StoreError> {
+        Ok(diesel::update(webhooks::table.filter(webhooks::id.eq(id.to_string())))
+            .set(webhooks::version.eq(webhooks::version))
+            .execute(conn)?
+            > 0)
+    }
+}
+
 pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<Webhook>, StoreError> {
     webhooks::table
         .filter(webhooks::id.eq(id.to_string()))
@@ -505,6 +515,24 @@ pub fn claim(
         .collect()
 }
 
+/// Whether a claimed delivery is still to be sent: its subscription was neither deleted nor
+/// turned off since the claim. One that is not gets its lease back (a deleted one is gone).
+pub fn still_wanted(conn: &mut DbConn, claimed: &Claimed) -> Result<bool, StoreError> {
+    let id = claimed.id.to_string();
+    let wanted: i64 = webhook_deliveries::table
+        .inner_join(webhooks::table)
+        .filter(webhook_deliveries::id.eq(&id))
+        .filter(webhooks::disabled_at.is_null())
+        .count()
+        .get_result(conn)?;
+    if wanted == 0 {
+        diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq(&id)))
+            .set(webhook_deliveries::leased_until.eq(None::<NaiveDateTime>))
+            .execute(conn)?;
+    }
+    Ok(wanted > 0)
+}
+
 /// One attempt at a delivery, as it went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
@@ -527,11 +555,38 @@ pub enum Next {
 }
 
 /// Records an attempt at a claimed delivery and what follows it, giving the lease back. Returns
-/// the subscription's count of consecutive failed deliveries after it.
-pub fn record(conn: &mut DbConn, claimed: &Claimed, attempt: &Attempt, next: Next) -> Result<i64, StoreError> {
+/// the subscription's count of consecutive failed deliveries after it, or `None` when the
+/// subscription (and with it the delivery) was deleted while the attempt was under way: the
+/// attempt is then dropped.
+pub fn record(conn: &mut DbConn, claimed: &Claimed, attempt: &Attempt, next: Next) -> Result<Option<i64>, StoreError> {
     let id = claimed.id.to_string();
     let webhook = claimed.webhook_id.to_string();
     write(conn, |conn| {
+        // The subscription's row lock first, as its deletion takes it before removing the
+        // deliveries and their attempts: one of the two waits for the other, so an attempt is
+        // never added under a delivery being deleted, and a deleted one is seen as gone.
+        if !Webhook::lock_existing(conn, claimed.webhook_id)? {
+            return Ok(None);
+        }
+        let this = webhook_deliveries::table.filter(webhook_deliveries::id.eq(&id));
+        let finished = Some(attempt.at.naive_utc());
+        let (status, next_at, finished_at) = match next {
+            Next::Delivered => (DeliveryStatus::Delivered, attempt.at, finished),
+            Next::RetryAt(at) => (DeliveryStatus::Pending, at, None),
+            Next::GiveUp => (DeliveryStatus::Failed, attempt.at, finished),
+        };
+        let updated = diesel::update(this)
+            .set((
+                webhook_deliveries::status.eq(status.as_str()),
+                webhook_deliveries::attempts.eq(attempt.attempt),
+                webhook_deliveries::next_attempt_at.eq(next_at.naive_utc()),
+                webhook_deliveries::leased_until.eq(None::<NaiveDateTime>),
+                webhook_deliveries::finished_at.eq(finished_at),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            return Ok(None);
+        }
         diesel::insert_into(webhook_attempts::table)
             .values((
                 webhook_attempts::delivery_id.eq(&id),
@@ -540,22 +595,6 @@ pub fn record(conn: &mut DbConn, claimed: &Claimed, attempt: &Attempt, next: Nex
                 webhook_attempts::status_code.eq(attempt.status_code.map(i64::from)),
                 webhook_attempts::error.eq(&attempt.error),
                 webhook_attempts::duration_ms.eq(attempt.duration_ms),
-            ))
-            .execute(conn)?;
-        let this = webhook_deliveries::table.filter(webhook_deliveries::id.eq(&id));
-        let finished = Some(attempt.at.naive_utc());
-        let (status, next_at, finished_at) = match next {
-            Next::Delivered => (DeliveryStatus::Delivered, attempt.at, finished),
-            Next::RetryAt(at) => (DeliveryStatus::Pending, at, None),
-            Next::GiveUp => (DeliveryStatus::Failed, attempt.at, finished),
-        };
-        diesel::update(this)
-            .set((
-                webhook_deliveries::status.eq(status.as_str()),
-                webhook_deliveries::attempts.eq(attempt.attempt),
-                webhook_deliveries::next_attempt_at.eq(next_at.naive_utc()),
-                webhook_deliveries::leased_until.eq(None::<NaiveDateTime>),
-                webhook_deliveries::finished_at.eq(finished_at),
             ))
             .execute(conn)?;
         let subscription = webhooks::table.filter(webhooks::id.eq(&webhook));
@@ -568,12 +607,7 @@ pub fn record(conn: &mut DbConn, claimed: &Claimed, attempt: &Attempt, next: Nex
             }
             Next::RetryAt(_) => {}
         }
-        Ok(webhooks::table
-            .filter(webhooks::id.eq(&webhook))
-            .select(webhooks::failures)
-            .first(conn)
-            .optional()?
-            .unwrap_or(0))
+        Ok(Some(webhooks::table.filter(webhooks::id.eq(&webhook)).select(webhooks::failures).first(conn)?))
     })
 }
 

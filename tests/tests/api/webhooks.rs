@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use techex_api::webhooks::WebhookSettings;
 use techex_domain::webhook::{RetrySchedule, TargetPolicy};
+use techex_persistence::webhooks::{Webhook, WebhookWrite};
 use techex_tests::{Options, TestApp, TestClient, backend_tests, listing_body};
 
 /// One request as a receiver got it.
@@ -35,12 +36,16 @@ impl Received {
     }
 }
 
+/// Something a receiver does once, while a request waits for its answer.
+type Hook = Box<dyn FnOnce() + Send>;
+
 /// An HTTP receiver on 127.0.0.1 answering each request with the next status of its script
 /// (200 once the script is spent, or whatever `answer_all` set).
 struct Receiver {
     url: String,
     received: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<Vec<u16>>>,
+    hook: Arc<Mutex<Option<Hook>>>,
 }
 
 impl Receiver {
@@ -49,7 +54,8 @@ impl Receiver {
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let received = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(Mutex::new(script.iter().rev().copied().collect::<Vec<u16>>()));
-        let (log, answers) = (received.clone(), script.clone());
+        let hook: Arc<Mutex<Option<Hook>>> = Arc::new(Mutex::new(None));
+        let (log, answers, during) = (received.clone(), script.clone(), hook.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { return };
@@ -75,12 +81,21 @@ impl Receiver {
                 let mut body = vec![0; length];
                 reader.read_exact(&mut body).unwrap();
                 log.lock().unwrap().push(Received { headers, body: String::from_utf8(body).unwrap() });
+                let hook = during.lock().unwrap().take();
+                if let Some(hook) = hook {
+                    hook();
+                }
                 let status = answers.lock().unwrap().pop().unwrap_or(200);
                 let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
                 let _ = stream.write_all(answer.as_bytes());
             }
         });
-        Receiver { url, received, script }
+        Receiver { url, received, script, hook }
+    }
+
+    /// Runs `hook` while the next request waits for its answer.
+    fn during_next_request(&self, hook: impl FnOnce() + Send + 'static) {
+        *self.hook.lock().unwrap() = Some(Box::new(hook));
     }
 
     fn received(&self) -> Vec<Received> {
@@ -389,6 +404,40 @@ backend_tests! {
         assert!(statuses.contains(&(failed.to_owned(), "delivered".to_owned(), 2)), "{statuses:?}");
         assert_eq!(statuses.iter().filter(|s| s.1 == "delivered").count(), 2, "{statuses:?}");
         assert_eq!(receiver.received().iter().filter(|r| r.header("webhook-id") == failed).count(), 2);
+    }
+
+    /// A subscription deleted while a worker is sending one of its deliveries: the pass goes on
+    /// with the other subscriptions' deliveries, and the deleted one's attempt leaves no trace.
+    async fn deleting_a_subscription_mid_send_drops_its_attempt_and_the_pass_goes_on(app: TestApp) {
+        let (doomed, other) = (Receiver::start(&[]), Receiver::start(&[]));
+        let subscriber = app.new_client(&["changes:read"]).await;
+        let (deleted, _) = subscribe(&app, &subscriber, &doomed.url, &["listing.publish"]).await;
+        subscribe(&app, &subscriber, &other.url, &["listing.publish"]).await;
+        let db = app.db.clone();
+        let id: uuid::Uuid = deleted.parse().unwrap();
+        doomed.during_next_request(move || {
+            let author = techex_persistence::change_log::Author::system();
+            techex_api::kit::modify(&mut db.conn().unwrap(), id, &author, |_, webhook: &mut Webhook| {
+                webhook.version += 1;
+                Ok::<_, techex_persistence::StoreError>(WebhookWrite::Deleted)
+            })
+            .unwrap();
+        });
+        publish(&app).await;
+        publish(&app).await;
+
+        let worker = app.webhook_worker();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while other.received().len() < 2 && Instant::now() < deadline {
+            let pass = worker.run_once();
+            assert!(pass.is_ok(), "{pass:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(other.received().len(), 2);
+        assert_eq!(doomed.received().len(), 1, "deleted after its first request, it gets no other");
+        let session = app.as_client(&subscriber);
+        session.get(&format!("/v1/webhooks/{deleted}")).await.problem(404, "webhook_not_found");
+        assert_eq!(session.get("/v1/webhooks").await.body["items"].as_array().unwrap().len(), 1);
     }
 
     /// Two workers over one database, passing at the same time, send each event exactly once.
