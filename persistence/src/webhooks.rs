@@ -485,6 +485,8 @@ pub fn claim(
             webhook_deliveries::table
                 .inner_join(webhooks::table)
                 .filter(webhook_deliveries::id.eq_any(&ids))
+                // Sent in the order they fell due (a replay's order among them).
+                .order((webhook_deliveries::next_attempt_at, webhook_deliveries::id))
                 .select((
                     webhook_deliveries::id,
                     webhook_deliveries::webhook_id,
@@ -707,6 +709,72 @@ pub fn count_deliveries(conn: &mut DbConn, webhook: Uuid) -> Result<i64, StoreEr
         .filter(webhook_deliveries::webhook_id.eq(webhook.to_string()))
         .count()
         .get_result(conn)?)
+}
+
+/// What a replay did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replayed {
+    /// Deliveries made due again.
+    pub replayed: i64,
+    /// The last delivery looked at, where a further replay resumes; `None` when none was.
+    pub last: Option<Uuid>,
+    /// Whether deliveries after `last` remain.
+    pub more: bool,
+}
+
+/// Makes due again, oldest first, the deliveries of `webhook` made at or after `since` (and
+/// after the delivery `after`), looking at `limit` of them at most; `keep` says which of them
+/// may still go to the subscription (its event types, its client's scopes). Each keeps its id,
+/// so a receiver that took it before can tell; one that a worker is sending right now is left
+/// to it. They are due in their order, a microsecond apart, so that workers take them in it.
+pub fn replay(
+    conn: &mut DbConn,
+    webhook: Uuid,
+    since: DateTime<Utc>,
+    after: Option<Uuid>,
+    limit: i64,
+    now: DateTime<Utc>,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Replayed, StoreError> {
+    write(conn, |conn| {
+        let mut query = webhook_deliveries::table
+            .filter(webhook_deliveries::webhook_id.eq(webhook.to_string()))
+            .filter(webhook_deliveries::created_at.ge(since.naive_utc()))
+            .order(webhook_deliveries::id.asc())
+            .select((webhook_deliveries::id, webhook_deliveries::event_type, webhook_deliveries::leased_until))
+            .into_boxed();
+        if let Some(after) = after {
+            query = query.filter(webhook_deliveries::id.gt(after.to_string()));
+        }
+        let mut rows: Vec<(String, String, Option<NaiveDateTime>)> = query.limit(limit + 1).load(conn)?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let mut replayed = 0;
+        for (id, event_type, leased_until) in &rows {
+            let being_sent = leased_until.is_some_and(|until| until > now.naive_utc());
+            if being_sent || !keep(event_type) {
+                continue;
+            }
+            let due = now + chrono::Duration::microseconds(replayed);
+            diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq(id)))
+                .set((
+                    webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()),
+                    webhook_deliveries::next_attempt_at.eq(due.naive_utc()),
+                    webhook_deliveries::finished_at.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)?;
+            replayed += 1;
+        }
+        let last = match rows.last() {
+            Some((id, _, _)) => Some(id.parse().map_err(|e: uuid::Error| StoreError::Corrupt {
+                entity: "webhook delivery",
+                id: id.clone(),
+                reason: e.to_string(),
+            })?),
+            None => None,
+        };
+        Ok(Replayed { replayed, last, more })
+    })
 }
 
 /// Makes a delivery of `webhook` due again at `now`, whatever became of it (a replay). `false`

@@ -440,6 +440,86 @@ backend_tests! {
         assert_eq!(session.get("/v1/webhooks").await.body["items"].as_array().unwrap().len(), 1);
     }
 
+    /// A subscription turned off after a failure misses nothing: the event that failed and the
+    /// one queued while it was off are replayed, in order, with their first `webhook-id`s, a page
+    /// at a time; the same replay asked twice sends each event once more, not twice.
+    #[options(short_retries(&[], 1))]
+    async fn a_replay_since_an_instant_resends_every_event_with_its_id(app: TestApp) {
+        let receiver = Receiver::start(&[]);
+        receiver.answer_all(503);
+        let subscriber = app.new_client(&["changes:read"]).await;
+        let (webhook, _) = subscribe(&app, &subscriber, &receiver.url, &["listing.publish"]).await;
+        let session = app.as_client(&subscriber);
+        let since = chrono::Utc::now() - chrono::Duration::seconds(1);
+        let first = publish(&app).await;
+        pass_until(&app, || !receiver.received().is_empty());
+        assert_eq!(session.get(&format!("/v1/webhooks/{webhook}")).await.body["enabled"], false);
+        let second = publish(&app).await;
+        app.webhook_worker().run_once().unwrap();
+        assert_eq!(receiver.received().len(), 1, "off: the second event waits");
+
+        receiver.answer_all(200);
+        let enabled = session.patch(&format!("/v1/webhooks/{webhook}"), &json!({"enabled": true})).await;
+        assert_eq!(enabled.status, StatusCode::OK, "{:#}", enabled.body);
+        pass_until(&app, || receiver.received().len() >= 2);
+        let ids: Vec<String> = receiver.received().iter().map(|r| r.header("webhook-id").to_owned()).collect();
+        let listings: Vec<Value> = receiver.received().iter().map(|r| r.json()["data"]["id"].clone()).collect();
+        assert_eq!(listings, [json!(first), json!(second)]);
+
+        let replay = format!("/v1/webhooks/{webhook}/replay");
+        let page = session.post(&replay, &json!({"since": since, "limit": 1})).await;
+        assert_eq!(page.status, StatusCode::ACCEPTED, "{:#}", page.body);
+        assert_eq!((page.body["replayed"].clone(), page.body["more"].clone()), (json!(1), json!(true)));
+        assert_eq!(page.body["next_after"], ids[0]);
+        let rest = session.post(&replay, &json!({"since": since, "after": ids[0]})).await;
+        assert_eq!((rest.body["replayed"].clone(), rest.body["more"].clone()), (json!(1), json!(false)), "{:#}", rest.body);
+        // Asked again before the worker passes: the same deliveries, not copies.
+        let again = session.post(&replay, &json!({"since": since})).await;
+        assert_eq!(again.body["replayed"], 2, "{:#}", again.body);
+        pass_until(&app, || receiver.received().len() >= 4);
+        app.webhook_worker().run_once().unwrap();
+        let resent: Vec<String> = receiver.received()[2..].iter().map(|r| r.header("webhook-id").to_owned()).collect();
+        assert_eq!(resent, ids, "each event once more, in order, under its own id");
+        let later = session.post(&replay, &json!({"since": chrono::Utc::now() + chrono::Duration::hours(1)})).await;
+        assert_eq!((later.body["replayed"].clone(), later.body["more"].clone()), (json!(0), json!(false)));
+        assert_eq!(later.body["next_after"], Value::Null);
+
+        let missing = session.post(&replay, &json!({})).await;
+        missing.problem(422, "validation_failed");
+        assert_eq!(missing.field_errors(), [("since".to_owned(), "required".to_owned())]);
+        let too_many = session.post(&replay, &json!({"since": since, "limit": 1001})).await;
+        too_many.problem(422, "validation_failed");
+        assert_eq!(too_many.field_errors(), [("limit".to_owned(), "out_of_range".to_owned())]);
+        for bad in [json!({"since": "yesterday"}), json!({"since": since, "x": 1}), json!({"since": since, "after": "x"})] {
+            let refused = session.post(&replay, &bad).await;
+            assert!([400, 422].contains(&refused.status.as_u16()), "{bad}: {:#}", refused.body);
+            assert_eq!(refused.header("content-type"), Some("application/problem+json"));
+        }
+    }
+
+    /// Replay is for the subscription's organization (with `changes:read`) and the operator.
+    async fn a_replay_is_for_the_owner_with_changes_read_and_the_operator(app: TestApp) {
+        let owner = app.new_client(&["changes:read"]).await;
+        let (webhook, _) = subscribe(&app, &owner, "https://hooks.example.vn/techex", &["*"]).await;
+        let replay = format!("/v1/webhooks/{webhook}/replay");
+        let body = json!({"since": "2026-01-01T00:00:00Z"});
+        app.anonymous().post(&replay, &body).await.problem(401, "unauthorized");
+        let without_scope = app.client_in(&owner.organization_id, &["listings:write"]).await;
+        app.as_client(&without_scope).post(&replay, &body).await.problem(403, "insufficient_scope");
+        let moderator = app.new_client(&["listings:moderate"]).await;
+        app.as_client(&moderator).post(&replay, &body).await.problem(403, "insufficient_scope");
+        let other = app.new_client(&["changes:read", "listings:write"]).await;
+        app.as_client(&other).post(&replay, &body).await.problem(404, "webhook_not_found");
+        let colleague = app.client_in(&owner.organization_id, &["changes:read"]).await;
+        assert_eq!(app.as_client(&colleague).post(&replay, &body).await.status, StatusCode::ACCEPTED);
+        assert_eq!(app.as_client(&owner).post(&replay, &body).await.status, StatusCode::ACCEPTED);
+        let operator = app.new_client(&["admin"]).await;
+        assert_eq!(app.as_client(&operator).post(&replay, &body).await.status, StatusCode::ACCEPTED);
+        let missing = format!("/v1/webhooks/{}/replay", uuid::Uuid::now_v7());
+        app.as_client(&operator).post(&missing, &body).await.problem(404, "webhook_not_found");
+        app.as_client(&owner).post("/v1/webhooks/nope/replay", &body).await.problem(400, "invalid_path");
+    }
+
     /// Two workers over one database, passing at the same time, send each event exactly once.
     async fn concurrent_workers_send_each_delivery_once(app: TestApp) {
         let receiver = Receiver::start(&[]);
