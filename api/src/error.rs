@@ -214,6 +214,10 @@ pub enum ApiError {
     EditConflict {
         entity: Entity,
     },
+    /// A record mirrored from another hub, which alone changes it.
+    Mirrored {
+        hub: String,
+    },
     RestorePeriodOver {
         days: i64,
     },
@@ -350,6 +354,7 @@ impl ApiError {
             MethodNotAllowed { .. } => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, T::TitleMethodNotAllowed),
             IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT, T::TitleIllegalTransition),
             EditConflict { .. } => ("edit_conflict", StatusCode::CONFLICT, T::TitleEditConflict),
+            Mirrored { .. } => ("mirrored_record", StatusCode::CONFLICT, T::TitleMirroredRecord),
             RestorePeriodOver { .. } => ("restore_period_over", StatusCode::CONFLICT, T::TitleRestorePeriodOver),
             Duplicate(Constraint::ListingSource) => ("duplicate_source", StatusCode::CONFLICT, T::TitleDuplicateSource),
             Duplicate(Constraint::OrganizationTaxCode) => {
@@ -437,6 +442,7 @@ impl ApiError {
                 .with_words("status", from.as_str(), from.label_vi())
                 .with_words("action", past_tense(*action), action.label_vi()),
             ApiError::EditConflict { .. } => text(Text::EditConflict),
+            ApiError::Mirrored { hub } => text(Text::MirroredRecord).with("hub", hub),
             ApiError::RestorePeriodOver { days } => text(Text::RestorePeriodOver).with("days", days),
             ApiError::Duplicate(Constraint::ListingSource) => text(Text::DuplicateSource),
             ApiError::Duplicate(Constraint::OrganizationTaxCode) => text(Text::DuplicateTaxCode),
@@ -609,6 +615,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound(entity) => ApiError::NotFound { entity },
             StoreError::VersionConflict(entity) => ApiError::EditConflict { entity },
+            StoreError::Mirrored { hub, .. } => ApiError::Mirrored { hub },
             StoreError::Duplicate(constraint) => ApiError::Duplicate(constraint),
             StoreError::Pool(_) | StoreError::Unreachable | StoreError::Busy => ApiError::Unavailable(error),
             other => ApiError::internal(other),

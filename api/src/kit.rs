@@ -67,6 +67,13 @@ pub fn modify<R: Resource, E: From<StoreError>>(
     author: &Author,
     change: impl FnOnce(&mut DbConn, &mut R) -> Result<R::Write, E>,
 ) -> Result<R, E> {
+    // A record `techex sync` brought from another hub is that hub's: a local edit through the
+    // API would be overwritten by the next sync without a word. Jobs and the sync still write.
+    if author.actor.starts_with("client:")
+        && let Some(hub) = techex_persistence::mirror::hub_of(conn, R::ENTITY.as_str(), &id.to_string())?
+    {
+        return Err(StoreError::Mirrored { entity: R::ENTITY, hub }.into());
+    }
     versioned::modify(conn, id, author, &R::public, change)
 }
 

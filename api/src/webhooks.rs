@@ -4,7 +4,6 @@
 //! A subscription is turned off after [`WebhookSettings::disable_after`] consecutive failed
 //! deliveries.
 
-use std::net::ToSocketAddrs;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -12,6 +11,8 @@ use techex_domain::webhook::{RetrySchedule, TargetPolicy, secret_key, signature_
 use techex_persistence::change_log::Author;
 use techex_persistence::webhooks::{self, Attempt, Claimed, Next, Webhook, WebhookWrite};
 use techex_persistence::{Db, DbConn, StoreError};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::clock::Clock;
 use crate::kit;
@@ -91,15 +92,12 @@ impl Worker {
             .max_redirects(0)
             .max_redirects_will_error(false)
             .user_agent("techex-webhooks/1")
+            // Straight to the target: through a proxy, the addresses checked would be the proxy's.
+            .proxy(None)
             .build();
-        Worker {
-            db,
-            clock,
-            settings,
-            agent: ureq::Agent::new_with_config(config),
-            stopping: AtomicBool::new(false),
-            stopped: tokio::sync::Notify::new(),
-        }
+        let resolver = CheckedResolver { targets: settings.targets, inner: DefaultResolver::default() };
+        let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), resolver);
+        Worker { db, clock, settings, agent, stopping: AtomicBool::new(false), stopped: tokio::sync::Notify::new() }
     }
 
     /// Stops the worker: the delivery being sent is finished and recorded, the others it leased
@@ -141,6 +139,11 @@ impl Worker {
                     webhooks::release(&mut conn, &unsent)?;
                     break;
                 }
+                // A batch takes a while to send: its subscription may have been deleted or turned
+                // off since the claim.
+                if !webhooks::still_wanted(&mut conn, delivery)? {
+                    continue;
+                }
                 sent += 1;
                 if self.deliver(&mut conn, delivery)? {
                     pass.delivered += 1;
@@ -175,7 +178,10 @@ impl Worker {
                 None => Next::GiveUp,
             }
         };
-        let failures = webhooks::record(conn, delivery, &attempt, next)?;
+        let Some(failures) = webhooks::record(conn, delivery, &attempt, next)? else {
+            // Deleted while it was being sent: nothing left to record or to turn off.
+            return Ok(delivered);
+        };
         if next == Next::GiveUp && failures >= self.settings.disable_after {
             self.disable(conn, delivery.webhook_id, at)?;
         }
@@ -206,9 +212,6 @@ impl Worker {
     /// One `POST`: the receiver's status, or why there was none. The target's name is resolved
     /// first and refused if it leads into an internal network the operator did not allow.
     fn send(&self, delivery: &Claimed, timestamp: i64) -> (Option<u16>, Option<String>) {
-        if let Err(refused) = self.check_resolved(&delivery.url) {
-            return (None, Some(refused));
-        }
         let keys: Vec<Vec<u8>> = delivery.secrets.iter().filter_map(|s| secret_key(s)).collect();
         let id = delivery.id.to_string();
         let signature = signature_header(&keys, &id, timestamp, delivery.body.as_bytes());
@@ -232,19 +235,31 @@ impl Worker {
             Err(error) => (None, Some(error.to_string().chars().take(ERROR_MAX_CHARS).collect())),
         }
     }
+}
 
-    fn check_resolved(&self, url: &str) -> Result<(), String> {
-        let uri: ureq::http::Uri = url.parse().map_err(|_| "the target URL does not parse".to_owned())?;
-        let host = uri.host().ok_or_else(|| "the target URL has no host".to_owned())?;
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
-        let addresses = (host, port).to_socket_addrs().map_err(|e| format!("cannot resolve the target: {e}"))?;
-        for address in addresses {
-            if !self.settings.targets.allows_address(address.ip()) {
-                return Err("the target resolves to an internal address".to_owned());
-            }
+/// Resolves a target's name as ureq would, and refuses the lot if one address is internal and
+/// the policy does not allow it. The connection is made to exactly the addresses checked here:
+/// a name that answers with a public address to a check and an internal one to the connection a
+/// moment later (DNS rebinding) cannot lead a delivery into the network.
+#[derive(Debug)]
+struct CheckedResolver {
+    targets: TargetPolicy,
+    inner: DefaultResolver,
+}
+
+impl Resolver for CheckedResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let addresses = self.inner.resolve(uri, config, timeout)?;
+        if addresses.iter().any(|address| !self.targets.allows_address(address.ip())) {
+            let refused = "the target resolves to an internal address";
+            return Err(ureq::Error::Io(std::io::Error::new(std::io::ErrorKind::PermissionDenied, refused)));
         }
-        Ok(())
+        Ok(addresses)
     }
 }
 
@@ -268,5 +283,30 @@ pub async fn deliver_periodically(worker: std::sync::Arc<Worker>) {
             Ok(Err(error)) => log::error!("sending webhooks failed: {error}"),
             Err(error) => log::error!("sending webhooks failed: {error}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The addresses a connection is made to are those the policy passed: a name that resolves
+    /// into the network is refused by the resolver itself, not by an earlier separate lookup.
+    #[test]
+    fn the_resolver_hands_over_only_allowed_addresses() {
+        let config = ureq::config::Config::default();
+        let resolve = |allow_private: bool, url: &str| {
+            let resolver =
+                CheckedResolver { targets: TargetPolicy { allow_private }, inner: DefaultResolver::default() };
+            resolver.resolve(&url.parse().unwrap(), &config, NextTimeout::default())
+        };
+        for url in ["https://localhost/", "http://127.0.0.1:8080/hook", "https://[::1]/", "https://10.0.0.1/"] {
+            let refused = resolve(false, url).unwrap_err();
+            assert!(refused.to_string().contains("internal address"), "{url}: {refused}");
+        }
+        let allowed = resolve(true, "http://127.0.0.1:8080/hook").unwrap();
+        assert_eq!(allowed.iter().map(|a| a.to_string()).collect::<Vec<_>>(), ["127.0.0.1:8080"]);
+        let public = resolve(false, "https://8.8.8.8/").unwrap();
+        assert_eq!(public.iter().map(|a| a.to_string()).collect::<Vec<_>>(), ["8.8.8.8:443"]);
     }
 }

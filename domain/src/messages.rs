@@ -299,6 +299,7 @@ catalog! {
     TitleMethodNotAllowed => "method_not_allowed", "Method not allowed", "Phương thức không được phép";
     TitleIllegalTransition => "illegal_transition", "Illegal lifecycle move", "Không thể chuyển trạng thái";
     TitleEditConflict => "edit_conflict", "Concurrent edit", "Xung đột do chỉnh sửa đồng thời";
+    TitleMirroredRecord => "mirrored_record", "Mirrored record", "Bản ghi sao chép từ sàn khác";
     TitleRestorePeriodOver => "restore_period_over", "Restore period over", "Đã quá thời hạn khôi phục";
     TitleDuplicateSource => "duplicate_source", "Duplicate source record", "Trùng bản ghi nguồn";
     TitleDuplicateTaxCode => "duplicate_tax_code", "Duplicate tax code", "Trùng mã số thuế";
@@ -354,6 +355,8 @@ catalog! {
         "tin ở trạng thái “{status}” không thể thực hiện thao tác “{action}”";
     EditConflict => "edit_conflict", "the record was changed by another write; read it again and retry",
         "bản ghi vừa được một thao tác khác thay đổi; hãy đọc lại rồi thử lại";
+    MirroredRecord => "mirrored_record", "this record is mirrored from the hub {hub}, which alone changes it; edit it there",
+        "bản ghi này được sao chép từ sàn {hub}, chỉ sàn đó được thay đổi; hãy sửa tại sàn đó";
     RestorePeriodOver => "restore_period_over",
         "a withdrawn or deleted listing may be restored within {days} days of its last change; this one's period is over",
         "tin đã rút hoặc đã xóa chỉ được khôi phục trong vòng {days} ngày kể từ lần thay đổi cuối; tin này đã quá thời hạn đó";

@@ -172,17 +172,32 @@ fn internal_v4(a: Ipv4Addr) -> bool {
         || a.is_documentation()
         || first == 0
         || (first == 100 && (64..128).contains(&second))
+        || (first == 192 && second == 0 && a.octets()[2] == 0)
+        || (first == 198 && (second & 0xfe) == 18)
         || first >= 240
 }
 
 fn internal_v6(a: Ipv6Addr) -> bool {
-    let first = a.segments()[0];
+    let segments = a.segments();
+    let first = segments[0];
+    // Addresses that carry an IPv4 one and lead to it: IPv4-compatible (`::a.b.c.d`), NAT64
+    // (`64:ff9b::/96`) and 6to4 (`2002::/16`); each is as internal as the address it carries.
+    let embedded = |high: u16, low: u16| Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
+    let carried = if segments[..6] == [0; 6] || segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        Some(embedded(segments[6], segments[7]))
+    } else if first == 0x2002 {
+        Some(embedded(segments[1], segments[2]))
+    } else {
+        None
+    };
     a.is_loopback()
         || a.is_unspecified()
         || a.is_multicast()
+        || carried.is_some_and(internal_v4)
         || (first & 0xfe00) == 0xfc00
         || (first & 0xffc0) == 0xfe80
-        || first == 0x2001 && a.segments()[1] == 0x0db8
+        || (first & 0xffc0) == 0xfec0
+        || first == 0x2001 && segments[1] == 0x0db8
 }
 
 #[cfg(test)]
@@ -277,6 +292,60 @@ mod tests {
         assert_eq!(open.check("https://10.1.2.3/"), Ok(()));
         assert_eq!(open.check("http://10.1.2.3/"), Err(TargetRefused::NotHttps));
         assert!(!strict.allows_address("10.0.0.1".parse().unwrap()));
+        for internal in [
+            "0.0.0.0",
+            "0.1.2.3",
+            "127.0.0.1",
+            "127.255.255.254",
+            "10.255.0.1",
+            "172.31.255.255",
+            "192.168.0.1",
+            "100.64.0.1",
+            "100.127.255.255",
+            "169.254.169.254",
+            "192.0.0.8",
+            "192.0.2.1",
+            "198.18.0.1",
+            "198.51.100.7",
+            "224.0.0.1",
+            "239.255.255.250",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "::10.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:0a00:0001::1",
+            "fc00::1",
+            "fdff:ffff::1",
+            "fe80::1",
+            "febf::1",
+            "fec0::1",
+            "ff02::1",
+            "ff0e::1",
+            "2001:db8::1",
+        ] {
+            assert!(!strict.allows_address(internal.parse().unwrap()), "{internal}");
+            assert!(open.allows_address(internal.parse().unwrap()), "{internal}");
+        }
+        for public in [
+            "1.1.1.1",
+            "100.63.255.255",
+            "100.128.0.1",
+            "172.32.0.1",
+            "198.20.0.1",
+            "223.255.255.254",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:0808:0808::1",
+            "2606:4700:4700::1111",
+            "2001:4860:4860::8888",
+        ] {
+            assert!(strict.allows_address(public.parse().unwrap()), "{public}");
+        }
         assert!(strict.allows_address("8.8.8.8".parse().unwrap()));
         assert!(open.allows_address("10.0.0.1".parse().unwrap()));
     }

@@ -96,6 +96,9 @@ pub enum StoreError {
     /// Another write changed the record since it was read.
     #[error("{0} was changed by another write")]
     VersionConflict(Entity),
+    /// The record is a mirror of another hub's, written by `techex sync` alone.
+    #[error("{entity} is mirrored from {hub}")]
+    Mirrored { entity: Entity, hub: String },
     /// A uniqueness rule of the data (not of the database's internals) was hit.
     #[error("duplicate {0:?}")]
     Duplicate(Constraint),

@@ -53,6 +53,16 @@ pub fn record(
     Ok(())
 }
 
+/// The hub a local record is mirrored from, if it is a mirror.
+pub fn hub_of(conn: &mut DbConn, entity: &str, local_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(mirrored_records::table
+        .filter(mirrored_records::entity.eq(entity))
+        .filter(mirrored_records::local_id.eq(local_id))
+        .select(mirrored_records::hub)
+        .first(conn)
+        .optional()?)
+}
+
 /// Whether a local record is a mirror of another hub's (which owns it).
 pub fn is_mirrored(conn: &mut DbConn, entity: &str, local_id: &str) -> Result<bool, StoreError> {
     let count: i64 = mirrored_records::table

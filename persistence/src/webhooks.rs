@@ -201,6 +201,16 @@ impl Versioned for Webhook {
     }
 }
 
+impl Webhook {
+    /// Takes the subscription's row lock (as [`Versioned::lock`]); `false` when it is gone.
+    fn lock_existing(conn: &mut DbConn, id: Uuid) -> Result<bool, StoreError> {
+        Ok(diesel::update(webhooks::table.filter(webhooks::id.eq(id.to_string())))
+            .set(webhooks::version.eq(webhooks::version))
+            .execute(conn)?
+            > 0)
+    }
+}
+
 pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<Webhook>, StoreError> {
     webhooks::table
         .filter(webhooks::id.eq(id.to_string()))
@@ -475,6 +485,8 @@ pub fn claim(
             webhook_deliveries::table
                 .inner_join(webhooks::table)
                 .filter(webhook_deliveries::id.eq_any(&ids))
+                // Sent in the order they fell due (a replay's order among them).
+                .order((webhook_deliveries::next_attempt_at, webhook_deliveries::id))
                 .select((
                     webhook_deliveries::id,
                     webhook_deliveries::webhook_id,
@@ -505,6 +517,24 @@ pub fn claim(
         .collect()
 }
 
+/// Whether a claimed delivery is still to be sent: its subscription was neither deleted nor
+/// turned off since the claim. One that is not gets its lease back (a deleted one is gone).
+pub fn still_wanted(conn: &mut DbConn, claimed: &Claimed) -> Result<bool, StoreError> {
+    let id = claimed.id.to_string();
+    let wanted: i64 = webhook_deliveries::table
+        .inner_join(webhooks::table)
+        .filter(webhook_deliveries::id.eq(&id))
+        .filter(webhooks::disabled_at.is_null())
+        .count()
+        .get_result(conn)?;
+    if wanted == 0 {
+        diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq(&id)))
+            .set(webhook_deliveries::leased_until.eq(None::<NaiveDateTime>))
+            .execute(conn)?;
+    }
+    Ok(wanted > 0)
+}
+
 /// One attempt at a delivery, as it went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
@@ -527,11 +557,38 @@ pub enum Next {
 }
 
 /// Records an attempt at a claimed delivery and what follows it, giving the lease back. Returns
-/// the subscription's count of consecutive failed deliveries after it.
-pub fn record(conn: &mut DbConn, claimed: &Claimed, attempt: &Attempt, next: Next) -> Result<i64, StoreError> {
+/// the subscription's count of consecutive failed deliveries after it, or `None` when the
+/// subscription (and with it the delivery) was deleted while the attempt was under way: the
+/// attempt is then dropped.
+pub fn record(conn: &mut DbConn, claimed: &Claimed, attempt: &Attempt, next: Next) -> Result<Option<i64>, StoreError> {
     let id = claimed.id.to_string();
     let webhook = claimed.webhook_id.to_string();
     write(conn, |conn| {
+        // The subscription's row lock first, as its deletion takes it before removing the
+        // deliveries and their attempts: one of the two waits for the other, so an attempt is
+        // never added under a delivery being deleted, and a deleted one is seen as gone.
+        if !Webhook::lock_existing(conn, claimed.webhook_id)? {
+            return Ok(None);
+        }
+        let this = webhook_deliveries::table.filter(webhook_deliveries::id.eq(&id));
+        let finished = Some(attempt.at.naive_utc());
+        let (status, next_at, finished_at) = match next {
+            Next::Delivered => (DeliveryStatus::Delivered, attempt.at, finished),
+            Next::RetryAt(at) => (DeliveryStatus::Pending, at, None),
+            Next::GiveUp => (DeliveryStatus::Failed, attempt.at, finished),
+        };
+        let updated = diesel::update(this)
+            .set((
+                webhook_deliveries::status.eq(status.as_str()),
+                webhook_deliveries::attempts.eq(attempt.attempt),
+                webhook_deliveries::next_attempt_at.eq(next_at.naive_utc()),
+                webhook_deliveries::leased_until.eq(None::<NaiveDateTime>),
+                webhook_deliveries::finished_at.eq(finished_at),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            return Ok(None);
+        }
         diesel::insert_into(webhook_attempts::table)
             .values((
                 webhook_attempts::delivery_id.eq(&id),
@@ -540,22 +597,6 @@ pub fn record(conn: &mut DbConn, claimed: &Claimed, attempt: &Attempt, next: Nex
                 webhook_attempts::status_code.eq(attempt.status_code.map(i64::from)),
                 webhook_attempts::error.eq(&attempt.error),
                 webhook_attempts::duration_ms.eq(attempt.duration_ms),
-            ))
-            .execute(conn)?;
-        let this = webhook_deliveries::table.filter(webhook_deliveries::id.eq(&id));
-        let finished = Some(attempt.at.naive_utc());
-        let (status, next_at, finished_at) = match next {
-            Next::Delivered => (DeliveryStatus::Delivered, attempt.at, finished),
-            Next::RetryAt(at) => (DeliveryStatus::Pending, at, None),
-            Next::GiveUp => (DeliveryStatus::Failed, attempt.at, finished),
-        };
-        diesel::update(this)
-            .set((
-                webhook_deliveries::status.eq(status.as_str()),
-                webhook_deliveries::attempts.eq(attempt.attempt),
-                webhook_deliveries::next_attempt_at.eq(next_at.naive_utc()),
-                webhook_deliveries::leased_until.eq(None::<NaiveDateTime>),
-                webhook_deliveries::finished_at.eq(finished_at),
             ))
             .execute(conn)?;
         let subscription = webhooks::table.filter(webhooks::id.eq(&webhook));
@@ -568,12 +609,7 @@ pub fn record(conn: &mut DbConn, claimed: &Claimed, attempt: &Attempt, next: Nex
             }
             Next::RetryAt(_) => {}
         }
-        Ok(webhooks::table
-            .filter(webhooks::id.eq(&webhook))
-            .select(webhooks::failures)
-            .first(conn)
-            .optional()?
-            .unwrap_or(0))
+        Ok(Some(webhooks::table.filter(webhooks::id.eq(&webhook)).select(webhooks::failures).first(conn)?))
     })
 }
 
@@ -688,6 +724,72 @@ pub fn count_deliveries(conn: &mut DbConn, webhook: Uuid) -> Result<i64, StoreEr
         .filter(webhook_deliveries::webhook_id.eq(webhook.to_string()))
         .count()
         .get_result(conn)?)
+}
+
+/// What a replay did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replayed {
+    /// Deliveries made due again.
+    pub replayed: i64,
+    /// The last delivery looked at, where a further replay resumes; `None` when none was.
+    pub last: Option<Uuid>,
+    /// Whether deliveries after `last` remain.
+    pub more: bool,
+}
+
+/// Makes due again, oldest first, the deliveries of `webhook` made at or after `since` (and
+/// after the delivery `after`), looking at `limit` of them at most; `keep` says which of them
+/// may still go to the subscription (its event types, its client's scopes). Each keeps its id,
+/// so a receiver that took it before can tell; one that a worker is sending right now is left
+/// to it. They are due in their order, a microsecond apart, so that workers take them in it.
+pub fn replay(
+    conn: &mut DbConn,
+    webhook: Uuid,
+    since: DateTime<Utc>,
+    after: Option<Uuid>,
+    limit: i64,
+    now: DateTime<Utc>,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Replayed, StoreError> {
+    write(conn, |conn| {
+        let mut query = webhook_deliveries::table
+            .filter(webhook_deliveries::webhook_id.eq(webhook.to_string()))
+            .filter(webhook_deliveries::created_at.ge(since.naive_utc()))
+            .order(webhook_deliveries::id.asc())
+            .select((webhook_deliveries::id, webhook_deliveries::event_type, webhook_deliveries::leased_until))
+            .into_boxed();
+        if let Some(after) = after {
+            query = query.filter(webhook_deliveries::id.gt(after.to_string()));
+        }
+        let mut rows: Vec<(String, String, Option<NaiveDateTime>)> = query.limit(limit + 1).load(conn)?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let mut replayed = 0;
+        for (id, event_type, leased_until) in &rows {
+            let being_sent = leased_until.is_some_and(|until| until > now.naive_utc());
+            if being_sent || !keep(event_type) {
+                continue;
+            }
+            let due = now + chrono::Duration::microseconds(replayed);
+            diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq(id)))
+                .set((
+                    webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()),
+                    webhook_deliveries::next_attempt_at.eq(due.naive_utc()),
+                    webhook_deliveries::finished_at.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)?;
+            replayed += 1;
+        }
+        let last = match rows.last() {
+            Some((id, _, _)) => Some(id.parse().map_err(|e: uuid::Error| StoreError::Corrupt {
+                entity: "webhook delivery",
+                id: id.clone(),
+                reason: e.to_string(),
+            })?),
+            None => None,
+        };
+        Ok(Replayed { replayed, last, more })
+    })
 }
 
 /// Makes a delivery of `webhook` due again at `now`, whatever became of it (a replay). `false`

@@ -633,6 +633,104 @@ pub async fn retry_webhook_delivery(
     Ok(HttpResponse::Accepted().finish())
 }
 
+/// The most deliveries one replay looks at.
+pub const REPLAY_MAX: i64 = 1000;
+
+/// Which events to replay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayRequest {
+    /// Replay the events queued for the subscription at or after this instant (RFC 3339).
+    #[schema(value_type = String, format = DateTime, max_length = 35, example = "2026-11-28T00:00:00Z")]
+    #[serde(default, deserialize_with = "kit::optional_body_timestamp")]
+    pub since: Option<DateTime<Utc>>,
+    /// To go on with a replay that had `more`: its `next_after`.
+    #[schema(value_type = Option<Uuid>)]
+    #[serde(default, deserialize_with = "kit::optional_body_id")]
+    pub after: Option<Uuid>,
+    /// The most deliveries to look at, 1 to 1000 (default 1000).
+    #[schema(minimum = 1, maximum = 1000, example = 1000)]
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// What a replay did.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReplayResponse {
+    /// Deliveries made due again.
+    #[schema(minimum = 0, maximum = 1000)]
+    pub replayed: i64,
+    /// Whether later deliveries remain: replay again with `after` set to `next_after`.
+    pub more: bool,
+    /// The last delivery looked at.
+    pub next_after: Option<Uuid>,
+}
+
+/// Replay the events since an instant.
+///
+/// Makes every delivery queued for the subscription at or after `since` due again, oldest first,
+/// whatever became of it: delivered, failed, or waiting while the subscription was off (the
+/// hub queues a subscription's events while it is off, so none is lost). Each keeps its id, the
+/// `webhook-id` receivers de-duplicate by; nothing is copied, so the same request sent twice
+/// before the worker sends them queues each delivery once. Events the subscription no longer
+/// takes, and contracts once its client lost `contracts:read`, are not sent again. One request
+/// looks at 1,000 deliveries at most; `more` says whether to go on with `after`. Deliveries go
+/// out while the subscription is on: turn it on with `PATCH {"enabled": true}`.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "replay_webhook",
+    security(("oauth2" = ["changes:read"])),
+    params(("id" = Uuid, Path, description = "Subscription id")),
+    request_body(content = ReplayRequest, example = json!({"since": "2026-11-28T00:00:00Z"})),
+    responses(
+        (status = 202, description = "The deliveries are due again", body = ReplayResponse,
+         example = json!({"replayed": 3, "more": false, "next_after": "0199a1b2-0000-7000-8000-000000000001"})),
+        BodyRefused,
+        (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `changes:read` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subscription in the caller's organization (`webhook_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`since` is missing (`required`) or `limit` out of range (`out_of_range`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/webhooks/{id}/replay")]
+pub async fn replay_webhook(
+    db: web::Data<Db>,
+    caller: CallerOf,
+    path: web::Path<String>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let actor = subscriber(&caller)?;
+    let id = id(&path)?;
+    let asked = body.parse::<ReplayRequest>()?;
+    let mut errors = ValidationErrors::default();
+    if asked.since.is_none() {
+        errors.add("since", Text::Required);
+    }
+    let limit = asked.limit.unwrap_or(REPLAY_MAX);
+    if !(1..=REPLAY_MAX).contains(&limit) {
+        errors.add("limit", Message::new(Text::PageLimit).with("max", REPLAY_MAX));
+    }
+    let since = errors.finish(asked.since).map_err(ApiError::Validation)?.unwrap_or_default();
+    let replayed = with_conn(&db, move |conn| {
+        let webhook = visible(&actor, store::find(conn, id)?)?;
+        // As the relay judges a subscriber: contracts only while its client may read them.
+        let client = techex_persistence::clients::find(conn, webhook.client_id)?;
+        let contracts =
+            client.is_some_and(|c| c.scopes.contains(&Scope::ContractsRead) || c.scopes.contains(&Scope::Admin));
+        let keep = |event_type: &str| {
+            webhook.wants(event_type)
+                && (contracts || !event_type.starts_with(&format!("{}.", Entity::Contract.as_str())))
+        };
+        Ok(store::replay(conn, id, since, asked.after, limit, techex_domain::now(), keep)?)
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(ReplayResponse {
+        replayed: replayed.replayed,
+        more: replayed.more,
+        next_after: replayed.last,
+    }))
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_webhook)
         .service(list_webhooks)
@@ -641,7 +739,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(delete_webhook)
         .service(rotate_webhook_secret)
         .service(list_webhook_deliveries)
-        .service(retry_webhook_delivery);
+        .service(retry_webhook_delivery)
+        .service(replay_webhook);
 }
 
 #[cfg(test)]

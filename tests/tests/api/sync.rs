@@ -34,6 +34,48 @@ fn results(reply: &Reply) -> Vec<String> {
 }
 
 backend_tests! {
+    /// A listing `techex sync` brought from another hub is that hub's: every write through the
+    /// API (`PATCH`, `DELETE`, a lifecycle move, `PUT` by source, a batch) is refused with `mirrored_record` naming the hub
+    /// and changes nothing; the sync itself still writes it.
+    async fn a_mirrored_listing_is_written_by_the_sync_alone(app: TestApp) {
+        let mut body = listing_body();
+        body["source"]["external_id"] = json!("SP-MIRROR-1");
+        let id = app.publish_listing(&body).await;
+        let hub = "techex.dongnai.example.vn";
+        let mut conn = app.db.conn().unwrap();
+        techex_persistence::mirror::record(&mut conn, hub, "listing", &id, &id, 3, techex_domain::now()).unwrap();
+        assert_eq!(techex_persistence::mirror::hub_of(&mut conn, "listing", &id).unwrap().as_deref(), Some(hub));
+        let path = format!("/v1/listings/{id}");
+        let before = app.get(&path).await.body;
+        let tag = format!("\"v{}\"", before["version"]);
+        let by_source = format!("/v1/listings/by-source/{FIXTURE_EXCHANGE}/SP-MIRROR-1");
+        let mut changed = body.clone();
+        changed["trl"] = json!(8);
+        let refused = [
+            app.send_as_publisher(
+                TestRequest::patch().uri(&path).insert_header(("if-match", tag.clone())).set_json(json!({"trl": 8})),
+            )
+            .await,
+            app.send_as_publisher(TestRequest::delete().uri(&path).insert_header(("if-match", tag.clone()))).await,
+            app.send_as_publisher(TestRequest::post().uri(&format!("{path}/withdraw"))).await,
+            app.send_as_publisher(TestRequest::put().uri(&by_source).set_json(&changed)).await,
+        ];
+        for reply in &refused {
+            reply.problem(409, "mirrored_record");
+            assert!(reply.body["detail"].as_str().unwrap().contains(hub), "{:#}", reply.body);
+        }
+        let batch = app.post("/v1/listings/batch", &json!({"items": [{"op": "upsert", "listing": changed}]})).await;
+        assert!(batch.body.to_string().contains("mirrored_record"), "{:#}", batch.body);
+        assert_eq!(app.get(&path).await.body, before);
+
+        let listing_id = techex_domain::ListingId(id.parse().unwrap());
+        let synced = techex_api::kit::modify(&mut conn, listing_id, &techex_api::sync::author(hub), |_, l: &mut techex_domain::Listing| {
+            l.version += 1;
+            Ok::<_, techex_persistence::StoreError>(techex_persistence::listings::ListingWrite::Updated)
+        });
+        assert!(synced.is_ok(), "{synced:?}");
+    }
+
     /// The nightly push of the same record: created once, then unchanged (same version, nothing
     /// logged), then updated with the next version when something changed.
     async fn put_by_source_creates_then_leaves_unchanged_then_updates(app: TestApp) {

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use techex_api::webhooks::WebhookSettings;
 use techex_domain::webhook::{RetrySchedule, TargetPolicy};
+use techex_persistence::webhooks::{Webhook, WebhookWrite};
 use techex_tests::{Options, TestApp, TestClient, backend_tests, listing_body};
 
 /// One request as a receiver got it.
@@ -35,12 +36,16 @@ impl Received {
     }
 }
 
+/// Something a receiver does once, while a request waits for its answer.
+type Hook = Box<dyn FnOnce() + Send>;
+
 /// An HTTP receiver on 127.0.0.1 answering each request with the next status of its script
 /// (200 once the script is spent, or whatever `answer_all` set).
 pub(crate) struct Receiver {
     pub(crate) url: String,
     received: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<Vec<u16>>>,
+    hook: Arc<Mutex<Option<Hook>>>,
 }
 
 impl Receiver {
@@ -49,7 +54,8 @@ impl Receiver {
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let received = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(Mutex::new(script.iter().rev().copied().collect::<Vec<u16>>()));
-        let (log, answers) = (received.clone(), script.clone());
+        let hook: Arc<Mutex<Option<Hook>>> = Arc::new(Mutex::new(None));
+        let (log, answers, during) = (received.clone(), script.clone(), hook.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { return };
@@ -75,12 +81,21 @@ impl Receiver {
                 let mut body = vec![0; length];
                 reader.read_exact(&mut body).unwrap();
                 log.lock().unwrap().push(Received { headers, body: String::from_utf8(body).unwrap() });
+                let hook = during.lock().unwrap().take();
+                if let Some(hook) = hook {
+                    hook();
+                }
                 let status = answers.lock().unwrap().pop().unwrap_or(200);
                 let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
                 let _ = stream.write_all(answer.as_bytes());
             }
         });
-        Receiver { url, received, script }
+        Receiver { url, received, script, hook }
+    }
+
+    /// Runs `hook` while the next request waits for its answer.
+    fn during_next_request(&self, hook: impl FnOnce() + Send + 'static) {
+        *self.hook.lock().unwrap() = Some(Box::new(hook));
     }
 
     pub(crate) fn received(&self) -> Vec<Received> {
@@ -389,6 +404,120 @@ backend_tests! {
         assert!(statuses.contains(&(failed.to_owned(), "delivered".to_owned(), 2)), "{statuses:?}");
         assert_eq!(statuses.iter().filter(|s| s.1 == "delivered").count(), 2, "{statuses:?}");
         assert_eq!(receiver.received().iter().filter(|r| r.header("webhook-id") == failed).count(), 2);
+    }
+
+    /// A subscription deleted while a worker is sending one of its deliveries: the pass goes on
+    /// with the other subscriptions' deliveries, and the deleted one's attempt leaves no trace.
+    async fn deleting_a_subscription_mid_send_drops_its_attempt_and_the_pass_goes_on(app: TestApp) {
+        let (doomed, other) = (Receiver::start(&[]), Receiver::start(&[]));
+        let subscriber = app.new_client(&["changes:read"]).await;
+        let (deleted, _) = subscribe(&app, &subscriber, &doomed.url, &["listing.publish"]).await;
+        subscribe(&app, &subscriber, &other.url, &["listing.publish"]).await;
+        let db = app.db.clone();
+        let id: uuid::Uuid = deleted.parse().unwrap();
+        doomed.during_next_request(move || {
+            let author = techex_persistence::change_log::Author::system();
+            techex_api::kit::modify(&mut db.conn().unwrap(), id, &author, |_, webhook: &mut Webhook| {
+                webhook.version += 1;
+                Ok::<_, techex_persistence::StoreError>(WebhookWrite::Deleted)
+            })
+            .unwrap();
+        });
+        publish(&app).await;
+        publish(&app).await;
+
+        let worker = app.webhook_worker();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while other.received().len() < 2 && Instant::now() < deadline {
+            let pass = worker.run_once();
+            assert!(pass.is_ok(), "{pass:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(other.received().len(), 2);
+        assert_eq!(doomed.received().len(), 1, "deleted after its first request, it gets no other");
+        let session = app.as_client(&subscriber);
+        session.get(&format!("/v1/webhooks/{deleted}")).await.problem(404, "webhook_not_found");
+        assert_eq!(session.get("/v1/webhooks").await.body["items"].as_array().unwrap().len(), 1);
+    }
+
+    /// A subscription turned off after a failure misses nothing: the event that failed and the
+    /// one queued while it was off are replayed, in order, with their first `webhook-id`s, a page
+    /// at a time; the same replay asked twice sends each event once more, not twice.
+    #[options(short_retries(&[], 1))]
+    async fn a_replay_since_an_instant_resends_every_event_with_its_id(app: TestApp) {
+        let receiver = Receiver::start(&[]);
+        receiver.answer_all(503);
+        let subscriber = app.new_client(&["changes:read"]).await;
+        let (webhook, _) = subscribe(&app, &subscriber, &receiver.url, &["listing.publish"]).await;
+        let session = app.as_client(&subscriber);
+        let since = chrono::Utc::now() - chrono::Duration::seconds(1);
+        let first = publish(&app).await;
+        pass_until(&app, || !receiver.received().is_empty());
+        assert_eq!(session.get(&format!("/v1/webhooks/{webhook}")).await.body["enabled"], false);
+        let second = publish(&app).await;
+        app.webhook_worker().run_once().unwrap();
+        assert_eq!(receiver.received().len(), 1, "off: the second event waits");
+
+        receiver.answer_all(200);
+        let enabled = session.patch(&format!("/v1/webhooks/{webhook}"), &json!({"enabled": true})).await;
+        assert_eq!(enabled.status, StatusCode::OK, "{:#}", enabled.body);
+        pass_until(&app, || receiver.received().len() >= 2);
+        let ids: Vec<String> = receiver.received().iter().map(|r| r.header("webhook-id").to_owned()).collect();
+        let listings: Vec<Value> = receiver.received().iter().map(|r| r.json()["data"]["id"].clone()).collect();
+        assert_eq!(listings, [json!(first), json!(second)]);
+
+        let replay = format!("/v1/webhooks/{webhook}/replay");
+        let page = session.post(&replay, &json!({"since": since, "limit": 1})).await;
+        assert_eq!(page.status, StatusCode::ACCEPTED, "{:#}", page.body);
+        assert_eq!((page.body["replayed"].clone(), page.body["more"].clone()), (json!(1), json!(true)));
+        assert_eq!(page.body["next_after"], ids[0]);
+        let rest = session.post(&replay, &json!({"since": since, "after": ids[0]})).await;
+        assert_eq!((rest.body["replayed"].clone(), rest.body["more"].clone()), (json!(1), json!(false)), "{:#}", rest.body);
+        // Asked again before the worker passes: the same deliveries, not copies.
+        let again = session.post(&replay, &json!({"since": since})).await;
+        assert_eq!(again.body["replayed"], 2, "{:#}", again.body);
+        pass_until(&app, || receiver.received().len() >= 4);
+        app.webhook_worker().run_once().unwrap();
+        let resent: Vec<String> = receiver.received()[2..].iter().map(|r| r.header("webhook-id").to_owned()).collect();
+        assert_eq!(resent, ids, "each event once more, in order, under its own id");
+        let later = session.post(&replay, &json!({"since": chrono::Utc::now() + chrono::Duration::hours(1)})).await;
+        assert_eq!((later.body["replayed"].clone(), later.body["more"].clone()), (json!(0), json!(false)));
+        assert_eq!(later.body["next_after"], Value::Null);
+
+        let missing = session.post(&replay, &json!({})).await;
+        missing.problem(422, "validation_failed");
+        assert_eq!(missing.field_errors(), [("since".to_owned(), "required".to_owned())]);
+        let too_many = session.post(&replay, &json!({"since": since, "limit": 1001})).await;
+        too_many.problem(422, "validation_failed");
+        assert_eq!(too_many.field_errors(), [("limit".to_owned(), "out_of_range".to_owned())]);
+        for bad in [json!({"since": "yesterday"}), json!({"since": since, "x": 1}), json!({"since": since, "after": "x"})] {
+            let refused = session.post(&replay, &bad).await;
+            assert!([400, 422].contains(&refused.status.as_u16()), "{bad}: {:#}", refused.body);
+            assert_eq!(refused.header("content-type"), Some("application/problem+json"));
+        }
+    }
+
+    /// Replay is for the subscription's organization (with `changes:read`) and the operator.
+    async fn a_replay_is_for_the_owner_with_changes_read_and_the_operator(app: TestApp) {
+        let owner = app.new_client(&["changes:read"]).await;
+        let (webhook, _) = subscribe(&app, &owner, "https://hooks.example.vn/techex", &["*"]).await;
+        let replay = format!("/v1/webhooks/{webhook}/replay");
+        let body = json!({"since": "2026-01-01T00:00:00Z"});
+        app.anonymous().post(&replay, &body).await.problem(401, "unauthorized");
+        let without_scope = app.client_in(&owner.organization_id, &["listings:write"]).await;
+        app.as_client(&without_scope).post(&replay, &body).await.problem(403, "insufficient_scope");
+        let moderator = app.new_client(&["listings:moderate"]).await;
+        app.as_client(&moderator).post(&replay, &body).await.problem(403, "insufficient_scope");
+        let other = app.new_client(&["changes:read", "listings:write"]).await;
+        app.as_client(&other).post(&replay, &body).await.problem(404, "webhook_not_found");
+        let colleague = app.client_in(&owner.organization_id, &["changes:read"]).await;
+        assert_eq!(app.as_client(&colleague).post(&replay, &body).await.status, StatusCode::ACCEPTED);
+        assert_eq!(app.as_client(&owner).post(&replay, &body).await.status, StatusCode::ACCEPTED);
+        let operator = app.new_client(&["admin"]).await;
+        assert_eq!(app.as_client(&operator).post(&replay, &body).await.status, StatusCode::ACCEPTED);
+        let missing = format!("/v1/webhooks/{}/replay", uuid::Uuid::now_v7());
+        app.as_client(&operator).post(&missing, &body).await.problem(404, "webhook_not_found");
+        app.as_client(&owner).post("/v1/webhooks/nope/replay", &body).await.problem(400, "invalid_path");
     }
 
     /// Two workers over one database, passing at the same time, send each event exactly once.

@@ -1,0 +1,1 @@
+DROP INDEX mirrored_records_local;
