@@ -354,7 +354,7 @@ pub async fn create_center(db: web::Data<Db>, caller: CallerOf, body: JsonBody) 
         (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No `centers:write` (`insufficient_scope`), or the center belongs to another organization (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such center (`center_not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A concurrent write changed the center (`edit_conflict`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A concurrent write changed the center (`edit_conflict`), or the record was mirrored from another hub and is that hub's to change (`mirrored_record`)", body = Problem, content_type = "application/problem+json"),
         StaleVersion,
         BodyRefused,
         (status = 422, description = "The changed center is invalid (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
@@ -401,7 +401,7 @@ pub async fn update_center(target: Target<Center>, body: JsonBody) -> Result<Htt
         (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No `centers:write` (`insufficient_scope`), or the center belongs to another organization (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such center (`center_not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A concurrent write changed the center (`edit_conflict`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A concurrent write changed the center (`edit_conflict`), or the record was mirrored from another hub and is that hub's to change (`mirrored_record`)", body = Problem, content_type = "application/problem+json"),
         StaleVersion,
     )
 )]

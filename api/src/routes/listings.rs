@@ -842,7 +842,7 @@ pub async fn create_listing(
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the publisher's client (`forbidden`) or no `listings:write` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Duplicate source or a concurrent edit", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Duplicate source (`duplicate_source`), a concurrent edit (`edit_conflict`), or the record was mirrored from another hub and is that hub's to change (`mirrored_record`)", body = Problem, content_type = "application/problem+json"),
         StaleVersion,
         BodyRefused,
         (status = 422, description = "The patched listing is invalid (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
@@ -896,6 +896,7 @@ pub async fn update_listing(
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the publisher's client, or no `listings:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A concurrent edit (`edit_conflict`), or the record was mirrored from another hub and is that hub's to change (`mirrored_record`)", body = Problem, content_type = "application/problem+json"),
         StaleVersion,
     )
 )]
@@ -978,7 +979,7 @@ macro_rules! lifecycle_endpoint {
                 (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
                 (status = 403, description = "The caller may not make this move (`forbidden`, `insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such listing (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = "The listing's status does not allow this move (`illegal_transition`), or its restore period is over (`restore_period_over`)", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = "The listing's status does not allow this move (`illegal_transition`), its restore period is over (`restore_period_over`), or the record was mirrored from another hub and is that hub's to change (`mirrored_record`)", body = Problem, content_type = "application/problem+json"),
                 StaleVersion,
             )
         )]

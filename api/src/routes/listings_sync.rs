@@ -264,7 +264,7 @@ fn content_for(record: &SourceRecord, body: dto::ListingContent, field: &str) ->
         (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No `listings:write` (`insufficient_scope`), the source exchange is not held by the caller's organization (`source_exchange_not_held`), or the record's listing belongs to another organization (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The record's listing belongs to another organization and is not public (`listing_not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A concurrent edit (`edit_conflict`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A concurrent edit (`edit_conflict`), or the record was mirrored from another hub and is that hub's to change (`mirrored_record`)", body = Problem, content_type = "application/problem+json"),
         StaleVersion,
         BodyRefused,
         (status = 422, description = "A field is invalid, or `source` names another record than the path (`validation_failed`)", body = Problem, content_type = "application/problem+json"),

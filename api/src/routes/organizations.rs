@@ -122,7 +122,7 @@ pub async fn create_organization(operator: Operator, body: JsonBody) -> Result<H
     request_body(content = Object, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated organization", body = OrganizationResponse, headers(("ETag" = String))),
-        (status = 409, description = "Duplicate tax code (`duplicate_tax_code`), a source exchange held by another organization (`duplicate_source_exchange`), or a concurrent edit", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Duplicate tax code (`duplicate_tax_code`), a source exchange held by another organization (`duplicate_source_exchange`), a concurrent edit (`edit_conflict`), or the record was mirrored from another hub and is that hub's to change (`mirrored_record`)", body = Problem, content_type = "application/problem+json"),
         OperatorEditRefused,
     )
 )]
