@@ -367,6 +367,70 @@ impl<R: Listable, F: IntoParams + DeserializeOwned> Listed<R, F> {
     pub fn answer(&self, mut response: HttpResponseBuilder, page: impl serde::Serialize) -> HttpResponse {
         response.json(self.fields.project_page(page))
     }
+
+    /// Answers with one page: `read` loads, on a pooled connection, the page's rows and the
+    /// number of all matches if it was asked for (see [`Slice`]); `public` turns each row into
+    /// what the caller sees.
+    pub async fn respond<T: Send + 'static>(
+        self,
+        cache: CachePolicy,
+        read: impl FnOnce(&mut DbConn, Slice) -> Result<(Vec<T>, Option<i64>), ApiError> + Send + 'static,
+        id_of: impl Fn(&T) -> Uuid,
+        public: impl FnMut(T) -> R::Public,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        R::Public: Serialize,
+    {
+        let slice = Slice { after: self.page.after, probe: self.page.probe(), counted: self.total };
+        let (rows, total) = crate::routes::with_conn(&self.db, move |conn| read(conn, slice)).await?;
+        let (items, next_cursor, mut response) = page(&self.req, rows, self.page, id_of);
+        cache.apply(&mut response);
+        let items = items.into_iter().map(public).collect();
+        Ok(self.answer(response, Page::<R::Public> { items, next_cursor, total }))
+    }
+}
+
+/// What a page's reader gets: the rows to load come after `after` (the cursor's), at most `probe`
+/// of them (one more than the page, to know whether another follows).
+#[derive(Debug, Clone, Copy)]
+pub struct Slice {
+    pub after: Option<Uuid>,
+    pub probe: i64,
+    counted: bool,
+}
+
+impl Slice {
+    /// The number of all matches, counted only when the caller asked for it (`total=true`).
+    pub fn total<E>(&self, count: impl FnOnce() -> Result<i64, E>) -> Result<Option<i64>, E> {
+        if self.counted { count().map(Some) } else { Ok(None) }
+    }
+}
+
+/// Who may keep a copy of an answer.
+#[derive(Debug, Clone, Copy)]
+pub enum CachePolicy {
+    /// Anyone, for a minute: the same for every caller (organizations, centers).
+    PublicMinute,
+    /// Only the caller, revalidated each time: it depends on who asks.
+    Private,
+}
+
+impl CachePolicy {
+    /// A `200 OK` under this policy.
+    pub fn ok(self) -> HttpResponseBuilder {
+        let mut response = HttpResponse::Ok();
+        self.apply(&mut response);
+        response
+    }
+
+    pub fn apply(self, response: &mut HttpResponseBuilder) {
+        match self {
+            CachePolicy::PublicMinute => response.insert_header((header::CACHE_CONTROL, "public, max-age=60")),
+            CachePolicy::Private => response
+                .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+                .insert_header((header::VARY, "Authorization")),
+        };
+    }
 }
 
 impl<R: Listable, F: IntoParams + DeserializeOwned> FromRequest for Listed<R, F> {

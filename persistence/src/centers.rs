@@ -15,7 +15,7 @@ use crate::db::{DbConn, substr};
 use crate::error::{Entity, StoreError};
 use crate::schema::{center_fields, center_services, centers};
 use crate::stored::{self, Text};
-use crate::versioned::{Versioned, WriteKind, versioned_basics};
+use crate::versioned::{Versioned, WriteKind, find_by_uuid, versioned_basics};
 
 const ENTITY: &str = "center";
 
@@ -173,15 +173,7 @@ pub struct CenterFilter {
     pub area: Option<BoundingBox>,
 }
 
-pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<Center>, StoreError> {
-    centers::table
-        .filter(centers::id.eq(id.to_string()))
-        .select(CenterRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(CenterRow::into_domain)
-        .transpose()
-}
+find_by_uuid!(centers, CenterRow, Center);
 
 fn matching(filter: &CenterFilter) -> centers::BoxedQuery<'static, Backend> {
     let mut query = centers::table.into_boxed();

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::db::{Db, DbConn};
 use crate::error::{Entity, StoreError};
 use crate::schema::api_clients;
-use crate::versioned::{Versioned, WriteKind, versioned_basics};
+use crate::versioned::{Versioned, WriteKind, find_by_uuid, owned_by_organization, versioned_basics};
 
 const ENTITY: &str = "api_client";
 
@@ -88,15 +88,7 @@ impl ClientChangeset {
     }
 }
 
-pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<ApiClient>, StoreError> {
-    api_clients::table
-        .filter(api_clients::id.eq(id.to_string()))
-        .select(ClientRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(ClientRow::into_domain)
-        .transpose()
-}
+find_by_uuid!(api_clients, ClientRow, ApiClient);
 
 /// The client, from memory when the cache can vouch for it (see [`crate::client_cache`]),
 /// otherwise read and kept; for checking the bearer tokens of requests.
@@ -144,32 +136,7 @@ pub fn replace_secret_hash(conn: &mut DbConn, id: Uuid, old_hash: &str, new_hash
     Ok(())
 }
 
-/// Clients in the order they were created, optionally of one organization.
-pub fn list(
-    conn: &mut DbConn,
-    organization: Option<Uuid>,
-    after: Option<Uuid>,
-    limit: i64,
-) -> Result<Vec<ApiClient>, StoreError> {
-    let mut query =
-        api_clients::table.select(ClientRow::as_select()).order(api_clients::id.asc()).limit(limit).into_boxed();
-    if let Some(org) = organization {
-        query = query.filter(api_clients::organization_id.eq(org.to_string()));
-    }
-    if let Some(after) = after {
-        query = query.filter(api_clients::id.gt(after.to_string()));
-    }
-    query.load(conn)?.into_iter().map(ClientRow::into_domain).collect()
-}
-
-/// How many clients there are, of `organization` when one is named.
-pub fn count(conn: &mut DbConn, organization: Option<Uuid>) -> Result<i64, StoreError> {
-    let mut query = api_clients::table.into_boxed();
-    if let Some(org) = organization {
-        query = query.filter(api_clients::organization_id.eq(org.to_string()));
-    }
-    Ok(query.count().get_result(conn)?)
-}
+owned_by_organization!(api_clients, ClientRow, ApiClient);
 
 /// What a modification of a client did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
 use crate::schema::contracts;
 use crate::stored::{self, Text};
-use crate::versioned::{Versioned, versioned_basics};
+use crate::versioned::{Versioned, find_by_uuid, versioned_basics};
 use techex_domain::contract::{Role, value_shown_to};
 
 const ENTITY: &str = "contract";
@@ -333,15 +333,7 @@ impl ContractRecord {
     }
 }
 
-pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<Contract>, StoreError> {
-    contracts::table
-        .filter(contracts::id.eq(id.to_string()))
-        .select(ContractRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(ContractRow::into_domain)
-        .transpose()
-}
+find_by_uuid!(contracts, ContractRow, Contract);
 
 pub fn insert(conn: &mut DbConn, contract: &Contract) -> Result<(), StoreError> {
     diesel::insert_into(contracts::table).values(ContractRecord::of(contract)).execute(conn)?;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
 use crate::schema::interests;
-use crate::versioned::{Versioned, WriteKind, versioned_basics};
+use crate::versioned::{Versioned, WriteKind, find_by_uuid, versioned_basics};
 
 const ENTITY: &str = "interest";
 
@@ -85,15 +85,7 @@ impl WriteKind for Answered {
     }
 }
 
-pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<Interest>, StoreError> {
-    interests::table
-        .filter(interests::id.eq(id.to_string()))
-        .select(InterestRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(InterestRow::into_domain)
-        .transpose()
-}
+find_by_uuid!(interests, InterestRow, Interest);
 
 /// Inserts a new interest; pass it to [`crate::versioned::create`].
 pub fn insert(conn: &mut DbConn, interest: &Interest) -> Result<(), StoreError> {

@@ -11,7 +11,7 @@ use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
 use crate::schema::{organizations, source_exchanges};
 use crate::stored::{self, Text};
-use crate::versioned::{Versioned, versioned_basics};
+use crate::versioned::{Versioned, find_by_uuid, versioned_basics};
 
 const ENTITY: &str = "organization";
 
@@ -123,15 +123,7 @@ impl OrganizationRecord {
     }
 }
 
-pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<Organization>, StoreError> {
-    organizations::table
-        .filter(organizations::id.eq(id.to_string()))
-        .select(OrganizationRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(OrganizationRow::into_domain)
-        .transpose()
-}
+find_by_uuid!(organizations, OrganizationRow, Organization);
 
 /// Organizations in the order they were registered, starting after `after`.
 pub fn list(conn: &mut DbConn, after: Option<Uuid>, limit: i64) -> Result<Vec<Organization>, StoreError> {

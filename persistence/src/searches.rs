@@ -14,7 +14,7 @@ use crate::db::DbConn;
 use crate::error::{Entity, StoreError};
 use crate::leases;
 use crate::schema::{saved_searches, search_alerts, search_matches};
-use crate::versioned::{Versioned, versioned_basics};
+use crate::versioned::{Versioned, find_by_uuid, owned_by_organization, versioned_basics};
 
 /// The job name under which the alert job keeps its place in the change log.
 pub const ALERT_JOB: &str = "search_alerts";
@@ -153,15 +153,7 @@ impl Versioned for SavedSearch {
     }
 }
 
-pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<SavedSearch>, StoreError> {
-    saved_searches::table
-        .filter(saved_searches::id.eq(id.to_string()))
-        .select(SearchRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(SearchRow::into_domain)
-        .transpose()
-}
+find_by_uuid!(saved_searches, SearchRow, SavedSearch);
 
 /// Inserts a new search; pass it to [`crate::versioned::create`].
 pub fn insert(conn: &mut DbConn, search: &SavedSearch) -> Result<(), StoreError> {
@@ -169,31 +161,7 @@ pub fn insert(conn: &mut DbConn, search: &SavedSearch) -> Result<(), StoreError>
     Ok(())
 }
 
-/// Searches in id order after `after`: one organization's, or (`None`) everyone's.
-pub fn list(
-    conn: &mut DbConn,
-    organization: Option<Uuid>,
-    after: Option<Uuid>,
-    limit: i64,
-) -> Result<Vec<SavedSearch>, StoreError> {
-    let mut query = saved_searches::table.select(SearchRow::as_select()).order(saved_searches::id.asc()).into_boxed();
-    if let Some(organization) = organization {
-        query = query.filter(saved_searches::organization_id.eq(organization.to_string()));
-    }
-    if let Some(after) = after {
-        query = query.filter(saved_searches::id.gt(after.to_string()));
-    }
-    query.limit(limit).load(conn)?.into_iter().map(SearchRow::into_domain).collect()
-}
-
-/// How many searches an organization keeps, or (`None`) every organization together.
-pub fn count(conn: &mut DbConn, organization: Option<Uuid>) -> Result<i64, StoreError> {
-    let mut query = saved_searches::table.into_boxed();
-    if let Some(organization) = organization {
-        query = query.filter(saved_searches::organization_id.eq(organization.to_string()));
-    }
-    Ok(query.count().get_result(conn)?)
-}
+owned_by_organization!(saved_searches, SearchRow, SavedSearch);
 
 /// The searches, of all organizations, that a change of listings might concern.
 pub fn all(conn: &mut DbConn) -> Result<Vec<SavedSearch>, StoreError> {

@@ -84,6 +84,55 @@ macro_rules! versioned_basics {
 }
 pub(crate) use versioned_basics;
 
+/// `find(conn, id)`: the record of `$table` with that UUID (stored as text), as `$row` reads it.
+macro_rules! find_by_uuid {
+    ($table:ident, $row:ty, $record:ty) => {
+        pub fn find(conn: &mut DbConn, id: uuid::Uuid) -> Result<Option<$record>, StoreError> {
+            $table::table
+                .filter($table::id.eq(id.to_string()))
+                .select(<$row>::as_select())
+                .first(conn)
+                .optional()?
+                .map(<$row>::into_domain)
+                .transpose()
+        }
+    };
+}
+pub(crate) use find_by_uuid;
+
+/// `list` and `count` of a resource that organizations own (`$table` has `organization_id`):
+/// pages in id order (UUIDv7: the order they were made), one organization's or everyone's.
+macro_rules! owned_by_organization {
+    ($table:ident, $row:ty, $record:ty) => {
+        /// Records in id order after `after`: one organization's, or (`None`) everyone's.
+        pub fn list(
+            conn: &mut DbConn,
+            organization: Option<uuid::Uuid>,
+            after: Option<uuid::Uuid>,
+            limit: i64,
+        ) -> Result<Vec<$record>, StoreError> {
+            let mut query = $table::table.select(<$row>::as_select()).order($table::id.asc()).into_boxed();
+            if let Some(organization) = organization {
+                query = query.filter($table::organization_id.eq(organization.to_string()));
+            }
+            if let Some(after) = after {
+                query = query.filter($table::id.gt(after.to_string()));
+            }
+            query.limit(limit).load(conn)?.into_iter().map(<$row>::into_domain).collect()
+        }
+
+        /// How many records an organization keeps, or (`None`) every organization together.
+        pub fn count(conn: &mut DbConn, organization: Option<uuid::Uuid>) -> Result<i64, StoreError> {
+            let mut query = $table::table.into_boxed();
+            if let Some(organization) = organization {
+                query = query.filter($table::organization_id.eq(organization.to_string()));
+            }
+            Ok(query.count().get_result(conn)?)
+        }
+    };
+}
+pub(crate) use owned_by_organization;
+
 /// Stores a new record with its `create` change, in one transaction: `insert` writes its rows.
 pub fn create<R: Versioned>(
     conn: &mut DbConn,

@@ -21,7 +21,7 @@ use crate::db::{DbConn, write};
 use crate::error::{Entity, StoreError};
 use crate::leases;
 use crate::schema::{webhook_attempts, webhook_deliveries, webhooks};
-use crate::versioned::{Versioned, WriteKind, versioned_basics};
+use crate::versioned::{Versioned, WriteKind, find_by_uuid, owned_by_organization, versioned_basics};
 
 /// The job name under which the relay keeps its place in the change log.
 pub const RELAY_JOB: &str = "webhook_relay";
@@ -211,15 +211,7 @@ impl Webhook {
     }
 }
 
-pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<Webhook>, StoreError> {
-    webhooks::table
-        .filter(webhooks::id.eq(id.to_string()))
-        .select(WebhookRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(WebhookRow::into_domain)
-        .transpose()
-}
+find_by_uuid!(webhooks, WebhookRow, Webhook);
 
 /// Inserts a new subscription; pass it to [`crate::versioned::create`].
 pub fn insert(conn: &mut DbConn, webhook: &Webhook) -> Result<(), StoreError> {
@@ -227,31 +219,7 @@ pub fn insert(conn: &mut DbConn, webhook: &Webhook) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Subscriptions in id order after `after`: one organization's, or (`None`) everyone's.
-pub fn list(
-    conn: &mut DbConn,
-    organization: Option<Uuid>,
-    after: Option<Uuid>,
-    limit: i64,
-) -> Result<Vec<Webhook>, StoreError> {
-    let mut query = webhooks::table.select(WebhookRow::as_select()).order(webhooks::id.asc()).into_boxed();
-    if let Some(organization) = organization {
-        query = query.filter(webhooks::organization_id.eq(organization.to_string()));
-    }
-    if let Some(after) = after {
-        query = query.filter(webhooks::id.gt(after.to_string()));
-    }
-    query.limit(limit).load(conn)?.into_iter().map(WebhookRow::into_domain).collect()
-}
-
-/// How many subscriptions an organization keeps, or (`None`) every organization together.
-pub fn count(conn: &mut DbConn, organization: Option<Uuid>) -> Result<i64, StoreError> {
-    let mut query = webhooks::table.into_boxed();
-    if let Some(organization) = organization {
-        query = query.filter(webhooks::organization_id.eq(organization.to_string()));
-    }
-    Ok(query.count().get_result(conn)?)
-}
+owned_by_organization!(webhooks, WebhookRow, Webhook);
 
 fn all(conn: &mut DbConn) -> Result<Vec<Webhook>, StoreError> {
     webhooks::table.select(WebhookRow::as_select()).load(conn)?.into_iter().map(WebhookRow::into_domain).collect()

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::auth::CallerOf;
 use crate::error::{ApiError, BodyRefused, Problem, QueryRefused, StaleVersion};
 use crate::extract::JsonBody;
-use crate::kit::{self, Chosen, Listed, Page, PageQuery, PageRequest, Resource, Target};
+use crate::kit::{self, CachePolicy, Chosen, Listed, PageQuery, Resource, Slice, Target};
 use crate::language::LanguageQuery;
 use crate::query::FieldsQuery;
 pub use crate::routes::centers_dto::CenterResponse;
@@ -163,7 +163,7 @@ fn nearest(
     conn: &mut DbConn,
     filter: &CenterFilter,
     nearby: Nearby,
-    page: PageRequest,
+    slice: Slice,
 ) -> Result<(Vec<(Center, f64)>, i64), ApiError> {
     let mut within: Vec<(f64, Uuid)> = centers::positions(conn, filter)?
         .into_iter()
@@ -172,7 +172,7 @@ fn nearest(
         .collect();
     within.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let total = within.len() as i64;
-    let start = match page.after {
+    let start = match slice.after {
         None => 0,
         Some(after) => {
             let key = match within.iter().find(|(_, id)| *id == after) {
@@ -185,7 +185,7 @@ fn nearest(
             within.partition_point(|(d, id)| d.total_cmp(&key.0).then(id.cmp(&key.1)).is_le())
         }
     };
-    let chosen: Vec<(f64, Uuid)> = within.into_iter().skip(start).take(page.probe() as usize).collect();
+    let chosen: Vec<(f64, Uuid)> = within.into_iter().skip(start).take(slice.probe as usize).collect();
     let ids: Vec<Uuid> = chosen.iter().map(|(_, id)| *id).collect();
     let mut rows = centers::by_ids(conn, &ids)?;
     let mut ordered = Vec::with_capacity(chosen.len());
@@ -223,26 +223,25 @@ fn invalid_cursor() -> ApiError {
 #[get("/centers")]
 pub async fn list_centers(asked: Listed<Center, CenterQuery>) -> Result<HttpResponse, ApiError> {
     let (filter, nearby) = asked.filters.read()?;
-    let (page, count) = (asked.page, asked.total);
-    let (rows, total) = with_conn(&asked.db, move |conn| match nearby {
-        Some(nearby) => {
-            let (rows, total) = nearest(conn, &filter, nearby, page)?;
-            Ok((rows.into_iter().map(|(c, d)| (c, Some(d))).collect::<Vec<_>>(), count.then_some(total)))
-        }
-        None => {
-            let total = if count { Some(centers::count(conn, &filter)?) } else { None };
-            let rows = centers::list(conn, &filter, page.after, page.probe())?;
-            Ok((rows.into_iter().map(|c| (c, None)).collect(), total))
-        }
-    })
-    .await?;
-    let (items, next_cursor, mut response) = kit::page(&asked.req, rows, page, |(c, _)| c.id);
-    response.insert_header((header::CACHE_CONTROL, "public, max-age=60"));
-    let items = items
-        .iter()
-        .map(|(c, distance)| CenterResponse { distance_km: distance.map(rounded_km), ..CenterResponse::from(c) })
-        .collect();
-    Ok(asked.answer(response, Page::<CenterResponse> { items, next_cursor, total }))
+    asked
+        .respond(
+            CachePolicy::PublicMinute,
+            move |conn, slice| match nearby {
+                Some(nearby) => {
+                    let (rows, total) = nearest(conn, &filter, nearby, slice)?;
+                    let total = slice.total(|| Ok::<_, ApiError>(total))?;
+                    Ok((rows.into_iter().map(|(c, d)| (c, Some(d))).collect::<Vec<_>>(), total))
+                }
+                None => {
+                    let total = slice.total(|| centers::count(conn, &filter))?;
+                    let rows = centers::list(conn, &filter, slice.after, slice.probe)?;
+                    Ok((rows.into_iter().map(|c| (c, None)).collect(), total))
+                }
+            },
+            |(c, _)| c.id,
+            |(c, distance)| CenterResponse { distance_km: distance.map(rounded_km), ..CenterResponse::from(&c) },
+        )
+        .await
 }
 
 fn center_id(raw: &str) -> Result<Uuid, ApiError> {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, OperatorCreateRefused, OperatorEditRefused, OperatorOnly, Problem, QueryRefused};
 use crate::extract::JsonBody;
-use crate::kit::{self, Chosen, Listed, Operator, Page, PageQuery, Resource};
+use crate::kit::{self, CachePolicy, Chosen, Listed, Operator, PageQuery, Resource};
 use crate::language::LanguageQuery;
 use crate::query::FieldsQuery;
 pub use crate::routes::clients_dto::{
@@ -82,21 +82,25 @@ pub async fn create_client(operator: Operator, body: JsonBody) -> Result<HttpRes
     )
 )]
 #[get("/clients")]
-pub async fn list_clients(operator: Operator, asked: Listed<ApiClient, ClientQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_clients(
+    _operator: Operator,
+    asked: Listed<ApiClient, ClientQuery>,
+) -> Result<HttpResponse, ApiError> {
     let mut errors = ValidationErrors::default();
     let organization =
         kit::query_id(asked.filters.organization.as_deref(), "organization", Text::NotOrganizationId, &mut errors);
     errors.finish(()).map_err(ApiError::InvalidQuery)?;
-    let (page, count) = (asked.page, asked.total);
-    let (rows, total) = with_conn(&operator.db, move |conn| {
-        let total = if count { Some(clients::count(conn, organization)?) } else { None };
-        Ok((clients::list(conn, organization, page.after, page.probe())?, total))
-    })
-    .await?;
-    let (items, next_cursor, mut response) = kit::page(&asked.req, rows, page, |c| c.id);
-    response.insert_header(("cache-control", "private, no-cache"));
-    Ok(asked
-        .answer(response, Page::<ClientResponse> { items: items.iter().map(Into::into).collect(), next_cursor, total }))
+    asked
+        .respond(
+            CachePolicy::Private,
+            move |conn, slice| {
+                let total = slice.total(|| clients::count(conn, organization))?;
+                Ok((clients::list(conn, organization, slice.after, slice.probe)?, total))
+            },
+            |c| c.id,
+            |c| ClientResponse::from(&c),
+        )
+        .await
 }
 
 /// Read one API client (operator only).

@@ -26,7 +26,7 @@ use crate::auth::CallerOf;
 use crate::clock::Clock;
 use crate::error::{ApiError, BodyRefused, Problem, QueryRefused, StaleVersion};
 use crate::extract::JsonBody;
-use crate::kit::{self, Listed, Page, PageQuery, Resource, Target};
+use crate::kit::{self, CachePolicy, Listed, PageQuery, Resource, Target};
 use crate::query::FieldsQuery;
 pub use crate::routes::contracts_dto::ContractResponse;
 use crate::routes::contracts_dto::{self as dto};
@@ -49,12 +49,8 @@ fn author(actor: &Actor) -> Author {
     Author::client(actor.client_id, actor.organization_id)
 }
 
-fn private(response: &mut HttpResponseBuilder) {
-    response.insert_header((header::CACHE_CONTROL, "private, no-cache")).insert_header((header::VARY, "Authorization"));
-}
-
 fn answer(mut response: HttpResponseBuilder, contract: &Contract, role: Role, today: NaiveDate) -> HttpResponse {
-    private(&mut response);
+    CachePolicy::Private.apply(&mut response);
     kit::with_etag(response, contract, ContractResponse::seen_by(contract, role, today))
 }
 
@@ -258,18 +254,18 @@ pub async fn list_contracts(
     let actor = domain::may_use(&caller.0, Scope::ContractsRead)?.clone();
     let today = refdata::vietnam_date(clock.now());
     let filter = asked.filters.filter(&actor, today)?;
-    let (page, count) = (asked.page, asked.total);
-    let (rows, total) = with_conn(&asked.db, move |conn| {
-        let total = if count { Some(contracts::count(conn, &filter)?) } else { None };
-        let probe = ContractFilter { after: page.after, limit: page.probe(), ..filter };
-        Ok((contracts::list(conn, &probe)?, total))
-    })
-    .await?;
-    let (items, next_cursor, mut response) = kit::page(&asked.req, rows, page, |c| c.id);
-    private(&mut response);
-    let items =
-        items.iter().map(|c| ContractResponse::seen_by(c, role_of(&actor, c).unwrap_or(Role::Broker), today)).collect();
-    Ok(asked.answer(response, Page { items, next_cursor, total }))
+    asked
+        .respond(
+            CachePolicy::Private,
+            move |conn, slice| {
+                let total = slice.total(|| contracts::count(conn, &filter))?;
+                let probe = ContractFilter { after: slice.after, limit: slice.probe, ..filter };
+                Ok((contracts::list(conn, &probe)?, total))
+            },
+            |c| c.id,
+            |c| ContractResponse::seen_by(&c, role_of(&actor, &c).unwrap_or(Role::Broker), today),
+        )
+        .await
 }
 
 /// Read one contract.

@@ -21,7 +21,7 @@ use crate::auth::rate_limit::SenderLimit;
 use crate::clock::Clock;
 use crate::error::{ApiError, BodyRefused, Problem, QueryRefused};
 use crate::extract::{JsonBody, path_param};
-use crate::kit::{self, ID_MAX_LENGTH, Listed, Page, PageQuery, Resource};
+use crate::kit::{self, CachePolicy, ID_MAX_LENGTH, Listed, PageQuery, Resource};
 use crate::query::FieldsQuery;
 use crate::routes::interests_dto::InterestLogEntry;
 pub use crate::routes::interests_dto::{InterestCount, InterestPage, InterestResponse, SendInterestRequest};
@@ -91,11 +91,6 @@ fn require_token(caller: &Caller) -> Result<(), ApiError> {
 }
 
 /// What a listing's interests answer with: private to the caller, never stored by caches.
-fn private(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
-    response.insert_header((header::CACHE_CONTROL, "private, no-cache")).insert_header((header::VARY, "Authorization"));
-    response
-}
-
 /// Tell a listing's publisher you are interested.
 ///
 /// Anyone may send: an API client (its organization is the sender), or anonymously with a name,
@@ -198,17 +193,19 @@ pub async fn list_interests(
     require_token(&caller)?;
     let listing = listing_id(&id)?;
     let answered = asked.filters.answered()?;
-    let (page, count) = (asked.page, asked.total);
-    let (rows, total) = with_conn(&asked.db, move |conn| {
-        publishers_listing(conn, &caller, listing)?;
-        let filter = InterestFilter { listing, answered, after: page.after, limit: page.probe() };
-        let total = if count { Some(interests::count(conn, &filter)?) } else { None };
-        Ok((interests::list(conn, &filter)?, total))
-    })
-    .await?;
-    let (items, next_cursor, response) = kit::page(&asked.req, rows, page, |i| i.id);
-    let items = items.iter().map(InterestResponse::from).collect();
-    Ok(asked.answer(private(response), Page { items, next_cursor, total }))
+    asked
+        .respond(
+            CachePolicy::Private,
+            move |conn, slice| {
+                publishers_listing(conn, &caller, listing)?;
+                let filter = InterestFilter { listing, answered, after: slice.after, limit: slice.probe };
+                let total = slice.total(|| interests::count(conn, &filter))?;
+                Ok((interests::list(conn, &filter)?, total))
+            },
+            |i| i.id,
+            |i| InterestResponse::from(&i),
+        )
+        .await
 }
 
 /// Read one interest in a listing (its publisher and the operator).
@@ -246,7 +243,7 @@ pub async fn get_interest(
     })
     .await?;
     let body = InterestResponse::from(&interest);
-    Ok(kit::with_etag(private(HttpResponse::Ok()), &interest, body))
+    Ok(kit::with_etag(CachePolicy::Private.ok(), &interest, body))
 }
 
 /// Mark an interest answered (its publisher and the operator).
@@ -288,7 +285,7 @@ pub async fn answer_interest(
     })
     .await?;
     let body = InterestResponse::from(&interest);
-    Ok(kit::with_etag(private(HttpResponse::Ok()), &interest, body))
+    Ok(kit::with_etag(CachePolicy::Private.ok(), &interest, body))
 }
 
 /// The counts a listing's publisher and the operator see on the listing; `None` for anyone else.

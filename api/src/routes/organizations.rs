@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, OperatorCreateRefused, OperatorEditRefused, Problem, QueryRefused};
 use crate::extract::JsonBody;
-use crate::kit::{self, Chosen, Listed, Operator, Page, PageQuery, Resource, Target};
+use crate::kit::{self, CachePolicy, Chosen, Listed, Operator, PageQuery, Resource, Target};
 use crate::language::LanguageQuery;
 use crate::query::FieldsQuery;
 pub use crate::routes::organizations_dto::OrganizationResponse;
@@ -44,18 +44,17 @@ fn with_etag(response: actix_web::HttpResponseBuilder, org: &Organization) -> Ht
 )]
 #[get("/organizations")]
 pub async fn list_organizations(asked: Listed<Organization>) -> Result<HttpResponse, ApiError> {
-    let (page, count) = (asked.page, asked.total);
-    let (rows, total) = with_conn(&asked.db, move |conn| {
-        let total = if count { Some(organizations::count(conn)?) } else { None };
-        Ok((organizations::list(conn, page.after, page.probe())?, total))
-    })
-    .await?;
-    let (items, next_cursor, mut response) = kit::page(&asked.req, rows, page, |o| o.id);
-    response.insert_header((header::CACHE_CONTROL, "public, max-age=60"));
-    Ok(asked.answer(
-        response,
-        Page::<OrganizationResponse> { items: items.iter().map(Into::into).collect(), next_cursor, total },
-    ))
+    asked
+        .respond(
+            CachePolicy::PublicMinute,
+            move |conn, slice| {
+                let total = slice.total(|| organizations::count(conn))?;
+                Ok((organizations::list(conn, slice.after, slice.probe)?, total))
+            },
+            |o| o.id,
+            |o| OrganizationResponse::from(&o),
+        )
+        .await
 }
 
 /// Read one organization.

@@ -6,7 +6,7 @@
 //! operator sees and keeps every organization's.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use techex_domain::access::{Actor, Caller, Denied, Scope};
@@ -21,7 +21,7 @@ use crate::alerts::AlertResponse;
 use crate::auth::CallerOf;
 use crate::error::{ApiError, BodyRefused, Problem, QueryRefused, StaleVersion};
 use crate::extract::JsonBody;
-use crate::kit::{self, Limit, Limits, Listable, Listed, Page, PageQuery, Resource, Target};
+use crate::kit::{self, CachePolicy, Limit, Limits, Listable, Listed, Page, PageQuery, Resource, Target};
 use crate::query::FieldsQuery;
 use crate::routes::listings::saved_search_filter;
 use crate::routes::{merge_patch_body, patched, with_conn};
@@ -163,11 +163,6 @@ fn author(actor: &Actor) -> Author {
 }
 
 /// What the reads answer with: private to the caller.
-fn private(mut response: HttpResponseBuilder) -> HttpResponseBuilder {
-    response.insert_header((header::CACHE_CONTROL, "private, no-cache"));
-    response
-}
-
 /// Save a search or subscribe to a listing's matches.
 ///
 /// With `query`, a saved search: from now on, every listing published or changed so that `GET
@@ -255,15 +250,17 @@ pub type SearchPage = Page<SearchResponse>;
 pub async fn list_searches(caller: CallerOf, asked: Listed<SavedSearch>) -> Result<HttpResponse, ApiError> {
     let actor = keeper(&caller.0)?;
     let organization = (!actor.is_admin()).then_some(actor.organization_id);
-    let (page, count) = (asked.page, asked.total);
-    let (rows, total) = with_conn(&asked.db, move |conn| {
-        let total = if count { Some(store::count(conn, organization)?) } else { None };
-        Ok((store::list(conn, organization, page.after, page.probe())?, total))
-    })
-    .await?;
-    let (items, next_cursor, response) = kit::page(&asked.req, rows, page, |s| s.id);
-    let items = items.iter().map(SearchResponse::from).collect();
-    Ok(asked.answer(private(response), SearchPage { items, next_cursor, total }))
+    asked
+        .respond(
+            CachePolicy::Private,
+            move |conn, slice| {
+                let total = slice.total(|| store::count(conn, organization))?;
+                Ok((store::list(conn, organization, slice.after, slice.probe)?, total))
+            },
+            |s| s.id,
+            |s| SearchResponse::from(&s),
+        )
+        .await
 }
 
 /// Read a saved search or match subscription.
@@ -286,7 +283,7 @@ pub async fn get_search(target: Target<SavedSearch>) -> Result<HttpResponse, Api
     let actor = keeper(&target.caller)?;
     let id = target.id;
     let search = with_conn(&target.db, move |conn| visible(&actor, store::find(conn, id)?)).await?;
-    Ok(kit::with_etag(private(HttpResponse::Ok()), &search, SearchResponse::from(&search)))
+    Ok(kit::with_etag(CachePolicy::Private.ok(), &search, SearchResponse::from(&search)))
 }
 
 /// Change a saved search with a JSON merge patch.
@@ -419,16 +416,19 @@ pub async fn list_search_alerts(
 ) -> Result<HttpResponse, ApiError> {
     let actor = keeper(&caller.0)?;
     let id = kit::id_param(Entity::Search, &path)?;
-    let (page, count) = (asked.page, asked.total);
-    let (rows, total) = with_conn(&asked.db, move |conn| {
-        visible(&actor, store::find(conn, id)?)?;
-        let total = if count { Some(store::count_alerts(conn, id)?) } else { None };
-        Ok((store::alerts(conn, id, page.after, page.probe())?, total))
-    })
-    .await?;
-    let (items, next_cursor, response) = kit::page(&asked.req, rows, page, |a| a.id);
-    let items = items.into_iter().map(AlertResponse::of).collect::<Result<Vec<_>, _>>()?;
-    Ok(asked.answer(private(response), AlertPage { items, next_cursor, total }))
+    asked
+        .respond(
+            CachePolicy::Private,
+            move |conn, slice| {
+                visible(&actor, store::find(conn, id)?)?;
+                let total = slice.total(|| store::count_alerts(conn, id))?;
+                let alerts = store::alerts(conn, id, slice.after, slice.probe)?;
+                Ok((alerts.into_iter().map(AlertResponse::of).collect::<Result<Vec<_>, _>>()?, total))
+            },
+            |a| a.id,
+            |a| a,
+        )
+        .await
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::auth::CallerOf;
 use crate::error::{ApiError, BodyRefused, Problem, QueryRefused};
 use crate::extract::JsonBody;
-use crate::kit::{self, Limit, Limits, Listable, Listed, Page, PageQuery, Resource};
+use crate::kit::{self, CachePolicy, Limit, Limits, Listable, Listed, Page, PageQuery, Resource};
 use crate::query::FieldsQuery;
 use crate::routes::{merge_patch_body, patched, with_conn};
 use crate::webhooks::WebhookSettings;
@@ -279,11 +279,6 @@ pub async fn create_webhook(
 pub type WebhookPage = Page<WebhookResponse>;
 
 /// What the lists of subscriptions and of deliveries answer with: private to the caller.
-fn private(mut response: HttpResponseBuilder) -> HttpResponseBuilder {
-    response.insert_header((header::CACHE_CONTROL, "private, no-cache"));
-    response
-}
-
 /// List subscriptions.
 ///
 /// The organization's subscriptions, in the order they were made; the operator sees everyone's.
@@ -303,15 +298,17 @@ fn private(mut response: HttpResponseBuilder) -> HttpResponseBuilder {
 pub async fn list_webhooks(caller: CallerOf, asked: Listed<Webhook>) -> Result<HttpResponse, ApiError> {
     let actor = subscriber(&caller)?;
     let organization = (!actor.is_admin()).then_some(actor.organization_id);
-    let (page, count) = (asked.page, asked.total);
-    let (rows, total) = with_conn(&asked.db, move |conn| {
-        let total = if count { Some(store::count(conn, organization)?) } else { None };
-        Ok((store::list(conn, organization, page.after, page.probe())?, total))
-    })
-    .await?;
-    let (items, next_cursor, response) = kit::page(&asked.req, rows, page, |w| w.id);
-    let items = items.iter().map(WebhookResponse::from).collect();
-    Ok(asked.answer(private(response), WebhookPage { items, next_cursor, total }))
+    asked
+        .respond(
+            CachePolicy::Private,
+            move |conn, slice| {
+                let total = slice.total(|| store::count(conn, organization))?;
+                Ok((store::list(conn, organization, slice.after, slice.probe)?, total))
+            },
+            |w| w.id,
+            |w| WebhookResponse::from(&w),
+        )
+        .await
 }
 
 /// Read a subscription.
@@ -587,16 +584,18 @@ pub async fn list_webhook_deliveries(
 ) -> Result<HttpResponse, ApiError> {
     let actor = subscriber(&caller)?;
     let id = id(&path)?;
-    let (page, count) = (asked.page, asked.total);
-    let (rows, total) = with_conn(&asked.db, move |conn| {
-        visible(&actor, store::find(conn, id)?)?;
-        let total = if count { Some(store::count_deliveries(conn, id)?) } else { None };
-        Ok((store::deliveries(conn, id, page.after, page.probe())?, total))
-    })
-    .await?;
-    let (items, next_cursor, response) = kit::page(&asked.req, rows, page, |d| d.id);
-    let items = items.into_iter().map(DeliveryResponse::from).collect();
-    Ok(asked.answer(private(response), DeliveryPage { items, next_cursor, total }))
+    asked
+        .respond(
+            CachePolicy::Private,
+            move |conn, slice| {
+                visible(&actor, store::find(conn, id)?)?;
+                let total = slice.total(|| store::count_deliveries(conn, id))?;
+                Ok((store::deliveries(conn, id, slice.after, slice.probe)?, total))
+            },
+            |d| d.id,
+            DeliveryResponse::from,
+        )
+        .await
 }
 
 /// Send a delivery again.
