@@ -602,6 +602,23 @@ backend_tests! {
         assert!(!leases::take(&mut conn, "listing_expiry", "server-a", now + chrono::Duration::seconds(92), minute).unwrap());
     }
 
+    /// A server stopping gives back the job leases it holds, and only its own: another server
+    /// takes those jobs at once.
+    async fn a_stopping_server_gives_back_its_job_leases_only(app: TestApp) {
+        use techex_persistence::leases;
+        let mut conn = app.db.conn().unwrap();
+        let now = app.clock.now();
+        let minute = chrono::Duration::minutes(1);
+        assert!(leases::take(&mut conn, "listing_expiry", "server-a", now, minute).unwrap());
+        assert!(leases::take(&mut conn, "tombstone_purge", "server-a", now, minute).unwrap());
+        assert!(leases::take(&mut conn, "idempotency_purge", "server-b", now, minute).unwrap());
+        assert_eq!(leases::give_back(&mut conn, "server-a").unwrap(), 2);
+        assert!(leases::take(&mut conn, "listing_expiry", "server-c", now, minute).unwrap());
+        assert!(leases::take(&mut conn, "tombstone_purge", "server-c", now, minute).unwrap());
+        assert!(!leases::take(&mut conn, "idempotency_purge", "server-c", now, minute).unwrap());
+        assert_eq!(leases::give_back(&mut conn, "server-a").unwrap(), 0);
+    }
+
     /// Servers taking one job at the same moment: exactly one gets it.
     async fn of_servers_taking_a_job_at_once_one_gets_it(app: TestApp) {
         let now = app.clock.now();
