@@ -4,6 +4,7 @@ Environment: BIN (techex), URL (an SQLite file or postgres://…), WORK (a tempo
 KILLS (how many kill -9), WRITERS (client threads).
 """
 
+import datetime
 import http.client
 import http.server
 import json
@@ -231,6 +232,8 @@ for thread in threads:
 
 half_written = []
 pending_at_kill = []
+# At each kill, when (UTC) and which deliveries the killed server held leased.
+stranded = []
 wal_sizes = []
 for kill in range(KILLS):
     time.sleep(random.uniform(1.5, 3.0))
@@ -247,6 +250,9 @@ for kill in range(KILLS):
         if written not in (0, len(external_ids)):
             half_written.append((tag, written, len(external_ids)))
     pending_at_kill.append(int(sql("SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'")[0][0]))
+    stranded.append((datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None),
+                     [row[0] for row in sql("SELECT id FROM webhook_deliveries "
+                                            "WHERE status = 'pending' AND leased_until IS NOT NULL")]))
     ready_times.append(start())
     running.set()
     progress(f"kill {kill + 1}: {pending_at_kill[-1]} deliveries pending, ready again in {ready_times[-1]:.2f} s")
@@ -276,6 +282,14 @@ for external_id, (listing_id, version, tag) in acked.items():
         found += 1
 logged = {(row[0], int(row[1])) for row in sql("SELECT entity_id, version FROM change_log WHERE entity = 'listing'")}
 unlogged = [write for write in acked_writes if write not in logged]
+# How long after each kill the deliveries the killed server held were delivered (the last of them).
+resumed = []
+for killed_at, ids in stranded:
+    quoted = ",".join(f"'{i}'" for i in ids)
+    done = [datetime.datetime.fromisoformat(row[0]) for row in sql(
+        f"SELECT finished_at FROM webhook_deliveries WHERE id IN ({quoted}) AND finished_at IS NOT NULL")] if ids else []
+    late = f"{(max(done) - killed_at).total_seconds():.1f} s" if done and len(done) == len(ids) else "-"
+    resumed.append(f"{len(ids)} leased, {late}")
 
 server["process"].terminate()
 clean_exit = server["process"].wait(timeout=60)
@@ -296,6 +310,7 @@ print(f"requests in flight at a kill written halfway: {len(half_written)} {half_
 print(f"errors seen by clients (then retried): {errors or 'none'}")
 print("restart to ready: " + ", ".join(f"{t:.2f} s" for t in ready_times[1:]) + f" (first start {ready_times[0]:.2f} s)")
 print(f"deliveries pending at each kill: {pending_at_kill}")
+print(f"deliveries the killed server held at each kill, and the last of them delivered after: {resumed}")
 print(f"deliveries made: {len(deliveries)}, delivered at the end: {len(deliveries) - undelivered}, "
       f"received: {len(got)} distinct webhook-ids, {sum(got.values()) - len(got)} sent again after a kill; "
       f"all delivered {drained:.0f} s after the load stopped")

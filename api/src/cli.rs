@@ -184,6 +184,13 @@ pub struct ServeArgs {
     #[arg(long, env = "TECHEX_SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub shutdown_timeout_seconds: u64,
 
+    /// Milliseconds after SIGTERM during which the server accepts no new connection but still
+    /// takes requests on the connections it holds, before it stops (in-flight requests then get
+    /// the shutdown timeout): the connections accepted just before the signal have their requests
+    /// read and answered, and a load balancer has time to notice.
+    #[arg(long, env = "TECHEX_SHUTDOWN_SETTLE_MILLISECONDS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(0..=60000))]
+    pub shutdown_settle_milliseconds: u64,
+
     /// Days after its withdrawal or deletion (its last change) during which the owner may
     /// restore a listing as a draft.
     #[arg(long, env = "TECHEX_RESTORE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=3650))]

@@ -1,6 +1,7 @@
 //! Work the hub does on its own. Every server runs the loops, but a job runs on one server at a
-//! time: the one holding its lease (see [`techex_persistence::leases`]); should that server stop,
-//! another takes the job once the lease runs out. Each run would be safe beside another anyway,
+//! time: the one holding its lease (see [`techex_persistence::leases`]); a server stopping gracefully
+//! gives its leases back ([`give_back`]), and should one be killed, another takes its jobs once
+//! their leases run out. Each run would be safe beside another anyway,
 //! since every change goes through the repository's locked, version-checked writes.
 
 use std::sync::OnceLock;
@@ -38,6 +39,13 @@ pub fn hold(db: &Db, name: &str, now: DateTime<Utc>, period: Duration) -> Result
     let period = chrono::Duration::from_std(period).unwrap_or(chrono::Duration::hours(1));
     let mut conn = db.conn()?;
     leases::take(&mut conn, name, server_id(), now, period)
+}
+
+/// Gives back the job leases this server holds, at a graceful stop: another server takes each
+/// job at its next pass. Returns how many.
+pub fn give_back(db: &Db) -> Result<usize, StoreError> {
+    let mut conn = db.conn()?;
+    leases::give_back(&mut conn, server_id())
 }
 
 enum Outcome {

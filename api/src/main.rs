@@ -262,7 +262,7 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
     let retention = chrono::Duration::days(i64::from(args.tombstone_retention_days));
     let system = actix_web::rt::System::new();
     system.block_on(async move {
-        actix_web::rt::spawn(techex_api::jobs::expire_periodically(
+        let jobs = actix_web::rt::spawn(techex_api::jobs::expire_periodically(
             expiry_db,
             expiry_clock,
             EXPIRY_INTERVAL,
@@ -273,20 +273,31 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         // A second handle on the listening socket, to answer what is still queued on it at SIGTERM.
         let queued = listener.try_clone().map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
         let delivering = actix_web::rt::spawn(techex_api::webhooks::deliver_periodically(webhooks.clone()));
-        // The worker stops sending at the signal, while the HTTP workers drain their requests.
-        let signalled = actix_web::rt::spawn(stop_on_signal(webhooks.clone(), queued, args.shutdown_timeout_seconds));
         actix_web::rt::spawn(techex_api::alerts::alert_periodically(
             alerts_db,
             alerts_clock,
             techex_api::alerts::INTERVAL,
         ));
+        // Each worker's app holds the state, and drops it on its own thread as the worker ends.
+        let apps_alive = Arc::downgrade(&state.token_guard);
         let mut server = HttpServer::new(move || techex_api::build_app(state.clone()))
             // In-flight requests get this long to finish after SIGTERM.
-            .shutdown_timeout(args.shutdown_timeout_seconds);
+            .shutdown_timeout(args.shutdown_timeout_seconds)
+            // `stop_on_signal` hears the signals: actix-server's own SIGTERM handling drops the
+            // connections it has accepted but not yet handed to a worker.
+            .disable_signals();
         if let Some(workers) = args.workers {
             server = server.workers(workers);
         }
-        let server = server.listen(listener).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+        let server = server.listen(listener).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?.run();
+        let stopping = Stopping {
+            server: server.handle(),
+            webhooks: webhooks.clone(),
+            queued,
+            settle: std::time::Duration::from_millis(args.shutdown_settle_milliseconds),
+            grace_seconds: args.shutdown_timeout_seconds,
+        };
+        let signalled = actix_web::rt::spawn(stop_on_signal(stopping));
         // Holding the address, this is the only live server under this name.
         let holder = format!("{}/{}", host_name(), args.bind);
         match techex_api::idempotency::set_holder(&db, holder) {
@@ -294,7 +305,13 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
             Ok(freed) => log::warn!("freed {freed} idempotency key(s) of requests cut short by the previous run"),
             Err(error) => log::error!("cannot free the idempotency keys of the previous run: {error}"),
         }
-        let served = server.run().await.map_err(|e| e.to_string());
+        let served = server.await.map_err(|e| e.to_string());
+        // The workers' database connections close before the process ends (on SQLite the last one
+        // to close checkpoints the WAL into the database file).
+        let waiting = std::time::Instant::now();
+        while apps_alive.strong_count() > 0 && waiting.elapsed() < APPS_DROP_WAIT {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
         // Stopped by a signal, the queued connections are being answered: let that finish.
         if webhooks.is_stopping() {
             let _ = signalled.await;
@@ -303,6 +320,15 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         // is finished and recorded before the process (and its database pool) goes away.
         webhooks.stop();
         let _ = delivering.await;
+        // No job starts again here; the leases go back so that another server runs the jobs at
+        // its next pass (a run under way finishes beside it, which every job allows).
+        jobs.abort();
+        match actix_web::web::block(move || techex_api::jobs::give_back(&db)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(given)) => log::info!("gave back {given} job lease(s)"),
+            Ok(Err(error)) => log::error!("cannot give back the job leases: {error}"),
+            Err(error) => log::error!("cannot give back the job leases: {error}"),
+        }
         log::info!("stopped: requests drained, webhook worker finished");
         served
     })
@@ -316,49 +342,85 @@ fn host_name() -> String {
         .unwrap_or_default()
 }
 
-/// Stops the webhook worker at SIGTERM or SIGINT (the HTTP server hears them on its own), and
-/// after SIGTERM answers the connections still queued on the listening socket.
-async fn stop_on_signal(webhooks: Arc<Worker>, queued: std::net::TcpListener, grace_seconds: u64) {
+/// The longest the stopped server's workers get to drop their apps.
+const APPS_DROP_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What a signal stops.
+struct Stopping {
+    server: actix_web::dev::ServerHandle,
+    webhooks: Arc<Worker>,
+    /// The listening socket (a second handle on it).
+    queued: std::net::TcpListener,
+    settle: std::time::Duration,
+    grace_seconds: u64,
+}
+
+/// Stops the server and the webhook worker at SIGTERM (gracefully) or SIGINT (at once).
+///
+/// actix-server stopping gracefully drops the connections its accept thread has handed to a
+/// worker that has not taken them yet, and closes those whose first request has not started: a
+/// client that sent its request cannot tell whether it ran. So at SIGTERM accepting pauses first;
+/// for the settle period the workers take what was accepted and read its requests, which then
+/// count as in flight. Then the connections still queued on the socket are answered 503 and the
+/// socket stops listening, and only then the server stops, its requests in flight given the
+/// grace period.
+async fn stop_on_signal(stopping: Stopping) {
     use actix_web::rt::signal::unix::{SignalKind, signal};
     use futures_util::future::Either;
     let (Ok(mut terminate), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
     else {
+        log::error!("cannot hear SIGTERM and SIGINT: stop the server with SIGKILL");
         return;
     };
     let terminated = matches!(
         futures_util::future::select(std::pin::pin!(terminate.recv()), std::pin::pin!(interrupt.recv())).await,
         Either::Left(_)
     );
-    log::info!(
-        "stopping: requests in flight get up to {grace_seconds} s (none after SIGINT), the webhook worker finishes the delivery it is sending"
-    );
-    webhooks.stop();
-    if terminated {
-        let _ = actix_web::web::block(move || turn_away_queued(queued)).await;
+    stopping.webhooks.stop();
+    if !terminated {
+        log::info!("SIGINT: stopping at once, requests in flight dropped; the webhook worker finishes its delivery");
+        stopping.server.stop(false).await;
+        return;
     }
+    log::info!(
+        "SIGTERM: stopping gracefully: no new connection; requests in flight get up to {} s; the webhook worker finishes the delivery it is sending",
+        stopping.grace_seconds
+    );
+    stopping.server.pause().await;
+    actix_web::rt::time::sleep(stopping.settle).await;
+    let turned_away = stop_listening(stopping.queued);
+    let answering = actix_web::web::block(move || answer_stopping_all(turned_away));
+    stopping.server.stop(true).await;
+    let _ = answering.await;
 }
 
 /// The most of a turned-away request read before it is answered.
 const TURNED_AWAY_READ_MAX: usize = 8 * 1024 * 1024;
 
-/// Connections the kernel queued on the listening socket that the server had not taken when it
-/// stopped accepting would be reset as the socket closes, their requests perhaps already sent: a
-/// client cannot tell whether such a request ran, so it may not retry a write. They are answered
-/// 503 with Retry-After instead (the request did not run; any client may send it again), then
-/// the socket is closed and further connections are refused.
-fn turn_away_queued(listener: std::net::TcpListener) {
-    // The server's own accept loop stops first; until this copy closes, the socket keeps queueing.
-    std::thread::sleep(std::time::Duration::from_millis(100));
-    if listener.set_nonblocking(true).is_err() {
-        return;
+/// Takes the connections the kernel queued on the listening socket that the server did not
+/// accept (reset when the socket closed, their requests perhaps already sent), then stops
+/// listening: further connections are refused, so clients go to another server.
+fn stop_listening(listener: std::net::TcpListener) -> Vec<std::net::TcpStream> {
+    let mut queued = Vec::new();
+    if listener.set_nonblocking(true).is_ok() {
+        while let Ok((stream, _)) = listener.accept() {
+            queued.push(stream);
+        }
     }
-    let mut answering = Vec::new();
-    let mut turned_away = 0;
-    while let Ok((stream, _)) = listener.accept() {
-        turned_away += 1;
-        answering.push(std::thread::spawn(move || answer_stopping(stream)));
+    // The server's paused accept thread holds the socket open until it stops: shutting it down
+    // ends the listening now, whoever holds it.
+    if let Err(error) = socket2::SockRef::from(&listener).shutdown(std::net::Shutdown::Read) {
+        log::error!("cannot stop listening: {error}");
     }
-    drop(listener);
+    queued
+}
+
+/// Answers each queued connection 503 with Retry-After (the request did not run; any client may
+/// send it again).
+fn answer_stopping_all(queued: Vec<std::net::TcpStream>) {
+    let turned_away = queued.len();
+    let answering: Vec<_> =
+        queued.into_iter().map(|stream| std::thread::spawn(move || answer_stopping(stream))).collect();
     for thread in answering {
         let _ = thread.join();
     }

@@ -36,6 +36,14 @@ pub struct WebhookSettings {
     pub timeout: Duration,
 }
 
+impl WebhookSettings {
+    /// How long a worker holds a delivery it is about to send: the send's timeout and a margin.
+    /// A killed server's deliveries are due again this long after it last took one (15 s).
+    pub fn lease(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.timeout + LEASE_MARGIN).unwrap_or(chrono::Duration::minutes(5))
+    }
+}
+
 impl Default for WebhookSettings {
     fn default() -> Self {
         WebhookSettings {
@@ -56,6 +64,8 @@ const ANSWER_MAX_BYTES: u64 = 16 * 1024;
 const RELAY_BATCH: i64 = 500;
 /// Deliveries a worker leases at a time.
 const CLAIM_BATCH: i64 = 10;
+/// How long a delivery's lease outlasts its send's timeout, for the attempt to be recorded.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// The most deliveries one pass sends, so that a pass ends.
 const PASS_MAX_SENDS: usize = 200;
 /// The longest error text kept with an attempt.
@@ -125,23 +135,27 @@ impl Worker {
                 break;
             }
         }
-        let lease = chrono::Duration::from_std(self.settings.timeout * (CLAIM_BATCH as u32 + 1))
-            .unwrap_or(chrono::Duration::minutes(5));
+        let lease = self.settings.lease();
         let mut sent = 0;
         while sent < PASS_MAX_SENDS && !self.is_stopping() {
-            let claimed = webhooks::claim(&mut conn, self.clock.now(), lease, CLAIM_BATCH)?;
+            let mut claimed = webhooks::claim(&mut conn, self.clock.now(), lease, CLAIM_BATCH)?;
             if claimed.is_empty() {
                 break;
             }
-            for (index, delivery) in claimed.iter().enumerate() {
+            for index in 0..claimed.len() {
                 if self.is_stopping() {
-                    let unsent: Vec<uuid::Uuid> = claimed[index..].iter().map(|d| d.id).collect();
-                    webhooks::release(&mut conn, &unsent)?;
+                    webhooks::release(&mut conn, &claimed[index..])?;
                     break;
                 }
+                let delivery = &mut claimed[index];
                 // A batch takes a while to send: its subscription may have been deleted or turned
                 // off since the claim.
                 if !webhooks::still_wanted(&mut conn, delivery)? {
+                    continue;
+                }
+                // Each send gets a lease of its own, so that a killed server's deliveries wait
+                // one lease, not a batch's; one that ran out meanwhile is another worker's now.
+                if !webhooks::renew(&mut conn, delivery, self.clock.now() + lease)? {
                     continue;
                 }
                 sent += 1;

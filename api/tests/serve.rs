@@ -379,16 +379,24 @@ fn request_in_flight(server: &Server, body_length: usize) -> TcpStream {
     stream
 }
 
-#[test]
-fn sigterm_lets_a_request_in_flight_finish_then_stops() {
+/// A server with an operator's client and a token request of that client in flight: the
+/// server (its data in the returned folder), the request's form body still to send, and its
+/// connection.
+fn token_request_in_flight() -> (tempfile::TempDir, Server, String, TcpStream) {
     let dir = tempfile::tempdir().unwrap();
     let (id, secret) = operator_client(dir.path());
-    let mut server = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off")]);
+    let server = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off")]);
     let form = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
-    let mut stream = request_in_flight(&server, form.len());
+    let stream = request_in_flight(&server, form.len());
+    (dir, server, form, stream)
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish_then_stops() {
+    let (_dir, mut server, form, mut stream) = token_request_in_flight();
 
     server.signal("TERM");
-    server.await_log("SIGTERM received; starting graceful shutdown");
+    server.await_log("SIGTERM: stopping gracefully");
     assert!(server.child.try_wait().unwrap().is_none(), "the server waits for the request in flight");
     stream.write_all(form.as_bytes()).unwrap();
     let (status, reply) = read_response(&mut stream);
@@ -422,14 +430,10 @@ fn sigterm_gives_up_on_a_request_unfinished_after_the_grace_period() {
 
 #[test]
 fn sigterm_refuses_new_connections_while_a_request_in_flight_finishes() {
-    let dir = tempfile::tempdir().unwrap();
-    let (id, secret) = operator_client(dir.path());
-    let mut server = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off")]);
-    let form = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
-    let mut stream = request_in_flight(&server, form.len());
+    let (_dir, mut server, form, mut stream) = token_request_in_flight();
 
     server.signal("TERM");
-    server.await_log("SIGTERM received; starting graceful shutdown");
+    server.await_log("SIGTERM: stopping gracefully");
     // The listening socket is closed at once: a new client is refused (and tries another
     // server) rather than queued behind a server that is going away.
     let started = Instant::now();
@@ -443,13 +447,56 @@ fn sigterm_refuses_new_connections_while_a_request_in_flight_finishes() {
     assert!(server.wait().success());
 }
 
+/// Reads one answer on a kept-alive connection (its body sized by `content-length`): the status,
+/// 0 when the connection closed first.
+fn read_kept_alive_response(stream: &mut TcpStream) -> u16 {
+    let mut reader = BufReader::new(stream);
+    let (mut status, mut length, mut line) = (0, 0, String::new());
+    while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("http/1.1 ") {
+            status = lower.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        } else if let Some(value) = lower.strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        line.clear();
+    }
+    let mut body = vec![0; length];
+    if line != "\r\n" || reader.read_exact(&mut body).is_err() {
+        return 0;
+    }
+    status
+}
+
+/// A connection the server accepted before SIGTERM that sends its request only after the signal
+/// (or that the server had not yet handed to a worker) is answered: accepting pauses, and the
+/// connections accepted get the settle period to send their requests before the server stops.
+#[test]
+fn sigterm_answers_a_request_sent_after_it_on_a_connection_accepted_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = [("TECHEX_DEMO_DATA", "off"), ("TECHEX_SHUTDOWN_SETTLE_MILLISECONDS", "5000")];
+    let mut server = Server::start(dir.path(), &settings);
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    let request = format!("GET /healthz HTTP/1.1\r\nhost: {}\r\n\r\n", server.addr);
+    // A first request and its answer: the connection is in the server's hands, kept alive.
+    stream.write_all(request.as_bytes()).unwrap();
+    assert_eq!(read_kept_alive_response(&mut stream), 200);
+
+    server.signal("TERM");
+    server.await_log("SIGTERM");
+    let _ = stream.write_all(request.as_bytes());
+    assert_eq!(read_kept_alive_response(&mut stream), 200, "{}", server.stderr());
+    assert!(server.wait().success());
+}
+
 #[test]
 fn ctrl_c_stops_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off")]);
     let mut stream = request_in_flight(&server, 100);
     server.signal("INT");
-    server.await_log("SIGINT received; starting forced shutdown");
+    server.await_log("SIGINT: stopping at once");
     let (status, _) = read_response(&mut stream);
     assert_eq!(status, 0, "a request in flight is dropped");
     let exit = server.wait();
@@ -606,7 +653,11 @@ fn kill_9_mid_batch_keeps_every_acknowledged_item_writes_no_half_batch_and_frees
     // A clean stop checkpoints the WAL into the database file, which holds together.
     drop(db);
     assert!(server.terminate().success());
-    assert!(!dir.path().join("techex.db-wal").exists(), "the WAL is checkpointed and removed at a clean stop");
+    assert!(
+        !dir.path().join("techex.db-wal").exists(),
+        "the WAL is checkpointed and removed at a clean stop: {}",
+        server.stderr()
+    );
     let mut db = open_database(dir.path());
     #[derive(diesel::QueryableByName)]
     struct Check {
@@ -708,7 +759,7 @@ fn sigterm_lets_the_webhook_worker_finish_its_delivery_and_hand_back_the_rest() 
     // The first delivery reaches the receiver, which holds it while the server is told to stop.
     receiver.holding.recv_timeout(PATIENCE).expect("a delivery is sent");
     server.signal("TERM");
-    server.await_log("SIGTERM received; starting graceful shutdown");
+    server.await_log("SIGTERM: stopping gracefully");
     receiver.release.send(()).unwrap();
     assert!(server.wait().success());
     assert!(server.stderr().contains("stopped: requests drained, webhook worker finished"), "{}", server.stderr());
@@ -735,4 +786,27 @@ fn sigterm_lets_the_webhook_worker_finish_its_delivery_and_hand_back_the_rest() 
     let sent: std::collections::BTreeSet<String> = receiver.received().into_iter().collect();
     assert_eq!(sent, stored, "each delivery reached the receiver under its own webhook-id");
     assert!(server.terminate().success());
+}
+
+#[test]
+fn sigterm_gives_back_the_job_leases_of_this_server_only() {
+    use diesel::RunQueryDsl;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[("TECHEX_DEMO_DATA", "off")]);
+    let mut db = open_database(dir.path());
+    // The jobs run at start: the server holds their three leases. Another server's lease stays.
+    let started = Instant::now();
+    while count(&mut db, "SELECT count(*) FROM job_leases WHERE holder <> ''") < 3 {
+        assert!(started.elapsed() < PATIENCE, "the jobs took no lease: {}", server.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    diesel::sql_query(
+        "INSERT INTO job_leases (name, holder, leased_until) VALUES ('elsewhere', 'another-server', '2999-01-01 00:00:00')",
+    )
+    .execute(&mut db)
+    .unwrap();
+    assert!(server.terminate().success());
+    assert!(server.stderr().contains("gave back 3 job lease(s)"), "{}", server.stderr());
+    assert_eq!(count(&mut db, "SELECT count(*) FROM job_leases WHERE holder <> ''"), 1);
+    assert_eq!(count(&mut db, "SELECT count(*) FROM job_leases WHERE holder = 'another-server'"), 1);
 }

@@ -48,8 +48,8 @@ fn lock(conn: &mut DbConn, name: &str) -> Result<Option<LeaseRow>, StoreError> {
 }
 
 /// Takes the job `name` for `holder` until `now + period`, if no other holder's lease is still
-/// running. `true` when `holder` may run the job now. A server that stops without giving its
-/// lease back holds the job only until its lease runs out.
+/// running. `true` when `holder` may run the job now. A server killed without giving its lease
+/// back ([`give_back`]) holds the job only until its lease runs out.
 pub fn take(
     conn: &mut DbConn,
     name: &str,
@@ -67,6 +67,17 @@ pub fn take(
             .set((job_leases::holder.eq(holder), job_leases::leased_until.eq((now + period).naive_utc())))
             .execute(conn)?;
         Ok(true)
+    })
+}
+
+/// Gives back every job lease `holder` holds (a server stopping), so that another server takes
+/// each job at its next pass instead of once the lease runs out. Returns how many.
+pub fn give_back(conn: &mut DbConn, holder: &str) -> Result<usize, StoreError> {
+    let never = DateTime::<Utc>::UNIX_EPOCH.naive_utc();
+    write(conn, |conn| {
+        Ok(diesel::update(job_leases::table.filter(job_leases::holder.eq(holder)))
+            .set((job_leases::holder.eq(""), job_leases::leased_until.eq(never)))
+            .execute(conn)?)
     })
 }
 

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 use techex_domain::access::Scope;
@@ -412,6 +412,9 @@ pub struct Claimed {
     /// The number of this attempt (1 for the first).
     pub attempt: i64,
     pub secrets: Vec<String>,
+    /// Until when this worker holds the delivery: the lease's end as stored, which also tells
+    /// this worker's lease from a later one of another worker.
+    pub leased_until: DateTime<Utc>,
 }
 
 #[derive(QueryableByName)]
@@ -422,7 +425,8 @@ struct DueRow {
 
 /// Leases up to `limit` due deliveries of enabled subscriptions until `now + lease`, so that no
 /// other worker takes them meanwhile (PostgreSQL: rows another worker is leasing are skipped,
-/// not waited for). A lease that runs out, its worker gone, makes the delivery due again.
+/// not waited for). A lease that runs out, its worker gone, makes the delivery due again; the
+/// worker [`renew`]s it before each send.
 pub fn claim(
     conn: &mut DbConn,
     now: DateTime<Utc>,
@@ -439,6 +443,8 @@ pub fn claim(
          AND (d.leased_until IS NULL OR d.leased_until <= {sign}1) AND w.disabled_at IS NULL \
          ORDER BY d.next_attempt_at LIMIT {sign}2 {lock}"
     );
+    // Whole microseconds, as both databases store them, so that the lease reads back equal.
+    let until = (now + lease).trunc_subsecs(6);
     let taken: Vec<(String, String, String, i64, WebhookRow)> = write(conn, |conn| {
         let due: Vec<DueRow> =
             diesel::sql_query(&sql).bind::<Timestamp, _>(now.naive_utc()).bind::<BigInt, _>(limit).load(conn)?;
@@ -447,7 +453,7 @@ pub fn claim(
             return Ok(Vec::new());
         }
         diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(&ids)))
-            .set(webhook_deliveries::leased_until.eq((now + lease).naive_utc()))
+            .set(webhook_deliveries::leased_until.eq(until.naive_utc()))
             .execute(conn)?;
         Ok::<_, StoreError>(
             webhook_deliveries::table
@@ -480,9 +486,29 @@ pub fn claim(
                 body,
                 attempt: attempts + 1,
                 secrets: webhook.signing_secrets(now),
+                leased_until: until,
             })
         })
         .collect()
+}
+
+/// Extends this worker's lease on a claimed delivery to `until`, right before sending it: `false`
+/// when the lease is no longer this worker's (it ran out and another worker took the delivery)
+/// or the delivery was settled meanwhile, and then it must not be sent.
+pub fn renew(conn: &mut DbConn, claimed: &mut Claimed, until: DateTime<Utc>) -> Result<bool, StoreError> {
+    let until = until.trunc_subsecs(6);
+    let renewed = diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::id.eq(claimed.id.to_string()))
+            .filter(webhook_deliveries::leased_until.eq(claimed.leased_until.naive_utc()))
+            .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str())),
+    )
+    .set(webhook_deliveries::leased_until.eq(until.naive_utc()))
+    .execute(conn)?;
+    if renewed == 1 {
+        claimed.leased_until = until;
+    }
+    Ok(renewed == 1)
 }
 
 /// Whether a claimed delivery is still to be sent: its subscription was neither deleted nor
@@ -582,17 +608,22 @@ pub fn record(conn: &mut DbConn, claimed: &Claimed, attempt: &Attempt, next: Nex
 }
 
 /// Gives back the leases of claimed deliveries that were not attempted (a server stopping), so
-/// that any server sends them at its next pass instead of after the lease runs out.
-pub fn release(conn: &mut DbConn, claimed: &[Uuid]) -> Result<usize, StoreError> {
-    let ids: Vec<String> = claimed.iter().map(Uuid::to_string).collect();
+/// that any server sends them at its next pass instead of after the lease runs out. A lease
+/// that ran out and was taken by another worker stays that worker's.
+pub fn release(conn: &mut DbConn, claimed: &[Claimed]) -> Result<usize, StoreError> {
     write(conn, |conn| {
-        Ok(diesel::update(
-            webhook_deliveries::table
-                .filter(webhook_deliveries::id.eq_any(&ids))
-                .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str())),
-        )
-        .set(webhook_deliveries::leased_until.eq(None::<NaiveDateTime>))
-        .execute(conn)?)
+        let mut released = 0;
+        for delivery in claimed {
+            released += diesel::update(
+                webhook_deliveries::table
+                    .filter(webhook_deliveries::id.eq(delivery.id.to_string()))
+                    .filter(webhook_deliveries::leased_until.eq(delivery.leased_until.naive_utc()))
+                    .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str())),
+            )
+            .set(webhook_deliveries::leased_until.eq(None::<NaiveDateTime>))
+            .execute(conn)?;
+        }
+        Ok(released)
     })
 }
 

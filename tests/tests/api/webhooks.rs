@@ -602,6 +602,65 @@ backend_tests! {
         assert!(!leases::take(&mut conn, "listing_expiry", "server-a", now + chrono::Duration::seconds(92), minute).unwrap());
     }
 
+    /// A server stopping gives back the job leases it holds, and only its own: another server
+    /// takes those jobs at once.
+    async fn a_stopping_server_gives_back_its_job_leases_only(app: TestApp) {
+        use techex_persistence::leases;
+        let mut conn = app.db.conn().unwrap();
+        let now = app.clock.now();
+        let minute = chrono::Duration::minutes(1);
+        assert!(leases::take(&mut conn, "listing_expiry", "server-a", now, minute).unwrap());
+        assert!(leases::take(&mut conn, "tombstone_purge", "server-a", now, minute).unwrap());
+        assert!(leases::take(&mut conn, "idempotency_purge", "server-b", now, minute).unwrap());
+        assert_eq!(leases::give_back(&mut conn, "server-a").unwrap(), 2);
+        assert!(leases::take(&mut conn, "listing_expiry", "server-c", now, minute).unwrap());
+        assert!(leases::take(&mut conn, "tombstone_purge", "server-c", now, minute).unwrap());
+        assert!(!leases::take(&mut conn, "idempotency_purge", "server-c", now, minute).unwrap());
+        assert_eq!(leases::give_back(&mut conn, "server-a").unwrap(), 0);
+    }
+
+    /// A delivery leased by a server killed before it sent it waits one short lease (the send's
+    /// timeout and a margin), not more, and is then sent by another worker; while its holder
+    /// lives and renews the lease before sending, no other worker takes it.
+    async fn a_dead_holders_delivery_is_sent_once_its_lease_runs_out_a_live_ones_is_not_taken(app: TestApp) {
+        use techex_persistence::webhooks;
+        let receiver = Receiver::start(&[]);
+        let subscriber = app.new_client(&["changes:read"]).await;
+        subscribe(&app, &subscriber, &receiver.url, &["listing.publish"]).await;
+        publish(&app).await;
+        let lease = app.webhooks.lease();
+        assert_eq!(WebhookSettings::default().lease(), chrono::Duration::seconds(15), "the bound the README gives");
+        let mut conn = app.db.conn().unwrap();
+        // Server A leases the delivery (the relay may need a moment on PostgreSQL to see it).
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut held = loop {
+            webhooks::relay(&mut conn, app.clock.now(), 500).unwrap();
+            let claimed = webhooks::claim(&mut conn, app.clock.now(), lease, 10).unwrap();
+            if let [delivery] = claimed.as_slice() {
+                break delivery.clone();
+            }
+            assert!(claimed.is_empty() && Instant::now() < deadline, "{claimed:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let other = app.webhook_worker();
+        app.clock.advance(lease - chrono::Duration::seconds(1));
+        other.run_once().unwrap();
+        assert!(receiver.received().is_empty(), "taken before the lease ran out");
+        // A is alive and about to send: it renews, and the other worker keeps off.
+        assert!(webhooks::renew(&mut conn, &mut held, app.clock.now() + lease).unwrap());
+        app.clock.advance(chrono::Duration::seconds(1));
+        other.run_once().unwrap();
+        assert!(receiver.received().is_empty(), "a live holder's renewed lease was taken");
+        // A dies there: once its lease has run out the other worker sends the delivery, and A's
+        // lease is no longer its own (alive after all, it would not send it again).
+        app.clock.advance(lease);
+        other.run_once().unwrap();
+        assert_eq!(receiver.received().len(), 1);
+        assert!(!webhooks::renew(&mut conn, &mut held, app.clock.now() + lease).unwrap());
+        other.run_once().unwrap();
+        assert_eq!(receiver.received().len(), 1);
+    }
+
     /// Servers taking one job at the same moment: exactly one gets it.
     async fn of_servers_taking_a_job_at_once_one_gets_it(app: TestApp) {
         let now = app.clock.now();
