@@ -1,7 +1,9 @@
 //! Listings: their SQL and row mapping; writes go through [`crate::versioned`].
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable};
 use serde::{Deserialize, Serialize};
 use techex_domain::listing::{
     Attachment, CoOwner, Confidential, Contact, DevelopmentStage, Media, MediaKind, Owner, Price, PriceType, Source,
@@ -463,31 +465,41 @@ pub fn find_by_source(conn: &mut DbConn, exchange: &str, external_id: &str) -> R
         .transpose()
 }
 
+/// A condition on `listings` rows, boxed so a filter can add its parts one by one and any query on
+/// the table (a page, a count, a facet's GROUP BY) can take it.
+type Condition = Box<dyn BoxableExpression<listings::table, Backend, SqlType = Nullable<Bool>>>;
+
 /// The listings `filter` matches, whatever the page.
 fn matching(backend: crate::db::Backend, filter: &ListingFilter) -> listings::BoxedQuery<'static, Backend> {
-    let mut query = listings::table.into_boxed();
-    if filter.status == ListingStatus::Published && filter.refine.with_tombstones {
-        query = query.filter(listings::published_at.is_not_null());
+    listings::table.into_boxed().filter(condition(backend, filter))
+}
+
+/// What a listing must be for `filter` to match it, whatever the page.
+fn condition(backend: crate::db::Backend, filter: &ListingFilter) -> Condition {
+    let mut all: Vec<Condition> = Vec::new();
+    let first: Condition = if filter.status == ListingStatus::Published && filter.refine.with_tombstones {
+        Box::new(listings::published_at.is_not_null().nullable())
     } else {
-        query = query.filter(listings::status.eq(filter.status.as_str()));
-        query = if filter.deleted {
-            query.filter(listings::deleted_at.is_not_null())
+        all.push(if filter.deleted {
+            Box::new(listings::deleted_at.is_not_null().nullable())
         } else {
-            query.filter(listings::deleted_at.is_null())
-        };
+            Box::new(listings::deleted_at.is_null().nullable())
+        });
         if filter.status == ListingStatus::Published {
             let live_at = filter.live_at.naive_utc();
-            query = query.filter(listings::expires_at.is_null().or(listings::expires_at.gt(live_at)));
+            all.push(Box::new(listings::expires_at.is_null().or(listings::expires_at.gt(live_at))));
         }
-    }
+        Box::new(listings::status.eq(filter.status.as_str()).nullable())
+    };
     if let Some(publisher) = filter.publisher {
-        query = query.filter(listings::publisher.eq(publisher.to_string()));
+        all.push(Box::new(listings::publisher.eq(publisher.to_string())));
     }
     if !filter.kinds.is_empty() {
-        query = query.filter(listings::kind.eq_any(filter.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>()));
+        let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
+        all.push(Box::new(listings::kind.eq_any(kinds).nullable()));
     }
     if !filter.provinces.is_empty() {
-        query = query.filter(listings::province.eq_any(filter.provinces.clone()));
+        all.push(Box::new(listings::province.eq_any(filter.provinces.clone()).nullable()));
     }
     if !filter.field_prefixes.is_empty() {
         // A listing's codes are level-2 codes of the reference list (checked on every write), so
@@ -501,40 +513,37 @@ fn matching(backend: crate::db::Backend, filter: &ListingFilter) -> listings::Bo
             .collect();
         let matching =
             listing_fields::table.filter(listing_fields::field_code.eq_any(codes)).select(listing_fields::listing_id);
-        query = query.filter(listings::id.eq_any(matching));
+        all.push(Box::new(listings::id.eq_any(matching).nullable()));
     }
-    refine(backend, query, &filter.refine)
+    refine(backend, &filter.refine, &mut all);
+    all.into_iter().fold(first, |a, b| Box::new(a.and(b)))
 }
 
-fn refine(
-    backend: crate::db::Backend,
-    mut query: listings::BoxedQuery<'static, Backend>,
-    refine: &Refine,
-) -> listings::BoxedQuery<'static, Backend> {
+fn refine(backend: crate::db::Backend, refine: &Refine, all: &mut Vec<Condition>) {
     if let Some(search) = &refine.query {
-        query = query.filter(Matches::new(backend, Column::Text, search));
+        all.push(Box::new(Matches::new(backend, Column::Text, search).nullable()));
     }
     if let Some(min) = refine.trl_min {
-        query = query.filter(listings::trl.ge(min));
+        all.push(Box::new(listings::trl.ge(min)));
     }
     if let Some(max) = refine.trl_max {
-        query = query.filter(listings::trl.le(max));
+        all.push(Box::new(listings::trl.le(max)));
     }
     if !refine.ip_statuses.is_empty() {
-        query =
-            query.filter(listings::ip_status.eq_any(refine.ip_statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+        let statuses: Vec<&str> = refine.ip_statuses.iter().map(|s| s.as_str()).collect();
+        all.push(Box::new(listings::ip_status.eq_any(statuses).nullable()));
     }
     if let Some(min) = refine.price_min {
-        query = query.filter(listings::price_amount.ge(min));
+        all.push(Box::new(listings::price_amount.ge(min)));
     }
     if let Some(max) = refine.price_max {
-        query = query.filter(listings::price_amount.le(max));
+        all.push(Box::new(listings::price_amount.le(max)));
     }
     if let Some(since) = refine.updated_since {
-        query = query.filter(listings::updated_at.ge(since.naive_utc()));
+        all.push(Box::new(listings::updated_at.ge(since.naive_utc()).nullable()));
     }
     if let Some(since) = refine.published_since {
-        query = query.filter(listings::published_at.ge(since.naive_utc()));
+        all.push(Box::new(listings::published_at.ge(since.naive_utc())));
     }
     for group in [
         refine.transfer_forms.iter().map(|w| term("transfer_form", w.as_str())).collect::<Vec<_>>(),
@@ -544,10 +553,9 @@ fn refine(
         if !group.is_empty() {
             let holding =
                 listing_terms::table.filter(listing_terms::term.eq_any(group)).select(listing_terms::listing_id);
-            query = query.filter(listings::id.eq_any(holding));
+            all.push(Box::new(listings::id.eq_any(holding).nullable()));
         }
     }
-    query
 }
 
 /// A row of `listing_terms`: the vocabulary and the word.
@@ -697,68 +705,82 @@ pub enum Facet {
     TransferForm,
 }
 
-/// How many listings `filter` matches (whatever the page) for each value of `facet`, in one
-/// GROUP BY; values no match holds are left out, as are listings without a TRL in the TRL facet.
-/// A listing in two fields of one group counts once for it.
-pub fn facet(conn: &mut DbConn, filter: &ListingFilter, facet: Facet) -> Result<Vec<(String, i64)>, StoreError> {
-    use diesel::dsl::{count_star, sql};
+/// How many listings `filter` matches (whatever the page) for each value of each facet of
+/// `wanted`, in its order, most first; values no match holds are left out, as are listings
+/// without a TRL in the TRL facet. A listing in two fields of one group counts once for it.
+/// The facets on columns of `listings` come from one GROUP BY over the matches, each of the
+/// others from one of its own.
+pub fn facets(
+    conn: &mut DbConn,
+    filter: &ListingFilter,
+    wanted: &[Facet],
+) -> Result<Vec<Vec<(String, i64)>>, StoreError> {
+    use diesel::dsl::count_star;
+    use std::collections::BTreeMap;
+    let backend = conn.backend();
+    let on_columns = wanted.iter().any(|f| matches!(f, Facet::Kind | Facet::Province | Facet::IpStatus | Facet::Trl));
+    // The few thousand combinations of the four columns at most, summed here per facet.
+    let combinations: Vec<(String, String, String, Option<i64>, i64)> = if on_columns {
+        listings::table
+            .group_by((listings::kind, listings::province, listings::ip_status, listings::trl))
+            .select((listings::kind, listings::province, listings::ip_status, listings::trl, count_star()))
+            .into_boxed::<Backend>()
+            .filter(condition(backend, filter))
+            .load(conn)?
+    } else {
+        Vec::new()
+    };
+    let mut all = Vec::with_capacity(wanted.len());
+    for facet in wanted {
+        let mut counts: Vec<(String, i64)> = match facet {
+            Facet::Kind | Facet::Province | Facet::IpStatus | Facet::Trl => {
+                let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+                for (kind, province, ip_status, trl, n) in &combinations {
+                    let value = match facet {
+                        Facet::Kind => kind.clone(),
+                        Facet::Province => province.clone(),
+                        Facet::IpStatus => ip_status.clone(),
+                        _ => match trl {
+                            Some(trl) => trl.to_string(),
+                            None => continue,
+                        },
+                    };
+                    *sums.entry(value).or_default() += n;
+                }
+                sums.into_iter().collect()
+            }
+            Facet::Field(digits) => field_facet(conn, filter, *digits)?,
+            Facet::TransferForm => listing_terms::table
+                .group_by(listing_terms::term)
+                .select((listing_terms::term, count_star()))
+                .into_boxed::<Backend>()
+                .filter(IdIn::new("listing_terms.listing_id", matching(backend, filter).select(listings::id)))
+                .filter(listing_terms::term.like("transfer_form:%"))
+                .load::<(String, i64)>(conn)?
+                .into_iter()
+                .map(|(t, n)| (t.trim_start_matches("transfer_form:").to_owned(), n))
+                .collect(),
+        };
+        counts.sort_by(|(va, ca), (vb, cb)| cb.cmp(ca).then(va.cmp(vb)));
+        all.push(counts);
+    }
+    Ok(all)
+}
+
+/// The field facet: matches per field code cut to `digits` digits.
+fn field_facet(conn: &mut DbConn, filter: &ListingFilter, digits: u8) -> Result<Vec<(String, i64)>, StoreError> {
+    use diesel::dsl::sql;
     use diesel::sql_types::Text as SqlText;
     let backend = conn.backend();
-    let matched = || matching(backend, filter).select(listings::id);
-    // A boxed query takes no GROUP BY, but a grouped query may be boxed and then filtered: each
-    // facet groups the rows of the matched ids.
-    // The matched rows counted by one text column.
-    macro_rules! count_by {
-        ($column:expr) => {
-            listings::table
-                .group_by($column)
-                .select(($column, count_star()))
-                .into_boxed::<Backend>()
-                .filter(IdIn::new("listings.id", matched()))
-                .load(conn)?
-        };
-    }
-    let counts: Vec<(String, i64)> = match facet {
-        Facet::Kind => count_by!(listings::kind),
-        Facet::Province => count_by!(listings::province),
-        Facet::IpStatus => count_by!(listings::ip_status),
-        Facet::Trl => listings::table
-            .group_by(listings::trl)
-            .select((listings::trl, count_star()))
-            .into_boxed::<Backend>()
-            .filter(IdIn::new("listings.id", matched()))
-            .filter(listings::trl.is_not_null())
-            .load::<(Option<i64>, i64)>(conn)?
-            .into_iter()
-            .filter_map(|(trl, n)| Some((trl?.to_string(), n)))
-            .collect(),
-        Facet::Field(digits) => {
-            // The number of digits is one of 1, 2, 3 (never user text).
-            let cut = format!("substr(listing_fields.field_code, 1, {})", digits.clamp(1, 3));
-            listing_fields::table
-                .group_by(sql::<SqlText>(&cut))
-                .select((
-                    sql::<SqlText>(&cut),
-                    sql::<diesel::sql_types::BigInt>("COUNT(DISTINCT listing_fields.listing_id)"),
-                ))
-                .into_boxed::<Backend>()
-                .filter(IdIn::new("listing_fields.listing_id", matched()))
-                .load(conn)?
-        }
-        Facet::TransferForm => listing_terms::table
-            .group_by(listing_terms::term)
-            .select((listing_terms::term, count_star()))
-            .into_boxed::<Backend>()
-            .filter(IdIn::new("listing_terms.listing_id", matched()))
-            .filter(listing_terms::term.like("transfer_form:%"))
-            .load::<(String, i64)>(conn)?
-            .into_iter()
-            .map(|(t, n)| (t.trim_start_matches("transfer_form:").to_owned(), n))
-            .collect(),
-    };
-    let mut counts = counts;
-    counts.sort_by(|(va, ca), (vb, cb)| cb.cmp(ca).then(va.cmp(vb)));
-    Ok(counts)
+    // The number of digits is one of 1, 2, 3 (never user text).
+    let cut = format!("substr(listing_fields.field_code, 1, {})", digits.clamp(1, 3));
+    // A boxed query takes no GROUP BY, but a grouped query may be boxed and then filtered.
+    Ok(listing_fields::table
+        .group_by(sql::<SqlText>(&cut))
+        .select((sql::<SqlText>(&cut), sql::<diesel::sql_types::BigInt>("COUNT(DISTINCT listing_fields.listing_id)")))
+        .into_boxed::<Backend>()
+        .filter(IdIn::new("listing_fields.listing_id", matching(backend, filter).select(listings::id)))
+        .load(conn)?)
 }
 
 /// The query with its words corrected for one typo each where a word finds nothing under the

@@ -534,10 +534,8 @@ pub async fn list_listings(
             }
         }
         let total = if count { Some(listings::count(conn, &filter)?) } else { None };
-        let mut counts = Vec::new();
-        for name in &wanted.facets {
-            counts.push((*name, listings::facet(conn, &filter, persisted_facet(name, wanted.field_level))?));
-        }
+        let asked: Vec<Facet> = wanted.facets.iter().map(|name| persisted_facet(name, wanted.field_level)).collect();
+        let counts: Vec<_> = wanted.facets.iter().copied().zip(listings::facets(conn, &filter, &asked)?).collect();
         Ok((rows, total, corrected, counts))
     })
     .await?;
