@@ -7,11 +7,12 @@
 local requests = {}
 local templates = {}
 local sent = 0
-local threads = 0
+local threads = {}
+server_errors = 0
 
 function setup(thread)
-  threads = threads + 1
-  thread:set("thread_id", threads)
+  threads[#threads + 1] = thread
+  thread:set("thread_id", #threads)
 end
 
 local function read_lines(path)
@@ -52,11 +53,18 @@ function request()
   return requests[math.random(#requests)]
 end
 
+-- 5xx answers apart from the other errors (wrk counts every status of 400 and above as one).
+function response(status, headers, body)
+  if status >= 500 then server_errors = server_errors + 1 end
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
+  local server = 0
+  for _, thread in ipairs(threads) do server = server + thread:get("server_errors") end
   io.write(string.format(
-    'BENCH {"requests":%d,"seconds":%.3f,"p50_ms":%.2f,"p95_ms":%.2f,"p99_ms":%.2f,"socket_errors":%d,"http_errors":%d}\n',
+    'BENCH {"requests":%d,"seconds":%.3f,"p50_ms":%.2f,"p95_ms":%.2f,"p99_ms":%.2f,"socket_errors":%d,"http_errors":%d,"server_errors":%d}\n',
     summary.requests, summary.duration / 1e6,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    e.connect + e.read + e.write + e.timeout, e.status))
+    e.connect + e.read + e.write + e.timeout, e.status, server))
 end

@@ -2,11 +2,14 @@
 //! technology vocabulary, spread over every current province, field, TRL and kind. The same seed
 //! gives the same data set, so two runs of the suite measure the same thing.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 use techex_domain::center::{CenterKind, CenterService};
+use techex_domain::contract::{ContractStatus, PaymentMode, RightKind, RoyaltyBase, TransferObject};
+use techex_domain::organization::OrganizationKind;
 use techex_domain::refdata::{self, ProvinceKind};
 use techex_domain::{IpStatus, ListingKind, Right, TransferForm, TransferMethod};
+use uuid::Uuid;
 
 /// xorshift64*: enough spread for test data, and no dependency to build.
 pub struct Rng(u64);
@@ -17,7 +20,7 @@ impl Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -28,7 +31,7 @@ impl Rng {
 
     /// Uniform in `0..n` (`n` > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -151,6 +154,27 @@ const OWNERS: &[&str] = &[
     "Công ty Cổ phần Giải pháp Xanh",
 ];
 
+/// The organizations that sign transfer contracts: (kind, Vietnamese name prefix, English).
+const PARTIES: &[(OrganizationKind, &str, &str)] = &[
+    (OrganizationKind::Enterprise, "Công ty Cổ phần Công nghệ", "Technology JSC"),
+    (OrganizationKind::Enterprise, "Công ty TNHH Chế biến Nông sản", "Agricultural Processing Co., Ltd."),
+    (OrganizationKind::Enterprise, "Hợp tác xã Dịch vụ Nông nghiệp", "Agricultural Services Cooperative"),
+    (OrganizationKind::University, "Trường Đại học Kỹ thuật", "University of Engineering"),
+    (OrganizationKind::ResearchInstitute, "Viện Nghiên cứu Ứng dụng", "Applied Research Institute"),
+];
+
+/// The objects of a transfer under the 2017 text, all of them still listed today; equipment
+/// alone is not a transfer of technology.
+const OBJECTS: &[TransferObject] = &[
+    TransferObject::KnowHow,
+    TransferObject::TechnologyPlan,
+    TransferObject::TechnicalSolution,
+    TransferObject::Formula,
+    TransferObject::Software,
+    TransferObject::Data,
+    TransferObject::Rationalization,
+];
+
 const SURNAMES: &[&str] = &["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Võ", "Đặng", "Bùi", "Đỗ", "Huỳnh"];
 const GIVEN_NAMES: &[&str] = &["Minh Khoa", "Thu Hà", "Quốc Bảo", "Ngọc Ánh", "Văn Đức", "Thảo Vy", "Hữu Phước"];
 
@@ -236,6 +260,92 @@ impl Generator {
             "contact": { "name": contact_name, "email": format!("lienhe{}@example.vn", n % 1000) },
             "expires_at": expires_at,
         })
+    }
+
+    /// A version 7 id for a record made at `at`: ordered as the records were made (`newest` pages
+    /// sort by id) and, drawn from the seed, the same in every run.
+    pub fn id(&mut self, at: DateTime<Utc>) -> Uuid {
+        let mut random = [0u8; 10];
+        random[..8].copy_from_slice(&self.rng.next_u64().to_le_bytes());
+        random[8..].copy_from_slice(&self.rng.next_u64().to_le_bytes()[..2]);
+        uuid::Builder::from_unix_timestamp_millis(at.timestamp_millis() as u64, &random).into_uuid()
+    }
+
+    /// A company, university or institute that signs contracts: (kind, Vietnamese name,
+    /// province, English name).
+    pub fn party(&mut self, n: usize) -> (OrganizationKind, String, &'static str, String) {
+        let (kind, vi, en) = *self.rng.pick(PARTIES);
+        let province = *self.rng.pick(&self.provinces);
+        let place = Self::province_name(province);
+        (kind, format!("{vi} {place} số {}", n + 1), province, format!("{en} no. {}", n + 1))
+    }
+
+    /// A transfer contract of the technology of `listing` (the body it was made from), between
+    /// organizations `transferor` and `transferee`, brokered by `broker`, written on `day`: the
+    /// body of `POST /v1/contracts` and the status its lifecycle reaches. Registration is not
+    /// mandatory for these (domestic parties, no state money), so a signed contract may take
+    /// effect without one.
+    pub fn contract(
+        &mut self,
+        listing: &Value,
+        listing_id: Uuid,
+        (transferor, transferee, broker): (Uuid, Uuid, Uuid),
+        day: NaiveDate,
+    ) -> (Value, ContractStatus) {
+        let r = &mut self.rng;
+        let status = *r.pick(&[
+            ContractStatus::Draft,
+            ContractStatus::Signed,
+            ContractStatus::Signed,
+            ContractStatus::InEffect,
+            ContractStatus::InEffect,
+            ContractStatus::InEffect,
+            ContractStatus::Completed,
+            ContractStatus::Terminated,
+            ContractStatus::Cancelled,
+        ]);
+        let signed = !matches!(status, ContractStatus::Draft | ContractStatus::Cancelled);
+        let objects: Vec<&str> = r.some(OBJECTS, 3).into_iter().map(TransferObject::as_str).collect();
+        let forms: Vec<&str> = r.some(TransferForm::ALL, 2).into_iter().map(TransferForm::as_str).collect();
+        let mut methods = r.some(TransferMethod::ALL, 3);
+        // Machinery goes only with documents, training or experts (Art. 6).
+        if methods == [TransferMethod::EquipmentWithKnowhow] {
+            methods.insert(0, TransferMethod::Documents);
+        }
+        let methods: Vec<&str> = methods.into_iter().map(TransferMethod::as_str).collect();
+        let mode = *r.pick(PaymentMode::ALL);
+        let royalty = (mode != PaymentMode::LumpSum).then(|| (100 + r.below(900) as i64, *r.pick(RoyaltyBase::ALL)));
+        let kind = *r.pick(RightKind::ALL);
+        let exclusive = kind == RightKind::Ownership || r.chance(30);
+        let amount = (5 + r.below(500)) as i64 * 10_000_000;
+        let confidential = r.chance(25);
+        let term_months = 12 * (1 + r.below(10)) as i64;
+        (
+            json!({
+                "transferor": { "organization_id": transferor },
+                "transferee": { "organization_id": transferee },
+                "technology": {
+                    "name": listing["title"],
+                    "listing_id": listing_id,
+                    "field_codes": listing["field_codes"],
+                },
+                "objects": objects,
+                "forms": forms,
+                "methods": methods,
+                "rights": { "kind": kind.as_str(), "exclusive": exclusive, "sublicensing": !exclusive && r.chance(20), "territory": ["VN"] },
+                "value": { "amount": amount, "currency": "VND", "confidential": confidential },
+                "payment": {
+                    "mode": mode.as_str(),
+                    "royalty_rate_bp": royalty.map(|(rate, _)| rate),
+                    "royalty_base": royalty.map(|(_, base)| base.as_str()),
+                },
+                "signed_on": signed.then_some(day),
+                "effective_from": signed.then_some(day),
+                "term_months": term_months,
+                "brokered_by": broker,
+            }),
+            status,
+        )
     }
 
     /// An exchange of a province, as the operator registers one.

@@ -144,18 +144,35 @@ pub struct NewChange<'a> {
     pub data: serde_json::Value,
 }
 
+/// A change as its row is written, here and by [`crate::bulk`]. A `None` is written as NULL.
 #[derive(Insertable)]
-#[diesel(table_name = change_log)]
-struct NewChangeRow<'a> {
-    entity: &'a str,
-    entity_id: &'a str,
-    op: &'a str,
+#[diesel(table_name = change_log, treat_none_as_default_value = false)]
+pub(crate) struct NewChangeRow {
+    entity: &'static str,
+    entity_id: String,
+    op: String,
     version: i64,
-    actor: Option<&'a str>,
-    actor_organization: Option<&'a str>,
+    actor: Option<String>,
+    actor_organization: Option<String>,
     at: NaiveDateTime,
     data: String,
     audience: String,
+}
+
+impl NewChangeRow {
+    pub(crate) fn of(change: &NewChange<'_>) -> Self {
+        NewChangeRow {
+            entity: change.entity,
+            entity_id: change.entity_id.clone(),
+            op: change.op.to_owned(),
+            version: change.version,
+            actor: Some(change.author.actor.clone()),
+            actor_organization: change.author.organization.clone(),
+            at: change.at.naive_utc(),
+            data: change.data.to_string(),
+            audience: change.audience.stored(),
+        }
+    }
 }
 
 #[derive(Queryable, Selectable)]
@@ -174,19 +191,7 @@ struct ChangeRow {
 
 /// Appends one change; call it inside the transaction of the write it records.
 pub fn append(conn: &mut DbConn, change: &NewChange<'_>) -> Result<(), StoreError> {
-    diesel::insert_into(change_log::table)
-        .values(NewChangeRow {
-            entity: change.entity,
-            entity_id: &change.entity_id,
-            op: change.op,
-            version: change.version,
-            actor: Some(&change.author.actor),
-            actor_organization: change.author.organization.as_deref(),
-            at: change.at.naive_utc(),
-            data: change.data.to_string(),
-            audience: change.audience.stored(),
-        })
-        .execute(conn)?;
+    diesel::insert_into(change_log::table).values(NewChangeRow::of(change)).execute(conn)?;
     Ok(())
 }
 

@@ -286,9 +286,11 @@ impl From<StoredCertificate> for Certificate {
     }
 }
 
+/// A `None` is written as NULL, never as the column's default, so that rows also go through
+/// multi-row inserts and `COPY` ([`crate::bulk`]).
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = contracts, treat_none_as_null = true)]
-struct ContractRecord {
+#[diesel(table_name = contracts, treat_none_as_null = true, treat_none_as_default_value = false)]
+pub(crate) struct ContractRecord {
     id: String,
     status: String,
     transferor_org: Option<String>,
@@ -306,7 +308,7 @@ struct ContractRecord {
 }
 
 impl ContractRecord {
-    fn of(contract: &Contract) -> Self {
+    pub(crate) fn of(contract: &Contract) -> Self {
         let c = &contract.content;
         let today = refdata::vietnam_date(contract.updated_at);
         let duty = c.registration_duty(today);

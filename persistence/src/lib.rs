@@ -3,6 +3,7 @@
 //! speak domain types. Writes go through `versioned`, in the caller's transaction when it opened one,
 //! each appending to the change log.
 
+pub mod bulk;
 pub mod centers;
 pub mod change_log;
 pub mod circuit;

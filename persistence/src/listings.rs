@@ -289,10 +289,11 @@ impl From<StoredContent> for ListingContent {
     }
 }
 
-/// Every column as written from a domain listing.
+/// Every column as written from a domain listing. A `None` is written as NULL, never as the
+/// column's default, so that rows also go through multi-row inserts and `COPY` ([`crate::bulk`]).
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = listings, treat_none_as_null = true)]
-struct ListingRecord {
+#[diesel(table_name = listings, treat_none_as_null = true, treat_none_as_default_value = false)]
+pub(crate) struct ListingRecord {
     id: String,
     kind: String,
     status: String,
@@ -317,7 +318,7 @@ struct ListingRecord {
 }
 
 impl ListingRecord {
-    fn of(listing: &Listing) -> Self {
+    pub(crate) fn of(listing: &Listing) -> Self {
         let c = &listing.content;
         let live_source = c.source.as_ref().filter(|_| !listing.is_deleted());
         ListingRecord {
@@ -898,18 +899,23 @@ fn replace_fields(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError
     Ok(())
 }
 
-/// The listing's transfer forms, transfer methods and rights as rows, for filters and facets.
-fn replace_terms(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError> {
-    let id = listing.id.to_string();
-    diesel::delete(listing_terms::table.filter(listing_terms::listing_id.eq(&id))).execute(conn)?;
+/// The listing's transfer forms, transfer methods and rights as the rows of `listing_terms` keep
+/// them, for filters and facets.
+pub(crate) fn terms_of(listing: &Listing) -> Vec<String> {
     let c = &listing.content;
     let mut terms: Vec<String> = c.transfer_forms.iter().map(|w| term("transfer_form", w.as_str())).collect();
     terms.extend(c.transfer_methods.iter().map(|w| term("transfer_method", w.as_str())));
     terms.extend(c.rights.iter().map(|w| term("right", w.as_str())));
     terms.sort();
     terms.dedup();
+    terms
+}
+
+fn replace_terms(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError> {
+    let id = listing.id.to_string();
+    diesel::delete(listing_terms::table.filter(listing_terms::listing_id.eq(&id))).execute(conn)?;
     // One row at a time: multi-row inserts do not compile over a MultiConnection.
-    for t in terms {
+    for t in terms_of(listing) {
         diesel::insert_into(listing_terms::table)
             .values((listing_terms::listing_id.eq(&id), listing_terms::term.eq(t)))
             .execute(conn)?;

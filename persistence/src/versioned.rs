@@ -143,7 +143,7 @@ pub fn create<R: Versioned>(
 ) -> Result<(), StoreError> {
     write(conn, |conn| {
         insert(conn)?;
-        log(conn, record, "create", record.audience(), author, represent)
+        change_log::append(conn, &creation(record, author, represent))
     })
 }
 
@@ -188,17 +188,30 @@ fn log<R: Versioned>(
     author: &Author,
     represent: Represent<'_, R>,
 ) -> Result<(), StoreError> {
-    change_log::append(
-        conn,
-        &NewChange {
-            entity: R::ENTITY.as_str(),
-            entity_id: record.id().to_string(),
-            op,
-            version: record.version(),
-            audience,
-            author,
-            at: record.updated_at(),
-            data: represent(record),
-        },
-    )
+    change_log::append(conn, &change(record, op, audience, author, represent))
+}
+
+/// The change a write of `record` logs.
+fn change<'a, R: Versioned>(
+    record: &R,
+    op: &'a str,
+    audience: Audience,
+    author: &'a Author,
+    represent: Represent<'_, R>,
+) -> NewChange<'a> {
+    NewChange {
+        entity: R::ENTITY.as_str(),
+        entity_id: record.id().to_string(),
+        op,
+        version: record.version(),
+        audience,
+        author,
+        at: record.updated_at(),
+        data: represent(record),
+    }
+}
+
+/// The change [`create`] logs with a new record.
+pub fn creation<'a, R: Versioned>(record: &R, author: &'a Author, represent: Represent<'_, R>) -> NewChange<'a> {
+    change(record, "create", record.audience(), author, represent)
 }

@@ -13,6 +13,7 @@ use techex_domain::contract::{
     self as domain, Certificate, Contract, ContractAction, ContractContent, ContractStatus, Role, role_of, seeing,
 };
 use techex_domain::listing::{LifecycleAction, ListingStatus};
+use techex_domain::organization::Organization;
 use techex_domain::tax_code::TaxpayerKind;
 use techex_domain::{ListingId, Message, Text, ValidationErrors, refdata};
 use techex_persistence::change_log::Author;
@@ -54,6 +55,15 @@ fn answer(mut response: HttpResponseBuilder, contract: &Contract, role: Role, to
     kit::with_etag(response, contract, ContractResponse::seen_by(contract, role, today))
 }
 
+/// A party that names organization `org` of the hub, as its record describes it.
+pub fn fill_party(party: &mut domain::Party, org: &Organization) {
+    party.name = org.content.name.vi.clone();
+    party.taxpayer_kind = TaxpayerKind::Organization;
+    party.tax_code = org.content.tax_code.clone();
+    party.country = domain::VIETNAM.to_owned();
+    party.province = Some(org.province.clone());
+}
+
 /// Fills the parties that name an organization of the hub from its record, and checks that the
 /// organizations and the listing named exist.
 fn resolve(conn: &mut DbConn, content: &mut ContractContent) -> Result<(), ApiError> {
@@ -61,13 +71,7 @@ fn resolve(conn: &mut DbConn, content: &mut ContractContent) -> Result<(), ApiEr
     for (field, party) in [("transferor", &mut content.transferor), ("transferee", &mut content.transferee)] {
         let Some(id) = party.organization_id else { continue };
         match organizations::find(conn, id)? {
-            Some(org) => {
-                party.name = org.content.name.vi.clone();
-                party.taxpayer_kind = TaxpayerKind::Organization;
-                party.tax_code = org.content.tax_code.clone();
-                party.country = domain::VIETNAM.to_owned();
-                party.province = Some(org.province.clone());
-            }
+            Some(org) => fill_party(party, &org),
             None => {
                 errors.add(format!("{field}.organization_id"), Message::new(Text::UnknownOrganization).with("id", id))
             }
