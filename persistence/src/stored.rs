@@ -24,19 +24,26 @@ pub fn write<T: Serialize>(content: &T) -> String {
     value.to_string()
 }
 
+/// The shape of stored content, read while every other field is skipped.
+#[derive(Deserialize)]
+struct Shape {
+    #[serde(rename = "_shape", default)]
+    shape: u64,
+}
+
 /// Reads stored content of any shape up to the current one.
 pub fn read<T: DeserializeOwned>(text: &str) -> Result<T, String> {
-    let mut value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let shape = match &mut value {
-        Value::Object(fields) => fields.remove(SHAPE_KEY).and_then(|v| v.as_u64()).unwrap_or(0),
-        _ => 0,
-    };
+    // The shape first, then the content straight into `T` (which skips `_shape` as a field it
+    // does not know): twice through the text costs less than once into a tree of values and
+    // again out of it, on every read of a record.
+    let Shape { shape } = serde_json::from_str(text).map_err(|e| e.to_string())?;
     if shape > SHAPE {
         return Err(format!("written in shape {shape}, newer than this build's {SHAPE}"));
     }
     // Shapes 0 and 1 hold the same fields: nothing to bring up to date yet. A later shape that
-    // renames or moves a field upgrades older rows here, one shape at a time.
-    serde_json::from_value(value).map_err(|e| e.to_string())
+    // renames or moves a field reads older rows through a tree again, upgrading them one shape
+    // at a time.
+    serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
 /// Text in two languages as rows keep it.
