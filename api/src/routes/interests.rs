@@ -90,7 +90,6 @@ fn require_token(caller: &Caller) -> Result<(), ApiError> {
     caller.as_ref().map(|_| ()).ok_or(ApiError::Denied(Denied::Unauthenticated))
 }
 
-/// What a listing's interests answer with: private to the caller, never stored by caches.
 /// Tell a listing's publisher you are interested.
 ///
 /// Anyone may send: an API client (its organization is the sender), or anonymously with a name,

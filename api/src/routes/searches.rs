@@ -162,7 +162,6 @@ fn author(actor: &Actor) -> Author {
     Author::client(actor.client_id, actor.organization_id)
 }
 
-/// What the reads answer with: private to the caller.
 /// Save a search or subscribe to a listing's matches.
 ///
 /// With `query`, a saved search: from now on, every listing published or changed so that `GET

@@ -278,7 +278,6 @@ pub async fn create_webhook(
 /// A page of subscriptions.
 pub type WebhookPage = Page<WebhookResponse>;
 
-/// What the lists of subscriptions and of deliveries answer with: private to the caller.
 /// List subscriptions.
 ///
 /// The organization's subscriptions, in the order they were made; the operator sees everyone's.
