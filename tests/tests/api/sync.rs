@@ -447,6 +447,14 @@ backend_tests! {
         app.clock.advance(chrono::Duration::minutes(6));
         post_keyed(&app, None, &publish, "lost-2", &Value::Null).await.problem(409, "idempotency_answer_lost");
         assert_eq!(app.change_count(), changes + 1, "the move ran once");
+
+        // A key freed after the commit because its answer was not kept (a 5xx): lost at once.
+        let second = post_keyed(&app, None, "/v1/listings", "lost-3", &record("L-3")).await;
+        assert_eq!(second.status, StatusCode::CREATED, "{:#}", second.body);
+        lose_answer(&app, "lost-3", None);
+        techex_persistence::idempotency::release(&mut conn, &app.publisher.id, "lost-3").unwrap();
+        post_keyed(&app, None, "/v1/listings", "lost-3", &record("L-3")).await.problem(409, "idempotency_answer_lost");
+        assert_eq!(app.change_count(), changes + 2, "the creation ran once");
     }
 
     /// A key left unanswered by a stopped server whose request did not commit (it was cut short
