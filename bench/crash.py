@@ -150,6 +150,7 @@ acked_writes = []   # every acknowledged (listing id, version)
 in_flight = {}      # writer -> (tag, external ids) of the request it has not had answered
 errors = {}
 requests = {"sent": 0}
+answers_lost = []   # (tag, how many records) of the writes whose answer a kill lost, read back
 running = threading.Event()
 running.set()
 stop = threading.Event()
@@ -163,7 +164,9 @@ def note_error(status, body):
 
 def until_acknowledged(writer, tag, external_ids, send):
     """Sends until answered 2xx, as a client does: the same request (and key) again after a
-    broken connection, a 503 or a 409 in progress, waiting while the server is down."""
+    broken connection, a 503 or a 409 in progress, waiting while the server is down. None when
+    the write was carried out but its answer lost to a kill (409 idempotency_answer_lost): the
+    caller reads the records instead."""
     with lock:
         in_flight[writer] = (tag, external_ids)
     while True:
@@ -171,10 +174,13 @@ def until_acknowledged(writer, tag, external_ids, send):
         with lock:
             requests["sent"] += 1
         status, body = send()
-        if 200 <= status < 300:
+        lost = status == 409 and (body or {}).get("code") == "idempotency_answer_lost"
+        if 200 <= status < 300 or lost:
             with lock:
                 del in_flight[writer]
-            return body
+                if lost:
+                    answers_lost.append((tag, len(external_ids)))
+            return None if lost else body
         note_error(status, body)
         if status not in (0, 409, 503):
             raise SystemExit(f"unexpected answer {status}: {body}")
@@ -185,6 +191,15 @@ def acknowledge(external_id, listing_id, version, tag):
     with lock:
         acked[external_id] = (listing_id, version, tag)
         acked_writes.append((listing_id, version))
+
+
+def read_back(listing_id, tag):
+    """The record a write whose answer was lost left: it must be the write's (its tag) and
+    published, as the write made it."""
+    status, body = call("GET", f"/v1/listings/{listing_id}", token=token)
+    if status != 200 or body["status"] != "published" or not body["title"]["vi"].endswith(f"lô {tag}"):
+        raise SystemExit(f"an answer was lost, but the write is not there: {status} {body}")
+    return body
 
 
 def batch_writer(writer):
@@ -201,6 +216,15 @@ def batch_writer(writer):
         key = str(uuid.uuid4())
         body = until_acknowledged(writer, tag, chosen, lambda: call("POST", "/v1/listings/batch", {"items": items},
                                                                     token, key=key))
+        if body is None:
+            quoted = ",".join(f"'{external_id}'" for external_id in chosen)
+            found = sql("SELECT id, source_external_id FROM listings WHERE "
+                        f"source_exchange = 'crash' AND source_external_id IN ({quoted})")
+            if len(found) != len(chosen):
+                raise SystemExit(f"an answer was lost, but {len(found)} of {len(chosen)} records are there")
+            for listing_id, external_id in found:
+                acknowledge(external_id, listing_id, read_back(listing_id, tag)["version"], tag)
+            continue
         for item in body["items"]:
             if item["result"] == "failed":
                 raise SystemExit(f"a batch item failed: {item}")
@@ -220,8 +244,10 @@ def put_writer(writer):
         acknowledge(external_id, body["id"], body["version"], tag)
         if body["status"] != "published":
             key = str(uuid.uuid4())
+            listing_id = body["id"]
             body = until_acknowledged(writer, tag, [external_id], lambda: call(
-                "POST", f"/v1/listings/{body['id']}/publish", token=token, key=key))
+                "POST", f"/v1/listings/{listing_id}/publish", token=token, key=key))
+            body = body or read_back(listing_id, tag)
             acknowledge(external_id, body["id"], body["version"], tag)
 
 
@@ -275,11 +301,14 @@ undelivered = int(sql("SELECT count(*) FROM webhook_deliveries WHERE status <> '
 drained = time.monotonic() - load_stopped
 
 # Every acknowledged item there, at the version and with the content last acknowledged.
-found = 0
+found, differing = 0, []
 for external_id, (listing_id, version, tag) in acked.items():
     status, body = call("GET", f"/v1/listings/{listing_id}", token=token)
     if status == 200 and body["version"] == version and body["title"]["vi"].endswith(f"lô {tag}"):
         found += 1
+    else:
+        differing.append((external_id, f"acknowledged v{version} lô {tag}",
+                          f"found {status} v{body.get('version')} {body.get('title', {}).get('vi', '')[-10:]}"))
 logged = {(row[0], int(row[1])) for row in sql("SELECT entity_id, version FROM change_log WHERE entity = 'listing'")}
 unlogged = [write for write in acked_writes if write not in logged]
 # How long after each kill the deliveries the killed server held were delivered (the last of them).
@@ -304,10 +333,12 @@ with received_lock:
 print(f"writers: {WRITERS} ({(WRITERS + 1) // 2} batching {BATCH_ITEMS} records, {WRITERS // 2} one by one), "
       f"kill -9: {KILLS}, requests sent: {requests['sent']}")
 print(f"writes acknowledged (batch items and single requests): {len(acked_writes)}, to {len(acked)} records")
-print(f"records found afterwards at the version acknowledged: {found} of {len(acked)}")
+print(f"records found afterwards at the version acknowledged: {found} of {len(acked)} {differing or ''}".rstrip())
 print(f"acknowledged writes missing from the change log: {len(unlogged)}")
 print(f"requests in flight at a kill written halfway: {len(half_written)} {half_written or ''}".rstrip())
 print(f"errors seen by clients (then retried): {errors or 'none'}")
+print(f"writes whose answer a kill lost (409 idempotency_answer_lost, records read back): {len(answers_lost)} "
+      f"{answers_lost or ''}".rstrip())
 print("restart to ready: " + ", ".join(f"{t:.2f} s" for t in ready_times[1:]) + f" (first start {ready_times[0]:.2f} s)")
 print(f"deliveries pending at each kill: {pending_at_kill}")
 print(f"deliveries the killed server held at each kill, and the last of them delivered after: {resumed}")

@@ -78,7 +78,9 @@ fn idempotency_keys(spec: &mut OpenApi) {
                      another request is 422 `idempotency_key_reused`; while the first request runs, a retry \
                      waits up to 3 s, then hears 409 `idempotency_in_progress` with `Retry-After`. Server \
                      failures (5xx) and refusals of the caller (401, 403, 408, 413, 429) are not kept: a retry \
-                     runs again. Without a valid token the key is ignored.",
+                     runs again. A request whose write committed but whose answer was lost when its server \
+                     stopped is never run again: its retries hear 409 `idempotency_answer_lost` (read the \
+                     resource). Without a valid token the key is ignored.",
                 ))
                 .schema(Some(
                     ObjectBuilder::new()
@@ -123,6 +125,11 @@ fn idempotency_keys(spec: &mut OpenApi) {
                 "409",
                 "idempotency_in_progress",
                 "A request with the same `Idempotency-Key` is still running (`idempotency_in_progress`); retry after `Retry-After` seconds",
+            ),
+            (
+                "409",
+                "idempotency_answer_lost",
+                "The request with this `Idempotency-Key` was carried out, but its answer was lost when the server stopped (`idempotency_answer_lost`); read the resource",
             ),
             (
                 "422",

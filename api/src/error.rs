@@ -255,6 +255,9 @@ pub enum ApiError {
     IdempotencyKeyReused,
     /// An `Idempotency-Key` whose first request is still running.
     IdempotencyInProgress,
+    /// An `Idempotency-Key` whose first request committed its write, then lost its answer to a
+    /// stopped server.
+    IdempotencyAnswerLost,
     /// A failure an HTTP layer answered before any handler (CORS, rate limits), with its words.
     Http {
         status: StatusCode,
@@ -375,6 +378,7 @@ impl ApiError {
                 ("idempotency_key_reused", StatusCode::UNPROCESSABLE_ENTITY, T::TitleIdempotencyKeyReused)
             }
             IdempotencyInProgress => ("idempotency_in_progress", StatusCode::CONFLICT, T::TitleIdempotencyInProgress),
+            IdempotencyAnswerLost => ("idempotency_answer_lost", StatusCode::CONFLICT, T::TitleIdempotencyAnswerLost),
             DeliveryNotFound => ("delivery_not_found", StatusCode::NOT_FOUND, T::TitleDeliveryNotFound),
             InvalidToken => ("invalid_token", StatusCode::UNAUTHORIZED, T::TitleInvalidToken),
             Denied(D::Unauthenticated) => ("unauthorized", StatusCode::UNAUTHORIZED, T::TitleUnauthorized),
@@ -461,6 +465,7 @@ impl ApiError {
             ApiError::SourceNotHeld { exchange } => text(Text::SourceExchangeNotHeld).with("value", exchange),
             ApiError::IdempotencyKeyReused => text(Text::IdempotencyKeyReused),
             ApiError::IdempotencyInProgress => text(Text::IdempotencyInProgress),
+            ApiError::IdempotencyAnswerLost => text(Text::IdempotencyAnswerLost),
             ApiError::DeliveryNotFound => text(Text::NoSuchDelivery),
             ApiError::Http { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => text(Text::RetryLater),
             // Before routing, it is the CORS layer that refuses requests as malformed.
@@ -696,6 +701,7 @@ mod tests {
             ApiError::SourceNotHeld { exchange: "dongnai".into() },
             ApiError::IdempotencyKeyReused,
             ApiError::IdempotencyInProgress,
+            ApiError::IdempotencyAnswerLost,
             ApiError::DeliveryNotFound,
             ApiError::Unavailable(StoreError::NotFound(Entity::Listing)),
             ApiError::internal("boom"),

@@ -14,6 +14,10 @@
 //!   [`REPLAYED_FIELDS`]; a replay carries `Idempotent-Replayed: true`. Server failures (5xx) and
 //!   refusals of the caller rather than of the request (401, 403, 408, 413, 429) are not kept: a
 //!   retry runs again. Neither is an answer over [`STORED_BODY_MAX`].
+//! - The request runs holding its reservation ([`block`] carries it to the thread that writes),
+//!   so its write marks the key committed in the same transaction. A key left unanswered by a
+//!   stopped server, with its write committed, is never run again: its retries hear 409
+//!   `idempotency_answer_lost` (read the resource to learn what the request did).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,7 +34,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use techex_domain::Text;
 use techex_persistence::Db;
-use techex_persistence::idempotency::{self, Reservation, StoredResponse};
+use techex_persistence::idempotency::{self, Held, Reservation, StoredResponse};
 
 use crate::auth::KeySet;
 use crate::auth::caller::{Bearer, bearer};
@@ -70,6 +74,27 @@ pub fn set_holder(db: &Db, name: String) -> Result<usize, techex_persistence::St
     let name = HOLDER.get_or_init(|| name);
     let mut conn = db.conn()?;
     idempotency::release_held_by(&mut conn, name)
+}
+
+tokio::task_local! {
+    /// The reservation of the request running on this task.
+    static HELD: Held;
+}
+
+/// Runs `work` on a blocking thread as [`web::block`] does, holding the reservation of the
+/// request it runs for (if any): the writes it commits mark the key (see the module's
+/// documentation). Every write a request makes goes through it.
+pub async fn block<F, T>(work: F) -> Result<T, actix_web::error::BlockingError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let held = HELD.try_with(Clone::clone).ok();
+    web::block(move || {
+        let _holding = idempotency::hold(held);
+        work()
+    })
+    .await
 }
 
 /// Whether a key is 1 to [`KEY_MAX`] visible ASCII characters.
@@ -127,11 +152,14 @@ pub async fn idempotent(
         match reservation {
             Err(error) => return Ok(req.error_response(error)),
             Ok(Reservation::Reserved) => return run(req, next, db, client, key).await,
-            Ok(Reservation::Done { fingerprint: first, .. } | Reservation::InProgress { fingerprint: first, .. })
-                if first != fingerprint =>
-            {
+            Ok(
+                Reservation::Done { fingerprint: first, .. }
+                | Reservation::InProgress { fingerprint: first, .. }
+                | Reservation::AnswerLost { fingerprint: first },
+            ) if first != fingerprint => {
                 return Ok(req.error_response(ApiError::IdempotencyKeyReused));
             }
+            Ok(Reservation::AnswerLost { .. }) => return Ok(req.error_response(ApiError::IdempotencyAnswerLost)),
             Ok(Reservation::Done { response, .. }) => {
                 let (http, _) = req.into_parts();
                 return Ok(ServiceResponse::new(http, replay(&response)));
@@ -152,7 +180,8 @@ async fn run(
     client: String,
     key: String,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let outcome = next.call(req).await;
+    let held = Held { client: client.clone(), key: key.clone() };
+    let outcome = HELD.scope(held, next.call(req)).await;
     let (keep, response) = match outcome {
         Err(error) => (None, Err(error)),
         Ok(response) => {

@@ -274,11 +274,16 @@ catalog! {
     IdempotencyInProgress => "idempotency_in_progress",
         "a request with this Idempotency-Key is still running; retry after Retry-After seconds to hear its answer",
         "một yêu cầu mang Idempotency-Key này vẫn đang được xử lý; hãy thử lại sau số giây ghi trong Retry-After để nhận kết quả";
+    IdempotencyAnswerLost => "idempotency_answer_lost",
+        "the request with this Idempotency-Key was carried out, but its answer was lost when the server stopped; read the resource to see the outcome",
+        "yêu cầu mang Idempotency-Key này đã được thực hiện, nhưng kết quả trả lời bị mất khi máy chủ dừng; hãy đọc lại tài nguyên để biết kết quả";
     TitleSourceExchangeNotHeld => "source_exchange_not_held", "Source exchange not held",
         "Sàn nguồn không thuộc tổ chức";
     TitleIdempotencyKeyReused => "idempotency_key_reused", "Idempotency-Key reused", "Idempotency-Key bị dùng lại";
     TitleIdempotencyInProgress => "idempotency_in_progress", "Request with this Idempotency-Key in progress",
         "Yêu cầu mang Idempotency-Key này đang được xử lý";
+    TitleIdempotencyAnswerLost => "idempotency_answer_lost", "Answer to this Idempotency-Key lost",
+        "Kết quả của Idempotency-Key này bị mất";
 
     // The title of each problem, by its code.
     TitleMalformedJson => "malformed_json", "Malformed JSON", "JSON sai cú pháp";

@@ -187,6 +187,7 @@ impl Db {
 /// Use cases open it and pass the connection to every repository write they make, so writes to
 /// several records commit or fail together. Called inside an open transaction, it nests as a
 /// savepoint: its work is undone alone when it fails, and kept only if the outer one commits.
+/// The outer one also marks the `Idempotency-Key` its request holds (if any) as committed.
 ///
 /// SQLite transactions open with `BEGIN IMMEDIATE`, taking the write lock up front: a deferred
 /// transaction that reads and then writes fails at once when another writer went first, instead
@@ -213,7 +214,14 @@ where
         (DbConn::Pg(c), false) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN"),
     }
     .map_err(StoreError::from)?;
-    let outcome = work(conn);
+    // The request this thread runs for, if it came with an `Idempotency-Key`, is marked as
+    // committed with its write (see `crate::idempotency`).
+    let outcome = work(conn).and_then(|value| {
+        if !nested {
+            crate::idempotency::mark_committed(conn)?;
+        }
+        Ok(value)
+    });
     let end = match (&outcome, &mut *conn) {
         (Ok(_), DbConn::Sqlite(c)) => AnsiTransactionManager::commit_transaction(c),
         (Ok(_), DbConn::Pg(c)) => AnsiTransactionManager::commit_transaction(c),

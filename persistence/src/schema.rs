@@ -121,6 +121,7 @@ diesel::table! {
         body -> Nullable<Text>,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        committed_at -> Nullable<Timestamp>,
     }
 }
 

@@ -342,7 +342,7 @@ pub async fn batch_listings(
     let lang = crate::language::negotiate(&req);
     let mut sync = Sync::new(actor, clock.now(), **period);
     let db = db.get_ref().clone();
-    let results = web::block(move || {
+    let results = crate::idempotency::block(move || {
         let request: BatchRequest = parse_json(&body.0?)?;
         if request.items.is_empty() || request.items.len() > BATCH_MAX_ITEMS {
             let text = if request.items.is_empty() {

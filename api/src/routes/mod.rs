@@ -29,7 +29,6 @@ pub mod values_dto;
 pub mod vocabulary_dto;
 pub mod webhooks;
 
-use actix_web::web;
 use techex_persistence::{Db, DbConn};
 
 use serde::Serialize;
@@ -46,7 +45,7 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
 {
     let db = db.clone();
-    web::block(move || {
+    crate::idempotency::block(move || {
         let mut conn = db.conn()?;
         work(&mut conn)
     })

@@ -418,6 +418,69 @@ backend_tests! {
         }
     }
 
+    /// A server stopped after a request's write committed and before its answer was kept: the
+    /// retry never runs the write again, whether the key is freed by the server's restart or
+    /// deemed abandoned after 5 minutes; it hears `idempotency_answer_lost`.
+    async fn a_committed_write_whose_answer_was_lost_is_not_run_again(app: TestApp) {
+        let created = post_keyed(&app, None, "/v1/listings", "lost-1", &listing_body()).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
+        let changes = app.change_count();
+        lose_answer(&app, "lost-1", Some("server-a"));
+        // The restart of the server that held it.
+        let mut conn = app.db.conn().unwrap();
+        assert_eq!(techex_persistence::idempotency::release_held_by(&mut conn, "server-a").unwrap(), 1);
+        for _ in 0..2 {
+            let retry = post_keyed(&app, None, "/v1/listings", "lost-1", &listing_body()).await;
+            retry.problem(409, "idempotency_answer_lost");
+            assert_eq!(retry.header("idempotent-replayed"), None);
+        }
+        assert_eq!(app.change_count(), changes, "the creation ran once");
+        let other = post_keyed(&app, None, "/v1/listings", "lost-1", &record("L-1")).await;
+        other.problem(422, "idempotency_key_reused");
+        assert_eq!(techex_persistence::idempotency::release_held_by(&mut conn, "server-a").unwrap(), 0);
+
+        // On another server: abandoned after 5 minutes, the move is not replayed as illegal.
+        let publish = format!("/v1/listings/{}/publish", created.body["id"].as_str().unwrap());
+        let moved = post_keyed(&app, None, &publish, "lost-2", &Value::Null).await;
+        assert_eq!(moved.body["status"], "published", "{:#}", moved.body);
+        lose_answer(&app, "lost-2", None);
+        app.clock.advance(chrono::Duration::minutes(6));
+        post_keyed(&app, None, &publish, "lost-2", &Value::Null).await.problem(409, "idempotency_answer_lost");
+        assert_eq!(app.change_count(), changes + 1, "the move ran once");
+
+        // A key freed after the commit because its answer was not kept (a 5xx): lost at once.
+        let second = post_keyed(&app, None, "/v1/listings", "lost-3", &record("L-3")).await;
+        assert_eq!(second.status, StatusCode::CREATED, "{:#}", second.body);
+        lose_answer(&app, "lost-3", None);
+        techex_persistence::idempotency::release(&mut conn, &app.publisher.id, "lost-3").unwrap();
+        post_keyed(&app, None, "/v1/listings", "lost-3", &record("L-3")).await.problem(409, "idempotency_answer_lost");
+        assert_eq!(app.change_count(), changes + 2, "the creation ran once");
+    }
+
+    /// A key left unanswered by a stopped server whose request did not commit (it was cut short
+    /// or its write rolled back) is freed: the retry runs the request.
+    async fn a_request_that_did_not_commit_runs_again_on_retry(app: TestApp) {
+        let changes = app.change_count();
+        let mut conn = app.db.conn().unwrap();
+        let now = app.clock.now();
+        let reserved = techex_persistence::idempotency::reserve(&mut conn, &app.publisher.id, "cut-1", "-", now, now + chrono::Duration::hours(24), now - chrono::Duration::minutes(5), Some("server-a")).unwrap();
+        assert_eq!(reserved, techex_persistence::idempotency::Reservation::Reserved);
+        assert_eq!(techex_persistence::idempotency::release_held_by(&mut conn, "server-a").unwrap(), 1);
+        let ran = post_keyed(&app, None, "/v1/listings", "cut-1", &record("N-1")).await;
+        assert_eq!((ran.status, ran.header("idempotent-replayed")), (StatusCode::CREATED, None), "{:#}", ran.body);
+        assert_eq!(app.change_count(), changes + 1);
+
+        // A write refused inside its transaction (rolled back) leaves no mark either.
+        let refused = post_keyed(&app, None, "/v1/listings", "cut-2", &record("N-1")).await;
+        refused.problem(409, "duplicate_source");
+        lose_answer(&app, "cut-2", Some("server-a"));
+        assert_eq!(techex_persistence::idempotency::release_held_by(&mut conn, "server-a").unwrap(), 1);
+        let again = post_keyed(&app, None, "/v1/listings", "cut-2", &record("N-1")).await;
+        again.problem(409, "duplicate_source");
+        assert_eq!(again.header("idempotent-replayed"), None, "the request ran again");
+        assert_eq!(app.change_count(), changes + 1);
+    }
+
     /// A key is kept 24 hours: a day later the same key runs the request anew, and the periodic
     /// job forgets the keys past their time.
     async fn an_idempotency_key_is_forgotten_after_a_day(app: TestApp) {
@@ -446,4 +509,14 @@ async fn post_keyed(app: &TestApp, client: Option<&TestClient>, path: &str, key:
         Some(client) => app.as_client(client).send(req).await,
         None => app.send_as_publisher(req).await,
     }
+}
+
+/// Makes `key`'s answer lost, as when its server (named `holder`) stopped before keeping it.
+fn lose_answer(app: &TestApp, key: &str, holder: Option<&str>) {
+    use diesel::RunQueryDsl;
+    let holder = holder.map_or("NULL".to_owned(), |holder| format!("'{holder}'"));
+    let query = format!(
+        "UPDATE idempotency_keys SET status = NULL, body = NULL, headers = {holder} WHERE idempotency_key = '{key}'"
+    );
+    assert_eq!(diesel::sql_query(query).execute(&mut *app.db.conn().unwrap()).unwrap(), 1);
 }
