@@ -32,10 +32,18 @@ def progress(text):
 
 
 def free_port():
+    """A free port below the ephemeral range (32768 and up here): a port the kernel hands out
+    for port 0 could, while the killed server is down, go to another program (another run of
+    this script), whose server the clients would then talk to."""
     import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    while True:
+        port = random.randint(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
 
 
 PORT = free_port()
