@@ -390,6 +390,37 @@ impl<R: Listable, F: IntoParams + DeserializeOwned> Listed<R, F> {
     }
 }
 
+/// How a store pages and counts a resource organizations own (`owned_by_organization!`): one
+/// organization's records, or (`None`) everyone's.
+pub struct OwnedStore<T> {
+    pub count: fn(&mut DbConn, Option<Uuid>) -> Result<i64, StoreError>,
+    pub list: OwnedPage<T>,
+}
+
+/// Reads up to `limit` records of an organization (or everyone's) after a cursor's id.
+pub type OwnedPage<T> = fn(&mut DbConn, Option<Uuid>, Option<Uuid>, i64) -> Result<Vec<T>, StoreError>;
+
+impl<R: Listable, F: IntoParams + DeserializeOwned> Listed<R, F>
+where
+    R::Public: Serialize,
+{
+    /// Answers, private to the caller, with a page of `organization`'s records (everyone's for
+    /// `None`) as `store` reads them, each shown by `public`.
+    pub async fn respond_owned<T: Send + 'static>(
+        self,
+        store: OwnedStore<T>,
+        organization: Option<Uuid>,
+        id_of: impl Fn(&T) -> Uuid,
+        public: impl FnMut(T) -> R::Public,
+    ) -> Result<HttpResponse, ApiError> {
+        let read = move |conn: &mut DbConn, slice: Slice| {
+            let total = slice.total(|| (store.count)(conn, organization))?;
+            Ok(((store.list)(conn, organization, slice.after, slice.probe)?, total))
+        };
+        self.respond(CachePolicy::Private, read, id_of, public).await
+    }
+}
+
 /// What a page's reader gets: the rows to load come after `after` (the cursor's), at most `probe`
 /// of them (one more than the page, to know whether another follows).
 #[derive(Debug, Clone, Copy)]

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, OperatorCreateRefused, OperatorEditRefused, OperatorOnly, Problem, QueryRefused};
 use crate::extract::JsonBody;
-use crate::kit::{self, CachePolicy, Chosen, Listed, Operator, PageQuery, Resource};
+use crate::kit::{self, Chosen, Listed, Operator, PageQuery, Resource};
 use crate::language::LanguageQuery;
 use crate::query::FieldsQuery;
 pub use crate::routes::clients_dto::{
@@ -90,17 +90,8 @@ pub async fn list_clients(
     let organization =
         kit::query_id(asked.filters.organization.as_deref(), "organization", Text::NotOrganizationId, &mut errors);
     errors.finish(()).map_err(ApiError::InvalidQuery)?;
-    asked
-        .respond(
-            CachePolicy::Private,
-            move |conn, slice| {
-                let total = slice.total(|| clients::count(conn, organization))?;
-                Ok((clients::list(conn, organization, slice.after, slice.probe)?, total))
-            },
-            |c| c.id,
-            |c| ClientResponse::from(&c),
-        )
-        .await
+    let store = kit::OwnedStore { count: clients::count, list: clients::list };
+    asked.respond_owned(store, organization, |c| c.id, |c| ClientResponse::from(&c)).await
 }
 
 /// Read one API client (operator only).

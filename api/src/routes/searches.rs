@@ -249,17 +249,8 @@ pub type SearchPage = Page<SearchResponse>;
 pub async fn list_searches(caller: CallerOf, asked: Listed<SavedSearch>) -> Result<HttpResponse, ApiError> {
     let actor = keeper(&caller.0)?;
     let organization = (!actor.is_admin()).then_some(actor.organization_id);
-    asked
-        .respond(
-            CachePolicy::Private,
-            move |conn, slice| {
-                let total = slice.total(|| store::count(conn, organization))?;
-                Ok((store::list(conn, organization, slice.after, slice.probe)?, total))
-            },
-            |s| s.id,
-            |s| SearchResponse::from(&s),
-        )
-        .await
+    let store = kit::OwnedStore { count: store::count, list: store::list };
+    asked.respond_owned(store, organization, |s| s.id, |s| SearchResponse::from(&s)).await
 }
 
 /// Read a saved search or match subscription.

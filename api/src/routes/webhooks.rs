@@ -297,17 +297,8 @@ pub type WebhookPage = Page<WebhookResponse>;
 pub async fn list_webhooks(caller: CallerOf, asked: Listed<Webhook>) -> Result<HttpResponse, ApiError> {
     let actor = subscriber(&caller)?;
     let organization = (!actor.is_admin()).then_some(actor.organization_id);
-    asked
-        .respond(
-            CachePolicy::Private,
-            move |conn, slice| {
-                let total = slice.total(|| store::count(conn, organization))?;
-                Ok((store::list(conn, organization, slice.after, slice.probe)?, total))
-            },
-            |w| w.id,
-            |w| WebhookResponse::from(&w),
-        )
-        .await
+    let store = kit::OwnedStore { count: store::count, list: store::list };
+    asked.respond_owned(store, organization, |w| w.id, |w| WebhookResponse::from(&w)).await
 }
 
 /// Read a subscription.
