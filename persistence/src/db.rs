@@ -87,6 +87,11 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
 /// so that a burst during an outage, before the circuit opens, frees its threads quickly.
 pub const CONNECTION_WAIT: Duration = Duration::from_secs(1);
 
+/// The same wait on the embedded SQLite file, which has no outage to shed load for: a request
+/// queues behind slower ones (searches, facets, batches waiting for the writer ahead of them)
+/// instead of hearing 503 while sixteen callers share ten connections.
+pub const SQLITE_CONNECTION_WAIT: Duration = Duration::from_secs(10);
+
 /// The pool of connections the API shares; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
@@ -122,7 +127,10 @@ impl Db {
         let mut builder = Pool::builder()
             .max_size(pool_size)
             .test_on_check_out(false)
-            .connection_timeout(CONNECTION_WAIT)
+            .connection_timeout(match backend {
+                Backend::Postgres => CONNECTION_WAIT,
+                Backend::Sqlite => SQLITE_CONNECTION_WAIT,
+            })
             .connection_customizer(Box::new(SqlitePragmas));
         if backend == Backend::Postgres {
             builder = builder.error_handler(Box::new(OpenOnConnectionError(circuit.clone())));
@@ -284,6 +292,30 @@ mod tests {
                     let mut conn = db.conn()?;
                     write(&mut conn, |_| {
                         std::thread::sleep(Duration::from_millis(400));
+                        Ok::<_, StoreError>(())
+                    })
+                })
+            })
+            .collect();
+        let outcomes: Vec<Result<(), StoreError>> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+        let failed: Vec<String> = outcomes.iter().filter_map(|o| o.as_ref().err().map(|e| e.to_string())).collect();
+        assert!(failed.is_empty(), "{failed:?}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Four writers on two pooled connections, each holding its connection longer than
+    /// PostgreSQL's wait for one: on the embedded file they queue instead of hearing 503.
+    #[test]
+    fn sqlite_requests_queue_for_a_pooled_connection_longer_than_postgresql_ones() {
+        let dir = std::env::temp_dir().join(format!("techex-pool-wait-{}", uuid::Uuid::now_v7()));
+        let db = Db::connect(dir.join("hub.db").to_str().unwrap(), 2).unwrap();
+        let writers: Vec<_> = (0..4)
+            .map(|_| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    let mut conn = db.conn()?;
+                    write(&mut conn, |_| {
+                        std::thread::sleep(CONNECTION_WAIT + Duration::from_millis(200));
                         Ok::<_, StoreError>(())
                     })
                 })
