@@ -1,8 +1,10 @@
-//! Bulk loading, for national-scale data sets (`techex-bench`): the rows of each record are
-//! derived by the same code as the API's writes (the record's columns, its `listing_fields` and
-//! `listing_terms` rows, its `create` change with the representation the caller logs), and
-//! written many at a time: `COPY` on PostgreSQL, multi-row inserts on SQLite, one transaction per
-//! batch. Nothing is read back or checked against what is stored: the records must be new.
+//! Bulk writes of new records, for national-scale data sets (`techex-bench`) and the new listings
+//! of a `POST /v1/listings/batch`: the rows of each record are derived by the same code as the
+//! API's single writes (the record's columns, its `listing_fields` and `listing_terms` rows, its
+//! `create` change with the representation the caller logs), and written many at a time: `COPY`
+//! on PostgreSQL, multi-row inserts on SQLite, in one transaction (a savepoint inside the
+//! caller's). Nothing is read back or checked against what is stored: the records must be new,
+//! and a unique index that refuses one fails the whole write.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

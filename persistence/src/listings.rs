@@ -1,5 +1,7 @@
 //! Listings: their SQL and row mapping; writes go through [`crate::versioned`].
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
@@ -464,6 +466,54 @@ pub fn find_by_source(conn: &mut DbConn, exchange: &str, external_id: &str) -> R
         .optional()?
         .map(ListingRow::into_domain)
         .transpose()
+}
+
+/// The live listings of many source records (a batch's pushes), by record, as
+/// [`find_by_source`] finds each.
+pub fn find_by_sources(
+    conn: &mut DbConn,
+    records: &[(String, String)],
+) -> Result<HashMap<(String, String), Listing>, StoreError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Array, Text as SqlText};
+    let mut found = HashMap::with_capacity(records.len());
+    match &mut *conn {
+        // One lookup per record: a query costs no round trip in process, and with the statistics
+        // of `ANALYZE` (where the many listings without a source count as one value) SQLite plans
+        // lists of exchanges and ids as a scan of the whole table.
+        DbConn::Sqlite(_) => {
+            for (exchange, external_id) in records {
+                if let Some(listing) = find_by_source(conn, exchange, external_id)? {
+                    found.insert((exchange.clone(), external_id.clone()), listing);
+                }
+            }
+        }
+        // One index lookup per pair, in one query. With `= ANY` on each column instead,
+        // PostgreSQL 15 puts only the exchange in the index condition and filters every record of
+        // the exchange (25-80 ms for 100 records of an exchange holding 11,400, against 0.2 ms).
+        DbConn::Pg(pg) => {
+            let (exchanges, external_ids): (Vec<&str>, Vec<&str>) =
+                records.iter().map(|(exchange, external_id)| (exchange.as_str(), external_id.as_str())).unzip();
+            let rows: Vec<ListingRow> = listings::table
+                .filter(listings::deleted_at.is_null())
+                .filter(
+                    sql::<Bool>("(listings.source_exchange, listings.source_external_id) IN (SELECT * FROM unnest(")
+                        .bind::<Array<SqlText>, _>(exchanges)
+                        .sql(", ")
+                        .bind::<Array<SqlText>, _>(external_ids)
+                        .sql("))"),
+                )
+                .select(ListingRow::as_select())
+                .load(pg)?;
+            for row in rows {
+                let listing = row.into_domain()?;
+                if let Some(source) = &listing.content.source {
+                    found.insert((source.exchange.clone(), source.external_id.clone()), listing);
+                }
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// A condition on `listings` rows, boxed so a filter can add its parts one by one and any query on

@@ -1,5 +1,7 @@
 //! `/v1/listings`: technology offers and demands, their lifecycle and their pages.
 
+use std::collections::HashMap;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
@@ -13,7 +15,7 @@ use techex_domain::{
 };
 use techex_persistence::change_log::Author;
 use techex_persistence::listings::{self, Facet, ListingFilter, ListingWrite, Refine};
-use techex_persistence::{Db, DbConn, Entity, organizations};
+use techex_persistence::{Db, DbConn, Entity, StoreError, organizations};
 use utoipa::IntoParams;
 
 use crate::auth::CallerOf;
@@ -668,6 +670,7 @@ pub(crate) fn check_claims(
     actor: &access::Actor,
     listing: &Listing,
     before: Option<&ListingContent>,
+    holders: &mut Holders,
 ) -> Result<(), ApiError> {
     let mut errors = ValidationErrors::default();
     let content = &listing.content;
@@ -690,12 +693,28 @@ pub(crate) fn check_claims(
     }
     let source_key = |c: &ListingContent| c.source.as_ref().map(|s| (s.exchange.clone(), s.external_id.clone()));
     if let Some((exchange, _)) = source_key(content).filter(|key| Some(key) != before.and_then(source_key).as_ref()) {
-        let holder = organizations::source_exchange_holder(conn, &exchange)?;
+        let holder = holders.of(conn, &exchange)?;
         if holder.is_none() || holder != listing.publisher {
             errors.add("source.exchange", Message::new(Text::SourceExchangeNotHeld).with("value", &exchange));
         }
     }
     errors.finish(()).map_err(ApiError::Validation)
+}
+
+/// The holders of source exchanges as one request looked them up: a batch asks the database once
+/// per exchange, not once per item (its items write listings, never exchanges).
+#[derive(Default)]
+pub(crate) struct Holders(HashMap<String, Option<uuid::Uuid>>);
+
+impl Holders {
+    pub(crate) fn of(&mut self, conn: &mut DbConn, exchange: &str) -> Result<Option<uuid::Uuid>, StoreError> {
+        if let Some(holder) = self.0.get(exchange) {
+            return Ok(*holder);
+        }
+        let holder = organizations::source_exchange_holder(conn, exchange)?;
+        self.0.insert(exchange.to_owned(), holder);
+        Ok(holder)
+    }
 }
 
 pub(crate) fn author(actor: &access::Actor) -> Author {
@@ -812,7 +831,7 @@ pub async fn create_listing(
     let listing = Listing::draft(valid, Some(actor.organization_id), now);
     let author = author(&actor);
     let listing = with_conn(&db, move |conn| {
-        check_claims(conn, &actor, &listing, None)?;
+        check_claims(conn, &actor, &listing, None, &mut Holders::default())?;
         kit::create(conn, &listing, &author, |conn| listings::insert(conn, &listing))?;
         Ok(listing)
     })
@@ -868,7 +887,7 @@ pub async fn update_listing(
             }
             let before = listing.content.clone();
             listing.revise(valid, now, access::edits_skip_review(actor));
-            check_claims(conn, actor, listing, Some(&before))?;
+            check_claims(conn, actor, listing, Some(&before), &mut Holders::default())?;
             Ok(ListingWrite::Updated)
         })
     })

@@ -3,13 +3,13 @@
 //! updates one; `POST /v1/listings/batch` does up to 1,000 such pushes and lifecycle moves, each
 //! on its own. The rules of a listing are those of [`crate::routes::listings`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, post, put, web};
 use chrono::{DateTime, Utc};
 use techex_domain::access::{self, Actor, Caller, lifecycle_action};
-use techex_domain::listing::{EXTERNAL_ID_MAX, Source};
+use techex_domain::listing::{EXTERNAL_ID_MAX, Source, ValidContent};
 use techex_domain::values::is_exchange_code;
 use techex_domain::{
     Lang, LifecycleAction, Listing, ListingContent, ListingId, ListingStatus, Message, RestorePeriod, Text,
@@ -17,14 +17,15 @@ use techex_domain::{
 };
 use techex_persistence::change_log::Author;
 use techex_persistence::listings::{self, ListingWrite};
-use techex_persistence::{Constraint, Db, DbConn, Entity, db, organizations};
+use techex_persistence::{Constraint, Db, DbConn, Entity, bulk, db};
 
 use crate::auth::CallerOf;
 use crate::clock::Clock;
 use crate::error::{ApiError, BodyRefused, Problem, StaleVersion};
 use crate::extract::{JsonBody, RawBody, from_value, parse_json};
 use crate::kit;
-use crate::routes::listings::{ListingResponse, author, check_claims, move_in, with_etag};
+use crate::kit::Resource;
+use crate::routes::listings::{Holders, ListingResponse, author, check_claims, move_in, with_etag};
 use crate::routes::listings_dto as dto;
 use crate::routes::listings_sync_dto::{
     BATCH_BODY_LIMIT, BATCH_MAX_ITEMS, BatchItem, BatchItemResult, BatchOp, BatchRequest, BatchResponse, SyncResult,
@@ -67,35 +68,58 @@ impl SourceRecord {
     }
 }
 
-/// What one sync needs beyond its item: who writes, when, and which exchanges its organization
-/// holds (looked up once per exchange in a batch).
+/// What one sync needs beyond its item: who writes, when, and which exchanges hold which
+/// records (looked up once per exchange in a batch). A batch also reads the listings of all its
+/// records at once and writes its new listings together (see [`Sync::prefetch`]).
 pub(crate) struct Sync {
     actor: Actor,
     caller: Caller,
     author: Author,
     now: DateTime<Utc>,
     period: RestorePeriod,
-    held: HashMap<String, bool>,
+    holders: Holders,
+    /// The live listings of the batch's records as read before its first item, until a move
+    /// (which may change any of them) makes it stale; `None` for a single push.
+    known: Option<HashMap<(String, String), Listing>>,
+    /// The records the batch's items named so far: one named again is read afresh.
+    named: HashSet<(String, String)>,
+    /// New listings not written yet, with their item's index, record and content.
+    pending: Vec<Pending>,
 }
+
+struct Pending {
+    index: usize,
+    record: SourceRecord,
+    valid: ValidContent,
+    listing: Listing,
+}
+
+/// What each item of a batch did, by index; `None` while its write waits in [`Sync::pending`].
+type Outcomes = Vec<Option<Result<(Listing, SyncResult), ApiError>>>;
 
 impl Sync {
     fn new(actor: Actor, now: DateTime<Utc>, period: RestorePeriod) -> Self {
-        Sync { author: author(&actor), caller: Some(actor.clone()), actor, now, period, held: HashMap::new() }
+        Sync {
+            author: author(&actor),
+            caller: Some(actor.clone()),
+            actor,
+            now,
+            period,
+            holders: Holders::default(),
+            known: None,
+            named: HashSet::new(),
+            pending: Vec::new(),
+        }
     }
 
     /// Refuses a source exchange the caller's organization does not hold, before anything about
     /// its records is looked at: the answer is the same whether a record exists or not.
     fn check_held(&mut self, conn: &mut DbConn, exchange: &str) -> Result<(), ApiError> {
-        let held = match self.held.get(exchange) {
-            Some(held) => *held,
-            None => {
-                let holder = organizations::source_exchange_holder(conn, exchange)?;
-                let held = holder == Some(self.actor.organization_id);
-                self.held.insert(exchange.to_owned(), held);
-                held
-            }
-        };
-        if held { Ok(()) } else { Err(ApiError::SourceNotHeld { exchange: exchange.to_owned() }) }
+        if self.holders.of(conn, exchange)? == Some(self.actor.organization_id) {
+            Ok(())
+        } else {
+            Err(ApiError::SourceNotHeld { exchange: exchange.to_owned() })
+        }
     }
 
     /// Creates or updates the listing of `record` with `content` (whose `source` is the record's),
@@ -110,6 +134,16 @@ impl Sync {
     ) -> Result<(Listing, SyncResult), ApiError> {
         self.check_held(conn, &record.exchange)?;
         let valid = content.validate(self.now).map_err(ApiError::Validation)?;
+        self.upsert_valid(conn, record, valid, expected)
+    }
+
+    fn upsert_valid(
+        &mut self,
+        conn: &mut DbConn,
+        record: &SourceRecord,
+        valid: ValidContent,
+        expected: Option<&str>,
+    ) -> Result<(Listing, SyncResult), ApiError> {
         // Twice at most: a concurrent push of the same record may create it between the lookup
         // and the insert (PostgreSQL); the second round updates what it created.
         let mut attempt = 0;
@@ -126,28 +160,34 @@ impl Sync {
         }
     }
 
+    /// A new draft of `valid`, checked as [`Sync::create`] checks it, not written yet.
+    fn draft(&mut self, conn: &mut DbConn, valid: ValidContent) -> Result<Listing, ApiError> {
+        let listing = Listing::draft(valid, Some(self.actor.organization_id), self.now);
+        check_claims(conn, &self.actor, &listing, None, &mut self.holders)?;
+        Ok(listing)
+    }
+
     fn create(
-        &self,
+        &mut self,
         conn: &mut DbConn,
-        valid: techex_domain::listing::ValidContent,
+        valid: ValidContent,
         expected: Option<&str>,
     ) -> Result<(Listing, SyncResult), ApiError> {
         if expected.is_some() {
             // If-Match names a version of a listing that does not exist (RFC 9110 13.1.1).
             return Err(ApiError::PreconditionFailed { entity: Entity::Listing, current: 0 });
         }
-        let listing = Listing::draft(valid, Some(self.actor.organization_id), self.now);
-        check_claims(conn, &self.actor, &listing, None)?;
+        let listing = self.draft(conn, valid)?;
         // The unique index on the source refuses a concurrent creation of the same record.
         kit::create(conn, &listing, &self.author, |conn| listings::insert(conn, &listing))?;
         Ok((listing, SyncResult::Created))
     }
 
     fn update(
-        &self,
+        &mut self,
         conn: &mut DbConn,
         existing: Listing,
-        valid: techex_domain::listing::ValidContent,
+        valid: ValidContent,
         expected: Option<&str>,
     ) -> Result<(Listing, SyncResult), ApiError> {
         access::may_edit_listing(&self.caller, &existing)?;
@@ -157,20 +197,102 @@ impl Sync {
         }
         let read_version = existing.version;
         let now = self.now;
+        let (caller, holders) = (&self.caller, &mut self.holders);
         let listing =
             kit::modify(conn, existing.id, &self.author, |conn, listing: &mut Listing| -> Result<_, ApiError> {
-                let actor = access::may_edit_listing(&self.caller, listing)?;
+                let actor = access::may_edit_listing(caller, listing)?;
                 kit::check_version(listing, expected)?;
                 if valid.content == listing.content {
                     return Ok(ListingWrite::Unchanged);
                 }
                 let before = listing.content.clone();
                 listing.revise(valid, now, access::edits_skip_review(actor));
-                check_claims(conn, actor, listing, Some(&before))?;
+                check_claims(conn, actor, listing, Some(&before), holders)?;
                 Ok(ListingWrite::Updated)
             })?;
         let result = if listing.version == read_version { SyncResult::Unchanged } else { SyncResult::Updated };
         Ok((listing, result))
+    }
+
+    /// Reads the live listings of every record the batch's upserts name, in one query instead
+    /// of one per item.
+    fn prefetch(&mut self, conn: &mut DbConn, planned: &[Result<Planned, ApiError>]) -> Result<(), ApiError> {
+        let records: Vec<(String, String)> = planned
+            .iter()
+            .filter_map(|item| match item {
+                Ok(Planned::Upsert(record, _)) => Some((record.exchange.clone(), record.external_id.clone())),
+                _ => None,
+            })
+            .collect();
+        self.known = Some(listings::find_by_sources(conn, &records)?);
+        Ok(())
+    }
+
+    /// [`Sync::upsert`] within a batch: the same checks and answer, with the listing read by
+    /// [`Sync::prefetch`], and a new listing kept in [`Sync::pending`] (`Ok(None)`) to be written
+    /// with the others. Whatever changes a listing first writes the pending ones, so the change
+    /// log keeps the order of the items.
+    fn push(
+        &mut self,
+        conn: &mut DbConn,
+        index: usize,
+        record: SourceRecord,
+        content: ListingContent,
+        outcomes: &mut Outcomes,
+    ) -> Result<Option<(Listing, SyncResult)>, ApiError> {
+        self.check_held(conn, &record.exchange)?;
+        let valid = content.validate(self.now).map_err(ApiError::Validation)?;
+        let key = (record.exchange.clone(), record.external_id.clone());
+        let first = self.named.insert(key.clone());
+        match self.known.as_mut().filter(|_| first).map(|known| known.remove(&key)) {
+            Some(None) => {
+                let listing = self.draft(conn, valid.clone())?;
+                self.pending.push(Pending { index, record, valid, listing });
+                Ok(None)
+            }
+            Some(Some(existing)) => {
+                let writes =
+                    access::may_edit_listing(&self.caller, &existing).is_ok() && valid.content != existing.content;
+                if writes {
+                    self.flush(conn, outcomes)?;
+                }
+                self.update(conn, existing, valid, None).map(Some)
+            }
+            None => {
+                self.flush(conn, outcomes)?;
+                self.upsert_valid(conn, &record, valid, None).map(Some)
+            }
+        }
+    }
+
+    /// Writes the pending new listings, each with its `create` change, in one go (multi-row
+    /// inserts, `COPY` on PostgreSQL; see [`bulk`]) in a savepoint. If that fails (a concurrent
+    /// batch created one of their records meanwhile), the savepoint is undone and each is pushed
+    /// alone, as outside a batch, with its own answer.
+    fn flush(&mut self, conn: &mut DbConn, outcomes: &mut Outcomes) -> Result<(), ApiError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let mut rows = bulk::Batch::default();
+        for item in &pending {
+            rows.listing(&item.listing, &self.author, &Listing::public);
+        }
+        match rows.write(conn) {
+            Ok(()) => {
+                for item in pending {
+                    outcomes[item.index] = Some(Ok((item.listing, SyncResult::Created)));
+                }
+            }
+            Err(error) => {
+                log::debug!("the new listings of a batch are pushed one by one: {error}");
+                for item in pending {
+                    let outcome = self.upsert_valid(conn, &item.record, item.valid, None);
+                    outcomes[item.index] = Some(fail_on_server_error(outcome.map_err(|e| within(e, "listing.")))?);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A lifecycle move of the listing named by id or source; `unchanged` when the listing is
@@ -195,6 +317,14 @@ impl Sync {
         }
         let moved = move_in(conn, &self.caller, &self.author, listing.id, None, self.now, self.period, requested)?;
         Ok((moved, SyncResult::Moved))
+    }
+}
+
+/// An item's outcome, or the batch's failure when the server failed (nothing of it is written).
+fn fail_on_server_error<T>(outcome: Result<T, ApiError>) -> Result<Result<T, ApiError>, ApiError> {
+    match outcome {
+        Err(error) if error.code().1.is_server_error() => Err(error),
+        other => Ok(other),
     }
 }
 
@@ -352,28 +482,42 @@ pub async fn batch_listings(
             };
             return Err(ApiError::Validation(ValidationErrors::single("items", text)));
         }
+        let planned: Vec<Result<Planned, ApiError>> = request.items.into_iter().map(plan).collect();
         let mut conn = db.conn()?;
-        // One transaction for the batch, each item in a savepoint of its own: a failed item is
+        // One transaction for the batch, each write in a savepoint of its own: a failed item is
         // undone alone, and the good ones commit together at the end.
         db::write(&mut conn, |conn| {
-            let mut results = Vec::with_capacity(request.items.len());
-            for (index, item) in request.items.into_iter().enumerate() {
-                let outcome = do_item(conn, &mut sync, item);
-                if let Err(error) = &outcome
-                    && error.code().1.is_server_error()
-                {
-                    return Err(outcome.unwrap_err());
+            sync.prefetch(conn, &planned)?;
+            let mut outcomes: Outcomes = Vec::with_capacity(planned.len());
+            for (index, item) in planned.into_iter().enumerate() {
+                outcomes.push(None);
+                let outcome = match item {
+                    Ok(item) => do_item(conn, &mut sync, index, item, &mut outcomes),
+                    Err(error) => Err(error),
+                };
+                if let Some(outcome) = fail_on_server_error(outcome)?.transpose() {
+                    outcomes[index] = Some(outcome);
                 }
-                results.push(item_result(index as u32, outcome, lang));
             }
-            Ok(results)
+            sync.flush(conn, &mut outcomes)?;
+            Ok(outcomes
+                .into_iter()
+                .enumerate()
+                .map(|(index, outcome)| item_result(index as u32, outcome.expect("every item answered"), lang))
+                .collect::<Vec<_>>())
         })
     })
     .await??;
     Ok(HttpResponse::Ok().json(BatchResponse { items: results }))
 }
 
-fn do_item(conn: &mut DbConn, sync: &mut Sync, item: serde_json::Value) -> Result<(Listing, SyncResult), ApiError> {
+/// What an item asks for, read and checked before the batch touches the database.
+enum Planned {
+    Upsert(SourceRecord, Box<ListingContent>),
+    Move(MoveTarget, LifecycleAction),
+}
+
+fn plan(item: serde_json::Value) -> Result<Planned, ApiError> {
     let item: BatchItem = from_value(item)?;
     let mut errors = ValidationErrors::default();
     let action = match item.op {
@@ -405,7 +549,7 @@ fn do_item(conn: &mut DbConn, sync: &mut Sync, item: serde_json::Value) -> Resul
         errors.finish(()).map_err(ApiError::Validation)?;
         let record = record.expect("a record without errors");
         let content = content_for(&record, listing, "listing.source")?;
-        return sync.upsert(conn, &record, content, None).map_err(|error| within(error, "listing."));
+        return Ok(Planned::Upsert(record, Box::new(content)));
     };
     if item.listing.is_some() {
         errors.add("listing", Text::BatchNoListingHere);
@@ -421,7 +565,28 @@ fn do_item(conn: &mut DbConn, sync: &mut Sync, item: serde_json::Value) -> Resul
         }
     };
     errors.finish(()).map_err(ApiError::Validation)?;
-    sync.move_listing(conn, target.expect("a target without errors"), action)
+    Ok(Planned::Move(target.expect("a target without errors"), action))
+}
+
+/// Does an item; `Ok(None)` while its new listing waits to be written (see [`Sync::push`]).
+fn do_item(
+    conn: &mut DbConn,
+    sync: &mut Sync,
+    index: usize,
+    item: Planned,
+    outcomes: &mut Outcomes,
+) -> Result<Option<(Listing, SyncResult)>, ApiError> {
+    match item {
+        Planned::Upsert(record, content) => {
+            sync.push(conn, index, record, *content, outcomes).map_err(|error| within(error, "listing."))
+        }
+        Planned::Move(target, action) => {
+            // The move may read a pending listing, and changes what the batch read before.
+            sync.flush(conn, outcomes)?;
+            sync.known = None;
+            sync.move_listing(conn, target, action).map(Some)
+        }
+    }
 }
 
 /// A validation problem of the listing of an item, its fields named from the item.

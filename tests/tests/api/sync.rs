@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
+use techex_persistence::change_log;
 use techex_tests::{FIXTURE_EXCHANGE, Reply, TestApp, TestClient, backend_tests, listing_body, listing_with};
 
 const RECORD: &str = "/v1/listings/by-source/cong-thu-nghiem/SP-2024-117";
@@ -282,6 +283,100 @@ backend_tests! {
         assert!(results(&again).iter().all(|r| r == "unchanged"));
         assert_eq!(app.change_count(), before + 1000);
         println!("batch of 1000 on {}: created in {created:?}, unchanged in {unchanged:?}", app.backend_name());
+    }
+
+    /// A batch mixing new, changed, unchanged and invalid records, a record named twice and a
+    /// move between them answers each item as it would alone, writes nothing of a failed item,
+    /// and logs its changes in the order of its items.
+    async fn a_mixed_batch_answers_and_logs_each_item_in_order(app: TestApp) {
+        let changed = app.create_listing(&record("X-changed")).await;
+        let same = app.create_listing(&record("X-same")).await;
+        let before = app.change_count();
+        let with = |external_id: &str, changes: Value| {
+            let mut body = listing_with(changes);
+            body["source"] = json!({"exchange": FIXTURE_EXCHANGE, "external_id": external_id});
+            json!({"op": "upsert", "listing": body})
+        };
+        let reply = batch(&app, json!([
+            {"op": "upsert", "listing": record("X-new-1")},
+            with("X-changed", json!({"trl": 5})),
+            {"op": "upsert", "listing": record("X-same")},
+            with("X-bad", json!({"trl": 12})),
+            {"op": "upsert", "listing": record("X-new-2")},
+            with("X-new-1", json!({"trl": 8})),
+            {"op": "upsert", "listing": record("X-new-2")},
+            {"op": "publish", "source": {"exchange": FIXTURE_EXCHANGE, "external_id": "X-new-1"}},
+            {"op": "upsert", "listing": record("X-new-3")},
+            with("X-new-1", json!({"trl": 8})),
+            with("X-bad-2", json!({"title": {"vi": ""}})),
+        ])).await;
+        assert_eq!(
+            results(&reply),
+            ["created", "updated", "unchanged", "failed", "created", "updated", "unchanged", "moved", "created", "unchanged", "failed"]
+        );
+        let items = reply.body["items"].as_array().unwrap();
+        let id = |index: usize| items[index]["id"].as_str().unwrap().to_owned();
+        assert_eq!(id(1), changed);
+        assert_eq!((id(2), items[2]["version"].as_i64()), (same, Some(1)));
+        assert_eq!((id(5), id(7), id(9)), (id(0), id(0), id(0)), "a record named again is the listing made before");
+        assert_eq!(id(6), id(4));
+        assert_eq!([&items[0]["version"], &items[5]["version"], &items[7]["version"], &items[9]["version"]], [1, 2, 3, 3]);
+        assert_eq!(items[3]["problem"]["errors"][0]["field"], "listing.trl");
+        assert_eq!(items[10]["problem"]["code"], "validation_failed");
+        assert_eq!(items[7]["status"], "published");
+
+        let logged = change_log::audit(
+            &mut app.db.conn().unwrap(),
+            &change_log::AuditQuery { entity: Some("listing"), limit: 6, ..Default::default() },
+        )
+        .unwrap();
+        let logged: Vec<(String, String)> = logged.into_iter().rev().map(|c| (c.entity_id, c.op)).collect();
+        let expected: Vec<(String, String)> =
+            [(0, "create"), (1, "update"), (4, "create"), (5, "update"), (7, "publish"), (8, "create")]
+                .into_iter()
+                .map(|(index, op)| (id(index), op.to_owned()))
+                .collect();
+        assert_eq!(logged, expected, "one change per write, in the order of the items");
+        assert_eq!(app.change_count(), before + 6);
+        for bad in ["X-bad", "X-bad-2"] {
+            let pushed = put(&app, None, &by_source(bad), &record(bad)).await;
+            assert_eq!(pushed.header("sync-result"), Some("created"), "a failed item stored nothing of itself");
+        }
+    }
+
+    /// Batches pushing overlapping records at once, each with its own content: every item is
+    /// answered (none failed, no server error), each record is one listing, and every write that
+    /// was answered is logged once.
+    #[options(techex_tests::Options { pool_size: 8, ..Default::default() })]
+    async fn concurrent_batches_of_overlapping_records_make_each_listing_once(app: TestApp) {
+        const BATCHES: usize = 4;
+        let before = app.change_count();
+        let send = |number: usize| {
+            let items: Vec<Value> = (number * 10..number * 10 + 20)
+                .map(|i| {
+                    let mut body = record(&format!("O-{i}"));
+                    body["keywords"] = json!([format!("batch-{number}")]);
+                    json!({"op": "upsert", "listing": body})
+                })
+                .collect();
+            batch(&app, Value::Array(items))
+        };
+        let replies = futures_util::future::join_all((0..BATCHES).map(send)).await;
+        let mut ids: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let mut writes = 0;
+        for (number, reply) in replies.iter().enumerate() {
+            for (offset, result) in results(reply).iter().enumerate() {
+                assert!(["created", "updated"].contains(&result.as_str()), "batch {number}: {:#}", reply.body);
+                writes += 1;
+                let external_id = format!("O-{}", number * 10 + offset);
+                let id = reply.body["items"][offset]["id"].as_str().unwrap().to_owned();
+                assert_eq!(ids.entry(external_id).or_insert_with(|| id.clone()), &id, "one listing per record");
+            }
+        }
+        assert_eq!(ids.len(), BATCHES * 10 + 10);
+        assert_eq!(app.change_count(), before + writes);
+        let drafts = app.get("/v1/listings?status=draft&limit=100").await;
+        assert_eq!(drafts.body["items"].as_array().unwrap().len(), ids.len());
     }
 
     /// A retry with the same key replays the first answer, status, body and fields, and writes
