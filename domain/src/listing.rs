@@ -655,6 +655,13 @@ impl Listing {
         fold(&parts.join(" "))
     }
 
+    /// The listing's kind, province and fields as tokens of the full-text index (see
+    /// [`crate::search::filter_tokens`]).
+    pub fn search_filters(&self) -> String {
+        let c = &self.content;
+        crate::search::filter_tokens(c.kind.as_str(), &self.province, &c.field_codes)
+    }
+
     /// The title in both languages, folded: words found there rank higher (see [`crate::search`]).
     pub fn search_title(&self) -> String {
         let title = &self.content.title;

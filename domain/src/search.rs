@@ -219,6 +219,45 @@ impl SearchQuery {
     }
 }
 
+/// A filter a search may carry into the PostgreSQL full-text index beside its words, so the
+/// index intersects the words and the filters itself instead of the database combining large
+/// row sets (a common word and a province each match tens of thousands of listings at 1,000,000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexFilter {
+    Kind,
+    /// A current province code.
+    Province,
+    /// The start (one to three digits) of a level-2 field code.
+    Field,
+}
+
+impl IndexFilter {
+    /// The token of a filter value: `/kind/offer`, `/province/79`, `/field/20`. A folded word
+    /// holds letters and digits only, so no word is a token nor the start of one (a prefix query
+    /// never reaches them); PostgreSQL's parser keeps such a path as one token (`file`).
+    pub fn token(self, value: &str) -> String {
+        let name = match self {
+            IndexFilter::Kind => "kind",
+            IndexFilter::Province => "province",
+            IndexFilter::Field => "field",
+        };
+        format!("/{name}/{value}")
+    }
+}
+
+/// The filter tokens of a listing (see [`IndexFilter`]): its kind, its current province, and
+/// every start of each of its field codes (`206` gives `2`, `20`, `206`), so a field filter of
+/// any length is one token. Starts in text order, each once, as migration 000020 writes them.
+pub fn filter_tokens(kind: &str, province: &str, field_codes: &[String]) -> String {
+    let starts: std::collections::BTreeSet<&str> = field_codes
+        .iter()
+        .flat_map(|code| (1..=code.len()).filter(|&n| code.is_char_boundary(n)).map(move |n| &code[..n]))
+        .collect();
+    let mut tokens = vec![IndexFilter::Kind.token(kind), IndexFilter::Province.token(province)];
+    tokens.extend(starts.into_iter().map(|start| IndexFilter::Field.token(start)));
+    tokens.join(" ")
+}
+
 /// Which folded text a score pattern looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScoreTarget {
@@ -512,5 +551,18 @@ mod tests {
         }
         assert_eq!(Sort::parse("cheapest"), None);
         assert!(!Sort::PriceAscending.descending() && Sort::PriceDescending.descending());
+    }
+
+    #[test]
+    fn filter_tokens_name_every_start_of_each_field_once_and_no_folded_word_reaches_them() {
+        let codes = ["206".to_owned(), "211".to_owned(), "401".to_owned()];
+        assert_eq!(
+            filter_tokens("offer", "79", &codes),
+            "/kind/offer /province/79 /field/2 /field/20 /field/206 /field/21 /field/211 /field/4 /field/40 /field/401"
+        );
+        assert_eq!(filter_tokens("demand", "01", &[]), "/kind/demand /province/01");
+        for token in filter_tokens("offer", "79", &codes).split(' ') {
+            assert!(token.starts_with('/') && !fold(token).contains('/'), "{token}");
+        }
     }
 }

@@ -23,6 +23,9 @@ diesel::table! {
         expires_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
         search_title -> Text,
+        /// The kind, province and field tokens of its full-text index (see
+        /// `techex_domain::search::IndexFilter`).
+        search_filters -> Text,
     }
 }
 

@@ -26,6 +26,16 @@ impl Column {
             Column::Text => "search_text",
         }
     }
+
+    /// The text the column's PostgreSQL GIN index is built on, as its expression reads in the
+    /// migrations (000004, 000020): the whole text's index also holds the listing's filter tokens
+    /// (see [`techex_domain::search::IndexFilter`]).
+    fn indexed(self) -> &'static str {
+        match self {
+            Column::Title => "listings.search_title",
+            Column::Text => "listings.search_text || ' ' || listings.search_filters",
+        }
+    }
 }
 
 /// `listings` rows whose folded column the query matches: narrowed by the backend's index, decided
@@ -48,6 +58,20 @@ impl Matches {
         Matches { backend, column, index_query, patterns: query.conditions() }
     }
 
+    /// The same rows narrowed to those holding, for each group of filter tokens (see
+    /// [`techex_domain::search::IndexFilter`]), one of the group: on PostgreSQL the GIN index
+    /// intersects them with the words. SQLite's FTS5 index holds the words only: there the
+    /// caller's conditions on the filters alone decide.
+    pub fn within(mut self, groups: &[Vec<String>]) -> Matches {
+        if self.backend == Backend::Postgres {
+            for group in groups.iter().filter(|group| !group.is_empty()) {
+                let any: Vec<String> = group.iter().map(|token| lexeme(token)).collect();
+                self.index_query.push_str(&format!(" & ({})", any.join(" | ")));
+            }
+        }
+        self
+    }
+
     /// Rows whose column holds any of `words` (folded words, letters and digits only), found
     /// through the index alone: a whole word is a token of both indexes.
     pub fn any_word(backend: Backend, column: Column, words: &[String]) -> Matches {
@@ -62,6 +86,11 @@ impl Matches {
     pub fn any_of(column: Column, patterns: Vec<String>) -> AnyOf {
         AnyOf { column, patterns }
     }
+}
+
+/// `text` as one quoted lexeme of a tsquery, whatever it holds.
+fn lexeme(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 /// Rows whose folded column matches one of some patterns.
@@ -94,8 +123,8 @@ where
                 out.push_sql(")");
             }
             Backend::Postgres => {
-                out.push_sql("to_tsvector('simple', listings.");
-                out.push_sql(self.column.name());
+                out.push_sql("to_tsvector('simple', ");
+                out.push_sql(self.column.indexed());
                 out.push_sql(") @@ to_tsquery('simple', ");
                 out.push_bind_param::<Text, _>(&self.index_query)?;
                 out.push_sql(")");

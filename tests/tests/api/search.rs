@@ -84,6 +84,15 @@ async fn search(app: &TestApp, q: &str) -> techex_tests::Reply {
     app.anonymous().get(&format!("/v1/listings?q={}", enc(q))).await
 }
 
+/// A listing's filter tokens as stored.
+#[derive(Debug, PartialEq, diesel::QueryableByName)]
+struct FilterTokens {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    search_filters: String,
+}
+
 backend_tests! {
     async fn search_ignores_diacritics_case_and_finds_d_with_stroke(app: TestApp) {
         let ids = vietnamese_fixture(&app).await;
@@ -193,6 +202,54 @@ backend_tests! {
         assert_eq!(got(&app, &format!("/v1/listings?published_since={}", enc(published))).await, ids(&[&c]));
         assert_eq!(got(&app, "/v1/listings?updated_since=2000-01-01T00:00:00%2B07:00").await, ids(&[&a, &b, &c]));
         assert_eq!(got(&app, "/v1/listings?published_since=2999-01-01T00:00:00Z").await, ids(&[]));
+    }
+
+    async fn words_with_filters_find_what_the_words_and_the_filters_find_apart(app: TestApp) {
+        // On PostgreSQL a search's kind, province and field filters are tokens of its full-text
+        // index, written with each listing: they must find what the filters find on their own,
+        // for a province sent by its pre-2025 code and after an edit moves a listing.
+        let ids = app
+            .publish_all(&[
+                ("offer", "79", &["206"]),
+                ("demand", "79", &["211", "401"]),
+                ("offer", "75", &["401"]),
+                ("demand", "01", &["102", "206"]),
+                ("offer", "74", &["211"]),
+            ])
+            .await;
+        let unrelated = json!({"title": {"vi": "Phân bón vi sinh"}, "summary": null, "keywords": [], "source": null, "province": "79", "field_codes": ["206"]});
+        app.publish_listing(&listing_with(unrelated)).await;
+        let moved = app.patch(&format!("/v1/listings/{}", ids[2]), &json!({"kind": "demand", "province": "79", "field_codes": ["206", "102"]})).await;
+        assert_eq!(moved.status, StatusCode::OK, "{:#}", moved.body);
+        let words = got(&app, "/v1/listings?q=may%20say&limit=100").await;
+        assert_eq!(words.len(), 5);
+        for filters in [
+            "province=79", "province=75", "province=79,01", "field=2", "field=20", "field=206", "field=21,1", "field=4",
+            "field=9", "kind=offer", "kind=demand&province=79&field=2", "kind=offer,demand&province=01&field=10",
+        ] {
+            let alone = got(&app, &format!("/v1/listings?limit=100&{filters}")).await;
+            let expected: BTreeSet<String> = alone.intersection(&words).cloned().collect();
+            assert_eq!(got(&app, &format!("/v1/listings?q=may%20say&limit=100&{filters}")).await, expected, "{filters}");
+            let total = app.anonymous().get(&format!("/v1/listings?q=may%20sa&total=true&limit=1&{filters}")).await;
+            assert_eq!(total.body["total"], json!(expected.len()), "{filters}");
+        }
+    }
+
+    async fn the_migration_gives_stored_listings_the_filter_tokens_the_app_writes(app: TestApp) {
+        app.publish_all(&[("offer", "79", &["206", "211", "102"]), ("demand", "74", &["401"])]).await;
+        let mut conn = app.db.conn().unwrap();
+        let stored = |conn: &mut _| {
+            diesel::sql_query("SELECT id, search_filters FROM listings ORDER BY id").load::<FilterTokens>(conn).unwrap()
+        };
+        let written = stored(&mut *conn);
+        assert_eq!(written[0].search_filters, "/kind/offer /province/79 /field/1 /field/10 /field/102 /field/2 /field/20 /field/206 /field/21 /field/211");
+        assert_eq!(written[1].search_filters, "/kind/demand /province/79 /field/4 /field/40 /field/401");
+        diesel::sql_query("UPDATE listings SET search_filters = ''").execute(&mut *conn).unwrap();
+        let path = format!("{}/../migrations/{}/2026-11-29-000020_search_filters/up.sql", env!("CARGO_MANIFEST_DIR"), app.backend_name());
+        let up = std::fs::read_to_string(path).unwrap();
+        let fill = up.split(';').find_map(|statement| statement.find("UPDATE listings").map(|at| &statement[at..])).unwrap();
+        diesel::sql_query(fill).execute(&mut *conn).unwrap();
+        assert_eq!(stored(&mut *conn), written);
     }
 
     async fn bad_search_parameters_are_refused_naming_the_parameter(app: TestApp) {
