@@ -286,9 +286,12 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
             // `stop_on_signal` hears the signals: actix-server's own SIGTERM handling drops the
             // connections it has accepted but not yet handed to a worker.
             .disable_signals();
-        if let Some(workers) = args.workers {
-            server = server.workers(workers);
-        }
+        let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+        // Each worker's blocking pool runs the database work. Actix allows 512 threads over all
+        // workers, though no more of them than pooled connections can be querying; and each
+        // thread that reads a large result keeps its own glibc arena of freed memory (16 feed
+        // readers peaked at ~130 MB resident unbounded, ~105 MB bounded so).
+        server = server.workers(workers).worker_max_blocking_threads(blocking_threads(pool_size, workers));
         let server = server.listen(listener).map_err(|e| format!("cannot listen on {}: {e}", args.bind))?.run();
         let stopping = Stopping {
             server: server.handle(),
@@ -332,6 +335,12 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         log::info!("stopped: requests drained, webhook worker finished");
         served
     })
+}
+
+/// Blocking threads per worker: the worker's share of the database pool, and one more for work
+/// that holds no connection all along (an export between its batches).
+fn blocking_threads(pool_size: u32, workers: usize) -> usize {
+    (pool_size as usize).div_ceil(workers) + 1
 }
 
 /// This machine's name, to tell its servers from other machines' on the same address.
