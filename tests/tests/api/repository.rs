@@ -363,6 +363,7 @@ async fn both_backends_migrate_to_the_same_schema() {
             "centers",
             "change_log",
             "contracts",
+            "facet_counts",
             "idempotency_keys",
             "interests",
             "job_leases",
