@@ -26,6 +26,7 @@ const EXPIRY_BATCH: i64 = 500;
 pub const EXPIRY_JOB: &str = "listing_expiry";
 pub const IDEMPOTENCY_PURGE_JOB: &str = "idempotency_purge";
 pub const TOMBSTONE_PURGE_JOB: &str = "tombstone_purge";
+pub const FACET_COMPACTION_JOB: &str = "facet_compaction";
 
 /// This server's name as a lease holder: new each start, so a restarted server waits out the
 /// lease of its previous run like any other server would.
@@ -100,8 +101,9 @@ pub fn purge_tombstones(db: &Db, now: DateTime<Utc>, retention: chrono::Duration
     }
 }
 
-/// Runs [`expire_listings`], forgets the idempotency keys kept past their 24 hours, and purges
-/// tombstones older than `retention` ([`purge_tombstones`]), every `every` (the server:
+/// Runs [`expire_listings`], forgets the idempotency keys kept past their 24 hours, purges
+/// tombstones older than `retention` ([`purge_tombstones`]), and folds the facet counts' rows
+/// written since the last run (see [`techex_persistence::facet_counts`]), every `every` (the server:
 /// [`EXPIRY_INTERVAL`]) until the server stops, judging expiry by `clock`. Each job runs where
 /// its lease is held.
 pub async fn expire_periodically(db: Db, clock: Clock, every: Duration, retention: chrono::Duration) {
@@ -124,6 +126,10 @@ pub async fn expire_periodically(db: Db, clock: Clock, every: Duration, retentio
             "purged {} listing tombstone(s) past their retention",
             move |db| purge_tombstones(db, now, retention),
         )
+        .await;
+        run_leased(&db, FACET_COMPACTION_JOB, now, period, "folded {} facet count row(s)", |db| {
+            techex_persistence::facet_counts::compact(&mut *db.conn()?)
+        })
         .await;
     }
 }

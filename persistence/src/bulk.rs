@@ -4,7 +4,8 @@
 //! `create` change with the representation the caller logs), and written many at a time: `COPY`
 //! on PostgreSQL, multi-row inserts on SQLite, in one transaction (a savepoint inside the
 //! caller's). Nothing is read back or checked against what is stored: the records must be new,
-//! and a unique index that refuses one fails the whole write.
+//! and a unique index that refuses one fails the whole write. The kept facet counts take the
+//! batch's listings as one sum per value.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -15,6 +16,7 @@ use crate::change_log::{Author, NewChangeRow};
 use crate::contracts::ContractRecord;
 use crate::db::{self, DbConn};
 use crate::error::StoreError;
+use crate::facet_counts::{Changes, Member};
 use crate::listings::{ListingRecord, terms_of};
 use crate::schema::{change_log, contracts, listing_fields, listing_terms, listings};
 use crate::versioned::{Represent, creation};
@@ -41,6 +43,7 @@ pub struct Batch {
     terms: Vec<TermRow>,
     contracts: Vec<ContractRecord>,
     changes: Vec<NewChangeRow>,
+    facets: Changes,
 }
 
 /// Rows per SQLite statement: the widest row (a listing's 22 columns) times this stays under
@@ -75,6 +78,7 @@ impl Batch {
                 .map(|code| FieldRow { listing_id: id.clone(), field_code: code.clone() }),
         );
         self.terms.extend(terms_of(listing).into_iter().map(|term| TermRow { listing_id: id.clone(), term }));
+        self.facets.add(None, Member::of(listing).as_ref());
         self.listings.push(ListingRecord::of(listing));
         self.changes.push(NewChangeRow::of(&creation(listing, author, represent)));
     }
@@ -103,6 +107,7 @@ impl Batch {
             write_rows!(conn, listing_terms::table, self.terms);
             write_rows!(conn, contracts::table, self.contracts);
             write_rows!(conn, change_log::table, self.changes);
+            self.facets.write(conn)?;
             Ok::<_, StoreError>(())
         })?;
         *self = Batch::default();

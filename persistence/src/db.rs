@@ -251,6 +251,34 @@ where
     }
 }
 
+/// Runs the reads of `work` in one read-only transaction, so that they see one state of the
+/// database: on PostgreSQL `REPEATABLE READ` (under the default each statement sees what was
+/// committed before it began), on SQLite a deferred transaction (one WAL snapshot from its first
+/// read). Inside an open transaction, `work` runs in it.
+pub fn snapshot<T>(
+    conn: &mut DbConn,
+    work: impl FnOnce(&mut DbConn) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    if in_transaction(conn)? {
+        return work(conn);
+    }
+    match &mut *conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED"),
+        DbConn::Pg(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        }
+    }?;
+    let outcome = work(conn);
+    // Nothing was written: ending it either way releases the snapshot.
+    let end = match &mut *conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::commit_transaction(c),
+        DbConn::Pg(c) => AnsiTransactionManager::commit_transaction(c),
+    };
+    let value = outcome?;
+    end?;
+    Ok(value)
+}
+
 /// How long a write waits for the SQLite writers ahead of it in this process.
 pub const SQLITE_WRITE_WAIT: Duration = Duration::from_secs(30);
 

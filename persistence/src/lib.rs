@@ -12,6 +12,7 @@ pub mod clients;
 pub mod contracts;
 pub mod db;
 pub mod error;
+pub mod facet_counts;
 pub mod idempotency;
 pub mod interests;
 pub mod leases;

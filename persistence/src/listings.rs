@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::change_log::Audience;
 use crate::db::{DbConn, substr};
 use crate::error::{Entity, StoreError};
+use crate::facet_counts::{self, Member};
 use crate::schema::{listing_fields, listing_terms, listings};
 use crate::search::{Column, IdIn, Matches, Score};
 use crate::stored::{self, Text};
@@ -405,6 +406,60 @@ pub struct ListingFilter {
     pub live_at: DateTime<Utc>,
 }
 
+impl ListingFilter {
+    /// Whether the filter asks for every published, live listing and nothing more (its page,
+    /// order and cursor aside): whoever asks, that is one set.
+    pub fn is_whole_published_set(&self) -> bool {
+        // Spelled out whole, so that a filter added later cannot slip past unnoticed.
+        let ListingFilter {
+            status,
+            deleted,
+            kinds,
+            provinces,
+            field_prefixes,
+            publisher,
+            refine,
+            sort: _,
+            after: _,
+            after_key: _,
+            limit: _,
+            live_at: _,
+        } = self;
+        let Refine {
+            query,
+            trl_min,
+            trl_max,
+            ip_statuses,
+            transfer_forms,
+            transfer_methods,
+            rights,
+            price_min,
+            price_max,
+            updated_since,
+            published_since,
+            with_tombstones,
+        } = refine;
+        *status == ListingStatus::Published
+            && !deleted
+            && publisher.is_none()
+            && kinds.is_empty()
+            && provinces.is_empty()
+            && field_prefixes.is_empty()
+            && query.is_none()
+            && trl_min.is_none()
+            && trl_max.is_none()
+            && ip_statuses.is_empty()
+            && transfer_forms.is_empty()
+            && transfer_methods.is_empty()
+            && rights.is_empty()
+            && price_min.is_none()
+            && price_max.is_none()
+            && updated_since.is_none()
+            && published_since.is_none()
+            && !with_tombstones
+    }
+}
+
 /// The filters of a search beyond status, kind, province, field and publisher.
 #[derive(Debug, Clone, Default)]
 pub struct Refine {
@@ -772,8 +827,9 @@ pub enum Facet {
 /// How many listings `filter` matches (whatever the page) for each value of each facet of
 /// `wanted`, in its order, most first; values no match holds are left out, as are listings
 /// without a TRL in the TRL facet. A listing in two fields of one group counts once for it.
-/// The facets on columns of `listings` come from one GROUP BY over the matches, each of the
-/// others from one of its own.
+/// Without conditions beyond published and live, the counts kept at write time answer (see
+/// [`crate::facet_counts`]). Otherwise the facets on columns of `listings` come from one GROUP
+/// BY over the matches, each of the others from one of its own.
 pub fn facets(
     conn: &mut DbConn,
     filter: &ListingFilter,
@@ -782,6 +838,13 @@ pub fn facets(
     use diesel::dsl::count_star;
     use std::collections::BTreeMap;
     let backend = conn.backend();
+    if filter.is_whole_published_set() {
+        let mut all = facet_counts::whole_set(conn, wanted, filter.live_at)?;
+        for counts in &mut all {
+            counts.sort_by(|(va, ca), (vb, cb)| cb.cmp(ca).then(va.cmp(vb)));
+        }
+        return Ok(all);
+    }
     let on_columns = wanted.iter().any(|f| matches!(f, Facet::Kind | Facet::Province | Facet::IpStatus | Facet::Trl));
     // The few thousand combinations of the four columns at most, summed here per facet.
     let combinations: Vec<(String, String, String, Option<i64>, i64)> = if on_columns {
@@ -917,7 +980,8 @@ pub fn suggest(
 pub fn insert(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError> {
     diesel::insert_into(listings::table).values(ListingRecord::of(listing)).execute(conn)?;
     replace_fields(conn, listing)?;
-    replace_terms(conn, listing)
+    replace_terms(conn, listing)?;
+    facet_counts::record(conn, None, Member::of(listing).as_ref())
 }
 
 impl Versioned for Listing {
@@ -928,14 +992,33 @@ impl Versioned for Listing {
     versioned_basics!(listings, ListingId);
 
     fn overwrite(&self, conn: &mut DbConn, read_version: i64, _: &ListingWrite) -> Result<usize, StoreError> {
+        // What the facet counts hold of the row being replaced (its side rows come back from
+        // their deletion below).
+        let before: Option<(String, String, String, Option<i64>)> = listings::table
+            .filter(listings::id.eq(self.id.to_string()))
+            .filter(listings::version.eq(read_version))
+            .filter(listings::status.eq(ListingStatus::Published.as_str()))
+            .filter(listings::deleted_at.is_null())
+            .select((listings::kind, listings::province, listings::ip_status, listings::trl))
+            .first(conn)
+            .optional()?;
         let updated = diesel::update(listings::table)
             .filter(listings::id.eq(self.id.to_string()))
             .filter(listings::version.eq(read_version))
             .set(ListingRecord::of(self))
             .execute(conn)?;
         if updated > 0 {
-            replace_fields(conn, self)?;
-            replace_terms(conn, self)?;
+            let field_codes = replace_fields(conn, self)?;
+            let terms = replace_terms(conn, self)?;
+            let before = before.map(|(kind, province, ip_status, trl)| Member {
+                kind,
+                province,
+                ip_status,
+                trl,
+                field_codes,
+                transfer_forms: facet_counts::transfer_forms(&terms),
+            });
+            facet_counts::record(conn, before.as_ref(), Member::of(self).as_ref())?;
         }
         Ok(updated)
     }
@@ -950,16 +1033,19 @@ impl Versioned for Listing {
     }
 }
 
-fn replace_fields(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError> {
+/// Rewrites the listing's rows of `listing_fields`; returns the codes they held.
+fn replace_fields(conn: &mut DbConn, listing: &Listing) -> Result<Vec<String>, StoreError> {
     let id = listing.id.to_string();
-    diesel::delete(listing_fields::table.filter(listing_fields::listing_id.eq(&id))).execute(conn)?;
+    let old = diesel::delete(listing_fields::table.filter(listing_fields::listing_id.eq(&id)))
+        .returning(listing_fields::field_code)
+        .load(conn)?;
     // One row at a time: multi-row inserts do not compile over a MultiConnection.
     for code in &listing.content.field_codes {
         diesel::insert_into(listing_fields::table)
             .values((listing_fields::listing_id.eq(&id), listing_fields::field_code.eq(code)))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(old)
 }
 
 /// The listing's transfer forms, transfer methods and rights as the rows of `listing_terms` keep
@@ -974,16 +1060,19 @@ pub(crate) fn terms_of(listing: &Listing) -> Vec<String> {
     terms
 }
 
-fn replace_terms(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError> {
+/// Rewrites the listing's rows of `listing_terms`; returns the terms they held.
+fn replace_terms(conn: &mut DbConn, listing: &Listing) -> Result<Vec<String>, StoreError> {
     let id = listing.id.to_string();
-    diesel::delete(listing_terms::table.filter(listing_terms::listing_id.eq(&id))).execute(conn)?;
+    let old = diesel::delete(listing_terms::table.filter(listing_terms::listing_id.eq(&id)))
+        .returning(listing_terms::term)
+        .load(conn)?;
     // One row at a time: multi-row inserts do not compile over a MultiConnection.
     for t in terms_of(listing) {
         diesel::insert_into(listing_terms::table)
             .values((listing_terms::listing_id.eq(&id), listing_terms::term.eq(t)))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(old)
 }
 
 /// Published listings whose expiry is at or before `now`, oldest expiry first.
@@ -1005,7 +1094,8 @@ pub fn due_to_expire(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> Resul
 
 /// Purges up to `limit` tombstones: listings deleted at or before `before`, with their side rows.
 /// A tombstone an expression of interest or a contract still points at is kept. The change log
-/// keeps every change of a purged listing. Returns how many were purged.
+/// keeps every change of a purged listing. Returns how many were purged. A tombstone is not in
+/// the whole published set, so the kept facet counts ([`crate::facet_counts`]) do not change.
 pub fn purge_tombstones(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> Result<usize, StoreError> {
     use crate::schema::{contracts, interests};
     crate::db::write(conn, |conn| {

@@ -245,6 +245,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// No key: rows are signed changes, summed per (facet, value) (see `crate::facet_counts`).
+    facet_counts (facet, value) {
+        facet -> Text,
+        value -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
     job_leases (name) {
         name -> Text,
         holder -> Text,

@@ -8,6 +8,7 @@ mod concurrency;
 mod contracts;
 mod errors;
 mod export;
+mod facet_counts;
 mod hub_sync;
 mod interests;
 mod kit;

@@ -1,0 +1,2 @@
+DROP INDEX listings_live_expiry;
+DROP TABLE facet_counts;
