@@ -17,6 +17,7 @@ use crate::db::{self, DbConn};
 use crate::error::StoreError;
 use crate::listings::{ListingRecord, terms_of};
 use crate::schema::{change_log, contracts, listing_fields, listing_terms, listings};
+use crate::search;
 use crate::versioned::{Represent, creation};
 
 #[derive(Insertable)]
@@ -99,6 +100,7 @@ impl Batch {
     pub fn write(&mut self, conn: &mut DbConn) -> Result<(), StoreError> {
         db::write(conn, |conn| {
             write_rows!(conn, listings::table, self.listings);
+            search::add_words(conn, self.listings.iter().map(|l| l.search_text.as_str()))?;
             write_rows!(conn, listing_fields::table, self.fields);
             write_rows!(conn, listing_terms::table, self.terms);
             write_rows!(conn, contracts::table, self.contracts);
