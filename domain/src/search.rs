@@ -199,9 +199,18 @@ impl SearchQuery {
             .join(" AND ")
     }
 
+    /// The last word when it is matched as the start of a word (type-ahead), if the query has one.
+    pub fn prefix_word(&self) -> Option<&str> {
+        self.terms.last().filter(|t| t.prefix).and_then(|t| t.words.last()).map(String::as_str)
+    }
+
     /// The PostgreSQL `to_tsquery('simple', ...)` narrowing the rows: terms joined by `&`,
-    /// phrases by `<->`, the prefix marked `:*`; words quoted as lexemes.
-    pub fn tsquery(&self) -> String {
+    /// phrases by `<->`, the prefix marked `:*`; words quoted as lexemes. With `prefix_words`,
+    /// every indexed word that starts with the prefix word, the prefix is spelled out as those
+    /// words (`('nuoc' | 'nuocmam')`), which the index finds by skipping through their posting
+    /// lists instead of collecting every row of the prefix; none: no row can match, as with the
+    /// word itself.
+    pub fn tsquery(&self, prefix_words: Option<&[String]>) -> String {
         self.terms
             .iter()
             .map(|t| {
@@ -210,13 +219,24 @@ impl SearchQuery {
                     .words
                     .iter()
                     .enumerate()
-                    .map(|(k, w)| format!("'{w}'{}", if t.prefix && k == last { ":*" } else { "" }))
+                    .map(|(k, w)| match prefix_words.filter(|_| t.prefix && k == last) {
+                        None if t.prefix && k == last => format!("'{w}':*"),
+                        Some(spelled) if !spelled.is_empty() => {
+                            format!("({})", spelled.iter().map(|w| lexeme(w)).collect::<Vec<_>>().join(" | "))
+                        }
+                        _ => format!("'{w}'"),
+                    })
                     .collect();
                 format!("({})", words.join(" <-> "))
             })
             .collect::<Vec<_>>()
             .join(" & ")
     }
+}
+
+/// `text` as one quoted lexeme of a tsquery, whatever it holds.
+pub fn lexeme(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 /// A filter a search may carry into the PostgreSQL full-text index beside its words, so the
@@ -455,8 +475,21 @@ mod tests {
         let query = q("hoa' OR 1=1 -- NEAR(x) *:");
         assert_eq!(query.text(), "hoa or 1 near x", "a repeated word counts once");
         assert_eq!(query.fts5(), "\"hoa\" AND \"or\" AND \"1\" AND \"near\" AND \"x\"*");
-        assert!(query.tsquery().chars().all(|c| c.is_ascii_alphanumeric() || " '():*&<->".contains(c)));
+        assert!(query.tsquery(None).chars().all(|c| c.is_ascii_alphanumeric() || " '():*&<->".contains(c)));
         assert_eq!(SearchQuery::parse(" ,;\"\" ").unwrap(), None);
+    }
+
+    #[test]
+    fn the_prefix_word_may_be_spelled_out_as_the_words_it_starts() {
+        let query = q("\"phan bon\" nuoc");
+        assert_eq!(query.prefix_word(), Some("nuoc"));
+        assert_eq!(query.tsquery(None), "('phan' <-> 'bon') & ('nuoc':*)");
+        let words = ["nuoc".to_owned(), "nuocmam".to_owned()];
+        assert_eq!(query.tsquery(Some(&words)), "('phan' <-> 'bon') & (('nuoc' | 'nuocmam'))");
+        assert_eq!(query.tsquery(Some(&[])), "('phan' <-> 'bon') & ('nuoc')", "no word starts with it");
+        assert_eq!(q("nuoc ").prefix_word(), None);
+        assert_eq!(q("nuoc ").tsquery(Some(&words)), "('nuoc')", "only a prefix is spelled out");
+        assert_eq!(lexeme("it's \\"), "'it''s \\\\'");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::error::StoreError;
 use crate::facet_counts::{Changes, Member};
 use crate::listings::{ListingRecord, terms_of};
 use crate::schema::{change_log, contracts, listing_fields, listing_terms, listings};
+use crate::search;
 use crate::versioned::{Represent, creation};
 
 #[derive(Insertable)]
@@ -103,6 +104,7 @@ impl Batch {
     pub fn write(&mut self, conn: &mut DbConn) -> Result<(), StoreError> {
         db::write(conn, |conn| {
             write_rows!(conn, listings::table, self.listings);
+            search::add_words(conn, self.listings.iter().map(|l| l.search_text.as_str()))?;
             write_rows!(conn, listing_fields::table, self.fields);
             write_rows!(conn, listing_terms::table, self.terms);
             write_rows!(conn, contracts::table, self.contracts);

@@ -21,7 +21,7 @@ use crate::db::{DbConn, substr};
 use crate::error::{Entity, StoreError};
 use crate::facet_counts::{self, Member};
 use crate::schema::{listing_fields, listing_terms, listings};
-use crate::search::{Column, IdIn, Matches, Score};
+use crate::search::{Column, IdIn, Matches, Score, add_words, prefix_words};
 use crate::stored::{self, Text};
 use crate::versioned::{Versioned, WriteKind, versioned_basics};
 use techex_domain::search::{IndexFilter, SearchQuery, Sort};
@@ -309,7 +309,7 @@ pub(crate) struct ListingRecord {
     source_exchange: Option<String>,
     source_external_id: Option<String>,
     title_vi: String,
-    search_text: String,
+    pub(crate) search_text: String,
     search_title: String,
     search_filters: String,
     content: String,
@@ -577,13 +577,21 @@ pub fn find_by_sources(
 /// the table (a page, a count, a facet's GROUP BY) can take it.
 type Condition = Box<dyn BoxableExpression<listings::table, Backend, SqlType = Nullable<Bool>>>;
 
-/// The listings `filter` matches, whatever the page.
-fn matching(backend: crate::db::Backend, filter: &ListingFilter) -> listings::BoxedQuery<'static, Backend> {
-    listings::table.into_boxed().filter(condition(backend, filter))
+/// The listings `filter` matches, whatever the page; `words`: what [`prefix_words`] found for
+/// its query.
+fn matching(
+    backend: crate::db::Backend,
+    filter: &ListingFilter,
+    words: Words,
+) -> listings::BoxedQuery<'static, Backend> {
+    listings::table.into_boxed().filter(condition(backend, filter, words))
 }
 
+/// The indexed words a search's prefix word stands for (see [`prefix_words`]).
+type Words<'a> = Option<&'a [String]>;
+
 /// What a listing must be for `filter` to match it, whatever the page.
-fn condition(backend: crate::db::Backend, filter: &ListingFilter) -> Condition {
+fn condition(backend: crate::db::Backend, filter: &ListingFilter, words: Words) -> Condition {
     let mut all: Vec<Condition> = Vec::new();
     let first: Condition = if filter.status == ListingStatus::Published && filter.refine.with_tombstones {
         Box::new(listings::published_at.is_not_null().nullable())
@@ -621,7 +629,7 @@ fn condition(backend: crate::db::Backend, filter: &ListingFilter) -> Condition {
             filter.provinces.iter().map(|p| IndexFilter::Province.token(p)).collect(),
             filter.field_prefixes.iter().map(|f| IndexFilter::Field.token(f)).collect::<Vec<_>>(),
         ];
-        all.push(Box::new(Matches::new(backend, Column::Text, search).within(&groups).nullable()));
+        all.push(Box::new(Matches::new(backend, Column::Text, search, words).within(&groups).nullable()));
     }
     if !filter.field_prefixes.is_empty() && !tokens_decide_fields {
         // A listing's codes are level-2 codes of the reference list (checked on every write), so
@@ -707,7 +715,8 @@ macro_rules! by_value {
 /// A page of the listings `filter` matches, each with its sort key (see [`sort_key`]).
 pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<(Listing, Option<i64>)>, StoreError> {
     let backend = conn.backend();
-    let mut query = matching(backend, filter).limit(filter.limit);
+    let words = prefix_words(conn, filter.refine.query.as_ref())?;
+    let mut query = matching(backend, filter, words.as_deref()).limit(filter.limit);
     let after = filter.after.map(|a| a.to_string());
     let sort = filter.sort;
     let key = filter.after_key;
@@ -803,13 +812,16 @@ pub fn match_candidates(
 /// whether a listing just written is one `GET /v1/listings` would find with its query.
 pub fn matching_ids(conn: &mut DbConn, filter: &ListingFilter, ids: &[String]) -> Result<Vec<String>, StoreError> {
     let backend = conn.backend();
-    Ok(matching(backend, filter).filter(listings::id.eq_any(ids.to_vec())).select(listings::id).load(conn)?)
+    let words = prefix_words(conn, filter.refine.query.as_ref())?;
+    let matches = matching(backend, filter, words.as_deref());
+    Ok(matches.filter(listings::id.eq_any(ids.to_vec())).select(listings::id).load(conn)?)
 }
 
 /// How many listings `filter` matches on all pages.
 pub fn count(conn: &mut DbConn, filter: &ListingFilter) -> Result<i64, StoreError> {
     let backend = conn.backend();
-    Ok(matching(backend, filter).count().get_result(conn)?)
+    let words = prefix_words(conn, filter.refine.query.as_ref())?;
+    Ok(matching(backend, filter, words.as_deref()).count().get_result(conn)?)
 }
 
 /// What a facet counts the matches by.
@@ -845,6 +857,8 @@ pub fn facets(
         }
         return Ok(all);
     }
+    let words = prefix_words(conn, filter.refine.query.as_ref())?;
+    let words = words.as_deref();
     let on_columns = wanted.iter().any(|f| matches!(f, Facet::Kind | Facet::Province | Facet::IpStatus | Facet::Trl));
     // The few thousand combinations of the four columns at most, summed here per facet.
     let combinations: Vec<(String, String, String, Option<i64>, i64)> = if on_columns {
@@ -852,7 +866,7 @@ pub fn facets(
             .group_by((listings::kind, listings::province, listings::ip_status, listings::trl))
             .select((listings::kind, listings::province, listings::ip_status, listings::trl, count_star()))
             .into_boxed::<Backend>()
-            .filter(condition(backend, filter))
+            .filter(condition(backend, filter, words))
             .load(conn)?
     } else {
         Vec::new()
@@ -876,12 +890,12 @@ pub fn facets(
                 }
                 sums.into_iter().collect()
             }
-            Facet::Field(digits) => field_facet(conn, filter, *digits)?,
+            Facet::Field(digits) => field_facet(conn, filter, words, *digits)?,
             Facet::TransferForm => listing_terms::table
                 .group_by(listing_terms::term)
                 .select((listing_terms::term, count_star()))
                 .into_boxed::<Backend>()
-                .filter(IdIn::new("listing_terms.listing_id", matching(backend, filter).select(listings::id)))
+                .filter(IdIn::new("listing_terms.listing_id", matching(backend, filter, words).select(listings::id)))
                 .filter(listing_terms::term.like("transfer_form:%"))
                 .load::<(String, i64)>(conn)?
                 .into_iter()
@@ -895,7 +909,12 @@ pub fn facets(
 }
 
 /// The field facet: matches per field code cut to `digits` digits.
-fn field_facet(conn: &mut DbConn, filter: &ListingFilter, digits: u8) -> Result<Vec<(String, i64)>, StoreError> {
+fn field_facet(
+    conn: &mut DbConn,
+    filter: &ListingFilter,
+    words: Words,
+    digits: u8,
+) -> Result<Vec<(String, i64)>, StoreError> {
     use diesel::dsl::sql;
     use diesel::sql_types::Text as SqlText;
     let backend = conn.backend();
@@ -906,7 +925,7 @@ fn field_facet(conn: &mut DbConn, filter: &ListingFilter, digits: u8) -> Result<
         .group_by(sql::<SqlText>(&cut))
         .select((sql::<SqlText>(&cut), sql::<diesel::sql_types::BigInt>("COUNT(DISTINCT listing_fields.listing_id)")))
         .into_boxed::<Backend>()
-        .filter(IdIn::new("listing_fields.listing_id", matching(backend, filter).select(listings::id)))
+        .filter(IdIn::new("listing_fields.listing_id", matching(backend, filter, words).select(listings::id)))
         .load(conn)?)
 }
 
@@ -923,7 +942,7 @@ pub fn correct(conn: &mut DbConn, filter: &ListingFilter) -> Result<Option<Searc
     let mut corrected = query.clone();
     for (word, prefix) in query.correctable_words() {
         let as_typed = Term { words: vec![word.clone()], prefix }.pattern();
-        let found = matching(backend, &unsearched)
+        let found = matching(backend, &unsearched, None)
             .filter(M::any_of(Column::Text, vec![as_typed]))
             .select(listings::id)
             .first::<String>(conn)
@@ -931,7 +950,7 @@ pub fn correct(conn: &mut DbConn, filter: &ListingFilter) -> Result<Option<Searc
         if found.is_some() {
             continue;
         }
-        let texts: Vec<String> = matching(backend, &unsearched)
+        let texts: Vec<String> = matching(backend, &unsearched, None)
             .filter(M::any_of(Column::Text, typo_patterns(&word, prefix)))
             .order(listings::id.desc())
             .select(listings::search_text)
@@ -956,13 +975,14 @@ pub fn suggest(
     limit: i64,
 ) -> Result<Vec<(ListingId, String, Option<String>)>, StoreError> {
     let backend = conn.backend();
+    let words = prefix_words(conn, Some(query))?;
     let score = Score::of(query);
     let live_at = now.naive_utc();
     let rows = listings::table
         .filter(listings::status.eq(ListingStatus::Published.as_str()))
         .filter(listings::deleted_at.is_null())
         .filter(listings::expires_at.is_null().or(listings::expires_at.gt(live_at)))
-        .filter(Matches::new(backend, Column::Title, query))
+        .filter(Matches::new(backend, Column::Title, query, words.as_deref()))
         .order((score.desc(), listings::id.desc()))
         .limit(limit)
         .select(ListingRow::as_select())
@@ -978,7 +998,9 @@ pub fn suggest(
 
 /// Inserts a new listing and its side rows; pass it to [`crate::versioned::create`].
 pub fn insert(conn: &mut DbConn, listing: &Listing) -> Result<(), StoreError> {
-    diesel::insert_into(listings::table).values(ListingRecord::of(listing)).execute(conn)?;
+    let record = ListingRecord::of(listing);
+    diesel::insert_into(listings::table).values(&record).execute(conn)?;
+    add_words(conn, [record.search_text.as_str()])?;
     replace_fields(conn, listing)?;
     replace_terms(conn, listing)?;
     facet_counts::record(conn, None, Member::of(listing).as_ref())
@@ -1002,12 +1024,14 @@ impl Versioned for Listing {
             .select((listings::kind, listings::province, listings::ip_status, listings::trl))
             .first(conn)
             .optional()?;
+        let record = ListingRecord::of(self);
         let updated = diesel::update(listings::table)
             .filter(listings::id.eq(self.id.to_string()))
             .filter(listings::version.eq(read_version))
-            .set(ListingRecord::of(self))
+            .set(&record)
             .execute(conn)?;
         if updated > 0 {
+            add_words(conn, [record.search_text.as_str()])?;
             let field_codes = replace_fields(conn, self)?;
             let terms = replace_terms(conn, self)?;
             let before = before.map(|(kind, province, ip_status, trl)| Member {

@@ -7,10 +7,67 @@ use diesel::backend::Backend as DieselBackend;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Bool, Text};
-use diesel::{QueryResult, serialize::ToSql};
-use techex_domain::search::{ScoreTarget, SearchQuery};
+use diesel::{QueryResult, QueryableByName, RunQueryDsl, serialize::ToSql};
+use techex_domain::search::{ScoreTarget, SearchQuery, lexeme};
 
-use crate::db::Backend;
+use crate::db::{Backend, DbConn};
+use crate::error::StoreError;
+
+/// The most indexed words a prefix is spelled out as; a prefix that starts more keeps `:*`.
+const PREFIX_WORDS_MAX: usize = 64;
+
+/// The indexed words the last word of `query` stands for as a prefix (PostgreSQL), at most
+/// [`PREFIX_WORDS_MAX`], from `search_words`: PostgreSQL's GIN index answers `'nuoc':*` by
+/// collecting every row of every word that starts with it into one bitmap (270,000 rows at
+/// 1,000,000 listings) before it can intersect the rest of the query, while the same words
+/// spelled out are posting lists it skips through. `None`: keep the prefix (SQLite, whose FTS5
+/// has a prefix index; no prefix; too many words; a word outside ASCII letters and digits,
+/// which PostgreSQL's parser might split unlike the folded text).
+pub fn prefix_words(conn: &mut DbConn, query: Option<&SearchQuery>) -> Result<Option<Vec<String>>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Word {
+        #[diesel(sql_type = Text)]
+        word: String,
+    }
+    let DbConn::Pg(pg) = conn else { return Ok(None) };
+    let Some(prefix) = query.and_then(SearchQuery::prefix_word) else { return Ok(None) };
+    let Some(last) = prefix.bytes().last().filter(|_| prefix.bytes().all(|b| b.is_ascii_alphanumeric())) else {
+        return Ok(None);
+    };
+    // The words from the prefix up to the prefix with its last letter raised by one (`nuod`):
+    // a range of the column's byte order (`COLLATE "C"`), whatever the bound values' plan.
+    let end = format!("{}{}", &prefix[..prefix.len() - 1], char::from(last + 1));
+    let words: Vec<Word> =
+        diesel::sql_query("SELECT word FROM search_words WHERE word >= $1 AND word < $2 ORDER BY word LIMIT $3")
+            .bind::<Text, _>(prefix)
+            .bind::<Text, _>(end)
+            .bind::<BigInt, _>(PREFIX_WORDS_MAX as i64 + 1)
+            .load(pg)?;
+    Ok((words.len() <= PREFIX_WORDS_MAX).then(|| words.into_iter().map(|w| w.word).collect()))
+}
+
+/// Adds the words of `texts` (folded search texts of listings being written) to `search_words`
+/// (PostgreSQL), in the writer's transaction, so a prefix finds a word as soon as its listing
+/// is visible. The words go through the parser the index uses, sorted, so that two transactions
+/// adding the same new words wait for each other in one order instead of deadlocking. Words
+/// are never removed: one no listing holds any more only spells out a prefix with a word that
+/// matches nothing.
+pub fn add_words<'a>(conn: &mut DbConn, texts: impl IntoIterator<Item = &'a str>) -> Result<(), StoreError> {
+    let DbConn::Pg(pg) = conn else { return Ok(()) };
+    let words: std::collections::BTreeSet<&str> =
+        texts.into_iter().flat_map(|t| t.split(' ')).filter(|w| !w.is_empty()).collect();
+    if words.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "INSERT INTO search_words (word)
+         SELECT word FROM unnest(tsvector_to_array(to_tsvector('simple', $1))) AS word
+         ORDER BY word ON CONFLICT DO NOTHING",
+    )
+    .bind::<Text, _>(words.into_iter().collect::<Vec<_>>().join(" "))
+    .execute(pg)?;
+    Ok(())
+}
 
 /// Which folded column of `listings` a pattern or index looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,10 +107,11 @@ pub struct Matches {
 }
 
 impl Matches {
-    pub fn new(backend: Backend, column: Column, query: &SearchQuery) -> Matches {
+    /// `prefix_words`: what [`prefix_words`] found for the query, if anything.
+    pub fn new(backend: Backend, column: Column, query: &SearchQuery, prefix_words: Option<&[String]>) -> Matches {
         let index_query = match backend {
             Backend::Sqlite => query.fts5(),
-            Backend::Postgres => query.tsquery(),
+            Backend::Postgres => query.tsquery(prefix_words),
         };
         Matches { backend, column, index_query, patterns: query.conditions() }
     }
@@ -86,11 +144,6 @@ impl Matches {
     pub fn any_of(column: Column, patterns: Vec<String>) -> AnyOf {
         AnyOf { column, patterns }
     }
-}
-
-/// `text` as one quoted lexeme of a tsquery, whatever it holds.
-fn lexeme(text: &str) -> String {
-    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 /// Rows whose folded column matches one of some patterns.

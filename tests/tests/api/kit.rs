@@ -202,11 +202,12 @@ backend_tests! {
         // Keys the hub generates (UUIDv7 ids, sequence numbers) or rewrites whole (a listing's
         // field codes and terms, a center's field codes and services), and diesel's record of
         // migrations, the names of the hub's own background jobs, and the matches the alert job
-        // keeps for each saved search, cannot be hit by a client's data; every other unique index must be a
+        // keeps for each saved search, and the words of the search index (added with `ON CONFLICT
+        // DO NOTHING`), cannot be hit by a client's data; every other unique index must be a
         // `Constraint`, so that hitting it answers 409 with its own code rather than 500. An
         // idempotency key is reserved by hitting its key on purpose (the idempotency store reads
         // that violation as "taken").
-        let generated = ["__diesel_schema_migrations_pkey", "api_clients_pkey", "center_fields_pkey", "center_services_pkey", "centers_pkey", "change_log_pkey", "contracts_pkey", "interests_pkey", "listing_fields_pkey", "listing_terms_pkey", "listings_pkey", "organizations_pkey", "idempotency_keys_pkey", "webhooks_pkey", "webhook_deliveries_pkey", "webhook_attempts_pkey", "job_leases_pkey", "mirrored_records_pkey", "sync_cursors_pkey", "saved_searches_pkey", "search_matches_pkey", "search_alerts_pkey"];
+        let generated = ["__diesel_schema_migrations_pkey", "api_clients_pkey", "center_fields_pkey", "center_services_pkey", "centers_pkey", "change_log_pkey", "contracts_pkey", "interests_pkey", "listing_fields_pkey", "listing_terms_pkey", "listings_pkey", "organizations_pkey", "idempotency_keys_pkey", "webhooks_pkey", "webhook_deliveries_pkey", "webhook_attempts_pkey", "job_leases_pkey", "mirrored_records_pkey", "sync_cursors_pkey", "saved_searches_pkey", "search_matches_pkey", "search_alerts_pkey", "search_words_pkey"];
         let named: Vec<&str> = Constraint::ALL.iter().map(|c| c.index_name()).collect();
         let indexes = unique_indexes(&app);
         assert!(indexes.len() >= named.len(), "{indexes:?}");

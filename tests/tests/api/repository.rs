@@ -351,6 +351,11 @@ async fn both_backends_migrate_to_the_same_schema() {
     for index in ["listings_search_text", "listings_search_title"] {
         assert!(postgres.indexes.remove(index).is_some(), "{index}");
     }
+    // And the words of the GIN index, which a PostgreSQL search spells its prefix word out with
+    // (FTS5 has a prefix index of its own).
+    let words = postgres.columns.remove("search_words.word");
+    assert_eq!(words, Some(Column { ty: "text".into(), not_null: true }));
+    assert_eq!(postgres.primary_keys.remove("search_words"), Some(vec!["word".to_owned()]));
     // The one deliberate difference: PostgreSQL records each change's writing transaction, so a
     // feed can hand changes out in commit order (SQLite's single writer makes `seq` that order).
     let txid = postgres.columns.remove("change_log.txid");

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use actix_web::http::StatusCode;
 use diesel::RunQueryDsl;
 use serde_json::{Value, json};
-use techex_tests::{TestApp, backend_tests, listing_with};
+use techex_tests::{FIXTURE_EXCHANGE, TestApp, backend_tests, listing_with};
 
 fn ids_of(reply: &techex_tests::Reply) -> Vec<String> {
     assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
@@ -131,6 +131,45 @@ backend_tests! {
         assert_eq!(ids_of(&search(&app, "nông sả").await), [ids[1].clone()]);
         assert_eq!(ids_of(&search(&app, "may s ").await), Vec::<String>::new(), "a space ends the word");
         assert_eq!(ids_of(&search(&app, "\"may s\"").await), Vec::<String>::new(), "a quoted word is whole");
+    }
+
+    /// A prefix finds a word as soon as the listing holding it is written, by a create, an
+    /// update or a batch: on PostgreSQL the prefix is spelled out as the indexed words that start
+    /// with it, which every write keeps; a prefix that starts too many words is searched as one.
+    async fn a_prefix_finds_a_word_written_a_moment_ago(app: TestApp) {
+        let drafts = |q: &str| format!("/v1/listings?status=draft&q={}", enc(q));
+        let body = |title: &str, external_id: Option<&str>| {
+            listing_with(json!({
+                "title": {"vi": title, "en": null},
+                "source": external_id.map(|id| json!({"exchange": FIXTURE_EXCHANGE, "external_id": id})),
+            }))
+        };
+        // Words no other is one typo away from: a search that finds nothing tries corrections.
+        let created = app.create_listing(&body("Máy ép Quorblat", None)).await;
+        assert_eq!(ids_of(&app.get(&drafts("may quorb")).await), std::slice::from_ref(&created));
+        assert_eq!(ids_of(&app.get(&drafts("quorblat")).await), std::slice::from_ref(&created));
+        assert_eq!(ids_of(&app.get(&drafts("zentr")).await), Vec::<String>::new());
+
+        let patched = app.patch(&format!("/v1/listings/{created}"), &json!({"title": {"vi": "Máy ép Zentrovex"}})).await;
+        assert_eq!(patched.status, StatusCode::OK, "{:#}", patched.body);
+        assert_eq!(ids_of(&app.get(&drafts("zentr")).await), std::slice::from_ref(&created));
+        assert_eq!(ids_of(&app.get(&drafts("quorbl")).await), Vec::<String>::new(), "a word no listing holds any more");
+
+        let pushed = app
+            .post("/v1/listings/batch", &json!({"items": [{"op": "upsert", "listing": body("Lò sấy Zentrolux", Some("Q-1"))}]}))
+            .await;
+        assert_eq!(pushed.body["items"][0]["result"], "created", "{:#}", pushed.body);
+        let batched = pushed.body["items"][0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(ids_of(&app.get(&drafts("zentrol")).await), std::slice::from_ref(&batched));
+        assert_eq!(set(ids_of(&app.get(&drafts("zentro")).await)), set(vec![created.clone(), batched.clone()]));
+
+        let many: Vec<String> = (0..70).map(|n| format!("quorbz{n}")).collect();
+        let mut crowded = body("Quorbz", None);
+        crowded["description"] = json!({"vi": many.join(" ")});
+        let crowded = app.create_listing(&crowded).await;
+        for q in ["quorbz", "quorbz6", "quorbz69", "quorbz quorbz1"] {
+            assert_eq!(ids_of(&app.get(&drafts(q)).await), std::slice::from_ref(&crowded), "{q}");
+        }
     }
 
     async fn titles_rank_above_descriptions_and_ties_come_newest_first(app: TestApp) {
