@@ -104,7 +104,8 @@ pub enum StoreError {
     Duplicate(Constraint),
     #[error("database unavailable: {0}")]
     Pool(#[from] r2d2::Error),
-    /// The SQLite file stayed locked by other writers longer than a write may wait.
+    /// Other writers held what this write needed: the SQLite file, longer than a write may wait,
+    /// or rows PostgreSQL resolved a deadlock over by rolling this transaction back.
     #[error("database busy with other writes")]
     Busy,
     /// The database cannot be reached: the circuit is open, or the connection broke mid-query.
@@ -131,7 +132,34 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => StoreError::Unreachable,
             // SQLITE_BUSY past the busy timeout: another process (the CLI) held the file.
             DieselError::DatabaseError(_, info) if info.message().starts_with("database is locked") => StoreError::Busy,
+            // PostgreSQL rolled this transaction back so that a concurrent one could go on (two
+            // batches locking the same rows or inserting the same new search words in opposite
+            // orders): sending the request again succeeds. The message is matched as PostgreSQL
+            // writes it with `lc_messages` in English, the default of its packages.
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => StoreError::Busy,
+            DieselError::DatabaseError(_, info) if info.message().starts_with("deadlock detected") => StoreError::Busy,
             _ => StoreError::Database(error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    /// A transaction PostgreSQL chose as a deadlock's victim is answered 503 with `Retry-After`
+    /// (see the API's mapping of `Busy`), not 500: the same request sent again goes through.
+    #[test]
+    fn a_deadlock_or_serialization_failure_is_busy_not_a_database_error() {
+        let deadlock = database_error(DatabaseErrorKind::Unknown, "deadlock detected");
+        assert!(matches!(StoreError::from(deadlock), StoreError::Busy));
+        let serialization = database_error(DatabaseErrorKind::SerializationFailure, "could not serialize access");
+        assert!(matches!(StoreError::from(serialization), StoreError::Busy));
+        let other = database_error(DatabaseErrorKind::Unknown, "division by zero");
+        assert!(matches!(StoreError::from(other), StoreError::Database(_)));
     }
 }
