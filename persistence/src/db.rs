@@ -311,51 +311,41 @@ pub fn in_transaction(conn: &mut DbConn) -> Result<bool, diesel::result::Error> 
 mod tests {
     use super::*;
 
-    /// Sixteen writers, each holding the file for longer than SQLite's busy timeout divided
-    /// among them: SQLite's busy handler alone would fail the last ones with `database is locked`.
-    #[test]
-    fn sqlite_writers_of_one_process_wait_their_turn_past_the_busy_timeout() {
+    /// The errors of `writers` threads, each holding a write on a fresh SQLite file with
+    /// `pool_size` pooled connections for `hold`.
+    fn concurrent_sqlite_writes(pool_size: u32, writers: usize, hold: Duration) -> Vec<String> {
         let dir = std::env::temp_dir().join(format!("techex-writers-{}", uuid::Uuid::now_v7()));
-        let db = Db::connect(dir.join("hub.db").to_str().unwrap(), 16).unwrap();
-        let writers: Vec<_> = (0..16)
+        let db = Db::connect(dir.join("hub.db").to_str().unwrap(), pool_size).unwrap();
+        let threads: Vec<_> = (0..writers)
             .map(|_| {
                 let db = db.clone();
                 std::thread::spawn(move || {
                     let mut conn = db.conn()?;
                     write(&mut conn, |_| {
-                        std::thread::sleep(Duration::from_millis(400));
+                        std::thread::sleep(hold);
                         Ok::<_, StoreError>(())
                     })
                 })
             })
             .collect();
-        let outcomes: Vec<Result<(), StoreError>> = writers.into_iter().map(|w| w.join().unwrap()).collect();
-        let failed: Vec<String> = outcomes.iter().filter_map(|o| o.as_ref().err().map(|e| e.to_string())).collect();
-        assert!(failed.is_empty(), "{failed:?}");
+        let outcomes: Vec<Result<(), StoreError>> = threads.into_iter().map(|w| w.join().unwrap()).collect();
         std::fs::remove_dir_all(dir).unwrap();
+        outcomes.iter().filter_map(|o| o.as_ref().err().map(|e| e.to_string())).collect()
+    }
+
+    /// Sixteen writers, each holding the file for longer than SQLite's busy timeout divided
+    /// among them: SQLite's busy handler alone would fail the last ones with `database is locked`.
+    #[test]
+    fn sqlite_writers_of_one_process_wait_their_turn_past_the_busy_timeout() {
+        let failed = concurrent_sqlite_writes(16, 16, Duration::from_millis(400));
+        assert!(failed.is_empty(), "{failed:?}");
     }
 
     /// Four writers on two pooled connections, each holding its connection longer than
     /// PostgreSQL's wait for one: on the embedded file they queue instead of hearing 503.
     #[test]
     fn sqlite_requests_queue_for_a_pooled_connection_longer_than_postgresql_ones() {
-        let dir = std::env::temp_dir().join(format!("techex-pool-wait-{}", uuid::Uuid::now_v7()));
-        let db = Db::connect(dir.join("hub.db").to_str().unwrap(), 2).unwrap();
-        let writers: Vec<_> = (0..4)
-            .map(|_| {
-                let db = db.clone();
-                std::thread::spawn(move || {
-                    let mut conn = db.conn()?;
-                    write(&mut conn, |_| {
-                        std::thread::sleep(CONNECTION_WAIT + Duration::from_millis(200));
-                        Ok::<_, StoreError>(())
-                    })
-                })
-            })
-            .collect();
-        let outcomes: Vec<Result<(), StoreError>> = writers.into_iter().map(|w| w.join().unwrap()).collect();
-        let failed: Vec<String> = outcomes.iter().filter_map(|o| o.as_ref().err().map(|e| e.to_string())).collect();
+        let failed = concurrent_sqlite_writes(2, 4, CONNECTION_WAIT + Duration::from_millis(200));
         assert!(failed.is_empty(), "{failed:?}");
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }
