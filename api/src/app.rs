@@ -161,6 +161,41 @@ pub struct AppState {
     pub export_slots: crate::routes::export::ExportSlots,
     /// What webhooks may target, and how their deliveries are retried.
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// The OpenAPI documents and the route table, made by the first worker and shared by all.
+    pub documents: SharedDocuments,
+}
+
+/// What the app derives from its OpenAPI document: the document was some 14 MB of utoipa
+/// structures per worker, its serialized JSON is a fraction of that.
+pub struct Documents {
+    openapi_json: web::Bytes,
+    openapi_30_json: web::Bytes,
+    routes: RouteTable,
+}
+
+/// The [`Documents`] of one server's workers: filled once, by whichever worker builds first.
+pub type SharedDocuments = Arc<std::sync::OnceLock<Arc<Documents>>>;
+
+impl Documents {
+    fn of(spec: &utoipa::openapi::OpenApi) -> Documents {
+        let json =
+            |value: serde_json::Result<Vec<u8>>| web::Bytes::from(value.expect("an OpenAPI document serializes"));
+        Documents {
+            openapi_json: json(serde_json::to_vec(spec)),
+            openapi_30_json: json(serde_json::to_vec(&crate::openapi30::downgrade(spec))),
+            routes: RouteTable::of(spec),
+        }
+    }
+
+    /// `/openapi.json`.
+    pub fn openapi_json(&self) -> web::Bytes {
+        self.openapi_json.clone()
+    }
+
+    /// `/openapi-3.0.json`.
+    pub fn openapi_30_json(&self) -> web::Bytes {
+        self.openapi_30_json.clone()
+    }
 }
 
 fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -258,13 +293,16 @@ pub fn build_app(
         InitError = (),
     >,
 > {
-    let (app, mut spec) = documented(App::new().into_utoipa_app()).split_for_parts();
-    if let Some(url) = &state.public_url {
-        spec.servers = Some(vec![utoipa::openapi::server::Server::new(url.clone())]);
-    }
-    complete_schemas(&mut spec);
-    crate::contract::complete(&mut spec);
-    let routes = web::Data::new(RouteTable::of(&spec));
+    let (app, spec) = documented(App::new().into_utoipa_app()).split_for_parts();
+    let documents = state.documents.get_or_init(|| {
+        let mut spec = spec;
+        if let Some(url) = &state.public_url {
+            spec.servers = Some(vec![utoipa::openapi::server::Server::new(url.clone())]);
+        }
+        complete_schemas(&mut spec);
+        crate::contract::complete(&mut spec);
+        Arc::new(Documents::of(&spec))
+    });
     let limits = state.rate_limits.clone();
     app.app_data(web::Data::new(state.db))
         .app_data(web::Data::new(state.keys))
@@ -277,10 +315,8 @@ pub fn build_app(
         .app_data(web::Data::new(PublicUrl(state.public_url)))
         .app_data(web::Data::new(state.rate_limits.trusted_proxies()))
         .app_data(web::Data::new(state.rate_limits.senders()))
-        .app_data(web::Data::new(routes::ops::OpenApi30(crate::openapi30::downgrade(&spec))))
         .app_data(web::Data::new(state.clock))
-        .app_data(web::Data::new(spec))
-        .app_data(routes)
+        .app_data(web::Data::from(documents.clone()))
         .app_data(web::PayloadConfig::new(BODY_LIMIT))
         .app_data(
             web::QueryConfig::default().error_handler(|error, _| ApiError::InvalidQuery(query_errors(&error)).into()),
@@ -377,9 +413,9 @@ fn methods_of(item: &PathItem) -> Vec<Method> {
     .collect()
 }
 
-async fn no_route(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+async fn no_route(req: HttpRequest, documents: web::Data<Documents>) -> Result<HttpResponse, ApiError> {
     let path = req.path();
-    Err(match routes.0.iter().find(|(def, _)| def.is_match(path)) {
+    Err(match documents.routes.0.iter().find(|(def, _)| def.is_match(path)) {
         Some((_, methods)) => ApiError::MethodNotAllowed {
             method: req.method().to_string(),
             allowed: methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", "),

@@ -248,6 +248,7 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
             ..WebhookSettings::default()
         },
         clock: Clock::system(),
+        documents: Default::default(),
     };
     log::info!(
         "techex serving on http://{} with {} ({}); API docs at http://{}/docs/",
@@ -280,12 +281,16 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         ));
         // Each worker's app holds the state, and drops it on its own thread as the worker ends.
         let apps_alive = Arc::downgrade(&state.token_guard);
-        let mut server = HttpServer::new(move || techex_api::build_app(state.clone()))
-            // In-flight requests get this long to finish after SIGTERM.
-            .shutdown_timeout(args.shutdown_timeout_seconds)
-            // `stop_on_signal` hears the signals: actix-server's own SIGTERM handling drops the
-            // connections it has accepted but not yet handed to a worker.
-            .disable_signals();
+        let mut server = HttpServer::new(move || {
+            let app = techex_api::build_app(state.clone());
+            release_free_memory();
+            app
+        })
+        // In-flight requests get this long to finish after SIGTERM.
+        .shutdown_timeout(args.shutdown_timeout_seconds)
+        // `stop_on_signal` hears the signals: actix-server's own SIGTERM handling drops the
+        // connections it has accepted but not yet handed to a worker.
+        .disable_signals();
         let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
         // Each worker's blocking pool runs the database work. Actix allows 512 threads over all
         // workers, though no more of them than pooled connections can be querying; and each
@@ -339,6 +344,22 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
 
 /// Blocking threads per worker: the worker's share of the database pool, and one more for work
 /// that holds no connection all along (an export between its batches).
+/// Hands the memory freed so far back to the system. glibc keeps what a thread frees in that
+/// thread's arena: each worker builds the whole OpenAPI document (some 14 MB of utoipa
+/// structures) before finding it already made by another (`AppState::documents`), and without
+/// this kept those megabytes resident for the life of the process.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn release_free_memory() {
+    // SAFETY: `malloc_trim` takes no pointer and may be called from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_memory() {}
+
 fn blocking_threads(pool_size: u32, workers: usize) -> usize {
     (pool_size as usize).div_ceil(workers) + 1
 }

@@ -295,6 +295,7 @@ impl TestApp {
             restore_period: options.restore_period,
             export_slots: techex_api::routes::export::ExportSlots::new(options.export_slots.0, options.export_slots.1),
             webhooks: options.webhooks.clone(),
+            documents: Default::default(),
         };
         let call = serve(&state).await;
         let placeholder = TestClient {

@@ -1,10 +1,12 @@
 //! Operations endpoints: liveness, readiness and the API description itself.
 
+use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use techex_persistence::Db;
 use utoipa::ToSchema;
 
+use crate::app::Documents;
 use crate::error::{ApiError, Problem};
 
 #[derive(Serialize, ToSchema)]
@@ -61,12 +63,9 @@ pub async fn readyz(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object))
 )]
 #[get("/openapi.json")]
-pub async fn openapi_json(spec: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
-    HttpResponse::Ok().json(spec.as_ref())
+pub async fn openapi_json(documents: web::Data<Documents>) -> HttpResponse {
+    HttpResponse::Ok().content_type(ContentType::json()).body(documents.openapi_json())
 }
-
-/// The contract rendered as OpenAPI 3.0.3 (see [`crate::openapi30`]).
-pub struct OpenApi30(pub serde_json::Value);
 
 /// This API's description as OpenAPI 3.0.3.
 ///
@@ -78,8 +77,8 @@ pub struct OpenApi30(pub serde_json::Value);
     responses((status = 200, description = "The OpenAPI 3.0.3 document", content_type = "application/json", body = Object))
 )]
 #[get("/openapi-3.0.json")]
-pub async fn openapi_30_json(spec: web::Data<OpenApi30>) -> HttpResponse {
-    HttpResponse::Ok().json(&spec.0)
+pub async fn openapi_30_json(documents: web::Data<Documents>) -> HttpResponse {
+    HttpResponse::Ok().content_type(ContentType::json()).body(documents.openapi_30_json())
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
