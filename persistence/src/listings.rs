@@ -850,6 +850,10 @@ pub fn facets(
 ) -> Result<Vec<Vec<(String, i64)>>, StoreError> {
     use diesel::dsl::count_star;
     use std::collections::BTreeMap;
+    // Every page of listings comes through here; most ask for no facet.
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
     let backend = conn.backend();
     if filter.is_whole_published_set() {
         let mut all = facet_counts::whole_set(conn, wanted, filter.live_at)?;
@@ -1178,6 +1182,49 @@ pub fn is_empty(conn: &mut DbConn) -> Result<bool, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_page_without_facets_asks_the_database_nothing_for_them() {
+        let dir = std::env::temp_dir().join(format!("techex-no-facets-{}", uuid::Uuid::now_v7()));
+        let db = crate::Db::connect(dir.join("hub.db").to_str().unwrap(), 1).unwrap();
+        let mut conn = db.conn().unwrap();
+        let queries = Arc::new(AtomicUsize::new(0));
+        let counted = queries.clone();
+        let DbConn::Sqlite(sqlite) = &mut *conn else { unreachable!("a file path opens SQLite") };
+        sqlite.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let whole_set = ListingFilter {
+            status: ListingStatus::Published,
+            deleted: false,
+            kinds: Vec::new(),
+            provinces: Vec::new(),
+            field_prefixes: Vec::new(),
+            publisher: None,
+            refine: Refine::default(),
+            sort: Sort::default(),
+            after: None,
+            after_key: None,
+            limit: 20,
+            live_at: Utc::now(),
+        };
+        let searched = ListingFilter {
+            refine: Refine { query: SearchQuery::parse("may say").unwrap(), ..Refine::default() },
+            ..whole_set.clone()
+        };
+        for filter in [whole_set, searched] {
+            assert!(facets(&mut conn, &filter, &[]).unwrap().is_empty());
+        }
+        assert_eq!(queries.load(Ordering::SeqCst), 0);
+        drop(conn);
+        drop(db);
+        std::fs::remove_dir_all(dir).ok();
+    }
 
     #[test]
     fn content_stored_before_the_exchange_fields_reads_with_their_defaults() {
