@@ -200,6 +200,8 @@ fn sync(url: &str, args: SyncArgs) -> Result<(), String> {
 }
 
 fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
+    let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    limit_malloc_arenas(workers);
     let db = connect(url, pool_size)?;
     if db.backend() == Backend::Sqlite && args.demo_data == "auto" {
         let mut conn = db.conn().map_err(|e| e.to_string())?;
@@ -291,7 +293,6 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         // `stop_on_signal` hears the signals: actix-server's own SIGTERM handling drops the
         // connections it has accepted but not yet handed to a worker.
         .disable_signals();
-        let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
         // Each worker's blocking pool runs the database work. Actix allows 512 threads over all
         // workers, though no more of them than pooled connections can be querying; and each
         // thread that reads a large result keeps its own glibc arena of freed memory (16 feed
@@ -359,6 +360,24 @@ fn release_free_memory() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn release_free_memory() {}
+
+/// Caps glibc's arenas at one per HTTP worker, before the first thread starts. By default every
+/// thread that allocates while the others hold theirs gets an arena of its own, up to eight per
+/// core, and each keeps the memory its requests freed: the database pool's blocking threads
+/// held a peak of 69 MB at 100,000 listings (`bench/run`), 57 MB with two arenas at the same
+/// requests/s.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn limit_malloc_arenas(arenas: usize) {
+    let arenas = libc::c_int::try_from(arenas.max(1)).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `mallopt` takes plain integers; glibc applies M_ARENA_MAX to arenas made later.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, arenas);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas(_arenas: usize) {}
 
 fn blocking_threads(pool_size: u32, workers: usize) -> usize {
     (pool_size as usize).div_ceil(workers) + 1
