@@ -407,6 +407,24 @@ pub struct ListingFilter {
 }
 
 impl ListingFilter {
+    /// Every published, live listing, newest first: the page of `limit` after `after`.
+    pub fn published(after: Option<ListingId>, limit: i64, live_at: DateTime<Utc>) -> ListingFilter {
+        ListingFilter {
+            status: ListingStatus::Published,
+            deleted: false,
+            kinds: Vec::new(),
+            provinces: Vec::new(),
+            field_prefixes: Vec::new(),
+            publisher: None,
+            refine: Refine::default(),
+            sort: Sort::default(),
+            after,
+            after_key: None,
+            limit,
+            live_at,
+        }
+    }
+
     /// Whether the filter asks for every published, live listing and nothing more (its page,
     /// order and cursor aside): whoever asks, that is one set.
     pub fn is_whole_published_set(&self) -> bool {
@@ -1199,20 +1217,7 @@ mod tests {
                 counted.fetch_add(1, Ordering::SeqCst);
             }
         });
-        let whole_set = ListingFilter {
-            status: ListingStatus::Published,
-            deleted: false,
-            kinds: Vec::new(),
-            provinces: Vec::new(),
-            field_prefixes: Vec::new(),
-            publisher: None,
-            refine: Refine::default(),
-            sort: Sort::default(),
-            after: None,
-            after_key: None,
-            limit: 20,
-            live_at: Utc::now(),
-        };
+        let whole_set = ListingFilter::published(None, 20, Utc::now());
         let searched = ListingFilter {
             refine: Refine { query: SearchQuery::parse("may say").unwrap(), ..Refine::default() },
             ..whole_set.clone()

@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
-use techex_domain::{ListingStatus, Message, RestorePeriod, Text, ValidationErrors};
+use techex_domain::{Message, RestorePeriod, Text, ValidationErrors};
 use techex_persistence::centers::{self, CenterFilter};
 use techex_persistence::listings::{self, ListingFilter};
 use techex_persistence::{Db, DbConn, StoreError, change_log, organizations};
@@ -235,20 +235,7 @@ fn listing_batch(
     period: RestorePeriod,
     format: Format,
 ) -> Result<Batch, StoreError> {
-    let filter = ListingFilter {
-        status: ListingStatus::Published,
-        deleted: false,
-        kinds: Vec::new(),
-        provinces: Vec::new(),
-        field_prefixes: Vec::new(),
-        publisher: None,
-        refine: Default::default(),
-        sort: Default::default(),
-        after: after.map(techex_domain::ListingId),
-        after_key: None,
-        limit,
-        live_at: now,
-    };
+    let filter = ListingFilter::published(after.map(techex_domain::ListingId), limit, now);
     let records: Vec<_> = listings::list(conn, &filter)?
         .into_iter()
         .map(|(listing, _)| (listing.id.0, ListingResponse::seen_at(listing, &None, now, period)))
