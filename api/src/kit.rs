@@ -271,7 +271,7 @@ pub fn with_fields<R: Resource>(
     fields: &Fields,
 ) -> HttpResponse {
     response.insert_header((header::ETAG, etag::of_fields(record.version(), fields.tag().as_deref())));
-    response.json(fields.project(body))
+    fields.answer(response, body)
 }
 
 /// `limit`, `cursor` and `total` of every list; with [`FieldsQuery`] and its own filters, what
@@ -364,8 +364,8 @@ impl<R: Listable, F: IntoParams + DeserializeOwned> Listed<R, F> {
 
     /// The answer (from [`page`]) carrying `page`, a `{"items": [...], ...}` body, with the chosen
     /// fields of each item.
-    pub fn answer(&self, mut response: HttpResponseBuilder, page: impl serde::Serialize) -> HttpResponse {
-        response.json(self.fields.project_page(page))
+    pub fn answer(&self, response: HttpResponseBuilder, page: impl serde::Serialize) -> HttpResponse {
+        self.fields.answer_page(response, page)
     }
 
     /// Answers with one page: `read` loads, on a pooled connection, the page's rows and the

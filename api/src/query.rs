@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -212,24 +212,28 @@ impl Fields {
         Fields(Some(chosen))
     }
 
-    /// `record`'s representation with the chosen members only.
-    pub fn project(&self, record: impl serde::Serialize) -> Value {
+    /// Answers with `record`'s representation, the chosen members only. Without a choice (most
+    /// reads) it is serialized straight from the record, in its declared order, instead of
+    /// through a `Value` tree (a page of listings spent about a tenth of its CPU building one).
+    pub fn answer(&self, mut response: HttpResponseBuilder, record: impl serde::Serialize) -> HttpResponse {
+        let Some(chosen) = &self.0 else { return response.json(record) };
         let mut value = serde_json::to_value(record).expect("representations serialize");
-        if let (Some(chosen), Some(object)) = (&self.0, value.as_object_mut()) {
+        if let Some(object) = value.as_object_mut() {
             object.retain(|name, _| chosen.contains(name));
         }
-        value
+        response.json(value)
     }
 
-    /// A page (`{"items": [...], ...}`) with the chosen members of each item.
-    pub fn project_page(&self, page: impl serde::Serialize) -> Value {
+    /// Answers with a page (`{"items": [...], ...}`), the chosen members of each item only.
+    pub fn answer_page(&self, mut response: HttpResponseBuilder, page: impl serde::Serialize) -> HttpResponse {
+        let Some(chosen) = &self.0 else { return response.json(page) };
         let mut value = serde_json::to_value(page).expect("pages serialize");
-        if let (Some(chosen), Some(items)) = (&self.0, value.get_mut("items").and_then(Value::as_array_mut)) {
+        if let Some(items) = value.get_mut("items").and_then(Value::as_array_mut) {
             for item in items.iter_mut().filter_map(Value::as_object_mut) {
                 item.retain(|name, _| chosen.contains(name));
             }
         }
-        value
+        response.json(value)
     }
 
     /// Whether `name` was asked for by name (not merely sent because no choice was made).
