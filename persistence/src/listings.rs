@@ -623,7 +623,9 @@ fn condition(backend: crate::db::Backend, filter: &ListingFilter, words: Words) 
             let live_at = filter.live_at.naive_utc();
             all.push(Box::new(listings::expires_at.is_null().or(listings::expires_at.gt(live_at))));
         }
-        Box::new(listings::status.eq(filter.status.as_str()).nullable())
+        // A literal, not a bound value (a word of the domain's own list): a generic plan of the
+        // prepared statement can then prove the partial index of published ids (migration 000025).
+        Box::new(diesel::dsl::sql::<Nullable<Bool>>(&format!("listings.status = '{}'", filter.status.as_str())))
     };
     if let Some(publisher) = filter.publisher {
         all.push(Box::new(listings::publisher.eq(publisher.to_string())));
@@ -1229,6 +1231,71 @@ mod tests {
         drop(conn);
         drop(db);
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// A portal importing drafts in bulk leaves them newer than every published listing: the
+    /// newest page of published listings must still read about its own rows, not walk the
+    /// primary key back through every newer draft (at 1,000,000 listings after 137,500 drafts:
+    /// 494 ms and 20,831 buffers for one page of 20).
+    #[test]
+    #[cfg_attr(not(techex_postgres), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
+    fn the_newest_published_page_reads_its_own_rows_past_a_burst_of_newer_drafts() {
+        use diesel::{PgConnection, QueryableByName, sql_query, sql_types::BigInt};
+        #[derive(QueryableByName)]
+        struct Read {
+            #[diesel(sql_type = BigInt)]
+            rows: i64,
+        }
+        const PAGES: i64 = 8;
+        let base = std::env::var("TEST_DATABASE_URL").unwrap();
+        let schema = format!("plan_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = PgConnection::establish(&base).unwrap();
+        sql_query(format!("CREATE SCHEMA {schema}")).execute(&mut admin).unwrap();
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let db = crate::Db::connect(&format!("{base}{separator}options=-csearch_path%3D{schema}"), 1).unwrap();
+        let mut conn = db.conn().unwrap();
+        let DbConn::Pg(pg) = &mut *conn else { unreachable!("a postgres:// URL opens PostgreSQL") };
+        // 20,000 published listings, then 3,000 drafts with higher (newer) ids.
+        sql_query(
+            r#"INSERT INTO listings (id, kind, status, province, province_as_sent, ip_status, title_vi,
+                   search_text, search_title, search_filters, content, version, created_at, updated_at,
+                   published_at)
+               SELECT format('%s-0000-7000-8000-000000000000', lpad(to_hex(g), 8, '0')), 'offer',
+                   CASE WHEN g <= 20000 THEN 'published' ELSE 'draft' END, '79', '79', 'none',
+                   'Máy sấy', 'may say', 'may say', '', '{"kind":"offer","title":{"vi":"Máy sấy"},
+                   "province":"79","owner":{"name":"Viện A"}}', 1, now(), now(),
+                   CASE WHEN g <= 20000 THEN now() END
+               FROM generate_series(1, 23000) AS g"#,
+        )
+        .execute(pg)
+        .unwrap();
+        sql_query("ANALYZE listings").execute(pg).unwrap();
+        let read = conn
+            .transaction(|conn| {
+                // Past PostgreSQL's first five executions of a prepared statement, after which it
+                // may plan once for any bound values.
+                for _ in 0..PAGES {
+                    let page = list(conn, &ListingFilter::published(None, 20, Utc::now()))?;
+                    assert_eq!(page.len(), 20);
+                    assert!(page.iter().all(|(l, _)| l.status == ListingStatus::Published));
+                }
+                let DbConn::Pg(pg) = &mut **conn else { unreachable!() };
+                // Rows this transaction took from the table's heap, by any scan: sequential and
+                // bitmap scans count on the table, index scans on the index they walk.
+                sql_query(
+                    "SELECT pg_stat_get_xact_tuples_returned('listings'::regclass)
+                          + pg_stat_get_xact_tuples_fetched('listings'::regclass)
+                          + (SELECT sum(pg_stat_get_xact_tuples_fetched(indexrelid))::bigint
+                             FROM pg_index WHERE indrelid = 'listings'::regclass) AS rows",
+                )
+                .get_result::<Read>(pg)
+                .map_err(StoreError::from)
+            })
+            .unwrap();
+        drop(conn);
+        drop(db);
+        sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut admin).unwrap();
+        assert!(read.rows <= PAGES * 30, "{PAGES} pages of 20 read {} rows", read.rows);
     }
 
     #[test]
