@@ -172,7 +172,7 @@ pub async fn limit(
             Ok(response)
         }
         Err(negative) => {
-            let wait = retry_after_seconds(negative.wait_time_from(DefaultClock::default().now()));
+            let wait = retry_after_seconds(negative.wait_time_from(policy.limiter.clock().now()));
             // The body becomes problem+json on the way out.
             let mut response = HttpResponse::TooManyRequests()
                 .insert_header((RETRY_AFTER, wait))
@@ -253,7 +253,7 @@ impl SenderLimit {
         match self.policy.limiter.check_key(&key) {
             Ok(_) => Ok(()),
             Err(negative) => {
-                let retry_after = retry_after_seconds(negative.wait_time_from(DefaultClock::default().now()));
+                let retry_after = retry_after_seconds(negative.wait_time_from(self.policy.limiter.clock().now()));
                 Err(Refusal { retry_after, fields: self.policy.fields(0, retry_after) })
             }
         }
