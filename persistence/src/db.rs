@@ -92,8 +92,10 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SessionSettings {
 /// Bytes of heap SQLite aims to stay under, process-wide, by giving back cached pages: each
 /// pooled connection keeps a page cache of up to 2 MB and each sort its own, and under sixteen
 /// concurrent searches on 100,000 listings they held 95 MB (heaptrack: `pcache1Alloc`).
-/// Pages it gives back are read again from the operating system's file cache.
-const SQLITE_HEAP_LIMIT: i64 = 16 * 1024 * 1024;
+/// Pages it gives back are read again from the operating system's file cache. Whole `bench/run`
+/// on SQLite, 100,000 listings: peak RSS 66 MB at 16 MB, 60 MB at 8 MB; sixteen concurrent
+/// searches alone 17–19 req/s at 16 MB, 13–18 at 8 MB (within the run-to-run noise).
+const SQLITE_HEAP_LIMIT: i64 = 8 * 1024 * 1024;
 
 /// How long a request waits for a free connection (or a new one) before it hears 503: short,
 /// so that a burst during an outage, before the circuit opens, frees its threads quickly.
