@@ -350,7 +350,6 @@ async fn export(
     }
     let pool = db.get_ref().clone();
     actix_web::rt::task::spawn_blocking(move || {
-        let _permit = permit;
         // The next batch is read while this one is written: the database and the JSON each keep
         // a core busy (one after the other, the export of 1,000,000 listings spent half of its
         // time in each). At most one batch waits between them.
@@ -359,6 +358,9 @@ async fn export(
             // Owned here, so the channel closes (and the writer ends) when the reading does.
             let to_writer = to_writer;
             scope.spawn(move || {
+                // Given back before `sender` (captured) is dropped, which ends the response: a
+                // caller that starts its next export once this one has ended finds the slot free.
+                let _permit = permit;
                 for batch in read {
                     let chunk =
                         batch.map(|batch| (batch.write)()).ok_or_else(|| std::io::Error::other("the export stopped"));

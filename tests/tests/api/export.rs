@@ -119,4 +119,17 @@ backend_tests! {
         reply.problem(503, "exports_busy");
         assert_eq!(reply.header("retry-after"), Some("10"));
     }
+
+    /// An export's slot is free again once its answer has ended: a partner taking one copy after
+    /// another, on a server of one slot, is never turned away.
+    #[options(Options { export_slots: (1, 2), ..Options::default() })]
+    async fn the_slot_of_an_ended_export_is_free_for_the_next(app: TestApp) {
+        app.publish_all(&[("offer", "79", &["206"]), ("demand", "75", &["401"]), ("offer", "74", &["211"])]).await;
+        for _ in 0..30 {
+            for path in ["/v1/export/listings", "/v1/export/organizations"] {
+                let reply = app.anonymous().get(path).await;
+                assert_eq!(reply.status, StatusCode::OK, "{path}: {:#}", reply.body);
+            }
+        }
+    }
 }
