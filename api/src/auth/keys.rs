@@ -408,6 +408,11 @@ mod tests {
         }
     }
 
+    /// A key set of one new Ed25519 key.
+    fn ed25519_keys() -> KeySet {
+        KeySet::from_pems(&[KeySet::generate_pem()], "techex", "techex-api").unwrap()
+    }
+
     fn claims(keys: &KeySet) -> Claims {
         let now = chrono::Utc::now().timestamp();
         Claims {
@@ -425,7 +430,7 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_and_name_their_key() {
-        let keys = KeySet::from_pems(&[KeySet::generate_pem()], "techex", "techex-api").unwrap();
+        let keys = ed25519_keys();
         let signed = claims(&keys);
         let token = keys.sign(&signed);
         assert_eq!(keys.verify(&token).unwrap(), signed);
@@ -436,7 +441,7 @@ mod tests {
 
     #[test]
     fn a_token_verified_before_is_refused_once_it_expires() {
-        let keys = KeySet::from_pems(&[KeySet::generate_pem()], "techex", "techex-api").unwrap();
+        let keys = ed25519_keys();
         let signed = claims(&keys);
         let token = keys.sign(&signed);
         assert_eq!(keys.verify(&token).unwrap(), signed);
@@ -451,7 +456,7 @@ mod tests {
 
     #[test]
     fn a_token_not_yet_valid_stays_refused_after_its_first_check() {
-        let keys = KeySet::from_pems(&[KeySet::generate_pem()], "techex", "techex-api").unwrap();
+        let keys = ed25519_keys();
         let mut early = claims(&keys);
         early.nbf += 3600;
         let token = keys.sign(&early);
@@ -464,7 +469,7 @@ mod tests {
 
     #[test]
     fn a_changed_token_is_verified_in_full_after_the_original_was_remembered() {
-        let keys = KeySet::from_pems(&[KeySet::generate_pem()], "techex", "techex-api").unwrap();
+        let keys = ed25519_keys();
         let token = keys.sign(&claims(&keys));
         keys.verify(&token).unwrap();
         let (signed, signature) = token.rsplit_once('.').unwrap();
@@ -478,7 +483,7 @@ mod tests {
 
     #[test]
     fn the_remembered_tokens_stay_bounded() {
-        let keys = KeySet::from_pems(&[KeySet::generate_pem()], "techex", "techex-api").unwrap();
+        let keys = ed25519_keys();
         let mut first = String::new();
         for n in 0..VERIFIED_TOKENS_MAX + 10 {
             let token = keys.sign(&Claims { jti: n.to_string(), ..claims(&keys) });
