@@ -428,12 +428,18 @@ mod tests {
         }
     }
 
+    /// A token of fresh claims signed by `keys`, verified once: the claims come back unchanged.
+    fn verified_token(keys: &KeySet) -> (Claims, String) {
+        let signed = claims(keys);
+        let token = keys.sign(&signed);
+        assert_eq!(keys.verify(&token).unwrap(), signed);
+        (signed, token)
+    }
+
     #[test]
     fn tokens_round_trip_and_name_their_key() {
         let keys = ed25519_keys();
-        let signed = claims(&keys);
-        let token = keys.sign(&signed);
-        assert_eq!(keys.verify(&token).unwrap(), signed);
+        let (_, token) = verified_token(&keys);
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.kid.as_deref(), Some(keys.signing_kid()));
         assert_eq!(keys.jwks().keys[0].kid, keys.signing_kid());
@@ -442,9 +448,7 @@ mod tests {
     #[test]
     fn a_token_verified_before_is_refused_once_it_expires() {
         let keys = ed25519_keys();
-        let signed = claims(&keys);
-        let token = keys.sign(&signed);
-        assert_eq!(keys.verify(&token).unwrap(), signed);
+        let (signed, token) = verified_token(&keys);
         let last = signed.exp as u64 + LEEWAY;
         assert_eq!(keys.verify_at(&token, last).unwrap(), signed, "within the leeway");
         let later = keys.verify_at(&token, last + 1);
@@ -470,8 +474,7 @@ mod tests {
     #[test]
     fn a_changed_token_is_verified_in_full_after_the_original_was_remembered() {
         let keys = ed25519_keys();
-        let token = keys.sign(&claims(&keys));
-        keys.verify(&token).unwrap();
+        let (_, token) = verified_token(&keys);
         let (signed, signature) = token.rsplit_once('.').unwrap();
         let mut bytes = URL_SAFE_NO_PAD.decode(signature).unwrap();
         bytes[0] ^= 1;
