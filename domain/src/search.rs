@@ -210,27 +210,85 @@ impl SearchQuery {
     /// words (`('nuoc' | 'nuocmam')`), which the index finds by skipping through their posting
     /// lists instead of collecting every row of the prefix; none: no row can match, as with the
     /// word itself.
-    pub fn tsquery(&self, prefix_words: Option<&[String]>) -> String {
+    ///
+    /// With `provinces` (see [`SearchQuery::scope`]), each word standing alone and plain is looked
+    /// up as the word within those provinces (`'/79/nuoc'`, see [`scoped_token`]): its posting
+    /// list holds that province's listings only, a thirtieth of the word's, so the index
+    /// intersects short lists instead of skipping through the word's and the province's.
+    pub fn tsquery(&self, prefix_words: Option<&[String]>, provinces: &[String]) -> String {
         self.terms
             .iter()
             .map(|t| {
                 let last = t.words.len() - 1;
+                let scope = if t.words.len() == 1 && is_plain_word(&t.words[0]) { provinces } else { &[] };
                 let words: Vec<String> = t
                     .words
                     .iter()
                     .enumerate()
                     .map(|(k, w)| match prefix_words.filter(|_| t.prefix && k == last) {
-                        None if t.prefix && k == last => format!("'{w}':*"),
-                        Some(spelled) if !spelled.is_empty() => {
-                            format!("({})", spelled.iter().map(|w| lexeme(w)).collect::<Vec<_>>().join(" | "))
+                        None if t.prefix && k == last => forms(w, scope, ":*"),
+                        Some(spelled)
+                            if !spelled.is_empty()
+                                && (scope.is_empty()
+                                    || spelled.len() * scope.len() <= SCOPED_FORMS_MAX
+                                        && spelled.iter().all(|s| is_plain_word(s))) =>
+                        {
+                            let all: Vec<String> = spelled.iter().map(|s| forms(s, scope, "")).collect();
+                            format!("({})", all.join(" | "))
                         }
-                        _ => format!("'{w}'"),
+                        // Too many words within the provinces: the prefix within them.
+                        Some(spelled) if !spelled.is_empty() => forms(w, scope, ":*"),
+                        _ => forms(w, scope, ""),
                     })
                     .collect();
                 format!("({})", words.join(" <-> "))
             })
             .collect::<Vec<_>>()
             .join(" & ")
+    }
+
+    /// The provinces of a filter to look this query's words up within (see
+    /// [`SearchQuery::tsquery`]), or none: at most [`SCOPED_PROVINCES_MAX`], and only if some
+    /// term is one word of ASCII letters and digits (what PostgreSQL's parser keeps whole behind
+    /// `/79/`; a phrase keeps its plain words, whose positions it needs). When some are
+    /// returned, the query's words alone say the province.
+    pub fn scope<'a>(&self, provinces: &'a [String]) -> &'a [String] {
+        let scoped = self.terms.iter().any(|t| t.words.len() == 1 && is_plain_word(&t.words[0]));
+        if scoped && provinces.len() <= SCOPED_PROVINCES_MAX { provinces } else { &[] }
+    }
+}
+
+/// The most provinces a search looks its words up within; more, and the words' own posting
+/// lists are as short as the provinces' forms of them summed.
+pub const SCOPED_PROVINCES_MAX: usize = 3;
+
+/// The most lexemes a prefix word is spelled out as within provinces (words × provinces).
+const SCOPED_FORMS_MAX: usize = 64;
+
+/// A folded word PostgreSQL's parser reads as one token, and keeps whole behind `/79/`.
+fn is_plain_word(word: &str) -> bool {
+    !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// `word` as a tsquery operand: alone, or within each of `provinces` (`('/79/w' | '/92/w')`);
+/// `mark` is `:*` for a prefix.
+fn forms(word: &str, provinces: &[String], mark: &str) -> String {
+    if provinces.is_empty() {
+        return format!("{}{mark}", lexeme(word));
+    }
+    let all: Vec<String> = provinces.iter().map(|p| format!("{}{mark}", lexeme(&scoped_token(p, word)))).collect();
+    if all.len() == 1 { all.join("") } else { format!("({})", all.join(" | ")) }
+}
+
+/// A word or a filter token within a province: `/79/nuoc`, `/79/field/20`. PostgreSQL's
+/// full-text index of the whole text holds one for each word and filter token of a listing,
+/// within the listing's current province (migration 000026 makes them from the row), so a search
+/// with a province intersects posting lists of that province's listings only. No folded word
+/// and no filter token starts with `/` and a province code (see [`IndexFilter::token`]).
+pub fn scoped_token(province: &str, token: &str) -> String {
+    match token.strip_prefix('/') {
+        Some(filter) => format!("/{province}/{filter}"),
+        None => format!("/{province}/{token}"),
     }
 }
 
@@ -475,7 +533,7 @@ mod tests {
         let query = q("hoa' OR 1=1 -- NEAR(x) *:");
         assert_eq!(query.text(), "hoa or 1 near x", "a repeated word counts once");
         assert_eq!(query.fts5(), "\"hoa\" AND \"or\" AND \"1\" AND \"near\" AND \"x\"*");
-        assert!(query.tsquery(None).chars().all(|c| c.is_ascii_alphanumeric() || " '():*&<->".contains(c)));
+        assert!(query.tsquery(None, &[]).chars().all(|c| c.is_ascii_alphanumeric() || " '():*&<->".contains(c)));
         assert_eq!(SearchQuery::parse(" ,;\"\" ").unwrap(), None);
     }
 
@@ -483,13 +541,52 @@ mod tests {
     fn the_prefix_word_may_be_spelled_out_as_the_words_it_starts() {
         let query = q("\"phan bon\" nuoc");
         assert_eq!(query.prefix_word(), Some("nuoc"));
-        assert_eq!(query.tsquery(None), "('phan' <-> 'bon') & ('nuoc':*)");
+        assert_eq!(query.tsquery(None, &[]), "('phan' <-> 'bon') & ('nuoc':*)");
         let words = ["nuoc".to_owned(), "nuocmam".to_owned()];
-        assert_eq!(query.tsquery(Some(&words)), "('phan' <-> 'bon') & (('nuoc' | 'nuocmam'))");
-        assert_eq!(query.tsquery(Some(&[])), "('phan' <-> 'bon') & ('nuoc')", "no word starts with it");
+        assert_eq!(query.tsquery(Some(&words), &[]), "('phan' <-> 'bon') & (('nuoc' | 'nuocmam'))");
+        assert_eq!(query.tsquery(Some(&[]), &[]), "('phan' <-> 'bon') & ('nuoc')", "no word starts with it");
         assert_eq!(q("nuoc ").prefix_word(), None);
-        assert_eq!(q("nuoc ").tsquery(Some(&words)), "('nuoc')", "only a prefix is spelled out");
+        assert_eq!(q("nuoc ").tsquery(Some(&words), &[]), "('nuoc')", "only a prefix is spelled out");
         assert_eq!(lexeme("it's \\"), "'it''s \\\\'");
+    }
+
+    #[test]
+    fn words_standing_alone_are_looked_up_within_the_provinces_and_phrases_as_they_are() {
+        let query = q("\"phan bon\" vi nuoc");
+        let one = ["79".to_owned()];
+        let two = ["79".to_owned(), "92".to_owned()];
+        assert_eq!(query.scope(&two), &two[..]);
+        assert_eq!(
+            query.tsquery(None, &one),
+            "('phan' <-> 'bon') & ('/79/vi') & ('/79/nuoc':*)",
+            "the phrase needs the positions of its plain words"
+        );
+        assert_eq!(
+            query.tsquery(Some(&["nuoc".to_owned(), "nuocmam".to_owned()]), &two),
+            "('phan' <-> 'bon') & (('/79/vi' | '/92/vi')) & ((('/79/nuoc' | '/92/nuoc') | ('/79/nuocmam' | '/92/nuocmam')))"
+        );
+        assert_eq!(
+            query.tsquery(Some(&[]), &one),
+            "('phan' <-> 'bon') & ('/79/vi') & ('/79/nuoc')",
+            "no word starts with it"
+        );
+        let many: Vec<String> = (0..33).map(|n| format!("nuoc{n}")).collect();
+        assert_eq!(
+            q("nuoc").tsquery(Some(&many), &two),
+            "(('/79/nuoc':* | '/92/nuoc':*))",
+            "66 words within two provinces: the prefix within each"
+        );
+        assert_eq!(q("nuoc").tsquery(Some(&["nuoc".to_owned(), "nuocñ".to_owned()]), &one), "('/79/nuoc':*)");
+        assert_eq!(q("phở").tsquery(None, &one), "('/79/pho':*)", "folded to ASCII");
+        assert_eq!(q("日本 ").scope(&one), &[] as &[String], "a word the parser splits keeps the province token");
+        assert_eq!(q("\"phan bon\"").scope(&one), &[] as &[String]);
+        let four: Vec<String> = ["01", "79", "92", "96"].map(String::from).to_vec();
+        assert_eq!(q("nuoc").scope(&four), &[] as &[String], "more provinces than SCOPED_PROVINCES_MAX");
+        for token in filter_tokens("offer", "79", &["206".to_owned()]).split(' ') {
+            assert!(!token.starts_with("/79/"), "a filter token is no word within a province: {token}");
+        }
+        assert_eq!(scoped_token("79", "nuoc"), "/79/nuoc");
+        assert_eq!(scoped_token("79", &IndexFilter::Field.token("20")), "/79/field/20");
     }
 
     #[test]

@@ -85,12 +85,18 @@ impl Column {
     }
 
     /// The text the column's PostgreSQL GIN index is built on, as its expression reads in the
-    /// migrations (000004, 000020): the whole text's index also holds the listing's filter tokens
-    /// (see [`techex_domain::search::IndexFilter`]).
+    /// migrations (000004, 000026): the whole text's index also holds the listing's filter tokens
+    /// (see [`techex_domain::search::IndexFilter`]), and each word and filter token within its
+    /// province (`/79/nuoc`, `/79/field/20`, see [`techex_domain::search::scoped_token`]), made
+    /// from the row itself so they follow its province.
     fn indexed(self) -> &'static str {
         match self {
             Column::Title => "listings.search_title",
-            Column::Text => "listings.search_text || ' ' || listings.search_filters",
+            Column::Text => {
+                "listings.search_text || ' ' || listings.search_filters || ' ' || \
+                 regexp_replace(listings.search_text || ' ' || listings.search_filters, '(^| )/?', \
+                 '\\1/' || listings.province || '/', 'g')"
+            }
         }
     }
 }
@@ -107,11 +113,18 @@ pub struct Matches {
 }
 
 impl Matches {
-    /// `prefix_words`: what [`prefix_words`] found for the query, if anything.
-    pub fn new(backend: Backend, column: Column, query: &SearchQuery, prefix_words: Option<&[String]>) -> Matches {
+    /// `prefix_words`: what [`prefix_words`] found for the query, if anything; `provinces`: those
+    /// to look the words up within on PostgreSQL (see [`SearchQuery::scope`]).
+    pub fn new(
+        backend: Backend,
+        column: Column,
+        query: &SearchQuery,
+        prefix_words: Option<&[String]>,
+        provinces: &[String],
+    ) -> Matches {
         let index_query = match backend {
             Backend::Sqlite => query.fts5(),
-            Backend::Postgres => query.tsquery(prefix_words),
+            Backend::Postgres => query.tsquery(prefix_words, provinces),
         };
         Matches { backend, column, index_query, patterns: query.conditions() }
     }

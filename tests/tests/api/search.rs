@@ -245,8 +245,9 @@ backend_tests! {
 
     async fn words_with_filters_find_what_the_words_and_the_filters_find_apart(app: TestApp) {
         // On PostgreSQL a search's kind, province and field filters are tokens of its full-text
-        // index, written with each listing: they must find what the filters find on their own,
-        // for a province sent by its pre-2025 code and after an edit moves a listing.
+        // index, written with each listing, and with a province its words and filters are looked
+        // up within the province: they must find what the filters find on their own, for a
+        // province sent by its pre-2025 code and after an edit moves a listing.
         let ids = app
             .publish_all(&[
                 ("offer", "79", &["206"]),
@@ -265,6 +266,9 @@ backend_tests! {
         for filters in [
             "province=79", "province=75", "province=79,01", "field=2", "field=20", "field=206", "field=21,1", "field=4",
             "field=9", "kind=offer", "kind=demand&province=79&field=2", "kind=offer,demand&province=01&field=10",
+            // Words and filters within one to three provinces on PostgreSQL; four, beside them.
+            "province=79&field=2,4", "province=75,01&kind=offer", "province=79,75,01&field=20,4&kind=offer,demand",
+            "province=79,75,01,92", "province=79,75,01,92&field=2&kind=demand",
         ] {
             let alone = got(&app, &format!("/v1/listings?limit=100&{filters}")).await;
             let expected: BTreeSet<String> = alone.intersection(&words).cloned().collect();
