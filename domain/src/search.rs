@@ -220,23 +220,19 @@ impl SearchQuery {
             .iter()
             .map(|t| {
                 let last = t.words.len() - 1;
-                let scope = if t.words.len() == 1 && is_plain_word(&t.words[0]) { provinces } else { &[] };
+                let scope = term_scope(t, provinces);
                 let words: Vec<String> = t
                     .words
                     .iter()
                     .enumerate()
                     .map(|(k, w)| match prefix_words.filter(|_| t.prefix && k == last) {
                         None if t.prefix && k == last => forms(w, scope, ":*"),
-                        Some(spelled)
-                            if !spelled.is_empty()
-                                && (scope.is_empty()
-                                    || spelled.len() * scope.len() <= SCOPED_FORMS_MAX
-                                        && spelled.iter().all(|s| is_plain_word(s))) =>
-                        {
+                        Some(spelled) if spells_out(spelled, scope) => {
                             let all: Vec<String> = spelled.iter().map(|s| forms(s, scope, "")).collect();
                             format!("({})", all.join(" | "))
                         }
-                        // Too many words within the provinces: the prefix within them.
+                        // Too many words within the provinces, or one the parser would split:
+                        // the prefix within them.
                         Some(spelled) if !spelled.is_empty() => forms(w, scope, ":*"),
                         _ => forms(w, scope, ""),
                     })
@@ -245,6 +241,21 @@ impl SearchQuery {
             })
             .collect::<Vec<_>>()
             .join(" & ")
+    }
+
+    /// The patterns of [`SearchQuery::conditions`] left to decide beside [`SearchQuery::tsquery`]
+    /// with the same arguments: all but a prefix word's spelled out within provinces. That index
+    /// query is exact: a listing holds `/79/nuocmam` only if it is in province 79 and a word of
+    /// its text starts with `nuocmam` (the parser may cut a word at a letter outside ASCII,
+    /// never lengthen it), and every word starting with the prefix is spelled out, or one the
+    /// parser would cut keeps the prefix form and its pattern. A whole word keeps its pattern:
+    /// `/79/nuoc` cut from `nuocø` is no `nuoc`.
+    pub fn conditions_beside_index(&self, prefix_words: Option<&[String]>, provinces: &[String]) -> Vec<String> {
+        let decided = |t: &Term| {
+            let scope = term_scope(t, provinces);
+            t.prefix && !scope.is_empty() && prefix_words.is_some_and(|spelled| spells_out(spelled, scope))
+        };
+        self.terms.iter().filter(|t| !decided(t)).map(Term::pattern).collect()
     }
 
     /// The provinces of a filter to look this query's words up within (see
@@ -264,6 +275,19 @@ pub const SCOPED_PROVINCES_MAX: usize = 3;
 
 /// The most lexemes a prefix word is spelled out as within provinces (words × provinces).
 const SCOPED_FORMS_MAX: usize = 64;
+
+/// The provinces a term's words are looked up within: a term of one plain word only.
+fn term_scope<'a>(term: &Term, provinces: &'a [String]) -> &'a [String] {
+    if term.words.len() == 1 && is_plain_word(&term.words[0]) { provinces } else { &[] }
+}
+
+/// Whether a prefix is spelled out as `spelled` (some words), within `provinces` if any: there,
+/// only as many lexemes as [`SCOPED_FORMS_MAX`], and only words the parser keeps whole.
+fn spells_out(spelled: &[String], provinces: &[String]) -> bool {
+    !spelled.is_empty()
+        && (provinces.is_empty()
+            || spelled.len() * provinces.len() <= SCOPED_FORMS_MAX && spelled.iter().all(|s| is_plain_word(s)))
+}
 
 /// A folded word PostgreSQL's parser reads as one token, and keeps whole behind `/79/`.
 fn is_plain_word(word: &str) -> bool {
@@ -577,6 +601,22 @@ mod tests {
             "66 words within two provinces: the prefix within each"
         );
         assert_eq!(q("nuoc").tsquery(Some(&["nuoc".to_owned(), "nuocñ".to_owned()]), &one), "('/79/nuoc':*)");
+        let spelled = ["nuoc".to_owned(), "nuocmam".to_owned()];
+        assert_eq!(query.conditions().len(), 3);
+        assert_eq!(
+            query.conditions_beside_index(Some(&spelled), &one),
+            ["% phan bon %", "% vi %"],
+            "the prefix spelled out within the province is decided by the index"
+        );
+        for (words, provinces) in [
+            (None, &one[..]),
+            (Some(&spelled[..]), &[][..]),
+            (Some(&["nuoc".to_owned(), "nuocñ".to_owned()][..]), &one[..]),
+            (Some(&many[..]), &two[..]),
+            (Some(&[][..]), &one[..]),
+        ] {
+            assert_eq!(query.conditions_beside_index(words, provinces), query.conditions(), "{words:?} {provinces:?}");
+        }
         assert_eq!(q("phở").tsquery(None, &one), "('/79/pho':*)", "folded to ASCII");
         assert_eq!(q("日本 ").scope(&one), &[] as &[String], "a word the parser splits keeps the province token");
         assert_eq!(q("\"phan bon\"").scope(&one), &[] as &[String]);

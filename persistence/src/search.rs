@@ -122,11 +122,13 @@ impl Matches {
         prefix_words: Option<&[String]>,
         provinces: &[String],
     ) -> Matches {
-        let index_query = match backend {
-            Backend::Sqlite => query.fts5(),
-            Backend::Postgres => query.tsquery(prefix_words, provinces),
+        let (index_query, patterns) = match backend {
+            Backend::Sqlite => (query.fts5(), query.conditions()),
+            Backend::Postgres => {
+                (query.tsquery(prefix_words, provinces), query.conditions_beside_index(prefix_words, provinces))
+            }
         };
-        Matches { backend, column, index_query, patterns: query.conditions() }
+        Matches { backend, column, index_query, patterns }
     }
 
     /// The same rows narrowed to those holding, for each group of filter tokens (see
