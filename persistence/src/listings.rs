@@ -24,7 +24,7 @@ use crate::schema::{listing_fields, listing_terms, listings};
 use crate::search::{Column, IdIn, Matches, Score, add_words, prefix_words};
 use crate::stored::{self, Text};
 use crate::versioned::{Versioned, WriteKind, versioned_basics};
-use techex_domain::search::{IndexFilter, SearchQuery, Sort, scoped_token};
+use techex_domain::search::{IndexFilter, SCOPED_PROVINCES_MAX, SearchQuery, Sort, scoped_token};
 
 const ENTITY: &str = "listing";
 
@@ -596,20 +596,32 @@ pub fn find_by_sources(
 type Condition = Box<dyn BoxableExpression<listings::table, Backend, SqlType = Nullable<Bool>>>;
 
 /// The listings `filter` matches, whatever the page; `words`: what [`prefix_words`] found for
-/// its query.
+/// its query; `reach`: whether the query reads a few of them or counts them all.
 fn matching(
     backend: crate::db::Backend,
     filter: &ListingFilter,
     words: Words,
+    reach: Reach,
 ) -> listings::BoxedQuery<'static, Backend> {
-    listings::table.into_boxed().filter(condition(backend, filter, words))
+    listings::table.into_boxed().filter(condition(backend, filter, words, reach))
+}
+
+/// How much of what a filter matches a query reads, which decides how PostgreSQL best finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// A page or a few ids: walked in order, checked row by row, until enough are found.
+    Some,
+    /// Every match (a count, a facet): a field filter is then one posting list of the full-text
+    /// index's filter tokens (`/79/field/2`: a province's listings in a field), where the
+    /// listings of the field's codes in `listing_fields` are half the table for a common field.
+    All,
 }
 
 /// The indexed words a search's prefix word stands for (see [`prefix_words`]).
 type Words<'a> = Option<&'a [String]>;
 
 /// What a listing must be for `filter` to match it, whatever the page.
-fn condition(backend: crate::db::Backend, filter: &ListingFilter, words: Words) -> Condition {
+fn condition(backend: crate::db::Backend, filter: &ListingFilter, words: Words, reach: Reach) -> Condition {
     let mut all: Vec<Condition> = Vec::new();
     let first: Condition = if filter.status == ListingStatus::Published && filter.refine.with_tombstones {
         Box::new(listings::published_at.is_not_null().nullable())
@@ -636,7 +648,8 @@ fn condition(backend: crate::db::Backend, filter: &ListingFilter, words: Words) 
     // The tokens alone decide, written from the listing's own kind, province and codes on every
     // write: a condition on the column beside them only led PostgreSQL to intersect the GIN
     // bitmap with the province index's as well ("tôm" in province 96 at 1,000,000: 17 ms, 7.5 without).
-    let tokens_decide = backend == crate::db::Backend::Postgres && filter.refine.query.is_some();
+    let tokens_decide = backend == crate::db::Backend::Postgres
+        && (filter.refine.query.is_some() || reach == Reach::All && !filter.field_prefixes.is_empty());
     if !filter.kinds.is_empty() && !tokens_decide {
         let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
         all.push(Box::new(listings::kind.eq_any(kinds).nullable()));
@@ -645,21 +658,13 @@ fn condition(backend: crate::db::Backend, filter: &ListingFilter, words: Words) 
         all.push(Box::new(listings::province.eq_any(filter.provinces.clone()).nullable()));
     }
     if let Some(search) = &filter.refine.query {
-        // Words and filters looked up within the provinces say the province themselves.
         let scope = search.scope(&filter.provinces);
-        let within = |tokens: Vec<String>| -> Vec<String> {
-            if scope.is_empty() {
-                return tokens;
-            }
-            scope.iter().flat_map(|p| tokens.iter().map(move |t| scoped_token(p, t))).collect()
-        };
-        let provinces = if scope.is_empty() { filter.provinces.as_slice() } else { &[] };
-        let groups = [
-            within(filter.kinds.iter().map(|k| IndexFilter::Kind.token(k.as_str())).collect()),
-            provinces.iter().map(|p| IndexFilter::Province.token(p)).collect(),
-            within(filter.field_prefixes.iter().map(|f| IndexFilter::Field.token(f)).collect()),
-        ];
+        let groups = index_filters(filter, scope);
         all.push(Box::new(Matches::new(backend, Column::Text, search, words, scope).within(&groups).nullable()));
+    } else if tokens_decide {
+        // A field filter stands in every group of tokens, so the province can always be one.
+        let scope = if filter.provinces.len() <= SCOPED_PROVINCES_MAX { filter.provinces.as_slice() } else { &[] };
+        all.push(Box::new(Matches::filters(&index_filters(filter, scope)).nullable()));
     }
     if !filter.field_prefixes.is_empty() && !tokens_decide {
         // A listing's codes are level-2 codes of the reference list (checked on every write), so
@@ -677,6 +682,24 @@ fn condition(backend: crate::db::Backend, filter: &ListingFilter, words: Words) 
     }
     refine(&filter.refine, &mut all);
     all.into_iter().fold(first, |a, b| Box::new(a.and(b)))
+}
+
+/// The groups of filter tokens (kinds, provinces, field starts; one of each group) a search
+/// through the full-text index asks for, the kinds and fields within the provinces of `scope`:
+/// those then say the province themselves.
+fn index_filters(filter: &ListingFilter, scope: &[String]) -> [Vec<String>; 3] {
+    let within = |tokens: Vec<String>| -> Vec<String> {
+        if scope.is_empty() {
+            return tokens;
+        }
+        scope.iter().flat_map(|p| tokens.iter().map(move |t| scoped_token(p, t))).collect()
+    };
+    let provinces = if scope.is_empty() { filter.provinces.as_slice() } else { &[] };
+    [
+        within(filter.kinds.iter().map(|k| IndexFilter::Kind.token(k.as_str())).collect()),
+        provinces.iter().map(|p| IndexFilter::Province.token(p)).collect(),
+        within(filter.field_prefixes.iter().map(|f| IndexFilter::Field.token(f)).collect()),
+    ]
 }
 
 fn refine(refine: &Refine, all: &mut Vec<Condition>) {
@@ -746,7 +769,7 @@ macro_rules! by_value {
 pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<(Listing, Option<i64>)>, StoreError> {
     let backend = conn.backend();
     let words = prefix_words(conn, filter.refine.query.as_ref())?;
-    let mut query = matching(backend, filter, words.as_deref()).limit(filter.limit);
+    let mut query = matching(backend, filter, words.as_deref(), Reach::Some).limit(filter.limit);
     let after = filter.after.map(|a| a.to_string());
     let sort = filter.sort;
     let key = filter.after_key;
@@ -843,7 +866,7 @@ pub fn match_candidates(
 pub fn matching_ids(conn: &mut DbConn, filter: &ListingFilter, ids: &[String]) -> Result<Vec<String>, StoreError> {
     let backend = conn.backend();
     let words = prefix_words(conn, filter.refine.query.as_ref())?;
-    let matches = matching(backend, filter, words.as_deref());
+    let matches = matching(backend, filter, words.as_deref(), Reach::Some);
     Ok(matches.filter(listings::id.eq_any(ids.to_vec())).select(listings::id).load(conn)?)
 }
 
@@ -851,7 +874,7 @@ pub fn matching_ids(conn: &mut DbConn, filter: &ListingFilter, ids: &[String]) -
 pub fn count(conn: &mut DbConn, filter: &ListingFilter) -> Result<i64, StoreError> {
     let backend = conn.backend();
     let words = prefix_words(conn, filter.refine.query.as_ref())?;
-    Ok(matching(backend, filter, words.as_deref()).count().get_result(conn)?)
+    Ok(matching(backend, filter, words.as_deref(), Reach::All).count().get_result(conn)?)
 }
 
 /// What a facet counts the matches by.
@@ -900,7 +923,7 @@ pub fn facets(
             .group_by((listings::kind, listings::province, listings::ip_status, listings::trl))
             .select((listings::kind, listings::province, listings::ip_status, listings::trl, count_star()))
             .into_boxed::<Backend>()
-            .filter(condition(backend, filter, words))
+            .filter(condition(backend, filter, words, Reach::All))
             .load(conn)?
     } else {
         Vec::new()
@@ -929,7 +952,10 @@ pub fn facets(
                 .group_by(listing_terms::term)
                 .select((listing_terms::term, count_star()))
                 .into_boxed::<Backend>()
-                .filter(IdIn::new("listing_terms.listing_id", matching(backend, filter, words).select(listings::id)))
+                .filter(IdIn::new(
+                    "listing_terms.listing_id",
+                    matching(backend, filter, words, Reach::All).select(listings::id),
+                ))
                 .filter(listing_terms::term.like("transfer_form:%"))
                 .load::<(String, i64)>(conn)?
                 .into_iter()
@@ -959,7 +985,10 @@ fn field_facet(
         .group_by(sql::<SqlText>(&cut))
         .select((sql::<SqlText>(&cut), sql::<diesel::sql_types::BigInt>("COUNT(DISTINCT listing_fields.listing_id)")))
         .into_boxed::<Backend>()
-        .filter(IdIn::new("listing_fields.listing_id", matching(backend, filter, words).select(listings::id)))
+        .filter(IdIn::new(
+            "listing_fields.listing_id",
+            matching(backend, filter, words, Reach::All).select(listings::id),
+        ))
         .load(conn)?)
 }
 
@@ -976,7 +1005,7 @@ pub fn correct(conn: &mut DbConn, filter: &ListingFilter) -> Result<Option<Searc
     let mut corrected = query.clone();
     for (word, prefix) in query.correctable_words() {
         let as_typed = Term { words: vec![word.clone()], prefix }.pattern();
-        let found = matching(backend, &unsearched, None)
+        let found = matching(backend, &unsearched, None, Reach::Some)
             .filter(M::any_of(Column::Text, vec![as_typed]))
             .select(listings::id)
             .first::<String>(conn)
@@ -984,7 +1013,7 @@ pub fn correct(conn: &mut DbConn, filter: &ListingFilter) -> Result<Option<Searc
         if found.is_some() {
             continue;
         }
-        let texts: Vec<String> = matching(backend, &unsearched, None)
+        let texts: Vec<String> = matching(backend, &unsearched, None, Reach::Some)
             .filter(M::any_of(Column::Text, typo_patterns(&word, prefix)))
             .order(listings::id.desc())
             .select(listings::search_text)

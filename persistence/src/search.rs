@@ -139,10 +139,26 @@ impl Matches {
         if self.backend == Backend::Postgres {
             for group in groups.iter().filter(|group| !group.is_empty()) {
                 let any: Vec<String> = group.iter().map(|token| lexeme(token)).collect();
-                self.index_query.push_str(&format!(" & ({})", any.join(" | ")));
+                if !self.index_query.is_empty() {
+                    self.index_query.push_str(" & ");
+                }
+                self.index_query.push_str(&format!("({})", any.join(" | ")));
             }
         }
         self
+    }
+
+    /// Rows holding, for each group of filter tokens, one of the group, found through
+    /// PostgreSQL's index of the whole text alone (no words: every group must be a filter a
+    /// listing's tokens decide, and one at least must be given).
+    pub fn filters(groups: &[Vec<String>]) -> Matches {
+        let none = Matches {
+            backend: Backend::Postgres,
+            column: Column::Text,
+            index_query: String::new(),
+            patterns: Vec::new(),
+        };
+        none.within(groups)
     }
 
     /// Rows whose column holds any of `words` (folded words, letters and digits only), found
