@@ -1311,8 +1311,14 @@ mod tests {
             Scratch { admin, schema, db: Some(db) }
         }
 
-        fn db(&self) -> &crate::Db {
-            self.db.as_ref().unwrap()
+        /// The rows of `listings` that `reads` read, in a transaction of their own.
+        fn rows_read_by(&self, reads: impl FnOnce(&mut DbConn) -> Result<(), StoreError>) -> i64 {
+            let mut conn = self.db.as_ref().unwrap().conn().unwrap();
+            conn.transaction(|conn| {
+                reads(conn)?;
+                rows_read(conn)
+            })
+            .unwrap()
         }
     }
 
@@ -1352,19 +1358,16 @@ mod tests {
         const PAGES: i64 = 8;
         // 20,000 published listings, then 3,000 drafts with higher (newer) ids.
         let scratch = Scratch::with_listings(23_000, "g > 20000", "'79'");
-        let mut conn = scratch.db().conn().unwrap();
-        let read = conn
-            .transaction(|conn| {
-                // Past PostgreSQL's first five executions of a prepared statement, after which it
-                // may plan once for any bound values.
-                for _ in 0..PAGES {
-                    let page = list(conn, &ListingFilter::published(None, 20, Utc::now()))?;
-                    assert_eq!(page.len(), 20);
-                    assert!(page.iter().all(|(l, _)| l.status == ListingStatus::Published));
-                }
-                rows_read(conn)
-            })
-            .unwrap();
+        let read = scratch.rows_read_by(|conn| {
+            // Past PostgreSQL's first five executions of a prepared statement, after which it may
+            // plan once for any bound values.
+            for _ in 0..PAGES {
+                let page = list(conn, &ListingFilter::published(None, 20, Utc::now()))?;
+                assert_eq!(page.len(), 20);
+                assert!(page.iter().all(|(l, _)| l.status == ListingStatus::Published));
+            }
+            Ok(())
+        });
         assert!(read <= PAGES * 30, "{PAGES} pages of 20 read {read} rows");
     }
 
@@ -1376,22 +1379,19 @@ mod tests {
         const SEARCHES: i64 = 8;
         // 20,000 published listings over 20 provinces: 1,000 in each.
         let scratch = Scratch::with_listings(20_000, "false", "lpad((g % 20 + 1)::text, 2, '0')");
-        let mut conn = scratch.db().conn().unwrap();
-        let read = conn
-            .transaction(|conn| {
-                for n in 0..SEARCHES {
-                    let mut filter = ListingFilter::published(None, 20, Utc::now());
-                    filter.refine.query = SearchQuery::parse(if n % 2 == 0 { "máy" } else { "may say" }).unwrap();
-                    filter.provinces = vec![format!("{:02}", n + 1)];
-                    filter.field_prefixes = vec!["4".to_owned()];
-                    filter.kinds = vec![ListingKind::Offer];
-                    let page = list(conn, &filter)?;
-                    assert_eq!(page.len(), 20);
-                    assert!(page.iter().all(|(l, _)| l.province == filter.provinces[0]));
-                }
-                rows_read(conn)
-            })
-            .unwrap();
+        let read = scratch.rows_read_by(|conn| {
+            for n in 0..SEARCHES {
+                let mut filter = ListingFilter::published(None, 20, Utc::now());
+                filter.refine.query = SearchQuery::parse(if n % 2 == 0 { "máy" } else { "may say" }).unwrap();
+                filter.provinces = vec![format!("{:02}", n + 1)];
+                filter.field_prefixes = vec!["4".to_owned()];
+                filter.kinds = vec![ListingKind::Offer];
+                let page = list(conn, &filter)?;
+                assert_eq!(page.len(), 20);
+                assert!(page.iter().all(|(l, _)| l.province == filter.provinces[0]));
+            }
+            Ok(())
+        });
         assert!(read <= SEARCHES * 1_100, "{SEARCHES} searches of 1,000 matches each read {read} rows");
     }
 
