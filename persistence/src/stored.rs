@@ -36,7 +36,10 @@ pub fn read<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     // The shape first, then the content straight into `T` (which skips `_shape` as a field it
     // does not know): twice through the text costs less than once into a tree of values and
     // again out of it, on every read of a record.
-    let Shape { shape } = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let shape = match leading_shape(text) {
+        Some(shape) => shape,
+        None => serde_json::from_str::<Shape>(text).map_err(|e| e.to_string())?.shape,
+    };
     if shape > SHAPE {
         return Err(format!("written in shape {shape}, newer than this build's {SHAPE}"));
     }
@@ -44,6 +47,15 @@ pub fn read<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     // renames or moves a field reads older rows through a tree again, upgrading them one shape
     // at a time.
     serde_json::from_str(text).map_err(|e| e.to_string())
+}
+
+/// The shape as [`write`] puts it, first (`{"_shape":1,...`: serde_json writes an object's keys
+/// sorted, and `_` sorts before the lowercase letters fields start with), read without a pass
+/// through the rest of the text. `None` for text laid out otherwise, which the full read decides.
+fn leading_shape(text: &str) -> Option<u64> {
+    let rest = text.strip_prefix("{\"")?.strip_prefix(SHAPE_KEY)?.strip_prefix("\":")?;
+    let end = rest.find(|c: char| !c.is_ascii_digit())?;
+    matches!(rest.as_bytes()[end], b',' | b'}').then(|| rest[..end].parse().ok()).flatten()
 }
 
 /// Text in two languages as rows keep it.
@@ -98,5 +110,20 @@ mod tests {
     fn rows_of_a_newer_shape_are_not_guessed_at() {
         let newer = json!({"name": "x", "_shape": SHAPE + 1}).to_string();
         assert!(read::<Content>(&newer).unwrap_err().contains("newer"));
+    }
+
+    #[test]
+    fn the_shape_written_first_is_read_without_the_rest_and_any_other_layout_in_full() {
+        let content = Content { name: "Máy sấy".into(), tags: vec![] };
+        assert_eq!(leading_shape(&write(&content)), Some(SHAPE));
+        assert_eq!(leading_shape(r#"{"_shape":7}"#), Some(7));
+        for text in [r#"{ "_shape": 7, "name": "x"}"#, r#"{"name":"x","_shape":7}"#, r#"{"_shape":7 ,"name":"x"}"#] {
+            assert_eq!(leading_shape(text), None, "{text}");
+            assert!(read::<Content>(text).unwrap_err().contains("newer"), "{text}");
+        }
+        for malformed in [r#"{"_shape":1"#, r#"{"_shape":1x}"#, r#"{"_shape":,"name":"x"}"#] {
+            assert_eq!(leading_shape(malformed), None, "{malformed}");
+            assert!(read::<Content>(malformed).is_err(), "{malformed}");
+        }
     }
 }
