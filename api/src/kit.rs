@@ -342,12 +342,14 @@ pub struct Listed<R, F = NoParameters> {
     resource: PhantomData<R>,
 }
 
-impl<R: Listable, F: IntoParams + DeserializeOwned> Listed<R, F> {
+impl<R: Listable, F: IntoParams + DeserializeOwned + 'static> Listed<R, F> {
     fn read(req: &HttpRequest) -> Result<Self, ApiError> {
-        let mut accepted = query::accepted::<F>();
-        accepted.extend(query::accepted::<PageQuery>());
-        accepted.extend(query::accepted::<FieldsQuery>());
-        accepted.extend(query::accepted::<crate::language::LanguageQuery>());
+        let accepted = [
+            query::accepted::<F>(),
+            query::accepted::<PageQuery>(),
+            query::accepted::<FieldsQuery>(),
+            query::accepted::<crate::language::LanguageQuery>(),
+        ];
         let values = query::read(req.query_string(), &accepted)?;
         let asked: PageQuery = query::take(&values)?;
         let fields: FieldsQuery = query::take(&values)?;
@@ -400,7 +402,7 @@ pub struct OwnedStore<T> {
 /// Reads up to `limit` records of an organization (or everyone's) after a cursor's id.
 pub type OwnedPage<T> = fn(&mut DbConn, Option<Uuid>, Option<Uuid>, i64) -> Result<Vec<T>, StoreError>;
 
-impl<R: Listable, F: IntoParams + DeserializeOwned> Listed<R, F>
+impl<R: Listable, F: IntoParams + DeserializeOwned + 'static> Listed<R, F>
 where
     R::Public: Serialize,
 {
@@ -464,7 +466,7 @@ impl CachePolicy {
     }
 }
 
-impl<R: Listable, F: IntoParams + DeserializeOwned> FromRequest for Listed<R, F> {
+impl<R: Listable, F: IntoParams + DeserializeOwned + 'static> FromRequest for Listed<R, F> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 

@@ -9,8 +9,10 @@
 //! - a single-valued parameter given twice with different values is refused, as is any other
 //!   parameter (which names the known ones, so a typo does not pass as "no filter").
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::any::TypeId;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::{Ready, ready};
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
@@ -66,9 +68,15 @@ pub struct Accepted {
 }
 
 /// The parameters `P` documents. An array without `maxItems` takes one value only, so an
-/// undocumented bound cannot slip in.
-pub fn accepted<P: IntoParams>() -> Vec<Accepted> {
-    P::into_params(|| Some(ParameterIn::Query))
+/// undocumented bound cannot slip in. Made once per type: building utoipa's descriptions of a
+/// type's parameters on every request took some 5% of the server's time on a page of listings.
+pub fn accepted<P: IntoParams + 'static>() -> &'static [Accepted] {
+    static MADE: OnceLock<RwLock<HashMap<TypeId, &'static [Accepted]>>> = OnceLock::new();
+    let made = MADE.get_or_init(Default::default);
+    if let Some(found) = made.read().unwrap_or_else(PoisonError::into_inner).get(&TypeId::of::<P>()) {
+        return found;
+    }
+    let documented: Vec<Accepted> = P::into_params(|| Some(ParameterIn::Query))
         .into_iter()
         .map(|p| {
             let max_values = match &p.schema {
@@ -77,7 +85,9 @@ pub fn accepted<P: IntoParams>() -> Vec<Accepted> {
             };
             Accepted { name: p.name, max_values }
         })
-        .collect()
+        .collect();
+    // Leaked once for each of the program's few query types, as a `static` of each would be.
+    made.write().unwrap_or_else(PoisonError::into_inner).entry(TypeId::of::<P>()).or_insert_with(|| documented.leak())
 }
 
 /// Whether a parameter is one the API ignores wherever it appears.
@@ -85,8 +95,9 @@ fn is_ignored(name: &str) -> bool {
     name == "_" || name.starts_with("utm_")
 }
 
-/// The values of each accepted parameter given, read from a raw query string.
-pub fn read(raw: &str, accepted: &[Accepted]) -> Result<BTreeMap<String, Vec<String>>, ApiError> {
+/// The values of each accepted parameter given, read from a raw query string; `accepted` lists
+/// the parameters of each type the endpoint reads.
+pub fn read(raw: &str, accepted: &[&[Accepted]]) -> Result<BTreeMap<String, Vec<String>>, ApiError> {
     let mut errors = ValidationErrors::default();
     let mut refused = BTreeSet::new();
     let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -101,8 +112,8 @@ pub fn read(raw: &str, accepted: &[Accepted]) -> Result<BTreeMap<String, Vec<Str
         if is_ignored(name) || refused.contains(name) {
             continue;
         }
-        let Some(parameter) = accepted.iter().find(|a| a.name == name) else {
-            let known: Vec<&str> = accepted.iter().map(|a| a.name.as_str()).collect();
+        let Some(parameter) = accepted.iter().copied().flatten().find(|a| a.name == name) else {
+            let known: Vec<&str> = accepted.iter().copied().flatten().map(|a| a.name.as_str()).collect();
             errors.add(name, Message::new(Text::UnknownParameter).with("known", known.join(", ")));
             refused.insert(name.to_owned());
             continue;
@@ -149,16 +160,16 @@ pub fn read(raw: &str, accepted: &[Accepted]) -> Result<BTreeMap<String, Vec<Str
 
 /// Reads the parameters `P` documents out of `values` (see [`read`]) into `P`: arrays as lists,
 /// the others as single strings.
-pub fn take<P: IntoParams + DeserializeOwned>(values: &BTreeMap<String, Vec<String>>) -> Result<P, ApiError> {
+pub fn take<P: IntoParams + DeserializeOwned + 'static>(values: &BTreeMap<String, Vec<String>>) -> Result<P, ApiError> {
     let object = accepted::<P>()
-        .into_iter()
+        .iter()
         .filter_map(|a| {
             let given = values.get(&a.name)?;
             let value = match a.max_values {
                 Some(_) => Value::from(given.clone()),
                 None => Value::from(given[0].clone()),
             };
-            Some((a.name, value))
+            Some((a.name.clone(), value))
         })
         .collect();
     serde_json::from_value(Value::Object(object))
@@ -170,13 +181,12 @@ pub fn take<P: IntoParams + DeserializeOwned>(values: &BTreeMap<String, Vec<Stri
 /// `explode`.
 pub struct Query<P>(pub P);
 
-impl<P: IntoParams + DeserializeOwned> FromRequest for Query<P> {
+impl<P: IntoParams + DeserializeOwned + 'static> FromRequest for Query<P> {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let mut accepted = accepted::<P>();
-        accepted.extend(self::accepted::<crate::language::LanguageQuery>());
+        let accepted = [accepted::<P>(), accepted::<crate::language::LanguageQuery>()];
         ready(read(req.query_string(), &accepted).and_then(|values| take(&values)).map(Query))
     }
 }
@@ -307,7 +317,7 @@ mod tests {
     }
 
     fn example(raw: &str) -> Result<Example, Vec<(String, String)>> {
-        read(raw, &accepted::<Example>())
+        read(raw, &[accepted::<Example>()])
             .and_then(|values| take(&values))
             .map_err(|e| e.problem(techex_domain::Lang::En).errors.into_iter().map(|e| (e.field, e.code)).collect())
     }
@@ -362,7 +372,7 @@ mod tests {
             /// reads keeps each value once and within the documented count.
             #[test]
             fn any_query_string_reads_or_is_refused(raw in query_string()) {
-                match read(&raw, &accepted::<Example>()) {
+                match read(&raw, &[accepted::<Example>()]) {
                     Ok(values) => {
                         let provinces = values.get("province").cloned().unwrap_or_default();
                         prop_assert!(provinces.len() <= 3);

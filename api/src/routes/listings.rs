@@ -412,7 +412,7 @@ pub fn saved_search_filter(raw: &str, now: DateTime<Utc>) -> Result<ListingFilte
         other => other,
     };
     let rest = rest.finish();
-    let values = query::read(&rest, &query::accepted::<ListingQuery>()).map_err(in_query)?;
+    let values = query::read(&rest, &[query::accepted::<ListingQuery>()]).map_err(in_query)?;
     let asked: ListingQuery = query::take(&values).map_err(in_query)?;
     let page = PageRequest { limit: 1, after: None };
     let (filter, _) = asked.filter(&None, page, None, now).map_err(in_query)?;
