@@ -26,16 +26,7 @@ use techex_domain::webhook::TargetPolicy;
 use techex_persistence::change_log::Author;
 use techex_persistence::{Backend, Db, clients, listings};
 
-/// mimalloc rather than glibc's malloc for the Rust side (libpq keeps glibc's): a page of twenty
-/// listings allocates and frees thousands of small blocks on an HTTP worker and a blocking
-/// thread, and glibc's arenas (locked, consolidated on free) took some 15% of the server's CPU
-/// there. Built without transparent huge pages (`no_thp`), which grew the peak resident memory
-/// in 2 MiB steps. See `bench/README.md`.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
-    return_freed_memory_at_once();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     let outcome = match cli.command {
@@ -292,12 +283,16 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
         ));
         // Each worker's app holds the state, and drops it on its own thread as the worker ends.
         let apps_alive = Arc::downgrade(&state.token_guard);
-        let mut server = HttpServer::new(move || techex_api::build_app(state.clone()))
-            // In-flight requests get this long to finish after SIGTERM.
-            .shutdown_timeout(args.shutdown_timeout_seconds)
-            // `stop_on_signal` hears the signals: actix-server's own SIGTERM handling drops the
-            // connections it has accepted but not yet handed to a worker.
-            .disable_signals();
+        let mut server = HttpServer::new(move || {
+            let app = techex_api::build_app(state.clone());
+            release_free_memory();
+            app
+        })
+        // In-flight requests get this long to finish after SIGTERM.
+        .shutdown_timeout(args.shutdown_timeout_seconds)
+        // `stop_on_signal` hears the signals: actix-server's own SIGTERM handling drops the
+        // connections it has accepted but not yet handed to a worker.
+        .disable_signals();
         // Each worker's blocking pool runs the database work. Actix allows 512 threads over all
         // workers, though no more of them than pooled connections can be querying; and each
         // thread that reads a large result keeps its own glibc arena of freed memory (16 feed
@@ -348,11 +343,29 @@ fn serve(url: &str, pool_size: u32, args: ServeArgs) -> Result<(), String> {
     })
 }
 
-/// Caps glibc's arenas, which the C libraries (libpq, OpenSSL, SQLite) allocate from, at one per
-/// HTTP worker, before the first thread starts. By default every thread that allocates while the
-/// others hold theirs gets an arena of its own, up to eight per core, and each keeps the memory
-/// its requests freed: libpq's results on the pool's blocking threads held a peak of 69 MB at
-/// 100,000 listings (`bench/run`, before the Rust side moved to mimalloc), 57 MB with two arenas.
+/// Blocking threads per worker: the worker's share of the database pool, and one more for work
+/// that holds no connection all along (an export between its batches).
+/// Hands the memory freed so far back to the system. glibc keeps what a thread frees in that
+/// thread's arena: each worker builds the whole OpenAPI document (some 14 MB of utoipa
+/// structures) before finding it already made by another (`AppState::documents`), and without
+/// this kept those megabytes resident for the life of the process.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn release_free_memory() {
+    // SAFETY: `malloc_trim` takes no pointer and may be called from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_memory() {}
+
+/// Caps glibc's arenas at one per HTTP worker, before the first thread starts. By default every
+/// thread that allocates while the others hold theirs gets an arena of its own, up to eight per
+/// core, and each keeps the memory its requests freed: the database pool's blocking threads
+/// held a peak of 69 MB at 100,000 listings (`bench/run`), 57 MB with two arenas at the same
+/// requests/s.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn limit_malloc_arenas(arenas: usize) {
@@ -366,26 +379,8 @@ fn limit_malloc_arenas(arenas: usize) {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn limit_malloc_arenas(_arenas: usize) {}
 
-/// Blocking threads per worker: the worker's share of the database pool, and one more for work
-/// that holds no connection all along (an export between its batches).
 fn blocking_threads(pool_size: u32, workers: usize) -> usize {
     (pool_size as usize).div_ceil(workers) + 1
-}
-
-/// mimalloc's `purge_delay`: its place in `mi_option_e` of mimalloc 3, the version
-/// `libmimalloc-sys` builds, which names no constant for it.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Has mimalloc give the pages freed back to the system at once rather than a second later: under
-/// `bench/run`'s sixteen connections the delayed pages kept the peak resident memory at 67 MB;
-/// without the delay, 48 MB at the same requests/s.
-#[allow(unsafe_code)]
-fn return_freed_memory_at_once() {
-    // SAFETY: `mi_option_set` takes plain integers and may be called at any time; mimalloc reads
-    // the option each time it purges.
-    unsafe {
-        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
-    }
 }
 
 /// This machine's name, to tell its servers from other machines' on the same address.
@@ -525,17 +520,4 @@ fn answer_stopping(mut stream: std::net::TcpStream) {
     let _ = stream.shutdown(std::net::Shutdown::Write);
     // Wait for the client to close, so that nothing it still sends turns the close into a reset.
     while matches!(stream.read(&mut buffer), Ok(n) if n > 0) {}
-}
-
-#[cfg(test)]
-mod tests {
-    /// The constant names mimalloc's purge delay, a second by default (a test keeps the defaults: it
-    /// never runs `main`).
-    #[test]
-    #[allow(unsafe_code)]
-    fn the_purge_delay_constant_names_mimallocs_option() {
-        // SAFETY: `mi_option_get` takes a plain integer and may be called at any time.
-        let delay = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
-        assert_eq!(delay, 1000);
-    }
 }
