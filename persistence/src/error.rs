@@ -155,26 +155,27 @@ mod tests {
         DieselError::DatabaseError(kind, Box::new(message.to_owned()))
     }
 
-    /// A transaction PostgreSQL chose as a deadlock's victim is answered 503 with `Retry-After`
-    /// (see the API's mapping of `Busy`), not 500: the same request sent again goes through.
+    /// Failures the same request sent again may get through are not 500s. A deadlock's victim
+    /// or a serialization failure is `Busy` (503 with `Retry-After`). A connection cut between
+    /// two queries is `Unreachable`, whether libpq finds it closed as the next query is sent or
+    /// as its answer is read (the outage test met a 500 on the send, once in three runs).
     #[test]
-    fn a_deadlock_or_serialization_failure_is_busy_not_a_database_error() {
-        let deadlock = database_error(DatabaseErrorKind::Unknown, "deadlock detected");
-        assert!(matches!(StoreError::from(deadlock), StoreError::Busy));
-        let serialization = database_error(DatabaseErrorKind::SerializationFailure, "could not serialize access");
-        assert!(matches!(StoreError::from(serialization), StoreError::Busy));
-        let other = database_error(DatabaseErrorKind::Unknown, "division by zero");
-        assert!(matches!(StoreError::from(other), StoreError::Database(_)));
-    }
-
-    /// A connection cut between two queries may fail the next one as it is sent rather than as
-    /// its answer is read (libpq finds the socket closed first): an outage either way, answered
-    /// 503 with `Retry-After` (the outage test met a 500 here, once in three runs).
-    #[test]
-    fn a_query_that_cannot_be_sent_is_an_unreachable_database() {
-        let unsent = database_error(DatabaseErrorKind::UnableToSendCommand, "SSL SYSCALL error: EOF detected");
-        assert!(matches!(StoreError::from(unsent), StoreError::Unreachable));
-        let closed = database_error(DatabaseErrorKind::ClosedConnection, "server closed the connection unexpectedly");
-        assert!(matches!(StoreError::from(closed), StoreError::Unreachable));
+    fn database_errors_map_to_what_the_caller_can_do() {
+        let cases = [
+            (DatabaseErrorKind::Unknown, "deadlock detected", "busy"),
+            (DatabaseErrorKind::SerializationFailure, "could not serialize access", "busy"),
+            (DatabaseErrorKind::UnableToSendCommand, "SSL SYSCALL error: EOF detected", "unreachable"),
+            (DatabaseErrorKind::ClosedConnection, "server closed the connection unexpectedly", "unreachable"),
+            (DatabaseErrorKind::Unknown, "division by zero", "database"),
+        ];
+        for (kind, message, expected) in cases {
+            let mapped = match StoreError::from(database_error(kind, message)) {
+                StoreError::Busy => "busy",
+                StoreError::Unreachable => "unreachable",
+                StoreError::Database(_) => "database",
+                other => panic!("{message}: {other:?}"),
+            };
+            assert_eq!(mapped, expected, "{message}");
+        }
     }
 }
