@@ -407,6 +407,51 @@ pub struct ListingFilter {
 }
 
 impl ListingFilter {
+    /// Whether anything but the status, deletion and order narrows the listings: a search, a
+    /// filter or a range. Every member is named, so that a new filter must be placed here.
+    fn narrowed(&self) -> bool {
+        let ListingFilter {
+            status: _,
+            deleted: _,
+            kinds,
+            provinces,
+            field_prefixes,
+            publisher,
+            refine,
+            sort: _,
+            after: _,
+            after_key: _,
+            limit: _,
+            live_at: _,
+        } = self;
+        let Refine {
+            query,
+            trl_min,
+            trl_max,
+            ip_statuses,
+            transfer_forms,
+            transfer_methods,
+            rights,
+            price_min,
+            price_max,
+            updated_since,
+            published_since,
+            with_tombstones: _,
+        } = refine;
+        !kinds.is_empty()
+            || !provinces.is_empty()
+            || !field_prefixes.is_empty()
+            || publisher.is_some()
+            || query.is_some()
+            || [trl_min, trl_max, price_min, price_max].iter().any(|bound| bound.is_some())
+            || !ip_statuses.is_empty()
+            || !transfer_forms.is_empty()
+            || !transfer_methods.is_empty()
+            || !rights.is_empty()
+            || updated_since.is_some()
+            || published_since.is_some()
+    }
+
     /// Every published, live listing, newest first: the page of `limit` after `after`.
     pub fn published(after: Option<ListingId>, limit: i64, live_at: DateTime<Utc>) -> ListingFilter {
         ListingFilter {
@@ -606,6 +651,80 @@ fn matching(
     listings::table.into_boxed().filter(condition(backend, filter, words, reach))
 }
 
+/// `listings.status = '<status>'`, the status written as a literal rather than bound (a word of
+/// the domain's own list): a generic plan of the prepared statement can then prove the partial
+/// index of published ids (migration 000025).
+///
+/// The query it is part of is prepared once per connection when `prepared`, and otherwise parsed
+/// and planned again on every run, as diesel treats any SQL it did not write itself. Only the
+/// statuses' unnarrowed pages and counts are prepared (see [`ListingFilter::narrowed`]): a few
+/// statements, where filters combine into thousands of shapes, each a statement a connection
+/// would keep for its whole life, and a generic plan for one province or field would be the same
+/// for a province of 500 listings and one of 100,000.
+#[derive(Debug, Clone, Copy)]
+struct StatusIs {
+    status: ListingStatus,
+    prepared: bool,
+}
+
+impl diesel::expression::Expression for StatusIs {
+    type SqlType = Nullable<Bool>;
+}
+impl<QS> diesel::expression::AppearsOnTable<QS> for StatusIs {}
+impl<QS> diesel::expression::SelectableExpression<QS> for StatusIs {}
+impl<GB> diesel::expression::ValidGrouping<GB> for StatusIs {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+impl diesel::query_builder::QueryId for StatusIs {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::QueryFragment<Backend> for StatusIs {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Backend>) -> QueryResult<()> {
+        if !self.prepared {
+            out.unsafe_to_cache_prepared();
+        }
+        out.push_sql("listings.status = '");
+        out.push_sql(self.status.as_str());
+        out.push_sql("'");
+        Ok(())
+    }
+}
+
+/// The numbers of rows a prepared page reads (see [`list`]): a page of 10, 20, 25, 50 or 100
+/// and the one more that tells whether another follows. Other sizes read the next bucket up.
+const LIMIT_BUCKETS: [i64; 5] = [11, 21, 26, 51, 101];
+
+/// `query LIMIT <rows>`, the number written into the SQL, one of [`LIMIT_BUCKETS`].
+#[derive(Debug, Clone)]
+struct LiteralLimit<Q> {
+    query: Q,
+    rows: i64,
+}
+
+impl<Q> diesel::query_builder::QueryId for LiteralLimit<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for LiteralLimit<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q> RunQueryDsl<DbConn> for LiteralLimit<Q> {}
+
+impl<Q: diesel::query_builder::QueryFragment<Backend>> diesel::query_builder::QueryFragment<Backend>
+    for LiteralLimit<Q>
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Backend>) -> QueryResult<()> {
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(" LIMIT ");
+        out.push_sql(&self.rows.to_string());
+        Ok(())
+    }
+}
+
 /// How much of what a filter matches a query reads, which decides how PostgreSQL best finds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reach {
@@ -635,9 +754,7 @@ fn condition(backend: crate::db::Backend, filter: &ListingFilter, words: Words, 
             let live_at = filter.live_at.naive_utc();
             all.push(Box::new(listings::expires_at.is_null().or(listings::expires_at.gt(live_at))));
         }
-        // A literal, not a bound value (a word of the domain's own list): a generic plan of the
-        // prepared statement can then prove the partial index of published ids (migration 000025).
-        Box::new(diesel::dsl::sql::<Nullable<Bool>>(&format!("listings.status = '{}'", filter.status.as_str())))
+        Box::new(StatusIs { status: filter.status, prepared: !filter.narrowed() })
     };
     if let Some(publisher) = filter.publisher {
         all.push(Box::new(listings::publisher.eq(publisher.to_string())));
@@ -769,7 +886,13 @@ macro_rules! by_value {
 pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<(Listing, Option<i64>)>, StoreError> {
     let backend = conn.backend();
     let words = prefix_words(conn, filter.refine.query.as_ref())?;
-    let mut query = matching(backend, filter, words.as_deref(), Reach::Some).limit(filter.limit);
+    // A prepared page reads a bucket of rows named in its SQL: with a bound LIMIT, PostgreSQL
+    // plans the statement again on every run, as a plan for an unknown number of rows costs more.
+    let bucket = (!filter.narrowed()).then(|| LIMIT_BUCKETS.iter().copied().find(|&b| b >= filter.limit)).flatten();
+    let mut query = matching(backend, filter, words.as_deref(), Reach::Some);
+    if bucket.is_none() {
+        query = query.limit(filter.limit);
+    }
     let after = filter.after.map(|a| a.to_string());
     let sort = filter.sort;
     let key = filter.after_key;
@@ -807,10 +930,13 @@ pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<(Listing, O
             query = by_value!(query, listings::trl, sort, after, key, missing);
         }
     }
-    query
-        .select(ListingRow::as_select())
-        .load(conn)?
-        .into_iter()
+    let query = query.select(ListingRow::as_select());
+    let rows: Vec<ListingRow> = match bucket {
+        Some(rows) => LiteralLimit { query, rows }.load(conn)?,
+        None => query.load(conn)?,
+    };
+    rows.into_iter()
+        .take(usize::try_from(filter.limit).unwrap_or(0))
         .map(|row| {
             let listing = row.into_domain()?;
             let key = sort_key(sort, &listing, None);
@@ -1369,6 +1495,60 @@ mod tests {
             Ok(())
         });
         assert!(read <= PAGES * 30, "{PAGES} pages of 20 read {read} rows");
+    }
+
+    /// An unfiltered page (a portal's front page, a mirror walking every listing) is prepared once
+    /// per connection and, past PostgreSQL's first five runs, no longer planned; a filtered page
+    /// is not kept, as the shapes filters combine into are many, each a statement the connection
+    /// keeps. A page size between two buckets still gets its own number of listings.
+    #[test]
+    #[cfg_attr(not(techex_postgres), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
+    fn an_unfiltered_page_is_prepared_and_planned_once_per_connection_and_a_filtered_one_is_not() {
+        #[derive(diesel::QueryableByName)]
+        struct Prepared {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            statements: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            planned_once: i64,
+        }
+        fn prepared_pages(conn: &mut DbConn) -> Prepared {
+            let DbConn::Pg(pg) = conn else { unreachable!("a postgres:// URL opens PostgreSQL") };
+            diesel::sql_query(
+                r#"SELECT count(*) AS statements, count(*) FILTER (WHERE generic_plans > 0) AS planned_once
+                   FROM pg_prepared_statements WHERE statement LIKE '%FROM "listings"%'"#,
+            )
+            .get_result(pg)
+            .unwrap()
+        }
+        let scratch = Scratch::with_listings(50, "false", "'79'");
+        let mut conn = scratch.db.as_ref().unwrap().conn().unwrap();
+        let before = prepared_pages(&mut conn);
+        for _ in 0..8 {
+            let first = list(&mut conn, &ListingFilter::published(None, 21, Utc::now())).unwrap();
+            assert_eq!(first.len(), 21);
+            let after = Some(first[19].0.id);
+            assert_eq!(list(&mut conn, &ListingFilter::published(after, 21, Utc::now())).unwrap().len(), 21);
+        }
+        // The first page and the pages after a cursor.
+        let prepared = prepared_pages(&mut conn);
+        assert_eq!((prepared.statements - before.statements, prepared.planned_once - before.planned_once), (2, 2));
+        for trl in 1..=3 {
+            let mut filter = ListingFilter::published(None, 21, Utc::now());
+            filter.provinces = vec!["79".to_owned()];
+            filter.refine.trl_min = Some(trl);
+            list(&mut conn, &filter).unwrap();
+        }
+        assert_eq!(prepared_pages(&mut conn).statements - before.statements, 2);
+        // 30 is read through the bucket of 51.
+        let page = list(&mut conn, &ListingFilter::published(None, 30, Utc::now())).unwrap();
+        let ids: Vec<_> = page.iter().map(|(l, _)| l.id).collect();
+        let mut newest: Vec<_> = list(&mut conn, &ListingFilter::published(None, 200, Utc::now()))
+            .unwrap()
+            .into_iter()
+            .map(|(l, _)| l.id)
+            .collect();
+        newest.truncate(30);
+        assert_eq!(ids, newest);
     }
 
     /// A search with a province reads its words within the province from the full-text index:
