@@ -408,7 +408,8 @@ pub struct ListingFilter {
 
 impl ListingFilter {
     /// Whether anything but the status, deletion and order narrows the listings: a search, a
-    /// filter or a range. Every member is named, so that a new filter must be placed here.
+    /// filter or a range. Spelled out whole, so that a filter added later cannot slip past
+    /// unnoticed.
     fn narrowed(&self) -> bool {
         let ListingFilter {
             status: _,
@@ -473,53 +474,7 @@ impl ListingFilter {
     /// Whether the filter asks for every published, live listing and nothing more (its page,
     /// order and cursor aside): whoever asks, that is one set.
     pub fn is_whole_published_set(&self) -> bool {
-        // Spelled out whole, so that a filter added later cannot slip past unnoticed.
-        let ListingFilter {
-            status,
-            deleted,
-            kinds,
-            provinces,
-            field_prefixes,
-            publisher,
-            refine,
-            sort: _,
-            after: _,
-            after_key: _,
-            limit: _,
-            live_at: _,
-        } = self;
-        let Refine {
-            query,
-            trl_min,
-            trl_max,
-            ip_statuses,
-            transfer_forms,
-            transfer_methods,
-            rights,
-            price_min,
-            price_max,
-            updated_since,
-            published_since,
-            with_tombstones,
-        } = refine;
-        *status == ListingStatus::Published
-            && !deleted
-            && publisher.is_none()
-            && kinds.is_empty()
-            && provinces.is_empty()
-            && field_prefixes.is_empty()
-            && query.is_none()
-            && trl_min.is_none()
-            && trl_max.is_none()
-            && ip_statuses.is_empty()
-            && transfer_forms.is_empty()
-            && transfer_methods.is_empty()
-            && rights.is_empty()
-            && price_min.is_none()
-            && price_max.is_none()
-            && updated_since.is_none()
-            && published_since.is_none()
-            && !with_tombstones
+        self.status == ListingStatus::Published && !self.deleted && !self.refine.with_tombstones && !self.narrowed()
     }
 }
 
