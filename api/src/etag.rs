@@ -17,6 +17,14 @@ pub const MAX_LENGTH: usize = 42;
 /// a longer one is refused (`invalid_header`).
 pub const IF_MATCH_MAX_LENGTH: usize = 400;
 
+/// A tag from a BLAKE3 digest: 27 characters of base64url (160 bits). BLAKE3 rather than
+/// SHA-256: as hard to make collide (a publisher must not be able to craft a page that keeps a
+/// stale one cached), and several times faster.
+pub fn of_digest(digest: &blake3::Hasher) -> String {
+    use base64::Engine;
+    format!("\"{}\"", &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.finalize().as_bytes())[..27])
+}
+
 pub fn of_version(version: i64) -> String {
     format!("\"v{version}\"")
 }

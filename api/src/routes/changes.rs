@@ -179,10 +179,13 @@ pub struct ChangeFeed {
 #[utoipa::path(
     tag = "changes",
     operation_id = "list_changes",
-    params(FeedParams),
+    params(FeedParams,
+           ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag from an earlier read of this page; answered 304 while no change the caller may see follows its cursor")),
     security(("oauth2" = ["changes:read"])),
     responses(
-        (status = 200, description = "Changes after `after`, oldest first", body = ChangeFeed),
+        (status = 200, description = "Changes after `after`, oldest first", body = ChangeFeed,
+         headers(("ETag" = String, description = "Names the page for this caller: the same tag as long as it holds the same changes"))),
+        (status = 304, description = "No change since the page whose ETag is in If-None-Match"),
         QueryRefused,
         (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `changes:read` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
@@ -226,20 +229,41 @@ pub async fn list_changes(
                 .json(ChangeFeed { items: Vec::new(), next_cursor }));
         }
     }
+    let mut tag = page_tag_seed(&reader, &entities, after);
     let query = FeedQuery { after, limit, entities, reader };
     let _budget = FEED_BUDGET.acquire_many(limit as u32).await.expect("the feed's budget is never closed");
     // Read and written on the blocking thread: the worker's event loop never spends the
     // milliseconds a large page takes, and the rows are dropped before the page is sent.
-    let page = with_conn(&db, move |conn| {
+    let (page, next) = with_conn(&db, move |conn| {
         let changes = change_log::feed(conn, &query)?;
         let next = changes.last().map_or(after, |(position, _)| *position);
-        Ok(feed_page(changes.iter().map(|(_, change)| change), &encode_position(next)))
+        Ok((feed_page(changes.iter().map(|(_, change)| change), &encode_position(next)), next))
     })
     .await?;
+    tag.update(&next.txid.to_le_bytes()).update(&next.seq.to_le_bytes());
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-cache"))
+        .insert_header((actix_web::http::header::ETAG, crate::etag::of_digest(&tag)))
         .insert_header(actix_web::http::header::ContentType::json())
         .body(page))
+}
+
+/// A page's tag is made from what determines the page rather than from its bytes (hashing 2 MB
+/// took a tenth of the server's CPU on a feed pull): the changes a reader sees after `after` up
+/// to the page's last position never change once handed out (see [`change_log::feed`]), and
+/// the log's records are never rewritten. So the reader, the kinds of records and the two
+/// positions name the page; the server's version stands for how it is written. The page's last
+/// position is added once read.
+fn page_tag_seed(reader: &Reader, entities: &[&str], after: FeedPosition) -> blake3::Hasher {
+    let mut seed = blake3::Hasher::new();
+    seed.update(concat!("feed page, techex ", env!("CARGO_PKG_VERSION"), "|").as_bytes());
+    match reader {
+        Reader::Operator => seed.update(b"operator|"),
+        Reader::Organization(id) => seed.update(id.as_bytes()),
+    };
+    seed.update(entities.join(",").as_bytes()).update(b"|");
+    seed.update(&after.txid.to_le_bytes()).update(&after.seq.to_le_bytes());
+    seed
 }
 
 /// Changes read and written into pages at once, server-wide: two pages of the most changes.

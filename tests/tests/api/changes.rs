@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 use techex_persistence::change_log::{self, Audience, Author, NewChange};
 use techex_tests::{Options, TestApp, TestClient, backend_tests, listing_with};
@@ -138,6 +139,51 @@ backend_tests! {
         }
         assert_eq!(paged, whole);
         assert_eq!(paged.iter().collect::<HashSet<_>>().len(), paged.len(), "no change twice");
+    }
+
+    /// A page is tagged by what it holds: asked again with its tag, it is 304 until a change the
+    /// reader may see follows its cursor; another reader's tag never stands for it.
+    async fn a_feed_page_is_not_modified_until_a_change_follows_its_cursor(app: TestApp) {
+        let partner = app.new_client(&["changes:read"]).await;
+        let operator = app.new_client(&["admin"]).await;
+        let asked = |reader: &TestClient, path: &str, tag: Option<&str>| {
+            let mut request = TestRequest::get().uri(path);
+            if let Some(tag) = tag {
+                request = request.insert_header(("if-none-match", tag.to_owned()));
+            }
+            let session = app.as_client(reader);
+            async move { session.send(request).await }
+        };
+        let first = asked(&partner, "/v1/changes?entity=organization&limit=1", None).await;
+        let tag = first.header("etag").unwrap().to_owned();
+        let again = asked(&partner, "/v1/changes?entity=organization&limit=1", Some(&tag)).await;
+        assert_eq!((again.status, again.header("etag")), (StatusCode::NOT_MODIFIED, Some(tag.as_str())));
+
+        app.publish_listing(&listing_with(json!({"source": null}))).await;
+        let (_, tail) = follow(&app, &partner, "entity=listing", None, 1).await;
+        let path = format!("/v1/changes?entity=listing&after={tail}");
+        let caught_up = asked(&partner, &path, None).await;
+        assert_eq!(caught_up.body["items"], json!([]));
+        let tag = caught_up.header("etag").unwrap().to_owned();
+        assert_eq!(asked(&partner, &path, Some(&tag)).await.status, StatusCode::NOT_MODIFIED);
+        // The same cursor read by the operator is another page, whatever it holds.
+        let operators = asked(&operator, &path, Some(&tag)).await;
+        assert_eq!(operators.status, StatusCode::OK);
+        assert_ne!(operators.header("etag"), Some(tag.as_str()));
+
+        let listing = app.publish_listing(&listing_with(json!({"source": null}))).await;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let moved = loop {
+            let reply = asked(&partner, &path, Some(&tag)).await;
+            if reply.status == StatusCode::OK || Instant::now() > deadline {
+                break reply;
+            }
+            assert_eq!(reply.status, StatusCode::NOT_MODIFIED);
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(moved.status, StatusCode::OK);
+        assert_eq!(moved.body["items"][0]["id"], json!(listing));
+        assert_ne!(moved.header("etag"), Some(tag.as_str()));
     }
 
     /// Who may follow the feed, and what the operator's audit trail shows.
