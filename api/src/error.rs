@@ -476,6 +476,7 @@ impl ApiError {
                 text(Text::Refused).with("reason", reason)
             }
             // Causes of server-side failures stay in the log; the client gets the request id.
+            ApiError::Unavailable(StoreError::Busy) => text(Text::StoreBusy),
             ApiError::Unavailable(_) => text(Text::StoreUnreachable),
             ApiError::ExportsBusy { retry_after } => text(Text::ExportsBusy).with("seconds", retry_after),
             ApiError::Internal(_) => text(Text::ServerFault),

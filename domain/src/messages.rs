@@ -409,6 +409,9 @@ catalog! {
         "the request was refused before it reached the API, most often a browser script from an origin, or with a method or headers, that the CORS settings do not allow",
         "yêu cầu bị từ chối trước khi đến API, thường là do mã kịch bản trình duyệt gửi từ một nguồn gốc (origin), hoặc với phương thức hay trường tiêu đề, mà cấu hình CORS không cho phép";
     Refused => "http_error", "the request was refused ({reason})", "yêu cầu bị từ chối ({reason})";
+    StoreBusy => "service_unavailable",
+        "the database is busy with other requests; retry after the seconds Retry-After gives (the X-Request-Id response header identifies this request in the server's log)",
+        "cơ sở dữ liệu đang bận với các yêu cầu khác; hãy thử lại sau số giây ghi trong Retry-After (trường tiêu đề X-Request-Id của phản hồi xác định yêu cầu này trong nhật ký máy chủ)";
     StoreUnreachable => "service_unavailable",
         "the database is not reachable; the X-Request-Id response header identifies this request in the server's log",
         "không kết nối được cơ sở dữ liệu; trường tiêu đề X-Request-Id của phản hồi xác định yêu cầu này trong nhật ký máy chủ";

@@ -164,13 +164,16 @@ impl Db {
     }
 
     /// A connection from the pool; [`StoreError::Unreachable`] at once while the circuit is open.
+    /// A wait for one that runs out is [`StoreError::Busy`] while the database answers (other
+    /// requests held every connection), and `Unreachable` when a connection attempt failed
+    /// meanwhile (which opens the circuit).
     pub fn conn(&self) -> Result<PooledConn, StoreError> {
         if self.circuit.is_open() {
             let db = self.clone();
             self.circuit.probe_until_closed(move || db.answers());
             return Err(StoreError::Unreachable);
         }
-        Ok(self.pool.get()?)
+        self.pool.get().map_err(|_| if self.circuit.is_open() { StoreError::Unreachable } else { StoreError::Busy })
     }
 
     /// Whether a pooled connection runs a query now, bypassing the circuit.

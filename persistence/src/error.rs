@@ -104,9 +104,10 @@ pub enum StoreError {
     Duplicate(Constraint),
     #[error("database unavailable: {0}")]
     Pool(#[from] r2d2::Error),
-    /// Other writers held what this write needed: the SQLite file, longer than a write may wait,
-    /// or rows PostgreSQL resolved a deadlock over by rolling this transaction back.
-    #[error("database busy with other writes")]
+    /// Other requests held what this one needed: every pooled connection or the SQLite file,
+    /// longer than a request may wait, or rows PostgreSQL resolved a deadlock over by rolling
+    /// this transaction back.
+    #[error("database busy with other requests")]
     Busy,
     /// The database cannot be reached: the circuit is open, or the connection broke mid-query.
     #[error("database unreachable")]

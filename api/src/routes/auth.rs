@@ -371,7 +371,7 @@ async fn authenticate(
             match found {
                 Ok(found) => found,
                 // No connection came free in time, or the database is out: retry shortly.
-                Err(StoreError::Pool(_) | StoreError::Unreachable) => {
+                Err(StoreError::Pool(_) | StoreError::Unreachable | StoreError::Busy) => {
                     return Err(TurnedAway::Busy(std::time::Duration::from_secs(1)).into());
                 }
                 Err(e) => return Err(server_error(&e).into()),
