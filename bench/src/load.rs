@@ -195,17 +195,23 @@ fn build_batch(
     for n in from..to {
         let exchange = &exchanges[(n % exchanges.len() as u64) as usize];
         let at = first + Duration::seconds(step * n as i64);
-        let mut listing = listing(generator, n, exchange, at, now)?;
+        // Drafts and contracts are counted within the exchange's own listings, so that every
+        // exchange has both: counted over all listings, the listings of every twentieth exchange
+        // were all drafts, and only the exchanges of every twentieth listing recorded contracts.
+        let nth_of_exchange = n / exchanges.len() as u64;
+        let mut listing = listing(generator, n, nth_of_exchange.is_multiple_of(DRAFT_EVERY), exchange, at, now)?;
         let per_contract = options.listings_per_contract;
-        let contract = if per_contract > 0 && n % per_contract == per_contract / 2 && listing.published_at.is_some() {
-            // Signed within three months of the listing, never after now.
-            let signed_at = (at + Duration::days(1 + (n % 90) as i64)).min(now);
-            let contract = transfer(generator, n, &mut listing, exchange, parties, signed_at)?;
-            contracts += 1;
-            Some(contract)
-        } else {
-            None
-        };
+        let contract =
+            if per_contract > 0 && nth_of_exchange % per_contract == per_contract / 2 && listing.published_at.is_some()
+            {
+                // Signed within three months of the listing, never after now.
+                let signed_at = (at + Duration::days(1 + (n % 90) as i64)).min(now);
+                let contract = transfer(generator, n, &mut listing, exchange, parties, signed_at)?;
+                contracts += 1;
+                Some(contract)
+            } else {
+                None
+            };
         match path {
             Path::Bulk => {
                 batch.listing(&listing, &exchange.author, &Listing::public);
@@ -233,11 +239,15 @@ fn create(conn: &mut DbConn, record: &Record) -> Result<(), StoreError> {
     }
 }
 
-/// A published listing (one in twenty left as a draft) as portal `exchange` would have written
-/// it at `at`, validated as the API validates a request at `now`.
+/// One listing in this many of each exchange is left as a draft.
+const DRAFT_EVERY: u64 = 20;
+
+/// A published listing (a draft if `draft`) as portal `exchange` would have written it at `at`,
+/// validated as the API validates a request at `now`.
 fn listing(
     generator: &mut Generator,
     n: u64,
+    draft: bool,
     exchange: &Exchange,
     at: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -247,7 +257,7 @@ fn listing(
     let valid = ListingContent::from(body).validate(now).map_err(|e| format!("listing {n}: {e}"))?;
     let mut listing = Listing::draft(valid, Some(exchange.organization.id), at);
     listing.id = ListingId(generator.id(at));
-    if !n.is_multiple_of(20) {
+    if !draft {
         for action in [LifecycleAction::Submit, LifecycleAction::Publish] {
             listing.apply(action, at).map_err(|e| format!("listing {n}: {e}"))?;
         }
@@ -302,16 +312,21 @@ fn transfer(
     Ok(contract)
 }
 
-/// The exchanges, each with a client that may write and publish listings and read the feed;
-/// the first client's credentials as JSON.
+/// The exchanges, each with a client that may write and publish listings, read the feed and the
+/// contracts its exchange recorded; the first client's credentials as JSON.
 fn load_exchanges(
     conn: &mut DbConn,
     generator: &mut Generator,
     count: usize,
     at: DateTime<Utc>,
 ) -> Result<(Vec<Exchange>, Value), String> {
-    let scopes =
-        BTreeSet::from([Scope::ListingsWrite, Scope::ListingsPublish, Scope::ChangesRead, Scope::CentersWrite]);
+    let scopes = BTreeSet::from([
+        Scope::ListingsWrite,
+        Scope::ListingsPublish,
+        Scope::ChangesRead,
+        Scope::CentersWrite,
+        Scope::ContractsRead,
+    ]);
     let operator = Author::command_line();
     db::write(conn, |conn| {
         let mut exchanges = Vec::with_capacity(count);
