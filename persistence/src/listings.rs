@@ -905,27 +905,15 @@ pub fn list(conn: &mut DbConn, filter: &ListingFilter) -> Result<Vec<(Listing, O
         .collect()
 }
 
+/// How many of the most recently updated listings [`match_candidates`] looks through first for
+/// the words of a listing's matches.
+pub const RECENT_WINDOW: i64 = 2_000;
+
 /// Published, live listings of `kind` that could match a listing: those with a field code under
 /// one of `families` (broad fields, one digit) and those holding one of `words` (folded
 /// significant words, letters and digits), each set the `limit` most recently updated, so at
-/// most twice `limit`. `except` is left out.
-pub fn match_candidates(
-    conn: &mut DbConn,
-    kind: ListingKind,
-    families: &[String],
-    words: &[String],
-    except: ListingId,
-    live_at: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<Listing>, StoreError> {
-    match_candidates_within(conn, kind, families, words, except, live_at, limit, RECENT_WINDOW)
-}
-
-/// How many of the most recently updated listings [`match_candidates`] first looks through for
-/// its words.
-const RECENT_WINDOW: i64 = 2_000;
-
-/// [`match_candidates`], looking for the words among the `window` most recently updated first.
+/// most twice `limit`. `except` is left out. The words are looked for among the `window` most
+/// recently updated first (see [`RECENT_WINDOW`]).
 ///
 /// The words a listing is matched by are mostly common ones, held by most listings, so the
 /// newest listings holding one are the newest listings: PostgreSQL walks them by date, and
@@ -934,7 +922,7 @@ const RECENT_WINDOW: i64 = 2_000;
 /// for whole words (2.5 µs a row), but would read every listing for rare words: so the window
 /// bounds it, and only when the window holds too few does the index find them all.
 #[allow(clippy::too_many_arguments)]
-fn match_candidates_within(
+pub fn match_candidates(
     conn: &mut DbConn,
     kind: ListingKind,
     families: &[String],
@@ -1648,7 +1636,8 @@ mod tests {
         let mut found = 0;
         let read = scratch.rows_read_by(|conn| {
             let families = ["2".to_owned(), "4".to_owned()];
-            found = match_candidates(conn, ListingKind::Offer, &families, &[], except, Utc::now(), 200)?.len();
+            found = match_candidates(conn, ListingKind::Offer, &families, &[], except, Utc::now(), 200, RECENT_WINDOW)?
+                .len();
             Ok(())
         });
         assert_eq!(found, 200);
@@ -1686,7 +1675,7 @@ mod tests {
         for word in ["say", "hiem"] {
             let words = [word.to_owned()];
             let found: Vec<String> =
-                match_candidates_within(&mut conn, ListingKind::Offer, &[], &words, except, Utc::now(), 25, 100)
+                match_candidates(&mut conn, ListingKind::Offer, &[], &words, except, Utc::now(), 25, 100)
                     .unwrap()
                     .into_iter()
                     .map(|l| l.id.to_string())

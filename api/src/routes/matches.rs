@@ -100,6 +100,7 @@ pub async fn list_listing_matches(
             listing.id,
             now,
             CANDIDATES_PER_WAY,
+            listings::RECENT_WINDOW,
         )?;
         Ok(Some((listing, profile, candidates)))
     })
