@@ -1,7 +1,8 @@
 //! `/v1/changes`: the change feed partners mirror the hub by, and `/v1/admin/audit`: the same
 //! log as the operator's audit trail.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -186,17 +187,21 @@ pub struct ChangeFeed {
         (status = 200, description = "Changes after `after`, oldest first", body = ChangeFeed,
          headers(("ETag" = String, description = "Names the page for this caller: the same tag as long as it holds the same changes"))),
         (status = 304, description = "No change since the page whose ETag is in If-None-Match"),
-        QueryRefused,
+        (status = 400, description = "A query parameter is invalid (`invalid_query`; `errors` names each), or If-None-Match is longer than 400 characters (`invalid_header`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token (`unauthorized`, `invalid_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `changes:read` (`insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/changes")]
 pub async fn list_changes(
+    req: HttpRequest,
     db: web::Data<Db>,
     caller: CallerOf,
     params: Query<FeedParams>,
 ) -> Result<HttpResponse, ApiError> {
+    if req.headers().get(header::IF_NONE_MATCH).is_some_and(|v| v.len() > crate::etag::IF_MATCH_MAX_LENGTH) {
+        return Err(ApiError::InvalidHeader(Text::IfNoneMatchTooLong));
+    }
     let actor = caller.0.as_ref().ok_or(Denied::Unauthenticated)?;
     let reader = if actor.is_admin() {
         Reader::Operator

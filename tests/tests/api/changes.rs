@@ -184,6 +184,9 @@ backend_tests! {
         assert_eq!(moved.status, StatusCode::OK);
         assert_eq!(moved.body["items"][0]["id"], json!(listing));
         assert_ne!(moved.header("etag"), Some(tag.as_str()));
+        // Longer than the 400 characters the document allows: refused, as on a listing.
+        let too_long = format!("\"{}\"", "a".repeat(399));
+        asked(&partner, &path, Some(&too_long)).await.problem(400, "invalid_header");
     }
 
     /// Who may follow the feed, and what the operator's audit trail shows.
